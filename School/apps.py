@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class SchoolConfig(AppConfig):
+    name = "School"
+    verbose_name = "School records"
+
+    def ready(self):
+        from School import signals  # noqa: F401  (connects registry invalidation)

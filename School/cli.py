@@ -1,0 +1,168 @@
+"""school_manage.py and manage.py: run Django commands as a school.
+
+    school_manage.py NAME COMMAND [ARGS ...]   one school
+    school_manage.py --all COMMAND [ARGS ...]  every school, one after another
+    school_manage.py up | schools ... | hosts  the platform's own commands
+
+A command runs with the school active (so the ORM goes to its database) AND,
+when the command has a --database option, with --database=NAME, because
+Django's migrate and createsuperuser use that option rather than the router.
+"""
+
+import logging
+import os
+import sys
+
+import django
+from django.core.management import execute_from_command_line, get_commands, load_command_class
+
+logger = logging.getLogger(__name__)
+
+WRAPPER_COMMANDS = ("up", "schools", "hosts")
+USAGE = """\
+usage: {prog} up [--addr HOST:PORT] [--no-demo]
+       {prog} schools list [--format table|json]
+       {prog} schools add NAME --host HOST [--host HOST ...] [--display-name TEXT] [--mongodb-uri URI]
+       {prog} schools remove NAME [--drop-data] [--yes]
+       {prog} hosts [--ip 127.0.0.1]
+       {prog} NAME COMMAND [ARGS ...]     run a Django command for one school
+       {prog} --all COMMAND [ARGS ...]    run a Django command for every school
+"""
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _setup():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "multitenant.settings")
+    django.setup()
+
+
+def database_option(argv):
+    """The value given to --database in argv, or None."""
+    for index, arg in enumerate(argv):
+        if arg.startswith("--database="):
+            return arg.split("=", 1)[1]
+        if arg == "--database" and index + 1 < len(argv):
+            return argv[index + 1]
+    return None
+
+
+def _load_command(prog, name):
+    app = get_commands().get(name)
+    if app is None:
+        raise UsageError(f"unknown command {name!r}; see `{prog} help` and `manage.py help`")
+    return app if not isinstance(app, str) else load_command_class(app, name)
+
+
+def command_argv_for_school(prog, school, argv):
+    """argv with --database=SCHOOL added where the command takes it."""
+    command = _load_command(prog, argv[0])
+    given = database_option(argv)
+    if given is not None and given != school.alias:
+        raise UsageError(f"--database={given} contradicts the school {school.name!r} named before the command")
+    parser = command.create_parser(prog, argv[0])
+    if given is None and parser.get_default("database") is not None:
+        argv = [*argv, f"--database={school.alias}"]
+    return command, argv
+
+
+def run_for_school(prog, school, argv):
+    """Run one Django command as `school`; returns its exit status."""
+    from School.context import tenant_context
+
+    with tenant_context(school):
+        command, argv = command_argv_for_school(prog, school, argv)
+        try:
+            command.run_from_argv([prog, *argv])
+        except SystemExit as exit_:
+            return exit_.code if isinstance(exit_.code, int) else 1
+    return 0
+
+
+def run_for_all(prog, argv, stdout, stderr):
+    """Run the command for every school; go on past failures; exit 1 if any failed."""
+    from School.connections import forget_alias
+    from School.utils import DEFAULT_SCHOOL, all_schools
+
+    if not argv:
+        raise UsageError("--all needs a command, e.g. --all migrate")
+    _load_command(prog, argv[0])
+    results = []
+    for school in all_schools():
+        stdout.write(f"== {school.name}: {' '.join(argv)}\n")
+        stdout.flush()
+        try:
+            status = run_for_school(prog, school, argv)
+        except Exception as error:  # one broken school must not stop the others
+            logger.exception("command failed", extra={"school": school.name})
+            stderr.write(f"{school.name}: {error}\n")
+            status = 1
+        results.append((school.name, status))
+        if school.name != DEFAULT_SCHOOL:
+            forget_alias(school.name)  # do not keep hundreds of connections open
+    failed = [name for name, status in results if status]
+    stdout.write(f"{len(results) - len(failed)} succeeded, {len(failed)} failed")
+    stdout.write(f": {', '.join(failed)}\n" if failed else "\n")
+    return 1 if failed else 0
+
+
+def main(argv=None, stdout=sys.stdout, stderr=sys.stderr):
+    """Entry point of school_manage.py; returns the exit status."""
+    argv = list(sys.argv if argv is None else argv)
+    prog = os.path.basename(argv[0])
+    args = argv[1:]
+    if not args or args[0] in ("-h", "--help", "help"):
+        (stdout if args else stderr).write(USAGE.format(prog=prog))
+        return 0 if args else EXIT_USAGE
+    _setup()
+    try:
+        if args[0] in WRAPPER_COMMANDS:
+            execute_from_command_line([prog, *args])
+            return 0
+        if args[0] == "--all":
+            return run_for_all(prog, args[1:], stdout, stderr)
+        return _run_named(prog, args, stdout)
+    except UsageError as error:
+        stderr.write(f"{prog}: error: {error}\n")
+        return EXIT_USAGE
+
+
+def _run_named(prog, args, stdout):
+    from School.context import UnknownSchool, resolve_school
+
+    name, rest = args[0], args[1:]
+    if name.startswith("-"):
+        raise UsageError(f"unknown option {name!r}\n" + USAGE.format(prog=prog))
+    try:
+        school = resolve_school(name)
+    except UnknownSchool as error:
+        hint = f" (to run {name!r} for a school: {prog} NAME {name})" if name in get_commands() else ""
+        raise UsageError(f"{error}{hint}") from None
+    if not rest:
+        raise UsageError(f"no command given for school {name!r}, e.g. {prog} {name} migrate")
+    return run_for_school(prog, school, rest)
+
+
+def manage_main(argv=None):
+    """manage.py: Django's own entry point, made aware of school aliases.
+
+    `manage.py migrate --database=accra` needs the alias `accra` to exist
+    before Django parses its options, and runs with Accra active.
+    """
+    argv = list(sys.argv if argv is None else argv)
+    _setup()
+    name = database_option(argv)
+    if name:
+        from School.context import UnknownSchool, tenant_context
+
+        try:
+            with tenant_context(name):
+                execute_from_command_line(argv)
+            return
+        except UnknownSchool as error:
+            sys.stderr.write(f"{os.path.basename(argv[0])}: error: {error}\n")
+            sys.exit(EXIT_USAGE)
+    execute_from_command_line(argv)

@@ -1,0 +1,90 @@
+"""schools list | add | remove: the registry of schools, from the command line."""
+
+import json
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from multitenant.databases import MONGODB, sqlite_path
+from School.provisioning import SchoolError, add_school, ensure_registry, remove_school
+from School.utils import all_schools, registry_is_migrated
+from School.uri import redact_uri
+
+EXIT_BAD_INPUT = 2
+
+
+def database_of(school):
+    """Where the school's data is, without credentials."""
+    if settings.SCHOOL_ENGINE == MONGODB:
+        cluster = redact_uri(school.mongodb_uri or settings.MONGODB_URI)
+        return f"{settings.MONGODB_DB_PREFIX}{school.name} on {cluster}"
+    return str(sqlite_path(settings.SCHOOL_DB_DIR, school.name))
+
+
+class Command(BaseCommand):
+    help = "List, add or remove schools."
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{list,add,remove}")
+
+        listing = actions.add_parser("list", help="every school with its hosts and database")
+        listing.add_argument("--format", choices=["table", "json"], default="table")
+
+        add = actions.add_parser("add", help="create, migrate and register a school")
+        add.add_argument("name")
+        add.add_argument("--host", action="append", dest="hosts", required=True, metavar="HOST")
+        add.add_argument("--display-name", default="")
+        add.add_argument("--mongodb-uri", default="", help="a cluster of its own for this school")
+
+        remove = actions.add_parser("remove", help="stop serving a school (data kept)")
+        remove.add_argument("name")
+        remove.add_argument("--drop-data", action="store_true", help="also delete the school's database")
+        remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    def handle(self, *args, action, **options):
+        try:
+            getattr(self, f"handle_{action}")(**options)
+        except SchoolError as error:
+            raise CommandError(str(error), returncode=EXIT_BAD_INPUT) from None
+
+    def handle_list(self, format, **options):
+        schools = all_schools() if registry_is_migrated() else []
+        rows = [
+            {
+                "name": school.name,
+                "display_name": school.display_name,
+                "hosts": list(school.hosts),
+                "database": database_of(school),
+            }
+            for school in schools
+        ]
+        if format == "json":
+            self.stdout.write(json.dumps(rows, indent=2))
+            return
+        if not rows:
+            self.stdout.write("No schools yet: run `school_manage.py up` or `school_manage.py schools add`.")
+            return
+        header = ("NAME", "DISPLAY NAME", "HOSTS", "DATABASE")
+        table = [header] + [
+            (row["name"], row["display_name"], ", ".join(row["hosts"]) or "-", row["database"]) for row in rows
+        ]
+        widths = [max(len(line[column]) for line in table) for column in range(len(header))]
+        for line in table:
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+
+    def handle_add(self, name, hosts, display_name, mongodb_uri, **options):
+        school = add_school(name, hosts, display_name, mongodb_uri)
+        self.stdout.write(f"Added school {school.name} ({school.display_name}) at {', '.join(school.hosts)}")
+
+    def handle_remove(self, name, drop_data, yes, **options):
+        ensure_registry()
+        if drop_data and not yes:
+            if not sys.stdin.isatty():
+                raise SchoolError(f"--drop-data deletes every record of {name!r}: add --yes to confirm")
+            answer = input(f"Delete every record of school {name!r} for good? Type the name to confirm: ")
+            if answer.strip() != name:
+                raise SchoolError("not confirmed; nothing was removed")
+        school = remove_school(name, drop_data=drop_data)
+        kept = "its data was deleted" if drop_data else f"its data is kept in {database_of(school)}"
+        self.stdout.write(f"Removed school {name}: no longer served; {kept}")

@@ -1,0 +1,69 @@
+"""Where the school is chosen for each request.
+
+The Host header is looked up in the cached registry; an unknown or malformed
+host is refused before any school's database is touched, and never falls back
+to `default`. For a known host the school is active for everything below this
+middleware (sessions, users, views, the admin log) and deactivated in
+`finally`, even when the view raises.
+"""
+
+import logging
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.template.response import TemplateResponse
+
+from School.context import activate, deactivate
+from School.utils import hostname_from_the_request, registry, school_for_host
+
+logger = logging.getLogger(__name__)
+
+
+def refuse_host(request, hostname):
+    if not hostname:
+        logger.info("refused a request with a missing or malformed Host header")
+        response = TemplateResponse(request, "School/bad_host.html", status=400)
+    else:
+        logger.info("refused a request for unknown host %r", hostname[:255])
+        response = TemplateResponse(request, "School/unknown_host.html", {"host": hostname}, status=404)
+    return response.render()
+
+
+class SchoolMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        hostname = hostname_from_the_request(request)
+        school = school_for_host(hostname)
+        if school is None:
+            return refuse_host(request, hostname)
+        request.school = school
+        token = activate(school)
+        try:
+            return self.get_response(request)
+        finally:
+            deactivate(token)
+
+    async def __acall__(self, request):
+        hostname = hostname_from_the_request(request)
+        if registry.is_fresh():
+            school = school_for_host(hostname)
+        else:
+            # Refreshing the registry queries the database: not on the loop.
+            school = await sync_to_async(school_for_host)(hostname)
+        if school is None:
+            return refuse_host(request, hostname)
+        request.school = school
+        token = activate(school)
+        try:
+            return await self.get_response(request)
+        finally:
+            deactivate(token)

@@ -1,0 +1,83 @@
+"""The data of the platform.
+
+Two kinds of models live here:
+
+* the school registry (School, SchoolHost, RegistryStamp), kept in the
+  `default` database only (see School.router), which says which schools exist
+  and which host names reach them;
+* the school records (Student), kept in each school's own database.
+"""
+
+from django.db import models
+
+from School.validation import validate_host, validate_school_name
+
+
+class School(models.Model):
+    name = models.CharField(
+        max_length=40,
+        unique=True,
+        validators=[validate_school_name],
+        help_text="Also the school's database alias: lowercase letters, digits and _.",
+    )
+    display_name = models.CharField(max_length=200)
+    mongodb_uri = models.CharField(
+        "MongoDB URI",
+        max_length=1000,
+        blank=True,
+        help_text="Only for a school kept on a cluster of its own; empty means the deployment's cluster.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.display_name or self.name
+
+
+class SchoolHost(models.Model):
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="hosts")
+    host = models.CharField(max_length=253, unique=True, validators=[validate_host])
+
+    class Meta:
+        ordering = ["host"]
+        indexes = [models.Index(fields=["school"], name="schoolhost_school_idx")]
+
+    def __str__(self):
+        return self.host
+
+
+class RegistryStamp(models.Model):
+    """One row whose token changes with every change of the registry.
+
+    Workers compare it with the token of their cached registry, so a school
+    added by another process is served without a restart, at the cost of one
+    tiny query per worker every SCHOOL_REGISTRY_TTL seconds.
+    """
+
+    key = models.CharField(max_length=20, unique=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return f"{self.key}: {self.token}"
+
+
+class Student(models.Model):
+    registration_no = models.CharField("registration number", max_length=64, unique=True)
+    first_name = models.CharField(max_length=100)
+    second_name = models.CharField("last name", max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["registration_no"]
+        indexes = [
+            # The student table sorts and searches by these.
+            models.Index(fields=["second_name", "first_name"], name="student_name_idx"),
+            models.Index(fields=["first_name"], name="student_first_name_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.registration_no} {self.first_name} {self.second_name}"

@@ -1,0 +1,115 @@
+"""Adding, preparing and removing schools: used by the CLI and the admin.
+
+Order matters for "nothing half-made is ever served": a school's database is
+created and migrated first, and only then is the school registered, in one
+transaction, with its hosts. A failure before registration leaves the
+registry as it was (a migrated but unregistered database is harmless and is
+reused by the next attempt).
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, transaction
+
+from School.connections import drop_database, forget_alias
+from School.context import tenant_context
+from School.models import School, SchoolHost
+from School.utils import DEFAULT_SCHOOL, SchoolInfo, registry, registry_is_migrated, school_by_name
+from School.validation import normalize_host, validate_school_name
+
+logger = logging.getLogger(__name__)
+
+
+class SchoolError(Exception):
+    """A request about schools that cannot be done; the message says why."""
+
+
+def _message(error):
+    return "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+
+
+def migrate_school(school, verbosity=0, stdout=None):
+    """Apply pending migrations to the school's own database."""
+    with tenant_context(school):
+        call_command(
+            "migrate", database=school.alias, interactive=False, verbosity=verbosity, stdout=stdout
+        )
+    logger.info("database migrated", extra={"school": school.name})
+
+
+def ensure_registry():
+    """Create the registry tables in `default` on a fresh machine."""
+    if not registry_is_migrated():
+        migrate_school(school_by_name(DEFAULT_SCHOOL))
+        registry.invalidate()
+
+
+def prepare_database(name, mongodb_uri=""):
+    """Create and migrate the database of a school that is not served yet."""
+    migrate_school(SchoolInfo(name, name, (), mongodb_uri))
+
+
+def check_hosts_free(hosts, owner=None):
+    """Normalised hosts; SchoolError if one is malformed or owned by another school."""
+    normalised = []
+    for host in hosts:
+        try:
+            normalised.append(normalize_host(host))
+        except ValidationError as error:
+            raise SchoolError(_message(error)) from None
+    taken = dict(
+        SchoolHost.objects.using(DEFAULT_DB_ALIAS)
+        .filter(host__in=normalised)
+        .exclude(school__name=owner)
+        .values_list("host", "school__name")
+    )
+    for host in normalised:
+        if host in taken:
+            raise SchoolError(f"host {host!r} already belongs to school {taken[host]!r}")
+    return list(dict.fromkeys(normalised))
+
+
+def add_school(name, hosts, display_name="", mongodb_uri=""):
+    """Create, migrate and register a school; returns its SchoolInfo."""
+    try:
+        validate_school_name(name)
+    except ValidationError as error:
+        raise SchoolError(_message(error)) from None
+    if not hosts:
+        raise SchoolError(f"school {name!r} needs at least one --host")
+    ensure_registry()
+    if School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).exists():
+        raise SchoolError(f"school {name!r} already exists")
+    hosts = check_hosts_free(hosts)
+
+    try:
+        prepare_database(name, mongodb_uri)
+    except Exception as error:
+        raise SchoolError(f"could not create the database of school {name!r}: {error}") from error
+    with transaction.atomic(using=DEFAULT_DB_ALIAS):
+        school = School.objects.using(DEFAULT_DB_ALIAS).create(
+            name=name, display_name=display_name or name.replace("_", " ").title(), mongodb_uri=mongodb_uri
+        )
+        for host in hosts:
+            SchoolHost.objects.using(DEFAULT_DB_ALIAS).create(school=school, host=host)
+    logger.info("school added with hosts %s", ", ".join(hosts), extra={"school": name})
+    return school_by_name(name)
+
+
+def remove_school(name, drop_data=False):
+    """Stop serving a school; its data is kept unless drop_data."""
+    if name == DEFAULT_SCHOOL:
+        raise SchoolError("the default school holds the registry and cannot be removed")
+    school = school_by_name(name)
+    if school is None:
+        raise SchoolError(f"unknown school {name!r}")
+    School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).delete()
+    if drop_data:
+        drop_database(school)
+        logger.warning("school removed and its data dropped", extra={"school": name})
+    else:
+        forget_alias(name)
+        logger.info("school removed; its data is kept", extra={"school": name})
+    return school

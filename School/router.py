@@ -1,0 +1,37 @@
+"""Send every query to the active school's database.
+
+The registry (which schools exist, which hosts reach them) stays in `default`
+whatever school is active, and its tables are only ever created there.
+"""
+
+from django.db import DEFAULT_DB_ALIAS
+
+from School.context import current_alias
+
+REGISTRY_APP = "School"
+REGISTRY_MODELS = frozenset({"school", "schoolhost", "registrystamp"})
+
+
+def _is_registry(model):
+    return model._meta.app_label == REGISTRY_APP and model._meta.model_name in REGISTRY_MODELS
+
+
+class SchoolRouter:
+    def _db_for(self, model, instance=None, **hints):
+        if _is_registry(model):
+            return DEFAULT_DB_ALIAS
+        # An object already loaded from a school's database is saved back
+        # there, whichever school is active now.
+        if instance is not None and instance._state.db:
+            return instance._state.db
+        return current_alias()
+
+    db_for_read = _db_for
+    db_for_write = _db_for
+
+    # allow_relation is left to Django: related objects must share a database.
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        if app_label == REGISTRY_APP and model_name in REGISTRY_MODELS:
+            return db == DEFAULT_DB_ALIAS
+        return None

@@ -1,0 +1,185 @@
+"""Settings of the school records platform, read from the environment.
+
+Environment variables (all optional on a developer machine):
+
+  DJANGO_SECRET_KEY     secret key; without it one is generated once and kept
+                        in <data dir>/secret_key (outside git)
+  DJANGO_DEBUG          "1"/"true" to turn debug pages on (off by default)
+  DJANGO_LOG_LEVEL      root log level (INFO)
+  SCHOOL_DATA_DIR       where the embedded default keeps its files (./var)
+  SCHOOL_REGISTRY_TTL   seconds a worker trusts its cached school registry
+                        before checking for changes made elsewhere (1.0)
+  MONGODB_URI           switches storage to MongoDB (one database per school)
+  MONGODB_DB_PREFIX     prefix of each school's MongoDB database (school_)
+  USE_X_FORWARDED_HOST  "1" behind a proxy that sets X-Forwarded-Host
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from multitenant.databases import MONGODB, engine_for, school_database
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_flag(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(data_dir):
+    key = os.environ.get("DJANGO_SECRET_KEY")
+    if key:
+        return key
+    # Development: one random key per checkout, kept out of git, so sessions
+    # survive restarts without anybody committing a key.
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SCHOOL_DATA_DIR = Path(os.environ.get("SCHOOL_DATA_DIR") or BASE_DIR / "var").resolve()
+SCHOOL_DB_DIR = SCHOOL_DATA_DIR / "db"
+SCHOOL_REGISTRY_TTL = float(os.environ.get("SCHOOL_REGISTRY_TTL", "1.0"))
+
+SECRET_KEY = _secret_key(SCHOOL_DATA_DIR)
+DEBUG = env_flag("DJANGO_DEBUG")
+
+# Every host is checked against the school registry by
+# School.middleware.SchoolMiddleware, which answers unknown hosts with a 404
+# before any view runs. A static list here could not follow schools added at
+# run time, and a leading-dot pattern would admit every depth of subdomain.
+ALLOWED_HOSTS = ["*"]
+USE_X_FORWARDED_HOST = env_flag("USE_X_FORWARDED_HOST")
+
+MONGODB_URI = os.environ.get("MONGODB_URI", "")
+MONGODB_DB_PREFIX = os.environ.get("MONGODB_DB_PREFIX", "school_")
+SCHOOL_ENGINE = engine_for(MONGODB_URI)
+
+if SCHOOL_ENGINE == MONGODB:
+    _contrib_apps = [
+        "School.mongo_apps.MongoAdminConfig",
+        "School.mongo_apps.MongoAuthConfig",
+        "School.mongo_apps.MongoContentTypesConfig",
+    ]
+    DEFAULT_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
+    MIGRATION_MODULES = {
+        "admin": "mongo_migrations.admin",
+        "auth": "mongo_migrations.auth",
+        "contenttypes": "mongo_migrations.contenttypes",
+        "School": "mongo_migrations.School",
+    }
+    DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
+else:
+    SCHOOL_DB_DIR.mkdir(parents=True, exist_ok=True)
+    _contrib_apps = [
+        "django.contrib.admin",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+    ]
+    DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+    DATABASE_ROUTERS = ["School.router.SchoolRouter"]
+
+INSTALLED_APPS = [
+    *_contrib_apps,
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "School.apps.SchoolConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # Static files need no school: served before the school is resolved.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Chooses the school (and so the database) for everything below it:
+    # sessions, users and the admin log all live in the school's database.
+    "School.middleware.SchoolMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "multitenant.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "School.context_processors.current_school",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "multitenant.wsgi.application"
+ASGI_APPLICATION = "multitenant.asgi.application"
+
+# Only `default` is known when settings load: it is a school (the root host)
+# and holds the registry. Every other school's alias is added from the
+# registry by School.connections, complete with Django's defaults.
+DATABASES = {
+    "default": school_database(
+        "default",
+        engine=SCHOOL_ENGINE,
+        db_dir=SCHOOL_DB_DIR,
+        mongodb_uri=MONGODB_URI,
+        db_prefix=MONGODB_DB_PREFIX,
+    )
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Pages work offline and without `collectstatic` on a fresh clone: WhiteNoise
+# serves the project's own assets straight from the apps' static folders.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Each school has its own session table, and cookies stay host-only (no
+# SESSION_COOKIE_DOMAIN), so a session cookie from one school names no session
+# at another.
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"school": {"()": "School.log_filters.SchoolFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(school)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["school"], "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # runserver logs every request itself; keep that at WARNING by default.
+        "django.server": {"level": os.environ.get("DJANGO_SERVER_LOG_LEVEL", "WARNING")},
+    },
+}
