@@ -12,6 +12,7 @@ Environment variables (all optional on a developer machine):
   MONGODB_URI           switches storage to MongoDB (one database per school)
   MONGODB_DB_PREFIX     prefix of each school's MongoDB database (school_)
   USE_X_FORWARDED_HOST  "1" behind a proxy that sets X-Forwarded-Host
+  DJANGO_STATIC_ROOT    where `collectstatic` puts assets in production
 """
 
 import os
@@ -157,7 +158,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Production may `collectstatic` into DJANGO_STATIC_ROOT; without it WhiteNoise
+# serves straight from the apps (below).
+STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
 # Pages work offline and without `collectstatic` on a fresh clone: WhiteNoise
 # serves the project's own assets straight from the apps' static folders.
 WHITENOISE_USE_FINDERS = True

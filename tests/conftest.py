@@ -1,0 +1,158 @@
+"""Fixtures: a fresh platform (registry + school databases) for every test.
+
+Each test gets its own data directory with real SQLite files. Migrating a
+school takes a fraction of a second, so school databases are copied from
+databases migrated once per session; provisioning itself (migrate included)
+is exercised by the CLI tests, which run school_manage.py for real.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+from django.core.wsgi import get_wsgi_application
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from School.connections import ensure_alias, forget_alias
+from School.context import tenant_context
+from School.models import School, SchoolHost, Student
+from School.utils import SchoolInfo, registry
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def close_school_connections():
+    for alias in list(connections.settings):
+        if alias != DEFAULT_DB_ALIAS:
+            forget_alias(alias)
+    connections[DEFAULT_DB_ALIAS].close()
+
+
+@pytest.fixture(scope="session")
+def template_databases(tmp_path_factory, django_db_blocker):
+    """Migrated databases to copy: one for `default` (with the registry), one for any school."""
+    folder = tmp_path_factory.mktemp("templates")
+    default_path = Path(settings.DATABASES[DEFAULT_DB_ALIAS]["NAME"])
+    with django_db_blocker.unblock():
+        call_command("migrate", database=DEFAULT_DB_ALIAS, verbosity=0)
+        template = SchoolInfo("template_school", "Template")
+        ensure_alias(template)
+        with tenant_context(template):
+            call_command("migrate", database=template.alias, verbosity=0)
+        school_path = Path(connections.settings[template.alias]["NAME"])
+        close_school_connections()
+    shutil.copy(default_path, folder / "default.sqlite3")
+    shutil.copy(school_path, folder / "school.sqlite3")
+    return folder
+
+
+@dataclass
+class Platform:
+    data_dir: Path
+    templates: Path
+    schools: dict = field(default_factory=dict)
+
+    @property
+    def db_dir(self):
+        return self.data_dir / "db"
+
+    def add_school(self, name, hosts, display_name=None, students=()):
+        """Register a school with a ready database; `students` are (reg_no, first, last)."""
+        if name != DEFAULT_DB_ALIAS:  # `default` is already there: it holds the registry
+            shutil.copy(self.templates / "school.sqlite3", self.db_dir / f"{name}.sqlite3")
+        school = School.objects.using(DEFAULT_DB_ALIAS).create(name=name, display_name=display_name or name.title())
+        for host in hosts:
+            SchoolHost.objects.using(DEFAULT_DB_ALIAS).create(school=school, host=host)
+        self.add_students(name, students)
+        self.schools[name] = school
+        return school
+
+    def add_students(self, name, students):
+        with tenant_context(name):
+            Student.objects.bulk_create(
+                Student(registration_no=reg, first_name=first, second_name=last) for reg, first, last in students
+            )
+
+    def env(self, **extra):
+        """Environment for a school_manage.py subprocess working on this platform."""
+        env = {**os.environ, "SCHOOL_DATA_DIR": str(self.data_dir), "DJANGO_SETTINGS_MODULE": "multitenant.settings"}
+        env.update(extra)
+        return env
+
+
+@pytest.fixture
+def platform(tmp_path, template_databases, settings, django_db_blocker):
+    """An empty platform: a migrated `default` holding an empty registry."""
+    data_dir = tmp_path / "data"
+    (data_dir / "db").mkdir(parents=True)
+    close_school_connections()
+    default_settings = connections.settings[DEFAULT_DB_ALIAS]
+    original_name = default_settings["NAME"]
+    shutil.copy(template_databases / "default.sqlite3", data_dir / "db" / "default.sqlite3")
+    default_settings["NAME"] = str(data_dir / "db" / "default.sqlite3")
+    settings.SCHOOL_DATA_DIR = data_dir
+    settings.SCHOOL_DB_DIR = data_dir / "db"
+    registry.invalidate()
+    with django_db_blocker.unblock():
+        yield Platform(data_dir, template_databases)
+        close_school_connections()
+    default_settings["NAME"] = original_name
+    registry.invalidate()
+
+
+def students_of(prefix, count):
+    """Distinct, recognisable students: every row carries its school's prefix."""
+    return [(f"{prefix}-{n:04d}", f"{prefix}first{n}", f"{prefix}last{n}") for n in range(count)]
+
+
+@pytest.fixture
+def three_schools(platform):
+    """default (localhost), nairobi and accra, each with students marked by its own prefix."""
+    platform.add_school("default", ["localhost", "127.0.0.1"], "Default School", students_of("DEF", 3))
+    platform.add_school("nairobi", ["nairobi.localhost", "nairobi.school.local"], "Nairobi School", students_of("NBI", 5))
+    platform.add_school("accra", ["accra.localhost", "accra.school.local"], "Accra Academy", students_of("ACC", 7))
+    return platform
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def live_server_url(platform):
+    """A real threaded HTTP server on loopback running the project's WSGI application."""
+    server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
+    server.set_app(get_wsgi_application())
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture
+def run_cli(platform):
+    """Run school_manage.py (or manage.py) in a subprocess on this test's platform."""
+
+    def run(*args, script="school_manage.py", input=None, env=None):
+        return subprocess.run(
+            [sys.executable, str(ROOT / script), *args],
+            cwd=ROOT,
+            env=platform.env(**(env or {})),
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    return run

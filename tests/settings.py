@@ -1,0 +1,12 @@
+"""The project's settings, with the data directory in a throw-away place.
+
+Fixtures in conftest.py point each test at its own directory; this only keeps
+a stray access from touching the developer's ./var.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SCHOOL_DATA_DIR", tempfile.mkdtemp(prefix="school-tests-"))
+
+from multitenant.settings import *  # noqa: E402,F403
