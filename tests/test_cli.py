@@ -1,0 +1,233 @@
+"""school_manage.py and manage.py, run as a user runs them: in a subprocess."""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.sqlite  # reads the SQLite files to check where things landed
+
+
+def tables(path):
+    with sqlite3.connect(path) as db:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def query(path, sql):
+    with sqlite3.connect(path) as db:
+        return db.execute(sql).fetchall()
+
+
+def schools_json(run_cli):
+    result = run_cli("schools", "list", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return {school["name"]: school for school in json.loads(result.stdout)}
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0]
+
+
+def registry_rows(platform):
+    default = platform.db_dir / "default.sqlite3"
+    return query(default, "SELECT name, display_name FROM School_school ORDER BY name") + query(
+        default, "SELECT host, school_id FROM School_schoolhost ORDER BY host"
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_databases(tmp_path_factory):
+    """The databases `up --no-serve` makes on a fresh machine, made once per module."""
+    data_dir = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "SCHOOL_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "multitenant.settings"}
+    subprocess.run([sys.executable, str(ROOT / "school_manage.py"), "up", "--no-serve"], env=env, cwd=ROOT, check=True,
+                   capture_output=True, timeout=120)
+    return data_dir / "db"
+
+
+@pytest.fixture
+def demo(demo_databases, platform):
+    """This test's platform, as `school_manage.py up` leaves it."""
+    for database in demo_databases.iterdir():
+        shutil.copy(database, platform.db_dir / database.name)
+
+
+def test_up_creates_the_demo_schools_with_their_own_students(run_cli, platform):
+    result = run_cli("up", "--no-serve")
+    assert result.returncode == 0, result.stderr
+    assert "http://nairobi.localhost:8000/" in result.stdout
+    assert "http://localhost:8000/" in result.stdout
+    schools = schools_json(run_cli)
+    assert list(schools) == ["default", "accra", "nairobi"]
+    assert schools["nairobi"]["hosts"] == ["nairobi.localhost", "nairobi.school.local"]
+    assert set(schools["default"]["hosts"]) == {"localhost", "127.0.0.1", "school.local"}
+    for name, prefix in [("default", "DEF/"), ("nairobi", "NBI/"), ("accra", "ACC/")]:
+        numbers = [row[0] for row in query(platform.db_dir / f"{name}.sqlite3", "SELECT registration_no FROM School_student")]
+        assert numbers and all(number.startswith(prefix) for number in numbers), (name, numbers)
+    # The registry is in `default` only.
+    assert "School_school" in tables(platform.db_dir / "default.sqlite3")
+    assert "School_school" not in tables(platform.db_dir / "nairobi.sqlite3")
+
+
+def test_up_is_idempotent_and_keeps_data(demo, run_cli, platform):
+    again = run_cli("up", "--no-serve")
+    assert again.returncode == 0, again.stderr
+    assert "creating" not in again.stdout
+    assert query(platform.db_dir / "accra.sqlite3", "SELECT count(*) FROM School_student") == [(12,)]
+
+
+def test_up_no_demo_registers_only_an_empty_default_school(run_cli, platform):
+    result = run_cli("up", "--no-serve", "--no-demo")
+    assert result.returncode == 0, result.stderr
+    assert list(schools_json(run_cli)) == ["default"]
+    assert query(platform.db_dir / "default.sqlite3", "SELECT count(*) FROM School_student") == [(0,)]
+
+
+def test_schools_add_list_remove(demo, run_cli, platform):
+    added = run_cli("schools", "add", "kisumu", "--host", "kisumu.localhost", "--display-name", "Kisumu High")
+    assert added.returncode == 0, added.stderr
+    database = platform.db_dir / "kisumu.sqlite3"
+    assert {"School_student", "auth_user", "django_session", "django_admin_log"} <= tables(database)
+
+    listing = run_cli("schools", "list")
+    line = next(line for line in listing.stdout.splitlines() if line.startswith("kisumu"))
+    assert "Kisumu High" in line and "kisumu.localhost" in line and str(database) in line
+
+    removed = run_cli("schools", "remove", "kisumu", "--yes")
+    assert removed.returncode == 0, removed.stderr
+    assert "kisumu" not in schools_json(run_cli)
+    assert database.exists(), "data must be kept without --drop-data"
+
+    # The kept data is picked up again when the school comes back.
+    assert run_cli("schools", "add", "kisumu", "--host", "kisumu.localhost").returncode == 0
+    dropped = run_cli("schools", "remove", "kisumu", "--drop-data", "--yes")
+    assert dropped.returncode == 0, dropped.stderr
+    assert not database.exists()
+
+
+def test_drop_data_needs_confirmation(demo, run_cli, platform):
+    result = run_cli("schools", "remove", "accra", "--drop-data", input="")
+    assert_one_line_error(result, "--yes")
+    assert "accra" in schools_json(run_cli)
+    assert (platform.db_dir / "accra.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["schools", "add", "Kisumu", "--host", "kisumu.localhost"], ["bad school name 'Kisumu'"]),
+        (["schools", "add", "9lives", "--host", "nine.localhost"], ["bad school name '9lives'"]),
+        (["schools", "add", "a" * 41, "--host", "long.localhost"], ["bad school name"]),
+        (["schools", "add", "up", "--host", "up.localhost"], ["bad school name 'up'", "school_manage.py"]),
+        (["schools", "add", "hosts", "--host", "h.localhost"], ["bad school name 'hosts'"]),
+        (["schools", "add", "kisumu", "--host", "nairobi.localhost"], ["'nairobi.localhost'", "'nairobi'"]),
+        (["schools", "add", "kisumu", "--host", "NAIROBI.school.local."], ["'nairobi.school.local'", "'nairobi'"]),
+        (["schools", "add", "kisumu", "--host", "http://kisumu.localhost:8000/"], ["bad host"]),
+        (["schools", "add", "nairobi", "--host", "n2.localhost"], ["school 'nairobi' already exists"]),
+        (["schools", "remove", "lagos", "--yes"], ["unknown school 'lagos'"]),
+        (["schools", "remove", "default", "--yes"], ["default school"]),
+        (["lagos", "migrate"], ["unknown school 'lagos'", "known schools: default, accra, nairobi"]),
+        (["migrate"], ["unknown school 'migrate'", "NAME migrate"]),
+        (["nairobi"], ["no command given"]),
+        (["nairobi", "no_such_command"], ["unknown command 'no_such_command'"]),
+        (["nairobi", "migrate", "--database=accra"], ["contradicts"]),
+        (["--all"], ["--all needs a command"]),
+    ],
+)
+def test_bad_input_gets_one_clear_line_exit_2_and_writes_nothing(demo, run_cli, platform, args, fragments):
+    before = registry_rows(platform)
+    files_before = sorted(platform.db_dir.iterdir())
+    result = run_cli(*args)
+    assert_one_line_error(result, *fragments)
+    assert registry_rows(platform) == before
+    assert sorted(platform.db_dir.iterdir()) == files_before
+
+
+def test_createsuperuser_lands_in_that_schools_database_only(demo, run_cli, platform):
+    env = {"DJANGO_SUPERUSER_PASSWORD": "correct-horse-battery"}
+    plain = run_cli("accra", "createsuperuser", "--noinput", "--username", "ama", "--email", "ama@accra.test", env=env)
+    assert plain.returncode == 0, plain.stderr
+    # The tutorial's spelling, with --database, works too.
+    tutorial = run_cli(
+        "nairobi", "createsuperuser", "--database=nairobi", "--noinput", "--username", "baraka", "--email", "b@n.test", env=env
+    )
+    assert tutorial.returncode == 0, tutorial.stderr
+    users = {
+        name: [row[0] for row in query(platform.db_dir / f"{name}.sqlite3", "SELECT username FROM auth_user")]
+        for name in ("default", "accra", "nairobi")
+    }
+    assert users == {"default": [], "accra": ["ama"], "nairobi": ["baraka"]}
+
+
+def test_migrate_acts_on_the_named_school_only(demo, run_cli, platform):
+    def has_students_table(name):
+        return "School_student" in tables(platform.db_dir / f"{name}.sqlite3")
+
+    down = run_cli("accra", "migrate", "School", "zero")
+    assert down.returncode == 0, down.stderr
+    assert not has_students_table("accra")
+    assert has_students_table("nairobi") and has_students_table("default")
+
+    up = run_cli("accra", "migrate")
+    assert up.returncode == 0, up.stderr
+    assert has_students_table("accra")
+
+    # Django's own manage.py with the tutorial's --database.
+    assert run_cli("nairobi", "migrate", "School", "zero").returncode == 0
+    via_manage = run_cli("migrate", "--database=nairobi", script="manage.py")
+    assert via_manage.returncode == 0, via_manage.stderr
+    assert has_students_table("nairobi")
+    assert "School_school" not in tables(platform.db_dir / "nairobi.sqlite3")
+
+
+def test_all_migrate_reaches_every_school(demo, run_cli, platform):
+    for name in ("accra", "nairobi"):
+        assert run_cli(name, "migrate", "School", "zero").returncode == 0
+    result = run_cli("--all", "migrate")
+    assert result.returncode == 0, result.stderr
+    assert "3 succeeded, 0 failed" in result.stdout
+    for name in ("default", "accra", "nairobi"):
+        assert "School_student" in tables(platform.db_dir / f"{name}.sqlite3")
+
+
+def test_all_goes_on_past_a_failing_school_and_exits_non_zero(demo, run_cli, platform):
+    (platform.db_dir / "accra.sqlite3").write_bytes(b"this is not a database")
+    result = run_cli("--all", "migrate")
+    assert result.returncode == 1
+    assert "2 succeeded, 1 failed: accra" in result.stdout
+    assert "== nairobi" in result.stdout  # after accra, alphabetically
+
+
+def test_shell_runs_as_the_named_school(demo, run_cli):
+    code = "from School.models import Student; print(Student.objects.count(), Student.objects.first().registration_no)"
+    result = run_cli("accra", "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "12 ACC/2024/001"
+
+
+def test_hosts_prints_etc_hosts_lines(demo, run_cli):
+    assert run_cli("schools", "add", "kisumu", "--host", "kisumu.school.local").returncode == 0
+    result = run_cli("hosts", "--ip", "10.1.2.3")
+    assert result.returncode == 0
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("#")]
+    assert "10.1.2.3 nairobi.school.local  # nairobi" in lines
+    assert "10.1.2.3 kisumu.school.local  # kisumu" in lines
+    assert not any(line.startswith("10.1.2.3 127.0.0.1") for line in lines)
+    assert run_cli("hosts", "--ip", "not-an-ip").returncode == 2
+
+
+def test_help_lists_the_contract(run_cli):
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for usage in ("up [--addr HOST:PORT] [--no-demo]", "schools add NAME --host HOST", "--all COMMAND"):
+        assert usage in result.stdout
