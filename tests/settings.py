@@ -10,3 +10,6 @@ import tempfile
 os.environ.setdefault("SCHOOL_DATA_DIR", tempfile.mkdtemp(prefix="school-tests-"))
 
 from multitenant.settings import *  # noqa: E402,F403
+
+# Tests create users on many schools; the real hasher is deliberately slow.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

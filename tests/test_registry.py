@@ -1,0 +1,74 @@
+"""The registry: names and hosts are validated, and changes are served without restarts."""
+
+import time
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+
+from School.provisioning import SchoolError, add_school, remove_school
+from School.utils import registry
+from School.validation import normalize_host, validate_school_name
+
+
+@pytest.mark.parametrize("name", ["nairobi", "st_marys_2", "a", "x" * 40])
+def test_good_school_names(name):
+    validate_school_name(name)
+
+
+@pytest.mark.parametrize("name", ["Nairobi", "2nd", "_x", "st-marys", "a" * 41, "", "up", "schools", "hosts", "naïrobi"])
+def test_bad_school_names(name):
+    with pytest.raises(ValidationError):
+        validate_school_name(name)
+
+
+@pytest.mark.parametrize(
+    "given, stored",
+    [("Nairobi.School.Local", "nairobi.school.local"), ("kisumu.localhost.", "kisumu.localhost"), ("münchen.school", "xn--mnchen-3ya.school")],
+)
+def test_hosts_are_stored_as_browsers_send_them(given, stored):
+    assert normalize_host(given) == stored
+
+
+@pytest.mark.parametrize("host", ["", "http://a.localhost", "a.localhost:8000", "*.school.local", "a b", "a/b", "-a.local", "a" * 64 + ".local"])
+def test_bad_hosts(host):
+    with pytest.raises(ValidationError):
+        normalize_host(host)
+
+
+def served(host):
+    return Client(HTTP_HOST=host).get("/healthz").status_code == 200
+
+
+def test_school_added_in_process_is_served_at_once(three_schools):
+    assert not served("kisumu.localhost")  # cached as unknown
+    add_school("kisumu", ["kisumu.localhost"], "Kisumu High")  # real provisioning: migrates
+    assert served("kisumu.localhost")
+    remove_school("kisumu")
+    assert not served("kisumu.localhost")
+
+
+def test_school_added_by_another_process_is_served_within_the_ttl(three_schools, run_cli, settings):
+    settings.SCHOOL_REGISTRY_TTL = 0.5
+    assert not served("kisumu.localhost")
+    result = run_cli("schools", "add", "kisumu", "--host", "kisumu.localhost")
+    assert result.returncode == 0, result.stderr
+    deadline = time.monotonic() + 10
+    while not served("kisumu.localhost"):
+        assert time.monotonic() < deadline, "the new school was never served"
+        time.sleep(0.1)
+    assert Client(HTTP_HOST="kisumu.localhost").get("/healthz").json()["school"] == "kisumu"
+
+
+def test_registry_is_not_reloaded_while_fresh(three_schools, django_assert_num_queries):
+    registry.snapshot()
+    with django_assert_num_queries(0):
+        for _ in range(100):
+            registry.snapshot()
+
+
+def test_add_school_rejects_a_taken_host_before_creating_anything(three_schools):
+    with pytest.raises(SchoolError, match="host 'accra.localhost' already belongs to school 'accra'"):
+        add_school("kumasi", ["kumasi.localhost", "accra.localhost"])
+    assert not (three_schools.db_dir / "kumasi.sqlite3").exists()
+    assert not served("kumasi.localhost")

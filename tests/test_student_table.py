@@ -1,0 +1,67 @@
+"""The student table page: search, sorting, pagination, count and empty state."""
+
+import re
+
+from django.test import Client
+
+from School.context import tenant_context
+from School.models import Student
+
+
+def rows(response):
+    return re.findall(r"<td>([^<]*)</td>\s*</tr>", response.content.decode())
+
+
+def get(host="nairobi.localhost", **params):
+    return Client(HTTP_HOST=host).get("/", params)
+
+
+def test_search_by_name_or_registration_number(three_schools):
+    assert rows(get(q="NBIfirst3")) == ["NBI-0003"]
+    assert rows(get(q="nbilast4")) == ["NBI-0004"]  # case-insensitive
+    assert rows(get(q="NBI-0002")) == ["NBI-0002"]
+    assert "1 student matching" in get(q="NBI-0002").content.decode()
+
+
+def test_sorting_by_column_both_ways(three_schools):
+    with tenant_context("nairobi"):
+        Student.objects.create(registration_no="NBI-9999", first_name="Aaron", second_name="Zulu")
+    assert rows(get(sort="first_name"))[0] == "NBI-9999"
+    assert rows(get(sort="-second_name"))[0] == "NBI-9999"
+    assert rows(get(sort="-registration_no"))[0] == "NBI-9999"
+    assert rows(get(sort="registration_no"))[0] == "NBI-0000"
+    # An unknown sort column falls back to registration number, no error.
+    assert rows(get(sort="password"))[0] == "NBI-0000"
+
+
+def test_pagination_fifty_a_page_without_repeats(three_schools):
+    three_schools.add_students("accra", [(f"P-{n:03d}", "Same", "Name") for n in range(120)])
+    seen = []
+    for number in (1, 2, 3):
+        page = get("accra.localhost", q="P-", sort="second_name", page=number)
+        seen += rows(page)
+    assert len(seen) == 120 and len(set(seen)) == 120
+    first = get("accra.localhost", q="P-").content.decode()
+    assert "Page 1 of 3" in first and "120 students matching" in first
+    # Out-of-range pages show the last page instead of an error.
+    assert "Page 3 of 3" in get("accra.localhost", q="P-", page=99).content.decode()
+
+
+def test_empty_school_shows_an_empty_state(platform):
+    platform.add_school("kisumu", ["kisumu.localhost"], "Kisumu High")
+    body = get("kisumu.localhost").content.decode()
+    assert "No students are recorded for Kisumu High yet." in body
+    assert "0 students" in body
+
+
+def test_search_with_no_match_says_so(three_schools):
+    assert "No student matches" in get(q="nobody-by-that-name").content.decode()
+
+
+def test_stylesheet_is_served_by_the_project(three_schools):
+    body = get().content.decode()
+    assert 'href="/static/School/app.css"' in body
+    assert "http://" not in body and "https://" not in body  # nothing from a CDN
+    response = Client(HTTP_HOST="nairobi.localhost").get("/static/School/app.css")
+    assert response.status_code == 200
+    assert b"--brand" in b"".join(response.streaming_content)
