@@ -16,6 +16,8 @@ import sys
 import django
 from django.core.management import execute_from_command_line, get_commands, load_command_class
 
+from School.availability import unavailable_reason
+
 logger = logging.getLogger(__name__)
 
 WRAPPER_COMMANDS = ("up", "schools", "hosts")
@@ -29,6 +31,7 @@ usage: {prog} up [--addr HOST:PORT] [--no-demo]
        {prog} --all COMMAND [ARGS ...]    run a Django command for every school
 """
 EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 1
 
 
 class UsageError(Exception):
@@ -97,8 +100,10 @@ def run_for_all(prog, argv, stdout, stderr):
         try:
             status = run_for_school(prog, school, argv)
         except Exception as error:  # one broken school must not stop the others
-            logger.exception("command failed", extra={"school": school.name})
-            stderr.write(f"{school.name}: {error}\n")
+            reason = unavailable_reason(error)
+            if reason is None:
+                logger.exception("command failed", extra={"school": school.name})
+            stderr.write(f"{school.name}: {reason or error or type(error).__name__}\n")
             status = 1
         results.append((school.name, status))
         if school.name != DEFAULT_SCHOOL:
@@ -128,6 +133,12 @@ def main(argv=None, stdout=sys.stdout, stderr=sys.stderr):
     except UsageError as error:
         stderr.write(f"{prog}: error: {error}\n")
         return EXIT_USAGE
+    except Exception as error:
+        reason = unavailable_reason(error)
+        if reason is None:
+            raise
+        stderr.write(f"{prog}: error: {reason}\n")
+        return EXIT_UNAVAILABLE
 
 
 def _run_named(prog, args, stdout):

@@ -25,6 +25,8 @@ def database_config(school):
         db_dir=settings.SCHOOL_DB_DIR,
         mongodb_uri=school.mongodb_uri or settings.MONGODB_URI,
         db_prefix=settings.MONGODB_DB_PREFIX,
+        timeout_ms=settings.MONGODB_TIMEOUT_MS,
+        offline=settings.SCHOOL_DATABASES_OFFLINE,
     )
 
 

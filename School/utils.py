@@ -21,6 +21,8 @@ from django.core.exceptions import DisallowedHost
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http.request import split_domain_port
 
+from School.availability import unavailable_reason
+
 DEFAULT_SCHOOL = DEFAULT_DB_ALIAS
 
 
@@ -106,8 +108,8 @@ class SchoolRegistry:
                     stamp = _read_stamp()
                     if self._snapshot is None or self._snapshot.stamp != stamp:
                         self._snapshot = _load_snapshot(stamp)
-                except DatabaseError:
-                    if registry_is_migrated():
+                except DatabaseError as error:
+                    if unavailable_reason(error) or registry_is_migrated():
                         raise
                     # A fresh machine: nothing registered yet, nothing served.
                     self._snapshot = EMPTY_SNAPSHOT

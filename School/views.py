@@ -1,8 +1,16 @@
-from django.http import JsonResponse
-from django.shortcuts import render
+import logging
+import sys
 
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+
+from School.availability import unavailable_reason
+from School.context import current_school
 from School.models import Student
 from School.student_table import StudentTableQuery
+
+logger = logging.getLogger(__name__)
 
 COLUMNS = [
     ("id", "ID"),
@@ -35,3 +43,16 @@ async def health(request):
     """For load balancers and operators: is this school's database answering?"""
     students = await Student.objects.acount()
     return JsonResponse({"school": request.school.name, "status": "ok", "students": students})
+
+
+def server_error(request):
+    """handler500: a database that cannot be reached is a 503, not a crash."""
+    error = sys.exc_info()[1]
+    reason = unavailable_reason(error) if error is not None else None
+    if reason is None:
+        return HttpResponseServerError(loader.render_to_string("500.html"))
+    school = current_school() or getattr(request, "school", None)
+    logger.error("database unavailable: %s", reason, extra={"school": school.name if school else "-"})
+    response = HttpResponse(loader.render_to_string("School/unavailable.html", {"school": school}), status=503)
+    response["Retry-After"] = "30"
+    return response

@@ -22,7 +22,27 @@ def sqlite_path(db_dir, name):
     return Path(db_dir) / f"{name}.sqlite3"
 
 
-def school_database(name, *, engine, db_dir, mongodb_uri="", db_prefix="school_", options=None):
+# Django's stand-in backend: lets `makemigrations` build the MongoDB migration
+# tree on a machine without a server (it skips history checks on it).
+OFFLINE_ENGINE = "django.db.backends.dummy"
+
+
+def mongodb_options(uri, timeout_ms):
+    """Client options: fail within `timeout_ms` instead of pymongo's 30 s.
+
+    Options written in the URI win, as an operator would expect.
+    """
+    options = {}
+    lowered = uri.lower()
+    for option in ("serverSelectionTimeoutMS", "connectTimeoutMS"):
+        if option.lower() not in lowered:
+            options[option] = timeout_ms
+    return options
+
+
+def school_database(
+    name, *, engine, db_dir, mongodb_uri="", db_prefix="school_", timeout_ms=5000, offline=False, options=None
+):
     """A complete-enough DATABASES entry for the school called `name`.
 
     Django fills the remaining keys (TIME_ZONE, TEST, ...) itself for aliases
@@ -31,10 +51,11 @@ def school_database(name, *, engine, db_dir, mongodb_uri="", db_prefix="school_"
     """
     if engine == MONGODB:
         return {
-            "ENGINE": "django_mongodb_backend",
+            # django-mongodb-backend with one shared client per cluster.
+            "ENGINE": OFFLINE_ENGINE if offline else "School.mongo",
             "HOST": mongodb_uri,
             "NAME": f"{db_prefix}{name}",
-            "OPTIONS": dict(options or {}),
+            "OPTIONS": {**mongodb_options(mongodb_uri, timeout_ms), **(options or {})},
         }
     return {
         "ENGINE": "django.db.backends.sqlite3",

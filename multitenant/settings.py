@@ -11,6 +11,7 @@ Environment variables (all optional on a developer machine):
                         before checking for changes made elsewhere (1.0)
   MONGODB_URI           switches storage to MongoDB (one database per school)
   MONGODB_DB_PREFIX     prefix of each school's MongoDB database (school_)
+  MONGODB_TIMEOUT_MS    how long to wait for an unreachable cluster (5000)
   USE_X_FORWARDED_HOST  "1" behind a proxy that sets X-Forwarded-Host
   DJANGO_STATIC_ROOT    where `collectstatic` puts assets in production
 """
@@ -62,20 +63,23 @@ USE_X_FORWARDED_HOST = env_flag("USE_X_FORWARDED_HOST")
 
 MONGODB_URI = os.environ.get("MONGODB_URI", "")
 MONGODB_DB_PREFIX = os.environ.get("MONGODB_DB_PREFIX", "school_")
+MONGODB_TIMEOUT_MS = int(os.environ.get("MONGODB_TIMEOUT_MS", "5000"))
+# Only for generating and checking the MongoDB migration tree without a server.
+SCHOOL_DATABASES_OFFLINE = env_flag("SCHOOL_DATABASES_OFFLINE")
 SCHOOL_ENGINE = engine_for(MONGODB_URI)
 
 if SCHOOL_ENGINE == MONGODB:
     _contrib_apps = [
-        "School.mongo_apps.MongoAdminConfig",
-        "School.mongo_apps.MongoAuthConfig",
-        "School.mongo_apps.MongoContentTypesConfig",
+        "School.mongo.apps.MongoAdminConfig",
+        "School.mongo.apps.MongoAuthConfig",
+        "School.mongo.apps.MongoContentTypesConfig",
     ]
     DEFAULT_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
     MIGRATION_MODULES = {
-        "admin": "mongo_migrations.admin",
-        "auth": "mongo_migrations.auth",
-        "contenttypes": "mongo_migrations.contenttypes",
-        "School": "mongo_migrations.School",
+        "admin": "School.mongo.migrations.admin",
+        "auth": "School.mongo.migrations.auth",
+        "contenttypes": "School.mongo.migrations.contenttypes",
+        "School": "School.mongo.migrations.School",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -142,6 +146,8 @@ DATABASES = {
         db_dir=SCHOOL_DB_DIR,
         mongodb_uri=MONGODB_URI,
         db_prefix=MONGODB_DB_PREFIX,
+        timeout_ms=MONGODB_TIMEOUT_MS,
+        offline=SCHOOL_DATABASES_OFFLINE,
     )
 }
 

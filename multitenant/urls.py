@@ -5,3 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("School.urls")),
 ]
+
+handler500 = "School.views.server_error"

@@ -1,0 +1,55 @@
+"""Is this error "the school's database cannot be reached"? Said without secrets.
+
+An unreachable database is an operational condition, not a bug: pages answer
+503 (School.views.server_error) and commands print one line naming the
+cluster, instead of the backend's empty DatabaseError after a long wait.
+"""
+
+import re
+import sqlite3
+
+from pymongo.errors import ConfigurationError, ConnectionFailure
+
+_CREDENTIALS = re.compile(r"//[^/@\s]*@")
+_TIMEOUTS = re.compile(r"\s*\(configured timeouts[^)]*\)")
+_ADDRESS = re.compile(r"(?:^|,)\s*([^\s,]+:\d+): ")
+_SQLITE_UNAVAILABLE = ("unable to open database file", "database is locked", "disk i/o error")
+
+
+def _causes(error):
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def _scrub(text):
+    return _CREDENTIALS.sub("//", text)
+
+
+def _describe_connection_failure(message):
+    # pymongo says "host:port: error (configured timeouts: ...),host2:port: ...,
+    # Timeout: 5.0s, Topology Description: <...>": keep the servers, the first
+    # error and the timeout; the topology dump says nothing more to an operator.
+    servers_part, _, rest = message.partition(", Timeout: ")
+    servers_part = _TIMEOUTS.sub("", servers_part)
+    addresses = _ADDRESS.findall(servers_part)
+    # split() with the address group gives [before, address1, error1, address2, ...].
+    first_error = _ADDRESS.split(servers_part)[2].strip() if addresses else servers_part
+    timeout = rest.split(",")[0].strip()
+    waited = f" (no answer within {timeout})" if timeout else ""
+    cluster = " " + ", ".join(dict.fromkeys(addresses)) if addresses else ""
+    return f"cannot reach the MongoDB cluster{cluster}{waited}: {first_error}"
+
+
+def unavailable_reason(error):
+    """One line saying which database could not be reached, or None."""
+    for cause in _causes(error):
+        if isinstance(cause, ConnectionFailure):
+            return _scrub(_describe_connection_failure(str(cause)))
+        if isinstance(cause, ConfigurationError):
+            return _scrub(f"cannot use the MongoDB cluster: {cause}")
+        if isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_UNAVAILABLE:
+            return f"cannot use the SQLite database: {cause}"
+    return None

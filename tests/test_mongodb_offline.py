@@ -1,0 +1,218 @@
+"""MongoDB checks that need no server: they run in every CI run.
+
+Facts that need the MongoDB settings are observed by tests/mongodb_probe.py in
+a subprocess whose MONGODB_URI points at 127.0.0.1:1, where nothing listens.
+What only a real server can show (indexes being used, transactions, the whole
+suite on MongoDB) is covered by running this suite with MONGODB_URI set.
+"""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from pymongo import MongoClient
+from pymongo.errors import ServerSelectionTimeoutError
+
+from School.availability import unavailable_reason
+from School.mongo.clients import SharedClients
+from School.models import RegistryStamp, School, SchoolHost, Student
+from School.uri import redact_uri
+from tests.conftest import ROOT
+
+UNREACHABLE = "mongodb://admin:s3cret@127.0.0.1:1/?replicaSet=rs0"
+
+
+def mongodb_env(tmp_path, **extra):
+    import os
+
+    return {
+        **os.environ,
+        "MONGODB_URI": UNREACHABLE,
+        "MONGODB_TIMEOUT_MS": "1000",
+        "SCHOOL_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "multitenant.settings",
+        **extra,
+    }
+
+
+def run(args, env, timeout=120):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def probe(tmp_path, what):
+    result = run(["tests/mongodb_probe.py", what], mongodb_env(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+# --- one client per cluster -------------------------------------------------
+
+
+def test_two_hundred_schools_share_one_client_per_cluster(tmp_path):
+    facts = probe(tmp_path, "clients")
+    assert facts["schools"] == 220
+    assert facts["distinct_clients"] == 2  # the deployment's cluster and the district's
+    assert facts["shared_clients"] == 2
+    assert facts["distinct_database_names"] == 220  # each school keeps its own database
+    assert facts["threads_added"] == 0  # clients are lazy: no monitor threads for idle schools
+    assert facts["neighbour_survives_close"] is True
+    assert facts["child_after_fork"] == {"shared_clients": 0, "wrapper_connected": False}
+
+
+def test_shared_clients_key_on_cluster_not_database():
+    clients = SharedClients()
+    a = clients.acquire({"host": "mongodb://127.0.0.1:1", "serverSelectionTimeoutMS": 100})
+    b = clients.acquire({"host": "mongodb://127.0.0.1:1", "serverSelectionTimeoutMS": 100})
+    c = clients.acquire({"host": "mongodb://127.0.0.2:1", "serverSelectionTimeoutMS": 100})
+    assert a is b and a is not c
+    assert isinstance(a, MongoClient)
+    clients.release(a)
+    assert not a._closed  # b still uses it
+    clients.release(b)
+    assert a._closed
+    assert clients.clients() == [c]
+    clients.close_all()
+    assert c._closed
+
+
+# --- fast, clear failure ------------------------------------------------------
+
+
+def test_page_answers_503_quickly_without_secrets(tmp_path):
+    facts = probe(tmp_path, "unavailable")
+    assert facts["status"] == 503
+    assert facts["retry_after"] == "30"
+    assert "temporarily unavailable" in facts["body"].lower()
+    for secret in ("s3cret", "admin:", "127.0.0.1:1"):
+        assert secret not in facts["body"]
+    # The configured 1 s, not pymongo's 30 s (generous margin for a busy machine).
+    assert facts["page_seconds"] < 15
+
+
+def test_cli_fails_with_one_line_naming_the_cluster(tmp_path):
+    started = time.monotonic()
+    result = run(["school_manage.py", "nairobi", "migrate"], mongodb_env(tmp_path))
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines == [lines[-1]] and "error: cannot reach the MongoDB cluster 127.0.0.1:1" in lines[-1], result.stderr
+    assert "s3cret" not in result.stderr and "admin" not in result.stderr
+    assert elapsed < 25  # three 1 s attempts at most, never pymongo's 30 s
+
+
+def test_manage_py_check_passes_with_the_cluster_down(tmp_path):
+    result = run(["manage.py", "check"], mongodb_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_unavailable_reason_names_servers_and_timeout_only():
+    error = ServerSelectionTimeoutError(
+        "db1.example:27017: timed out (configured timeouts: connectTimeoutMS: 5000.0ms),"
+        "db2.example:27017: [Errno 111] Connection refused (configured timeouts: connectTimeoutMS: 5000.0ms), "
+        "Timeout: 5.0s, Topology Description: <TopologyDescription id: 1, topology_type: ReplicaSetNoPrimary>"
+    )
+    wrapped = RuntimeError("outer")
+    wrapped.__cause__ = error
+    assert unavailable_reason(wrapped) == (
+        "cannot reach the MongoDB cluster db1.example:27017, db2.example:27017 (no answer within 5.0s): timed out"
+    )
+    assert unavailable_reason(ValueError("a bug")) is None
+
+
+@pytest.mark.parametrize(
+    "uri, shown",
+    [
+        ("mongodb://admin:s3cret@db1:27017,db2:27017/?replicaSet=rs0", "mongodb://db1:27017,db2:27017"),
+        ("mongodb+srv://user:p%40ss@cluster0.example.mongodb.net/?retryWrites=true", "mongodb+srv://cluster0.example.mongodb.net"),
+        ("mongodb://localhost", "mongodb://localhost"),
+    ],
+)
+def test_uris_are_shown_without_credentials(uri, shown):
+    assert redact_uri(uri) == shown
+
+
+# --- two migration trees, both up to date -----------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "mongodb"])
+def test_migrations_are_up_to_date_for_both_engines(tmp_path, engine):
+    env = mongodb_env(tmp_path, SCHOOL_DATABASES_OFFLINE="1")
+    if engine == "sqlite":
+        env.pop("MONGODB_URI")
+    result = run(["manage.py", "makemigrations", "--check", "--dry-run"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+
+
+# --- what the hot queries send to MongoDB ----------------------------------------------
+
+
+def stages(query):
+    return [next(iter(stage)) for stage in query["pipeline"]]
+
+
+def indexed_fields(model):
+    fields = {field.attname for field in model._meta.fields if field.unique or field.primary_key}
+    for index in model._meta.indexes:
+        fields.update(name.lstrip("-") for name in index.fields)
+    return fields | {"_id"}
+
+
+def matched_fields(match):
+    found = set()
+    for key, value in match.items():
+        if key in ("$or", "$and"):
+            for part in value:
+                found |= matched_fields(part)
+        else:
+            found.add(key)
+    return found
+
+
+@pytest.fixture(scope="module")
+def pipelines(tmp_path_factory):
+    facts = probe(tmp_path_factory.mktemp("mongo"), "pipelines")
+    assert facts["connected_aliases"] == []  # compiling opened no connection
+    return facts["queries"]
+
+
+def test_student_page_pipeline_is_paginated_sorted_and_has_no_lookup(pipelines):
+    page = pipelines["student_page"]
+    assert page["collection"] == Student._meta.db_table
+    assert "$lookup" not in stages(page)
+    assert {"$skip": 50} in page["pipeline"] and {"$limit": 50} in page["pipeline"]
+    sort = next(stage["$sort"] for stage in page["pipeline"] if "$sort" in stage)
+    assert list(sort.items()) == [("second_name", 1), ("_id", 1)]
+    match = next(stage["$match"] for stage in page["pipeline"] if "$match" in stage)
+    assert matched_fields(match) == {"first_name", "second_name", "registration_no"}
+    assert matched_fields(match) | set(sort) <= indexed_fields(Student)
+    descending = pipelines["student_page_descending"]
+    assert next(s["$sort"] for s in descending["pipeline"] if "$sort" in s) == {"first_name": -1, "_id": -1}
+
+
+def test_user_search_text_is_not_a_regular_expression(pipelines):
+    match = next(stage["$match"] for stage in pipelines["student_search_special"]["pipeline"] if "$match" in stage)
+    assert match["$or"][0]["first_name"]["$regex"] == r"o'neil\ \(jr\.\)\*"
+
+
+def test_registry_queries_are_flat_and_use_indexed_fields(pipelines):
+    for name, model in [("registry_hosts", SchoolHost), ("registry_schools", School), ("registry_stamp", RegistryStamp)]:
+        query = pipelines[name]
+        assert query["collection"] == model._meta.db_table
+        assert "$lookup" not in stages(query)
+    assert pipelines["registry_stamp"]["pipeline"] == [{"$match": {"key": "registry"}}, {"$limit": 1}]
+    assert "key" in indexed_fields(RegistryStamp)
+    assert "host" in indexed_fields(SchoolHost)
+
+
+def test_admin_login_queries_match_on_unique_keys(pipelines):
+    user = pipelines["admin_login_user"]
+    assert user["collection"] == "auth_user"
+    assert user["pipeline"][0] == {"$match": {"username": "ama"}}
+    session = pipelines["admin_session"]
+    assert session["collection"] == "django_session"
+    assert "$lookup" not in stages(user) + stages(session)
+    assert {"session_key": "k" * 32} in session["pipeline"][0]["$match"]["$and"]
