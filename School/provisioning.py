@@ -11,11 +11,12 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS
 
 from School.connections import drop_database, forget_alias
 from School.context import tenant_context
 from School.models import School, SchoolHost
+from School.transactions import atomic
 from School.utils import DEFAULT_SCHOOL, SchoolInfo, registry, registry_is_migrated, school_by_name
 from School.validation import normalize_host, validate_school_name
 
@@ -88,12 +89,18 @@ def add_school(name, hosts, display_name="", mongodb_uri=""):
         prepare_database(name, mongodb_uri)
     except Exception as error:
         raise SchoolError(f"could not create the database of school {name!r}: {error}") from error
-    with transaction.atomic(using=DEFAULT_DB_ALIAS):
-        school = School.objects.using(DEFAULT_DB_ALIAS).create(
-            name=name, display_name=display_name or name.replace("_", " ").title(), mongodb_uri=mongodb_uri
-        )
-        for host in hosts:
-            SchoolHost.objects.using(DEFAULT_DB_ALIAS).create(school=school, host=host)
+    try:
+        with atomic(using=DEFAULT_DB_ALIAS):
+            school = School.objects.using(DEFAULT_DB_ALIAS).create(
+                name=name, display_name=display_name or name.replace("_", " ").title(), mongodb_uri=mongodb_uri
+            )
+            for host in hosts:
+                SchoolHost.objects.using(DEFAULT_DB_ALIAS).create(school=school, host=host)
+    except Exception:
+        # Without transactions (a standalone MongoDB server) undo by hand, so
+        # that a retry does not find a school without hosts in the way.
+        School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).delete()
+        raise
     logger.info("school added with hosts %s", ", ".join(hosts), extra={"school": name})
     return school_by_name(name)
 

@@ -1,13 +1,18 @@
 """Fixtures: a fresh platform (registry + school databases) for every test.
 
-Each test gets its own data directory with real SQLite files. Migrating a
-school takes a fraction of a second, so school databases are copied from
-databases migrated once per session; provisioning itself (migrate included)
-is exercised by the CLI tests, which run school_manage.py for real.
+On SQLite (the default) each test gets its own data directory with real
+SQLite files, copied from databases migrated once per session: migrating a
+school takes a fraction of a second, and provisioning itself (migrate
+included) is exercised by the CLI tests, which run school_manage.py for real.
+
+With MONGODB_URI set, the same tests run on that server: each test's schools
+are real, migrated databases named test_<run>_<test>_<school>, dropped
+afterwards. Tests marked `sqlite` are skipped there, `mongodb` ones elsewhere.
 """
 
 import os
 import shutil
+import uuid
 import subprocess
 import sys
 import threading
@@ -21,24 +26,44 @@ from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from multitenant.databases import MONGODB
 from School.connections import ensure_alias, forget_alias
 from School.context import tenant_context
 from School.models import School, SchoolHost, Student
-from School.utils import SchoolInfo, registry
+from School.provisioning import migrate_school
+from School.utils import DEFAULT_SCHOOL, SchoolInfo, registry
 
 ROOT = Path(__file__).resolve().parent.parent
+ON_MONGODB = settings.SCHOOL_ENGINE == MONGODB
+
+
+def pytest_collection_modifyitems(config, items):
+    skip = "sqlite" if ON_MONGODB else "mongodb"
+    reason = f"only meaningful {'without' if ON_MONGODB else 'with'} MONGODB_URI"
+    for item in items:
+        if item.get_closest_marker(skip):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def reset_connection(alias):
+    connection = connections[alias]
+    # MongoDB's close() keeps the client; close_pool() also forgets the
+    # database handle, which must follow a changed NAME.
+    (connection.close_pool if ON_MONGODB else connection.close)()
 
 
 def close_school_connections():
     for alias in list(connections.settings):
         if alias != DEFAULT_DB_ALIAS:
             forget_alias(alias)
-    connections[DEFAULT_DB_ALIAS].close()
+    reset_connection(DEFAULT_DB_ALIAS)
 
 
 @pytest.fixture(scope="session")
 def template_databases(tmp_path_factory, django_db_blocker):
     """Migrated databases to copy: one for `default` (with the registry), one for any school."""
+    if ON_MONGODB:
+        return None
     folder = tmp_path_factory.mktemp("templates")
     default_path = Path(settings.DATABASES[DEFAULT_DB_ALIAS]["NAME"])
     with django_db_blocker.unblock():
@@ -67,13 +92,26 @@ class Platform:
     def add_school(self, name, hosts, display_name=None, students=()):
         """Register a school with a ready database; `students` are (reg_no, first, last)."""
         if name != DEFAULT_DB_ALIAS:  # `default` is already there: it holds the registry
-            shutil.copy(self.templates / "school.sqlite3", self.db_dir / f"{name}.sqlite3")
+            self.create_database(name)
         school = School.objects.using(DEFAULT_DB_ALIAS).create(name=name, display_name=display_name or name.title())
         for host in hosts:
             SchoolHost.objects.using(DEFAULT_DB_ALIAS).create(school=school, host=host)
         self.add_students(name, students)
         self.schools[name] = school
         return school
+
+    def create_database(self, name):
+        if ON_MONGODB:
+            migrate_school(SchoolInfo(name, name))
+        else:
+            shutil.copy(self.templates / "school.sqlite3", self.db_dir / f"{name}.sqlite3")
+
+    def drop_databases(self):
+        client = connections[DEFAULT_DB_ALIAS].connection
+        if client is not None:
+            for database in client.list_database_names():
+                if database.startswith(settings.MONGODB_DB_PREFIX):
+                    client.drop_database(database)
 
     def add_students(self, name, students):
         with tenant_context(name):
@@ -83,7 +121,12 @@ class Platform:
 
     def env(self, **extra):
         """Environment for a school_manage.py subprocess working on this platform."""
-        env = {**os.environ, "SCHOOL_DATA_DIR": str(self.data_dir), "DJANGO_SETTINGS_MODULE": "multitenant.settings"}
+        env = {
+            **os.environ,
+            "SCHOOL_DATA_DIR": str(self.data_dir),
+            "DJANGO_SETTINGS_MODULE": "multitenant.settings",
+            "MONGODB_DB_PREFIX": settings.MONGODB_DB_PREFIX,
+        }
         env.update(extra)
         return env
 
@@ -96,14 +139,25 @@ def platform(tmp_path, template_databases, settings, django_db_blocker):
     close_school_connections()
     default_settings = connections.settings[DEFAULT_DB_ALIAS]
     original_name = default_settings["NAME"]
-    shutil.copy(template_databases / "default.sqlite3", data_dir / "db" / "default.sqlite3")
-    default_settings["NAME"] = str(data_dir / "db" / "default.sqlite3")
     settings.SCHOOL_DATA_DIR = data_dir
     settings.SCHOOL_DB_DIR = data_dir / "db"
+    if ON_MONGODB:
+        settings.MONGODB_DB_PREFIX = f"{settings.MONGODB_DB_PREFIX}{uuid.uuid4().hex[:6]}_"
+        default_settings["NAME"] = f"{settings.MONGODB_DB_PREFIX}{DEFAULT_SCHOOL}"
+    else:
+        shutil.copy(template_databases / "default.sqlite3", data_dir / "db" / "default.sqlite3")
+        default_settings["NAME"] = str(data_dir / "db" / "default.sqlite3")
     registry.invalidate()
+    platform = Platform(data_dir, template_databases)
     with django_db_blocker.unblock():
-        yield Platform(data_dir, template_databases)
-        close_school_connections()
+        if ON_MONGODB:
+            migrate_school(SchoolInfo(DEFAULT_SCHOOL, "Default"))
+        try:
+            yield platform
+        finally:
+            if ON_MONGODB:
+                platform.drop_databases()
+            close_school_connections()
     default_settings["NAME"] = original_name
     registry.invalidate()
 

@@ -6,7 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from django.db.models.signals import post_save
+
+from School.models import School, SchoolHost
 from School.provisioning import SchoolError, add_school, remove_school
+from tests.conftest import ON_MONGODB
 from School.utils import registry
 from School.validation import normalize_host, validate_school_name
 
@@ -70,5 +74,31 @@ def test_registry_is_not_reloaded_while_fresh(three_schools, django_assert_num_q
 def test_add_school_rejects_a_taken_host_before_creating_anything(three_schools):
     with pytest.raises(SchoolError, match="host 'accra.localhost' already belongs to school 'accra'"):
         add_school("kumasi", ["kumasi.localhost", "accra.localhost"])
-    assert not (three_schools.db_dir / "kumasi.sqlite3").exists()
+    if not ON_MONGODB:
+        assert not (three_schools.db_dir / "kumasi.sqlite3").exists()
     assert not served("kumasi.localhost")
+
+
+@pytest.fixture
+def failing_host_registration():
+    """Make registering the host `broken.localhost` fail, as a crash mid-way would."""
+
+    def fail(sender, instance, **kwargs):
+        if instance.host == "broken.localhost":
+            raise RuntimeError("injected failure while registering hosts")
+
+    post_save.connect(fail, sender=SchoolHost, dispatch_uid="inject-failure")
+    yield
+    post_save.disconnect(sender=SchoolHost, dispatch_uid="inject-failure")
+
+
+def test_failed_registration_leaves_the_registry_as_it_was_and_can_be_retried(three_schools, failing_host_registration):
+    before = list(School.objects.using("default").values_list("name", flat=True))
+    with pytest.raises(RuntimeError, match="injected failure"):
+        add_school("kumasi", ["kumasi.localhost", "broken.localhost"])
+    assert list(School.objects.using("default").values_list("name", flat=True)) == before
+    assert not SchoolHost.objects.using("default").filter(host="kumasi.localhost").exists()
+    assert not served("kumasi.localhost")
+    # The retry (without the broken host) succeeds and reuses the migrated database.
+    add_school("kumasi", ["kumasi.localhost"])
+    assert served("kumasi.localhost")
