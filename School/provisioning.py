@@ -9,14 +9,17 @@ reused by the next attempt).
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS
 
+from multitenant.databases import MONGODB
 from School.connections import drop_database, forget_alias
 from School.context import tenant_context
 from School.models import School, SchoolHost
 from School.transactions import atomic
+from School.uri import redact_uri
 from School.utils import DEFAULT_SCHOOL, SchoolInfo, registry, registry_is_migrated, school_by_name
 from School.validation import normalize_host, validate_school_name
 
@@ -72,6 +75,15 @@ def check_hosts_free(hosts, owner=None):
     return list(dict.fromkeys(normalised))
 
 
+def check_mongodb_uri(uri):
+    if not uri:
+        return
+    if settings.SCHOOL_ENGINE != MONGODB:
+        raise SchoolError("--mongodb-uri needs MONGODB_URI: this deployment keeps schools in SQLite files")
+    if not uri.startswith(("mongodb://", "mongodb+srv://")):
+        raise SchoolError(f"bad MongoDB URI {redact_uri(uri)!r}: it must start with mongodb:// or mongodb+srv://")
+
+
 def add_school(name, hosts, display_name="", mongodb_uri=""):
     """Create, migrate and register a school; returns its SchoolInfo."""
     try:
@@ -80,6 +92,7 @@ def add_school(name, hosts, display_name="", mongodb_uri=""):
         raise SchoolError(_message(error)) from None
     if not hosts:
         raise SchoolError(f"school {name!r} needs at least one --host")
+    check_mongodb_uri(mongodb_uri)
     ensure_registry()
     if School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).exists():
         raise SchoolError(f"school {name!r} already exists")

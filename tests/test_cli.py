@@ -142,6 +142,7 @@ def test_drop_data_needs_confirmation(demo, run_cli, platform):
         (["nairobi", "no_such_command"], ["unknown command 'no_such_command'"]),
         (["nairobi", "migrate", "--database=accra"], ["contradicts"]),
         (["--all"], ["--all needs a command"]),
+        (["schools", "add", "kisumu", "--host", "k.localhost", "--mongodb-uri", "mongodb://u:pw@db1/"], ["needs MONGODB_URI"]),
     ],
 )
 def test_bad_input_gets_one_clear_line_exit_2_and_writes_nothing(demo, run_cli, platform, args, fragments):

@@ -216,3 +216,15 @@ def test_admin_login_queries_match_on_unique_keys(pipelines):
     assert session["collection"] == "django_session"
     assert "$lookup" not in stages(user) + stages(session)
     assert {"session_key": "k" * 32} in session["pipeline"][0]["$match"]["$and"]
+
+
+def test_schools_list_shows_the_cluster_without_credentials(settings):
+    from School.management.commands.schools import database_of
+    from School.utils import SchoolInfo
+
+    settings.SCHOOL_ENGINE = "mongodb"
+    settings.MONGODB_URI = "mongodb://app:hunter2@db1:27017,db2:27017/?replicaSet=rs0"
+    settings.MONGODB_DB_PREFIX = "school_"
+    assert database_of(SchoolInfo("nairobi", "Nairobi")) == "school_nairobi on mongodb://db1:27017,db2:27017"
+    district = SchoolInfo("kisumu", "Kisumu", (), "mongodb+srv://ops:s3cret@district.example.net/")
+    assert database_of(district) == "school_kisumu on mongodb+srv://district.example.net"
