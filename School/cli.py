@@ -129,7 +129,7 @@ def main(argv=None, stdout=sys.stdout, stderr=sys.stderr):
             return 0
         if args[0] == "--all":
             return run_for_all(prog, args[1:], stdout, stderr)
-        return _run_named(prog, args, stdout)
+        return _run_named(prog, args)
     except UsageError as error:
         stderr.write(f"{prog}: error: {error}\n")
         return EXIT_USAGE
@@ -141,7 +141,7 @@ def main(argv=None, stdout=sys.stdout, stderr=sys.stderr):
         return EXIT_UNAVAILABLE
 
 
-def _run_named(prog, args, stdout):
+def _run_named(prog, args):
     from School.context import UnknownSchool, resolve_school
 
     name, rest = args[0], args[1:]
