@@ -48,7 +48,8 @@ class SchoolHostInline(RegistryAdminMixin, admin.TabularInline):
 
 @admin.register(School)
 class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "display_name", "host_list", "created_at"]
+    list_display = ["name", "display_name", "host_list", "suspended", "created_at"]
+    list_filter = ["suspended"]
     search_fields = ["name", "display_name", "hosts__host"]
     inlines = [SchoolHostInline]
     exclude = ["mongodb_uri"]

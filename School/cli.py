@@ -26,6 +26,8 @@ usage: {prog} up [--addr HOST:PORT] [--no-demo]
        {prog} schools list [--format table|json]
        {prog} schools add NAME --host HOST [--host HOST ...] [--display-name TEXT] [--mongodb-uri URI]
        {prog} schools remove NAME [--drop-data] [--yes]
+       {prog} schools suspend|resume NAME
+       {prog} schools add-host|remove-host NAME HOST
        {prog} hosts [--ip 127.0.0.1]
        {prog} NAME COMMAND [ARGS ...]     run a Django command for one school
        {prog} --all COMMAND [ARGS ...]    run a Django command for every school

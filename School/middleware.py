@@ -2,7 +2,7 @@
 
 The Host header is looked up in the cached registry; an unknown or malformed
 host is refused before any school's database is touched, and never falls back
-to `default`. For a known host the school is active for everything below this
+to `default`; a suspended school's hosts answer 503. For a known host the school is active for everything below this
 middleware (sessions, users, views, the admin log) and deactivated in
 `finally`, even when the view raises.
 """
@@ -18,8 +18,15 @@ from School.utils import hostname_from_the_request, registry, school_for_host
 logger = logging.getLogger(__name__)
 
 
-def refuse_host(request, hostname):
-    if not hostname:
+def refusal(request, hostname, school):
+    """The response for a request no school can serve now, or None."""
+    if school is not None and not school.suspended:
+        return None
+    if school is not None:
+        logger.info("refused a request: school suspended", extra={"school": school.name})
+        response = TemplateResponse(request, "School/unavailable.html", {"school": school}, status=503)
+        response["Retry-After"] = "300"
+    elif not hostname:
         logger.info("refused a request with a missing or malformed Host header")
         response = TemplateResponse(request, "School/bad_host.html", status=400)
     else:
@@ -43,8 +50,9 @@ class SchoolMiddleware:
             return self.__acall__(request)
         hostname = hostname_from_the_request(request)
         school = school_for_host(hostname)
-        if school is None:
-            return refuse_host(request, hostname)
+        refused = refusal(request, hostname, school)
+        if refused is not None:
+            return refused
         request.school = school
         token = activate(school)
         try:
@@ -59,8 +67,9 @@ class SchoolMiddleware:
         else:
             # Refreshing the registry queries the database: not on the loop.
             school = await sync_to_async(school_for_host)(hostname)
-        if school is None:
-            return refuse_host(request, hostname)
+        refused = refusal(request, hostname, school)
+        if refused is not None:
+            return refused
         request.school = school
         token = activate(school)
         try:

@@ -27,6 +27,9 @@ class School(models.Model):
         blank=True,
         help_text="Only for a school kept on a cluster of its own; empty means the deployment's cluster.",
     )
+    suspended = models.BooleanField(
+        default=False, help_text="A suspended school's hosts answer 'temporarily unavailable'; its data is kept."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -133,3 +133,40 @@ def remove_school(name, drop_data=False):
         forget_alias(name)
         logger.info("school removed; its data is kept", extra={"school": name})
     return school
+
+
+def _registered(name):
+    school = School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).first()
+    if school is None:
+        raise SchoolError(f"unknown school {name!r}")
+    return school
+
+
+def set_suspended(name, suspended):
+    """Suspend (or resume) serving a school; its data stays where it is."""
+    school = _registered(name)
+    if school.suspended != suspended:
+        school.suspended = suspended
+        school.save(update_fields=["suspended", "updated_at"])
+    logger.info("school %s", "suspended" if suspended else "resumed", extra={"school": name})
+
+
+def add_host(name, host):
+    school = _registered(name)
+    (host,) = check_hosts_free([host], owner=name)
+    SchoolHost.objects.using(DEFAULT_DB_ALIAS).get_or_create(school=school, host=host)
+    logger.info("host %s added", host, extra={"school": name})
+    return host
+
+
+def remove_host(name, host):
+    school = _registered(name)
+    try:
+        host = normalize_host(host)
+    except ValidationError as error:
+        raise SchoolError(_message(error)) from None
+    deleted, _ = SchoolHost.objects.using(DEFAULT_DB_ALIAS).filter(school=school, host=host).delete()
+    if not deleted:
+        raise SchoolError(f"host {host!r} does not belong to school {name!r}")
+    logger.info("host %s removed", host, extra={"school": name})
+    return host

@@ -34,6 +34,7 @@ class SchoolInfo:
     display_name: str
     hosts: tuple = ()
     mongodb_uri: str = field(default="", repr=False)
+    suspended: bool = False
 
     @property
     def alias(self):
@@ -48,31 +49,34 @@ class RegistrySnapshot:
     stamp: str
 
 
-def _read_stamp():
-    from School.models import RegistryStamp
+def registry_queries():
+    """The querysets a worker runs to load the registry (also compiled in tests)."""
+    from School.models import RegistryStamp, School, SchoolHost
 
-    return (
-        RegistryStamp.objects.using(DEFAULT_DB_ALIAS)
-        .filter(key="registry")
-        .values_list("token", flat=True)
-        .first()
-        or ""
-    )
+    return {
+        "stamp": RegistryStamp.objects.using(DEFAULT_DB_ALIAS).filter(key="registry").values_list("token", flat=True),
+        # Two flat queries joined in Python: the registry is small, and a join
+        # would be a $lookup on MongoDB.
+        "hosts": SchoolHost.objects.using(DEFAULT_DB_ALIAS).values_list("school_id", "host"),
+        "schools": School.objects.using(DEFAULT_DB_ALIAS).values_list(
+            "pk", "name", "display_name", "mongodb_uri", "suspended"
+        ),
+    }
+
+
+def _read_stamp():
+    return registry_queries()["stamp"].first() or ""
 
 
 def _load_snapshot(stamp):
-    from School.models import School, SchoolHost
-
-    # Two flat queries joined here: the registry is small, and a join would
-    # be a $lookup on MongoDB.
+    queries = registry_queries()
     hosts_of = {}
-    for school_id, host in SchoolHost.objects.using(DEFAULT_DB_ALIAS).values_list("school_id", "host"):
+    for school_id, host in queries["hosts"]:
         hosts_of.setdefault(school_id, []).append(host)
     by_name = {}
-    for pk, name, display_name, mongodb_uri in School.objects.using(DEFAULT_DB_ALIAS).values_list(
-        "pk", "name", "display_name", "mongodb_uri"
-    ):
-        by_name[name] = SchoolInfo(name, display_name or name, tuple(sorted(hosts_of.get(pk, ()))), mongodb_uri)
+    for pk, name, display_name, mongodb_uri, suspended in queries["schools"]:
+        hosts = tuple(sorted(hosts_of.get(pk, ())))
+        by_name[name] = SchoolInfo(name, display_name or name, hosts, mongodb_uri, suspended)
     by_host = {host: school for school in by_name.values() for host in school.hosts}
     return RegistrySnapshot(MappingProxyType(by_host), MappingProxyType(by_name), stamp)
 

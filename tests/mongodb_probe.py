@@ -41,8 +41,10 @@ def pipelines():
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
-    from School.models import RegistryStamp, School, SchoolHost
     from School.student_table import StudentTableQuery
+    from School.utils import registry_queries
+
+    registry = registry_queries()
 
     school = SchoolInfo("nairobi", "Nairobi")
     ensure_alias(school)
@@ -51,13 +53,10 @@ def pipelines():
         "student_page": compiled(page_two, "nairobi"),
         "student_page_descending": compiled(StudentTableQuery(sort="first_name", descending=True).queryset()[:50], "nairobi"),
         "student_search_special": compiled(StudentTableQuery(search="o'neil (jr.)*").queryset()[:50], "nairobi"),
-        "registry_hosts": compiled(SchoolHost.objects.using("default").values_list("school_id", "host"), "default"),
-        "registry_schools": compiled(
-            School.objects.using("default").values_list("pk", "name", "display_name", "mongodb_uri"), "default"
-        ),
-        "registry_stamp": compiled(
-            RegistryStamp.objects.using("default").filter(key="registry").values_list("token", flat=True)[:1], "default"
-        ),
+        "registry_hosts": compiled(registry["hosts"], "default"),
+        "registry_schools": compiled(registry["schools"], "default"),
+        # .first() on the stamp query, as the registry reads it.
+        "registry_stamp": compiled(registry["stamp"][:1], "default"),
         "admin_login_user": compiled(get_user_model().objects.filter(username="ama")[:21], "nairobi"),
         "admin_session": compiled(
             Session.objects.filter(session_key="k" * 32, expire_date__gt=timezone.now())[:21], "nairobi"

@@ -115,6 +115,18 @@ def test_schools_add_list_remove(demo, run_cli, platform):
     assert not database.exists()
 
 
+def test_suspend_resume_and_hosts_from_the_command_line(demo, run_cli):
+    assert run_cli("schools", "suspend", "accra").returncode == 0
+    assert schools_json(run_cli)["accra"]["status"] == "suspended"
+    assert run_cli("schools", "resume", "accra").returncode == 0
+    assert schools_json(run_cli)["accra"]["status"] == "active"
+    assert run_cli("schools", "add-host", "accra", "accra.example.org").returncode == 0
+    assert run_cli("schools", "remove-host", "accra", "accra.school.local").returncode == 0
+    assert schools_json(run_cli)["accra"]["hosts"] == ["accra.example.org", "accra.localhost"]
+    taken = run_cli("schools", "add-host", "accra", "nairobi.localhost")
+    assert_one_line_error(taken, "'nairobi.localhost' already belongs to school 'nairobi'")
+
+
 def test_drop_data_needs_confirmation(demo, run_cli, platform):
     result = run_cli("schools", "remove", "accra", "--drop-data", input="")
     assert_one_line_error(result, "--yes")

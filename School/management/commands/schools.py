@@ -7,7 +7,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from multitenant.databases import MONGODB, sqlite_path
-from School.provisioning import SchoolError, add_school, ensure_registry, remove_school
+from School.provisioning import (
+    SchoolError,
+    add_host,
+    add_school,
+    ensure_registry,
+    remove_host,
+    remove_school,
+    set_suspended,
+)
 from School.utils import all_schools, registry_is_migrated
 from School.uri import redact_uri
 
@@ -23,10 +31,12 @@ def database_of(school):
 
 
 class Command(BaseCommand):
-    help = "List, add or remove schools."
+    help = "List, add, remove, suspend or resume schools, and change their hosts."
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{list,add,remove}")
+        actions = parser.add_subparsers(
+            dest="action", required=True, metavar="{list,add,remove,suspend,resume,add-host,remove-host}"
+        )
 
         listing = actions.add_parser("list", help="every school with its hosts and database")
         listing.add_argument("--format", choices=["table", "json"], default="table")
@@ -42,9 +52,21 @@ class Command(BaseCommand):
         remove.add_argument("--drop-data", action="store_true", help="also delete the school's database")
         remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
+        for action, help_text in [
+            ("suspend", "answer 'temporarily unavailable' on the school's hosts (data kept)"),
+            ("resume", "serve a suspended school again"),
+        ]:
+            actions.add_parser(action, help=help_text).add_argument("name")
+        for action, help_text in [("add-host", "serve the school at one more host"), ("remove-host", "stop serving it at a host")]:
+            host_action = actions.add_parser(action, help=help_text)
+            host_action.add_argument("name")
+            host_action.add_argument("host")
+
     def handle(self, *args, action, **options):
         try:
-            getattr(self, f"handle_{action}")(**options)
+            if action != "list":  # listing a fresh machine must not create anything
+                ensure_registry()
+            getattr(self, f"handle_{action.replace('-', '_')}")(**options)
         except SchoolError as error:
             raise CommandError(str(error), returncode=EXIT_BAD_INPUT) from None
 
@@ -55,6 +77,7 @@ class Command(BaseCommand):
                 "name": school.name,
                 "display_name": school.display_name,
                 "hosts": list(school.hosts),
+                "status": "suspended" if school.suspended else "active",
                 "database": database_of(school),
             }
             for school in schools
@@ -65,9 +88,10 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("No schools yet: run `school_manage.py up` or `school_manage.py schools add`.")
             return
-        header = ("NAME", "DISPLAY NAME", "HOSTS", "DATABASE")
+        header = ("NAME", "DISPLAY NAME", "STATUS", "HOSTS", "DATABASE")
         table = [header] + [
-            (row["name"], row["display_name"], ", ".join(row["hosts"]) or "-", row["database"]) for row in rows
+            (row["name"], row["display_name"], row["status"], ", ".join(row["hosts"]) or "-", row["database"])
+            for row in rows
         ]
         widths = [max(len(line[column]) for line in table) for column in range(len(header))]
         for line in table:
@@ -78,7 +102,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Added school {school.name} ({school.display_name}) at {', '.join(school.hosts)}")
 
     def handle_remove(self, name, drop_data, yes, **options):
-        ensure_registry()
         if drop_data and not yes:
             if not sys.stdin.isatty():
                 raise SchoolError(f"--drop-data deletes every record of {name!r}: add --yes to confirm")
@@ -88,3 +111,17 @@ class Command(BaseCommand):
         school = remove_school(name, drop_data=drop_data)
         kept = "its data was deleted" if drop_data else f"its data is kept in {database_of(school)}"
         self.stdout.write(f"Removed school {name}: no longer served; {kept}")
+
+    def handle_suspend(self, name, **options):
+        set_suspended(name, True)
+        self.stdout.write(f"Suspended school {name}: its hosts answer 'temporarily unavailable'; data kept")
+
+    def handle_resume(self, name, **options):
+        set_suspended(name, False)
+        self.stdout.write(f"Resumed school {name}")
+
+    def handle_add_host(self, name, host, **options):
+        self.stdout.write(f"School {name} is now also served at {add_host(name, host)}")
+
+    def handle_remove_host(self, name, host, **options):
+        self.stdout.write(f"School {name} is no longer served at {remove_host(name, host)}")
