@@ -1,7 +1,7 @@
 """school_manage.py and manage.py: run Django commands as a school.
 
     school_manage.py NAME COMMAND [ARGS ...]   one school
-    school_manage.py --all COMMAND [ARGS ...]  every school, one after another
+    school_manage.py --all COMMAND [ARGS ...]  every school, in parallel (School/fanout.py)
     school_manage.py up | schools ... | hosts  the platform's own commands
 
 A command runs with the school active (so the ORM goes to its database) AND,
@@ -30,7 +30,8 @@ usage: {prog} up [--addr HOST:PORT] [--no-demo]
        {prog} schools add-host|remove-host NAME HOST
        {prog} hosts [--ip 127.0.0.1]
        {prog} NAME COMMAND [ARGS ...]     run a Django command for one school
-       {prog} --all COMMAND [ARGS ...]    run a Django command for every school
+       {prog} --all [--jobs N] COMMAND [ARGS ...]
+                                        run a Django command for every school, N at a time
 """
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 1
@@ -88,32 +89,22 @@ def run_for_school(prog, school, argv):
 
 
 def run_for_all(prog, argv, stdout, stderr):
-    """Run the command for every school; go on past failures; exit 1 if any failed."""
-    from School.connections import forget_alias
-    from School.utils import DEFAULT_SCHOOL, all_schools
+    """--all [--jobs N] COMMAND ...: every school; exit 1 if any failed."""
+    from School.fanout import FAILED, is_plain_migrate, parse_jobs, run_for_all_schools
+    from School.provisioning import ensure_registry
+    from School.utils import all_schools
 
+    try:
+        jobs, argv = parse_jobs(argv)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     if not argv:
         raise UsageError("--all needs a command, e.g. --all migrate")
     _load_command(prog, argv[0])
-    results = []
-    for school in all_schools():
-        stdout.write(f"== {school.name}: {' '.join(argv)}\n")
-        stdout.flush()
-        try:
-            status = run_for_school(prog, school, argv)
-        except Exception as error:  # one broken school must not stop the others
-            reason = unavailable_reason(error)
-            if reason is None:
-                logger.exception("command failed", extra={"school": school.name})
-            stderr.write(f"{school.name}: {reason or error or type(error).__name__}\n")
-            status = 1
-        results.append((school.name, status))
-        if school.name != DEFAULT_SCHOOL:
-            forget_alias(school.name)  # do not keep hundreds of connections open
-    failed = [name for name, status in results if status]
-    stdout.write(f"{len(results) - len(failed)} succeeded, {len(failed)} failed")
-    stdout.write(f": {', '.join(failed)}\n" if failed else "\n")
-    return 1 if failed else 0
+    if is_plain_migrate(argv):
+        ensure_registry()  # the list of schools may need the new registry schema
+    outcomes = run_for_all_schools(prog, all_schools(), argv, jobs, stdout, stderr)
+    return 1 if any(outcome.status == FAILED for outcome in outcomes) else 0
 
 
 def main(argv=None, stdout=sys.stdout, stderr=sys.stderr):

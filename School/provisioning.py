@@ -7,20 +7,23 @@ registry as it was (a migrated but unregistered database is harmless and is
 reused by the next attempt).
 """
 
+import functools
 import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 
 from multitenant.databases import MONGODB
-from School.connections import drop_database, forget_alias
+from School.connections import drop_database, ensure_alias, forget_alias
 from School.context import tenant_context
 from School.models import School, SchoolHost
 from School.transactions import atomic
 from School.uri import redact_uri
-from School.utils import DEFAULT_SCHOOL, SchoolInfo, registry, registry_is_migrated, school_by_name
+from School.utils import DEFAULT_SCHOOL, SchoolInfo, registry, school_by_name
 from School.validation import normalize_host, validate_school_name
 
 logger = logging.getLogger(__name__)
@@ -43,10 +46,28 @@ def migrate_school(school, verbosity=0, stdout=None):
     logger.info("database migrated", extra={"school": school.name})
 
 
+@functools.cache
+def migration_graph_nodes():
+    """Every migration of the project, read from disk once per process."""
+    return frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
+
+
+def pending_migrations(school):
+    """Migrations not yet recorded as applied in the school's database."""
+    recorder = MigrationRecorder(connections[ensure_alias(school)])
+    applied = set(recorder.applied_migrations()) if recorder.has_table() else set()
+    return sorted(migration_graph_nodes() - applied)
+
+
 def ensure_registry():
-    """Create the registry tables in `default` on a fresh machine."""
-    if not registry_is_migrated():
-        migrate_school(school_by_name(DEFAULT_SCHOOL))
+    """Bring the registry in `default` up to date (created on a fresh machine).
+
+    Run before anything reads the registry after a deploy: new code may read
+    registry columns that only its migrations add.
+    """
+    default = school_by_name(DEFAULT_SCHOOL)
+    if pending_migrations(default):
+        migrate_school(default)
         registry.invalidate()
 
 

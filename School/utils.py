@@ -11,6 +11,7 @@ The tutorial's helpers (hostname_from_the_request, tenant_db_from_the_request,
 get_tenants_map) keep their names and meaning.
 """
 
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -175,7 +176,14 @@ def school_by_name(name):
     `default` always exists: it is configured in settings and holds the
     registry, even before anything is registered (then it serves no host).
     """
-    school = registry.snapshot().by_name.get(name)
+    try:
+        school = registry.snapshot().by_name.get(name)
+    except DatabaseError:
+        if name != DEFAULT_SCHOOL or unavailable_reason(sys.exc_info()[1]):
+            raise
+        # The registry cannot be read before `default` (which holds it) is
+        # migrated to this code's schema: `default` must stay reachable for that.
+        school = None
     if school is None and name == DEFAULT_SCHOOL:
         return SchoolInfo(DEFAULT_SCHOOL, "Default school")
     return school

@@ -203,22 +203,56 @@ def test_migrate_acts_on_the_named_school_only(demo, run_cli, platform):
     assert "School_school" not in tables(platform.db_dir / "nairobi.sqlite3")
 
 
-def test_all_migrate_reaches_every_school(demo, run_cli, platform):
+def summary(result):
+    """{'migrated': 2, 'up to date': 1, ...} from the --all summary table."""
+    counts = {}
+    for line in result.stdout.splitlines():
+        label, _, number = line.strip().rpartition(" ")
+        if line.startswith("  ") and number.isdigit():
+            counts[label.strip()] = int(number)
+    return counts
+
+
+def test_all_migrate_reaches_every_school_and_skips_up_to_date_ones(demo, run_cli, platform):
     for name in ("accra", "nairobi"):
         assert run_cli(name, "migrate", "School", "zero").returncode == 0
-    result = run_cli("--all", "migrate")
+    result = run_cli("--all", "--jobs", "2", "migrate")
     assert result.returncode == 0, result.stderr
-    assert "3 succeeded, 0 failed" in result.stdout
+    assert summary(result) == {"migrated": 2, "up to date": 1, "failed": 0}
+    assert "[1/2]" in result.stdout and "[2/2]" in result.stdout  # progress, schools that ran only
     for name in ("default", "accra", "nairobi"):
         assert "School_student" in tables(platform.db_dir / f"{name}.sqlite3")
+    again = run_cli("--all", "migrate")
+    assert summary(again) == {"migrated": 0, "up to date": 3, "failed": 0}
+    assert "[1/" not in again.stdout  # no migration run started at all
+
+
+def test_all_migrate_after_a_registry_schema_change(demo, run_cli):
+    # As after deploying code whose registry has a new column: the registry
+    # cannot be read until `default` is migrated, which --all does first.
+    assert run_cli("default", "migrate", "School", "0001").returncode == 0
+    result = run_cli("--all", "migrate")
+    assert result.returncode == 0, result.stderr
+    assert summary(result)["failed"] == 0
+    assert set(schools_json(run_cli)) == {"default", "accra", "nairobi"}
 
 
 def test_all_goes_on_past_a_failing_school_and_exits_non_zero(demo, run_cli, platform):
     (platform.db_dir / "accra.sqlite3").write_bytes(b"this is not a database")
+    assert run_cli("nairobi", "migrate", "School", "zero").returncode == 0
     result = run_cli("--all", "migrate")
     assert result.returncode == 1
-    assert "2 succeeded, 1 failed: accra" in result.stdout
-    assert "== nairobi" in result.stdout  # after accra, alphabetically
+    assert summary(result) == {"migrated": 1, "up to date": 1, "failed": 1}
+    assert "School_student" in tables(platform.db_dir / "nairobi.sqlite3")  # after accra, alphabetically
+    assert "failed schools: accra" in result.stdout
+    assert result.stderr.startswith("accra: ")
+
+
+def test_all_runs_any_command_with_a_summary(demo, run_cli):
+    result = run_cli("--all", "-j", "1", "check")
+    assert result.returncode == 0, result.stderr
+    assert summary(result) == {"succeeded": 3, "failed": 0}
+    assert assert_one_line_error(run_cli("--all", "--jobs", "0", "check"), "--jobs needs a whole number") is None
 
 
 def test_shell_runs_as_the_named_school(demo, run_cli):
@@ -242,5 +276,5 @@ def test_hosts_prints_etc_hosts_lines(demo, run_cli):
 def test_help_lists_the_contract(run_cli):
     result = run_cli("--help")
     assert result.returncode == 0
-    for usage in ("up [--addr HOST:PORT] [--no-demo]", "schools add NAME --host HOST", "--all COMMAND"):
+    for usage in ("up [--addr HOST:PORT] [--no-demo]", "schools add NAME --host HOST", "--all [--jobs N] COMMAND"):
         assert usage in result.stdout

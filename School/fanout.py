@@ -1,0 +1,163 @@
+"""`school_manage.py --all COMMAND`: one command, every school, in parallel.
+
+Schools run in worker processes (--jobs, default: the number of cores), each
+with its own connections and its output captured, so 300 schools do not
+interleave their output. `migrate` first asks every school's migration table
+what is pending and skips the schools with nothing to apply: during a deploy
+most schools are up to date, and a migration run (loading the graph, checking
+models, emitting post_migrate for every app) is what costs.
+"""
+
+import io
+import logging
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+
+from django.db import DatabaseError, connections
+
+from School.availability import unavailable_reason
+from School.provisioning import pending_migrations
+
+logger = logging.getLogger(__name__)
+
+DONE, UP_TO_DATE, FAILED = "done", "up to date", "failed"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    school: str
+    status: str
+    output: str = ""
+    detail: str = ""
+
+
+def is_plain_migrate(argv):
+    # Only a whole migrate can be skipped; `migrate School zero` must run.
+    return argv[0] == "migrate" and not [arg for arg in argv[1:] if not arg.startswith("-")]
+
+
+def run_one(prog, school, argv):
+    """Run the command as `school`, capturing its output (in a worker process)."""
+    from School.cli import run_for_school
+
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            status = run_for_school(prog, school, argv)
+    except Exception as error:  # one broken school must not stop the others
+        reason = unavailable_reason(error)
+        if reason is None:
+            logger.exception("command failed", extra={"school": school.name})
+        return Outcome(school.name, FAILED, out.getvalue() + err.getvalue(), reason or str(error) or type(error).__name__)
+    finally:
+        connections.close_all()
+    output = out.getvalue() + err.getvalue()
+    if status:
+        last = output.strip().splitlines()[-1:] or [f"exit status {status}"]
+        return Outcome(school.name, FAILED, output, last[0])
+    return Outcome(school.name, DONE, output)
+
+
+class Progress:
+    """A bar on a terminal, one line per school otherwise (logs, CI)."""
+
+    def __init__(self, total, stream):
+        self.total, self.stream, self.done = total, stream, 0
+        self.tty = stream.isatty()
+
+    def update(self, outcome):
+        self.done += 1
+        if self.tty:
+            width = 30
+            filled = width * self.done // max(self.total, 1)
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {outcome.school:<40}")
+            if self.done == self.total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"[{self.done}/{self.total}] {outcome.school}: {outcome.status}\n")
+        self.stream.flush()
+
+
+def run_for_all_schools(prog, schools, argv, jobs, stdout, stderr):
+    """Run argv for every school; returns the outcomes, in the schools' order."""
+    started = time.monotonic()
+    outcomes = {}
+    to_run = list(schools)
+    if is_plain_migrate(argv):
+        to_run = []
+        for school in schools:
+            try:
+                pending = pending_migrations(school)
+            except DatabaseError as error:
+                outcomes[school.name] = Outcome(school.name, FAILED, detail=unavailable_reason(error) or str(error))
+                _report_failure(outcomes[school.name], stderr)
+                continue
+            if pending:
+                to_run.append(school)
+            else:
+                outcomes[school.name] = Outcome(school.name, UP_TO_DATE)
+    progress = Progress(len(to_run), stdout)
+    for outcome in _execute(prog, to_run, argv, jobs):
+        outcomes[outcome.school] = outcome
+        progress.update(outcome)
+        if outcome.status == FAILED:
+            _report_failure(outcome, stderr)
+    ordered = [outcomes[school.name] for school in schools]
+    _summary(ordered, argv, time.monotonic() - started, stdout)
+    return ordered
+
+
+def _report_failure(outcome, stderr):
+    stderr.write(f"{outcome.school}: {outcome.detail}\n")
+    if outcome.output.strip():
+        stderr.write("".join(f"  {line}\n" for line in outcome.output.strip().splitlines()[-20:]))
+
+
+def _execute(prog, schools, argv, jobs):
+    if jobs <= 1 or len(schools) <= 1:
+        for school in schools:
+            yield run_one(prog, school, argv)
+        return
+    # Workers are forked with the parent's settings and registry; connections
+    # are closed first so no socket or SQLite handle is shared.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(schools)), mp_context=context) as pool:
+        futures = [pool.submit(run_one, prog, school, argv) for school in schools]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _summary(outcomes, argv, seconds, stdout):
+    label = {DONE: "migrated" if argv[0] == "migrate" else "succeeded", UP_TO_DATE: "up to date", FAILED: "failed"}
+    counts = {status: sum(1 for o in outcomes if o.status == status) for status in (DONE, UP_TO_DATE, FAILED)}
+    stdout.write(f"\n{' '.join(argv)} for {len(outcomes)} schools in {seconds:.1f}s\n")
+    for status in (DONE, UP_TO_DATE, FAILED):
+        if counts[status] or status != UP_TO_DATE:
+            stdout.write(f"  {label[status]:<11} {counts[status]}\n")
+    failed = [o.school for o in outcomes if o.status == FAILED]
+    if failed:
+        stdout.write(f"  failed schools: {', '.join(failed)}\n")
+    stdout.flush()
+
+
+def default_jobs():
+    return os.cpu_count() or 1
+
+
+def parse_jobs(argv):
+    """(jobs, rest) from `[--jobs N | -j N | --jobs=N] COMMAND ...`."""
+    jobs = default_jobs()
+    rest = list(argv)
+    while rest and rest[0].startswith(("-j", "--jobs")):
+        option = rest.pop(0)
+        value = option.split("=", 1)[1] if "=" in option else (rest.pop(0) if rest else "")
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"--jobs needs a whole number of at least 1, not {value!r}")
+        jobs = int(value)
+    return jobs, rest
+
