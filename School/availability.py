@@ -7,8 +7,7 @@ cluster, instead of the backend's empty DatabaseError after a long wait.
 
 import re
 import sqlite3
-
-from pymongo.errors import ConfigurationError, ConnectionFailure
+import sys
 
 _CREDENTIALS = re.compile(r"//[^/@\s]*@")
 _TIMEOUTS = re.compile(r"\s*\(configured timeouts[^)]*\)")
@@ -45,10 +44,15 @@ def _describe_connection_failure(message):
 
 def unavailable_reason(error):
     """One line saying which database could not be reached, or None."""
+    # pymongo is imported only on MongoDB deployments (it costs a fifth of a
+    # second at start-up); without it no error can be a pymongo error.
+    pymongo_errors = sys.modules.get("pymongo.errors")
+    mongo_failures = (pymongo_errors.ConnectionFailure,) if pymongo_errors else ()
+    mongo_config = (pymongo_errors.ConfigurationError,) if pymongo_errors else ()
     for cause in _causes(error):
-        if isinstance(cause, ConnectionFailure):
+        if isinstance(cause, mongo_failures):
             return _scrub(_describe_connection_failure(str(cause)))
-        if isinstance(cause, ConfigurationError):
+        if isinstance(cause, mongo_config):
             return _scrub(f"cannot use the MongoDB cluster: {cause}")
         if isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_UNAVAILABLE:
             return f"cannot use the SQLite database: {cause}"

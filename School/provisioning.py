@@ -13,7 +13,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
@@ -23,7 +23,7 @@ from School.context import tenant_context
 from School.models import School, SchoolHost
 from School.transactions import atomic
 from School.uri import redact_uri
-from School.utils import DEFAULT_SCHOOL, SchoolInfo, registry, school_by_name
+from School.utils import DEFAULT_SCHOOL, SchoolInfo, registry, school_by_name, table_exists
 from School.validation import normalize_host, validate_school_name
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,15 @@ def migration_graph_nodes():
 
 def pending_migrations(school):
     """Migrations not yet recorded as applied in the school's database."""
-    recorder = MigrationRecorder(connections[ensure_alias(school)])
-    applied = set(recorder.applied_migrations()) if recorder.has_table() else set()
+    connection = connections[ensure_alias(school)]
+    try:
+        # One query; MigrationRecorder.applied_migrations() would first list
+        # every table to see whether its own exists.
+        applied = set(MigrationRecorder(connection).migration_qs.values_list("app", "name"))
+    except DatabaseError:
+        if table_exists(connection, MigrationRecorder.Migration._meta.db_table):
+            raise
+        applied = set()  # a database never migrated
     return sorted(migration_graph_nodes() - applied)
 
 

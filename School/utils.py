@@ -88,7 +88,11 @@ EMPTY_SNAPSHOT = RegistrySnapshot(MappingProxyType({}), MappingProxyType({}), ""
 def registry_is_migrated():
     from School.models import School
 
-    return School._meta.db_table in connections[DEFAULT_DB_ALIAS].introspection.table_names()
+    return table_exists(connections[DEFAULT_DB_ALIAS], School._meta.db_table)
+
+
+def table_exists(connection, table):
+    return table in connection.introspection.table_names()
 
 
 class SchoolRegistry:
