@@ -4,9 +4,17 @@ The registry of schools is administered from the default school's admin only:
 other schools' staff must not see (or even learn the names of) other schools.
 """
 
-from django.contrib import admin
+import re
 
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+
+from School.context import tenant_context
 from School.models import School, SchoolHost, Student
+from School.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
 from School.utils import DEFAULT_SCHOOL
 
 
@@ -46,13 +54,62 @@ class SchoolHostInline(RegistryAdminMixin, admin.TabularInline):
     extra = 1
 
 
+class NewSchoolForm(forms.ModelForm):
+    """Adding a school: the same checks and steps as `school_manage.py schools add`."""
+
+    host_names = forms.CharField(label="Hosts", help_text="One or more host names, separated by spaces or commas.")
+    admin_username = forms.CharField(required=False, help_text="Optional: a first superuser of the new school.")
+    admin_email = forms.EmailField(required=False)
+    admin_password = forms.CharField(required=False, widget=forms.PasswordInput, strip=False)
+
+    class Meta:
+        model = School
+        fields = ["name", "display_name", "suspended"]
+
+    def clean_host_names(self):
+        hosts = [host for host in re.split(r"[\s,]+", self.cleaned_data["host_names"]) if host]
+        try:
+            return check_hosts_free(hosts)
+        except SchoolError as error:
+            raise ValidationError(str(error)) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("admin_username"):
+            if not cleaned.get("admin_password"):
+                self.add_error("admin_password", "Give the first superuser a password.")
+            else:
+                try:
+                    validate_password(cleaned["admin_password"])
+                except ValidationError as error:
+                    self.add_error("admin_password", error)
+        return cleaned
+
+
 @admin.register(School)
 class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "display_name", "host_list", "suspended", "created_at"]
     list_filter = ["suspended"]
     search_fields = ["name", "display_name", "hosts__host"]
-    inlines = [SchoolHostInline]
     exclude = ["mongodb_uri"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = NewSchoolForm
+            kwargs["fields"] = None
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [
+                (None, {"fields": ["name", "display_name", "host_names", "suspended"]}),
+                ("First administrator (optional)", {"fields": ["admin_username", "admin_email", "admin_password"]}),
+            ]
+        return super().get_fieldsets(request, obj)
+
+    def get_inlines(self, request, obj):
+        # A new school's hosts are given on the form and registered with it.
+        return [SchoolHostInline] if obj is not None else []
 
     def get_readonly_fields(self, request, obj=None):
         # The name is the database alias: renaming would orphan the data.
@@ -63,8 +120,17 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
         return ", ".join(host.host for host in obj.hosts.all())
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            from School.provisioning import prepare_database
-
-            prepare_database(obj.name, obj.mongodb_uri)
-        super().save_model(request, obj, form, change)
+        if change:
+            return super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        school = add_school(obj.name, data["host_names"], obj.display_name)
+        if data.get("admin_username"):
+            with tenant_context(school):
+                get_user_model().objects.create_superuser(
+                    data["admin_username"], data.get("admin_email") or "", data["admin_password"]
+                )
+        if obj.suspended:
+            set_suspended(obj.name, True)
+        # The admin goes on with `obj` (log entry, redirect): make it the saved row.
+        created = School.objects.using(DEFAULT_SCHOOL).get(name=obj.name)
+        obj.pk, obj._state.adding, obj._state.db = created.pk, False, DEFAULT_SCHOOL

@@ -137,11 +137,11 @@ def add_school(name, hosts, display_name="", mongodb_uri=""):
             )
             for host in hosts:
                 SchoolHost.objects.using(DEFAULT_DB_ALIAS).create(school=school, host=host)
-    except Exception:
+    except Exception as error:
         # Without transactions (a standalone MongoDB server) undo by hand, so
         # that a retry does not find a school without hosts in the way.
         School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).delete()
-        raise
+        raise SchoolError(f"could not register school {name!r} (its database is ready; retry): {error}") from error
     logger.info("school added with hosts %s", ", ".join(hosts), extra={"school": name})
     return school_by_name(name)
 

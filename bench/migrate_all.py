@@ -71,6 +71,7 @@ def timed(command, data_dir):
 
 
 def make_platform(count):
+    """`default` and count - 1 more schools (s0000, s0001, ...), all migrated."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"bench-migrate-{count}-"))
     subprocess.run(
         [sys.executable, "school_manage.py", "up", "--no-serve", "--no-demo"],
@@ -109,11 +110,11 @@ def main():
     platform = make_platform(args.schools)
     all_migrate(platform)  # warm-up: everything up to date afterwards
     per_process, in_process = [], []
-    print(f"\n{args.schools + 1} schools (default included), nothing pending")
+    print(f"\n{args.schools} schools (default included), nothing pending")
     print(f"{'round':>5}  {'--all migrate':>13}  {'1 process/school':>16}  {'ratio':>6}  {'1 process, loop':>15}  {'ratio':>6}")
     for round_number in range(1, args.rounds + 1):
         fast = all_migrate(platform)
-        slow = per_process_migrate(platform, args.schools + 1)
+        slow = per_process_migrate(platform, args.schools)
         loop = sequential_migrate(platform)
         per_process.append(slow / fast)
         in_process.append(loop / fast)

@@ -87,3 +87,51 @@ def test_registry_is_administered_from_the_default_school_only(accra_admin):
     assert ama.get("/admin/School/school/").status_code == 403
     index = ama.get("/admin/").content.decode()
     assert "Schools" not in index and "nairobi" not in index
+
+
+@pytest.fixture
+def platform_admin(three_schools):
+    make_superuser("default", "root")
+    client, _ = signed_in_client("localhost", "root")
+    return client
+
+
+def test_platform_admin_adds_a_school_with_its_first_administrator(platform_admin):
+    response = platform_admin.post(
+        "/admin/School/school/add/",
+        {
+            "name": "kisumu",
+            "display_name": "Kisumu High",
+            "host_names": "kisumu.localhost, kisumu.school.local",
+            "admin_username": "akinyi",
+            "admin_email": "akinyi@kisumu.test",
+            "admin_password": PASSWORD,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Client(HTTP_HOST="kisumu.school.local").get("/healthz").json()["school"] == "kisumu"
+    _client, signed_in = signed_in_client("kisumu.localhost", "akinyi")
+    assert signed_in.status_code == 302
+    _client, elsewhere = signed_in_client("localhost", "akinyi")
+    assert elsewhere.status_code == 200  # the new school's admin is not the platform's
+
+
+@pytest.mark.parametrize(
+    "fields, error",
+    [
+        ({"name": "kisumu", "host_names": "accra.localhost"}, "already belongs to school"),
+        ({"name": "Kisumu", "host_names": "kisumu.localhost"}, "bad school name"),
+        ({"name": "accra", "host_names": "accra2.localhost"}, "already exists"),
+        ({"name": "kisumu", "host_names": "http://kisumu"}, "bad host"),
+        ({"name": "kisumu", "host_names": "kisumu.localhost", "admin_username": "x"}, "password"),
+    ],
+)
+def test_platform_admin_refuses_bad_schools_and_writes_nothing(platform_admin, fields, error):
+    from School.models import School as SchoolModel
+
+    before = list(SchoolModel.objects.using("default").values_list("name", flat=True))
+    response = platform_admin.post("/admin/School/school/add/", {"display_name": "X", **fields})
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert list(SchoolModel.objects.using("default").values_list("name", flat=True)) == before
+    assert Client(HTTP_HOST="kisumu.localhost").get("/healthz").status_code == 404

@@ -92,9 +92,22 @@ def failing_host_registration():
     post_save.disconnect(sender=SchoolHost, dispatch_uid="inject-failure")
 
 
+def test_failed_migration_names_the_step_and_registers_nothing(three_schools, monkeypatch):
+    import School.provisioning as provisioning
+
+    def broken_migrate(school, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(provisioning, "migrate_school", broken_migrate)
+    with pytest.raises(SchoolError, match="could not create the database of school 'kumasi': disk full"):
+        add_school("kumasi", ["kumasi.localhost"])
+    assert not School.objects.using("default").filter(name="kumasi").exists()
+    assert not served("kumasi.localhost")
+
+
 def test_failed_registration_leaves_the_registry_as_it_was_and_can_be_retried(three_schools, failing_host_registration):
     before = list(School.objects.using("default").values_list("name", flat=True))
-    with pytest.raises(RuntimeError, match="injected failure"):
+    with pytest.raises(SchoolError, match="could not register school 'kumasi'.*injected failure"):
         add_school("kumasi", ["kumasi.localhost", "broken.localhost"])
     assert list(School.objects.using("default").values_list("name", flat=True)) == before
     assert not SchoolHost.objects.using("default").filter(host="kumasi.localhost").exists()

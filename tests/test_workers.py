@@ -32,7 +32,7 @@ class Server:
             f"http://127.0.0.1:{self.port}{path}", headers={"Host": host, "Connection": "close"}
         )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status
         except urllib.error.HTTPError as error:
             return error.code
