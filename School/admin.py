@@ -20,10 +20,16 @@ from School.utils import DEFAULT_SCHOOL
 
 @admin.register(Student)
 class StudentAdmin(admin.ModelAdmin):
-    list_display = ["registration_no", "first_name", "second_name", "created_at"]
-    search_fields = ["registration_no", "first_name", "second_name"]
-    list_filter = ["created_at"]
+    # Changes are recorded in the admin log ("History") of the school's own database.
+    list_display = ["registration_no", "first_name", "second_name", "grade", "status", "enrolment_date"]
+    search_fields = ["registration_no", "first_name", "second_name", "guardian_name"]
+    list_filter = ["status", "grade", "enrolment_date"]
     ordering = ["registration_no"]
+    fieldsets = [
+        (None, {"fields": ["registration_no", "first_name", "second_name", "date_of_birth"]}),
+        ("Enrolment", {"fields": ["grade", "enrolment_date", "status"]}),
+        ("Guardian", {"fields": ["guardian_name", "guardian_phone"]}),
+    ]
 
 
 class RegistryAdminMixin:

@@ -8,9 +8,17 @@ Two kinds of models live here:
 * the school records (Student), kept in each school's own database.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from School.validation import validate_host, validate_school_name
+from School.validation import (
+    not_in_future,
+    today,
+    validate_host,
+    validate_phone,
+    validate_registration_no,
+    validate_school_name,
+)
 
 
 class School(models.Model):
@@ -68,19 +76,41 @@ class RegistryStamp(models.Model):
 
 
 class Student(models.Model):
-    registration_no = models.CharField("registration number", max_length=64, unique=True)
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        GRADUATED = "graduated", "Graduated"
+        TRANSFERRED = "transferred", "Transferred"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    registration_no = models.CharField(
+        "registration number", max_length=64, unique=True, validators=[validate_registration_no]
+    )
     first_name = models.CharField(max_length=100)
     second_name = models.CharField("last name", max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True, validators=[not_in_future])
+    grade = models.CharField("class", max_length=40, blank=True, help_text="Class or grade, e.g. Form 2 or Grade 7B.")
+    enrolment_date = models.DateField(default=today, validators=[not_in_future])
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    guardian_name = models.CharField(max_length=200, blank=True)
+    guardian_phone = models.CharField(max_length=20, blank=True, validators=[validate_phone])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["registration_no"]
         indexes = [
-            # The student table sorts and searches by these.
+            # The student table sorts, searches and filters by these.
             models.Index(fields=["second_name", "first_name"], name="student_name_idx"),
             models.Index(fields=["first_name"], name="student_first_name_idx"),
+            models.Index(fields=["grade", "second_name"], name="student_grade_idx"),
+            models.Index(fields=["status", "second_name"], name="student_status_idx"),
+            models.Index(fields=["enrolment_date"], name="student_enrolment_idx"),
         ]
 
     def __str__(self):
         return f"{self.registration_no} {self.first_name} {self.second_name}"
+
+    def clean(self):
+        super().clean()
+        if self.date_of_birth and self.enrolment_date and self.date_of_birth >= self.enrolment_date:
+            raise ValidationError({"date_of_birth": "The date of birth must be before the enrolment date."})

@@ -1,10 +1,12 @@
-"""The student table's query: search, sort and pagination from the URL.
+"""The student table's query: search, filters, sort and pagination from the URL.
 
-Kept apart from the view so that every list of students a user can ask for
-(the page now, exports and the API later) is built by the same code.
+Kept apart from the views so that every list of students a user can ask for
+(the page, the CSV export, the API) is built by the same code.
 """
 
 from dataclasses import dataclass
+
+from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -17,6 +19,9 @@ SORTABLE = {
     "first_name": "first_name",
     "second_name": "second_name",
     "registration_no": "registration_no",
+    "grade": "grade",
+    "status": "status",
+    "enrolment_date": "enrolment_date",
 }
 DEFAULT_SORT = "registration_no"
 
@@ -26,6 +31,8 @@ class StudentTableQuery:
     search: str = ""
     sort: str = DEFAULT_SORT
     descending: bool = False
+    grade: str = ""
+    status: str = ""
 
     @classmethod
     def from_params(cls, params):
@@ -35,10 +42,28 @@ class StudentTableQuery:
         sort = sort.removeprefix("-")
         if sort not in SORTABLE:
             sort, descending = DEFAULT_SORT, False
-        return cls(search, sort, descending)
+        status = params.get("status", "")
+        if status not in Student.Status.values:
+            status = ""
+        return cls(search, sort, descending, params.get("grade", "").strip()[:40], status)
+
+    def as_params(self, **changes):
+        """The URL parameters of this query (with `changes`), for links."""
+        values = {
+            "q": self.search,
+            "grade": self.grade,
+            "status": self.status,
+            "sort": ("-" if self.descending else "") + self.sort,
+            **changes,
+        }
+        return urlencode({key: value for key, value in values.items() if value not in ("", None)})
 
     def queryset(self):
         students = Student.objects.all()
+        if self.grade:
+            students = students.filter(grade=self.grade)
+        if self.status:
+            students = students.filter(status=self.status)
         if self.search:
             students = students.filter(
                 Q(first_name__icontains=self.search)
@@ -58,3 +83,8 @@ class StudentTableQuery:
         if column == self.sort and not self.descending:
             return f"-{column}"
         return column
+
+
+def grades():
+    """The classes that have students, for the filter."""
+    return list(Student.objects.exclude(grade="").order_by("grade").values_list("grade", flat=True).distinct())

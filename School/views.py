@@ -2,13 +2,14 @@ import logging
 import sys
 
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import render
+from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import get_object_or_404, render
 from django.template import loader
 
 from School.availability import unavailable_reason
 from School.context import current_school
 from School.models import Student
-from School.student_table import StudentTableQuery
+from School.student_table import StudentTableQuery, grades
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +18,8 @@ COLUMNS = [
     ("first_name", "First"),
     ("second_name", "Last"),
     ("registration_no", "Registration Number"),
+    ("grade", "Class"),
+    ("status", "Status"),
 ]
 
 
@@ -26,7 +29,7 @@ def student_list(request):
     headers = [
         {
             "label": label,
-            "sort": query.sort_param(column),
+            "link": query.as_params(sort=query.sort_param(column)),
             "active": column == query.sort,
             "descending": query.descending,
         }
@@ -35,8 +38,23 @@ def student_list(request):
     return render(
         request,
         "School/student_list.html",
-        {"page": page, "query": query, "headers": headers, "sort_value": ("-" if query.descending else "") + query.sort},
+        {
+            "page": page,
+            "query": query,
+            "headers": headers,
+            "grades": grades(),
+            "statuses": Student.Status.choices,
+            "filtered": bool(query.search or query.grade or query.status),
+            "previous_link": query.as_params(page=page.previous_page_number()) if page.has_previous() else "",
+            "next_link": query.as_params(page=page.next_page_number()) if page.has_next() else "",
+        },
     )
+
+
+@staff_member_required
+def student_detail(request, pk):
+    student = get_object_or_404(Student, pk=pk)
+    return render(request, "School/student_detail.html", {"student": student})
 
 
 async def health(request):

@@ -58,7 +58,10 @@ def test_student_added_in_admin_lands_in_that_school_with_its_log(accra_admin):
     client, _ = signed_in_client("accra.localhost", "ama")
     response = client.post(
         "/admin/School/student/add/",
-        {"registration_no": "ACC/NEW/1", "first_name": "Efua", "second_name": "Quaye"},
+        {
+            "registration_no": "ACC/NEW/1", "first_name": "Efua", "second_name": "Quaye",
+            "enrolment_date": "2024-01-08", "status": "active", "guardian_phone": "+233 20 123 4567",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     with tenant_context("accra"):

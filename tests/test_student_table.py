@@ -9,7 +9,9 @@ from School.models import Student
 
 
 def rows(response):
-    return re.findall(r"<td>([^<]*)</td>\s*</tr>", response.content.decode())
+    """The registration numbers shown, in order (third cell: First, Last, Registration Number)."""
+    body = response.content.decode()
+    return [re.findall(r"<td>([^<]*)</td>", row)[2] for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)[1:]]
 
 
 def get(host="nairobi.localhost", **params):
@@ -65,3 +67,43 @@ def test_stylesheet_is_served_by_the_project(three_schools):
     response = Client(HTTP_HOST="nairobi.localhost").get("/static/School/app.css")
     assert response.status_code == 200
     assert b"--brand" in b"".join(response.streaming_content)
+
+
+def test_filter_by_class_and_status_with_search_kept_in_links(three_schools):
+    with tenant_context("nairobi"):
+        Student.objects.filter(registration_no__in=["NBI-0001", "NBI-0002"]).update(grade="Form 2")
+        Student.objects.filter(registration_no="NBI-0002").update(status="graduated")
+    assert rows(get(grade="Form 2")) == ["NBI-0001", "NBI-0002"]
+    assert rows(get(grade="Form 2", status="graduated")) == ["NBI-0002"]
+    assert rows(get(status="graduated", sort="-registration_no")) == ["NBI-0002"]
+    body = get(grade="Form 2", status="active").content.decode()
+    assert '<option value="Form 2" selected>' in body
+    assert "grade=Form+2&amp;status=active&amp;sort=-registration_no" in body  # header link keeps filters
+    assert len(rows(get(status="not-a-status"))) == 5  # an unknown status filters nothing
+
+
+def sign_in(host, username, password):
+    """A client signed in through the school's own login page (Client.login() knows no school)."""
+    client = Client(HTTP_HOST=host)
+    client.post("/admin/login/", {"username": username, "password": password})
+    return client
+
+
+def test_student_detail_needs_a_staff_sign_in_at_that_school(three_schools):
+    from django.contrib.auth import get_user_model
+
+    with tenant_context("nairobi"):
+        student = Student.objects.get(registration_no="NBI-0003")
+        student.guardian_phone = "+254 700 000003"
+        student.save()
+        get_user_model().objects.create_user("clerk", password="pw", is_staff=True)
+    path = f"/students/{student.pk}/"
+    anonymous = Client(HTTP_HOST="nairobi.localhost").get(path)
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
+    staff = sign_in("nairobi.localhost", "clerk", "pw")
+    body = staff.get(path).content.decode()
+    assert "+254 700 000003" in body and "NBI-0003" in body
+    # The same staff user means nothing at another school.
+    assert sign_in("accra.localhost", "clerk", "pw").get("/admin/").status_code == 302
+    assert Client(HTTP_HOST="nairobi.localhost").get("/students/999999/").status_code == 302
+    assert staff.get("/students/999999/").status_code == 404
