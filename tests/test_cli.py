@@ -278,3 +278,25 @@ def test_help_lists_the_contract(run_cli):
     assert result.returncode == 0
     for usage in ("up [--addr HOST:PORT] [--no-demo]", "schools add NAME --host HOST", "--all [--jobs N] COMMAND"):
         assert usage in result.stdout
+
+
+def test_import_and_export_students_from_the_command_line(demo, run_cli, platform, tmp_path):
+    exported = tmp_path / "nairobi.csv"
+    assert run_cli("nairobi", "export_students", "--output", str(exported)).returncode == 0
+    assert exported.read_text(encoding="utf-8-sig").startswith("registration_no,first_name,second_name,")
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("registration_no,first_name,second_name,date_of_birth\nK/1,A,B,2011-13-01\nK/2,C,D,\n")
+    refused = run_cli("accra", "import_students", str(bad))
+    assert refused.returncode == 2
+    assert "line 2 (K/1): date_of_birth: bad date '2011-13-01'" in refused.stderr
+    assert "nothing was written: 1 of 2 rows have errors" in refused.stderr
+    assert query(platform.db_dir / "accra.sqlite3", "SELECT count(*) FROM School_student") == [(12,)]
+
+    imported = run_cli("accra", "import_students", str(exported))
+    assert imported.returncode == 0, imported.stderr
+    assert "accra: imported 12 rows: 12 new, 0 updated" in imported.stdout
+    numbers = query(platform.db_dir / "accra.sqlite3", "SELECT count(*) FROM School_student WHERE registration_no LIKE 'NBI/%'")
+    assert numbers == [(12,)]
+    again = run_cli("accra", "import_students", "--update", str(exported))
+    assert "0 new, 12 updated" in again.stdout

@@ -1,0 +1,38 @@
+"""import_students FILE: add (or with --update, change) students from a CSV file.
+
+Run for a school: `school_manage.py nairobi import_students students.csv`.
+All or nothing: any bad row means nothing is written, and every bad row is
+reported with its line number.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from School.context import current_school
+from School.student_csv import COLUMNS, CsvFileError, StudentImport
+
+EXIT_BAD_INPUT = 2
+
+
+class Command(BaseCommand):
+    help = f"Import students from a CSV file with a header row (columns: {', '.join(COLUMNS)})."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--update", action="store_true", help="change students whose registration number exists")
+        parser.add_argument("--dry-run", action="store_true", help="check the file and report; write nothing")
+
+    def handle(self, *args, file, update, dry_run, **options):
+        if current_school() is None:
+            raise CommandError("name the school: school_manage.py NAME import_students FILE", returncode=EXIT_BAD_INPUT)
+        student_import = StudentImport(file, update=update)
+        try:
+            report = student_import.check() if dry_run else student_import.apply()
+        except (CsvFileError, OSError) as error:
+            raise CommandError(f"{file}: {error}; nothing was written", returncode=EXIT_BAD_INPUT) from None
+        for error in report.errors:
+            self.stderr.write(f"{file}: {error}")
+        if report.error_count > len(report.errors):
+            self.stderr.write(f"{file}: ... and {report.error_count - len(report.errors)} more rows with errors")
+        if not report.ok:
+            raise CommandError(f"{file}: {report.summary()}", returncode=EXIT_BAD_INPUT)
+        self.stdout.write(f"{current_school().name}: {report.summary()}")

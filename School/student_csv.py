@@ -1,0 +1,295 @@
+"""Students in and out of CSV files, for the school that is active.
+
+Export and import use the same columns, so an exported file imports back
+unchanged. An import reads its file twice, streaming, never holding the rows
+in memory: the first pass checks every row (and keeps only the registration
+numbers, to find duplicates), the second writes, in one transaction, only if
+the first found no error. A file with one bad row writes nothing.
+"""
+
+import codecs
+import csv
+import datetime
+import io
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.core.exceptions import ValidationError
+from django.db import router
+from django.utils import timezone
+
+from School.models import Student
+from School.transactions import atomic
+
+COLUMNS = [
+    "registration_no",
+    "first_name",
+    "second_name",
+    "date_of_birth",
+    "grade",
+    "enrolment_date",
+    "status",
+    "guardian_name",
+    "guardian_phone",
+]
+REQUIRED = ("registration_no", "first_name", "second_name")
+DATES = ("date_of_birth", "enrolment_date")
+BATCH = 1000
+MAX_REPORTED_ERRORS = 500
+
+
+class CsvFileError(ValueError):
+    """The file as a whole cannot be read as a student list."""
+
+
+@dataclass
+class RowError:
+    line: int
+    registration_no: str
+    messages: list
+
+    def __str__(self):
+        who = f" ({self.registration_no})" if self.registration_no else ""
+        return f"line {self.line}{who}: {'; '.join(self.messages)}"
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    error_count: int = 0
+    errors: list = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def ok(self):
+        return self.error_count == 0
+
+    def add_error(self, error):
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(error)
+
+    def summary(self):
+        if not self.ok:
+            return (
+                f"nothing was written: {self.error_count} of {self.rows} rows have errors"
+                if self.rows
+                else "nothing was written"
+            )
+        verb = "imported" if self.written else "would import"
+        return f"{verb} {self.rows} rows: {self.new} new, {self.updated} updated"
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def _text(binary):
+    # utf-8-sig drops the byte order mark spreadsheet programs put first.
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+
+
+def read_rows(binary):
+    """(header, rows) of a CSV file object opened in binary mode.
+
+    rows yields (line number, {column: value} or None, problem or None).
+    """
+    text = _text(binary)
+    try:
+        header_line = text.readline()
+    except UnicodeDecodeError:
+        raise CsvFileError("the file is not UTF-8 text") from None
+    if not header_line.strip():
+        raise CsvFileError("the file is empty: the first line must name the columns")
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    header = [name.strip().lower() for name in next(csv.reader([header_line], delimiter=delimiter))]
+    unknown = [name for name in header if name not in COLUMNS]
+    missing = [name for name in REQUIRED if name not in header]
+    if unknown or missing:
+        problems = [f"unknown column {name!r}" for name in unknown] + [f"missing column {name!r}" for name in missing]
+        raise CsvFileError(f"line 1: {'; '.join(problems)} (columns: {', '.join(COLUMNS)})")
+    return header, _data_rows(csv.reader(text, delimiter=delimiter), header)
+
+
+def _data_rows(reader, header):
+    try:
+        for number, values in enumerate(reader, start=2):
+            if not any(value.strip() for value in values):
+                continue  # blank lines, often at the end
+            if len(values) != len(header):
+                yield number, None, f"has {len(values)} fields, the header has {len(header)}"
+                continue
+            yield number, dict(zip(header, (value.strip() for value in values))), None
+    except UnicodeDecodeError:
+        raise CsvFileError("the file is not UTF-8 text") from None
+
+
+def _date(value, column):
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({column: f"bad date {value!r}: use YYYY-MM-DD"}) from None
+
+
+def _status(value):
+    if not value:
+        return Student.Status.ACTIVE
+    by_name = {choice.lower(): choice for choice in Student.Status.values}
+    by_name.update({label.lower(): choice for choice, label in Student.Status.choices})
+    try:
+        return by_name[value.lower()]
+    except KeyError:
+        known = ", ".join(Student.Status.values)
+        raise ValidationError({"status": f"unknown status {value!r}: use one of {known}"}) from None
+
+
+def student_from_row(row):
+    """A Student (unsaved) from a row; ValidationError with every problem found."""
+    problems = {}
+    values = {}
+    for column in DATES:
+        try:
+            values[column] = _date(row.get(column, ""), column)
+        except ValidationError as error:
+            problems.update(error.message_dict)
+    try:
+        values["status"] = _status(row.get("status", ""))
+    except ValidationError as error:
+        problems.update(error.message_dict)
+    student = Student(
+        registration_no=row.get("registration_no", ""),
+        first_name=row.get("first_name", ""),
+        second_name=row.get("second_name", ""),
+        grade=row.get("grade", ""),
+        guardian_name=row.get("guardian_name", ""),
+        guardian_phone=row.get("guardian_phone", ""),
+        **{key: value for key, value in values.items() if value is not None},
+    )
+    try:
+        # Uniqueness is checked per batch by the caller, not row by row.
+        student.full_clean(exclude=list(problems), validate_unique=False)
+    except ValidationError as error:
+        problems.update(error.message_dict)
+    if problems:
+        raise ValidationError(problems)
+    return student
+
+
+def _messages(error):
+    return [f"{column}: {message}" for column, messages in error.message_dict.items() for message in messages]
+
+
+def _batches(iterable, size):
+    iterator = iter(iterable)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+# --- importing -------------------------------------------------------------------
+
+
+class StudentImport:
+    """Check, then apply, an import from a CSV file on disk."""
+
+    def __init__(self, path, update=False):
+        self.path = path
+        self.update = update
+        self.columns = []
+
+    def _checked(self, report):
+        """(line, Student, existing pk or None) for each row; errors go to the report."""
+        seen = {}
+        with open(self.path, "rb") as binary:
+            self.columns, rows = read_rows(binary)
+            for batch in _batches(rows, BATCH):
+                students = []
+                for line, row, problem in batch:
+                    report.rows += 1
+                    if problem:
+                        report.add_error(RowError(line, "", [problem]))
+                        continue
+                    number = row.get("registration_no", "")
+                    if number and number in seen:
+                        report.add_error(RowError(line, number, [f"registration number repeated (first on line {seen[number]})"]))
+                        continue
+                    seen.setdefault(number, line)
+                    try:
+                        students.append((line, student_from_row(row)))
+                    except ValidationError as error:
+                        report.add_error(RowError(line, number, _messages(error)))
+                existing = dict(
+                    Student.objects.filter(registration_no__in=[s.registration_no for _, s in students]).values_list(
+                        "registration_no", "pk"
+                    )
+                )
+                for line, student in students:
+                    pk = existing.get(student.registration_no)
+                    if pk is not None and not self.update:
+                        report.add_error(RowError(
+                            line, student.registration_no,
+                            ["registration number already exists (import with update to change the record)"],
+                        ))
+                        continue
+                    yield line, student, pk
+
+    def check(self):
+        """Preview: what the import would do, and every row's problems. Writes nothing."""
+        report = ImportReport()
+        for _line, _student, pk in self._checked(report):
+            if pk is None:
+                report.new += 1
+            else:
+                report.updated += 1
+        return report
+
+    def apply(self):
+        """Check everything; then, only if no row has an error, write all rows at once."""
+        report = self.check()
+        if not report.ok:
+            return report
+        written = ImportReport()
+        # An update changes only the columns the file has: a file without
+        # enrolment dates must not reset them to today.
+        fields = [name for name in self.columns if name != "registration_no"] + ["updated_at"]
+        now = timezone.now()
+        with atomic(using=router.db_for_write(Student)):
+            for batch in _batches(self._checked(written), BATCH):
+                new, changed = [], []
+                for _line, student, pk in batch:
+                    if pk is None:
+                        new.append(student)
+                    else:
+                        student.pk, student.updated_at = pk, now
+                        changed.append(student)
+                Student.objects.bulk_create(new)
+                if changed:
+                    Student.objects.bulk_update(changed, fields)
+        if not written.ok:  # the data changed between the two passes
+            raise CsvFileError(f"the file no longer checks out: {written.errors[0]}")
+        written.new, written.updated = report.new, report.updated
+        written.written = True
+        return written
+
+
+# --- exporting -------------------------------------------------------------------
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def export_lines(queryset):
+    """The CSV text of the students of `queryset`, line by line (for streaming)."""
+    writer = csv.writer(_Echo())
+    yield codecs.BOM_UTF8.decode("utf-8") + writer.writerow(COLUMNS)
+    for student in queryset.iterator(chunk_size=BATCH):
+        yield writer.writerow(
+            [
+                value.isoformat() if isinstance(value, datetime.date) else value
+                for value in (getattr(student, column) for column in COLUMNS)
+            ]
+        )
