@@ -1,7 +1,8 @@
 import logging
 import sys
 
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
@@ -51,10 +52,17 @@ def student_list(request):
     )
 
 
+def get_student_or_404(pk):
+    try:
+        return get_object_or_404(Student, pk=pk)
+    except (ValueError, TypeError, ValidationError):
+        # Not an id of this engine (an integer on SQLite, an ObjectId on MongoDB).
+        raise Http404("No such student.") from None
+
+
 @staff_member_required
 def student_detail(request, pk):
-    student = get_object_or_404(Student, pk=pk)
-    return render(request, "School/student_detail.html", {"student": student})
+    return render(request, "School/student_detail.html", {"student": get_student_or_404(pk)})
 
 
 async def health(request):

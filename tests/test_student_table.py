@@ -107,3 +107,13 @@ def test_student_detail_needs_a_staff_sign_in_at_that_school(three_schools):
     assert sign_in("accra.localhost", "clerk", "pw").get("/admin/").status_code == 302
     assert Client(HTTP_HOST="nairobi.localhost").get("/students/999999/").status_code == 302
     assert staff.get("/students/999999/").status_code == 404
+
+
+def test_student_detail_with_an_impossible_id_is_404(three_schools):
+    from django.contrib.auth import get_user_model
+
+    with tenant_context("nairobi"):
+        get_user_model().objects.create_user("clerk", password="pw", is_staff=True)
+    staff = sign_in("nairobi.localhost", "clerk", "pw")
+    for bad in ("not-an-id", "65a1b2c3d4e5f6a7b8c9d0e1", "-1"):
+        assert staff.get(f"/students/{bad}/").status_code == 404

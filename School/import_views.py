@@ -1,0 +1,103 @@
+"""The registrar's CSV pages: export the current list, import with a preview.
+
+An upload is checked and shown first (every bad row with its line number);
+only the confirmation writes, all or nothing, from the file kept between the
+two steps under the data directory of that school.
+"""
+
+import re
+import secrets
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+
+from School.context import current_alias
+from School.student_csv import COLUMNS, CsvFileError, StudentImport, export_lines
+from School.student_table import StudentTableQuery
+
+TOKEN = re.compile(r"[0-9a-f]{32}")
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text=f"A header row naming the columns: {', '.join(COLUMNS)}.")
+    update = forms.BooleanField(required=False, label="Update students whose registration number exists")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The file is larger than 50 MB.")
+        return upload
+
+
+def _upload_path(request, token):
+    if not TOKEN.fullmatch(token or ""):
+        raise Http404("No such upload.")
+    folder = settings.SCHOOL_DATA_DIR / "uploads" / request.school.name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{token}.csv"
+
+
+@staff_member_required
+def student_export(request):
+    query = StudentTableQuery.from_params(request.GET)
+    # Bound to the school's database now: the response is streamed after the
+    # middleware has deactivated the school.
+    students = query.queryset().using(current_alias())
+    response = StreamingHttpResponse(export_lines(students), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{request.school.name}-students.csv"'
+    return response
+
+
+@staff_member_required
+def student_import(request):
+    if request.method == "POST" and "token" in request.POST:
+        return _confirm(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        token = secrets.token_hex(16)
+        path = _upload_path(request, token)
+        with open(path, "wb") as handle:
+            for chunk in form.cleaned_data["file"].chunks():
+                handle.write(chunk)
+        update = form.cleaned_data["update"]
+        return _preview(request, form, StudentImport(path, update=update), token, update)
+    return render(request, "School/student_import.html", {"form": form})
+
+
+def _preview(request, form, student_import, token, update):
+    try:
+        report = student_import.check()
+    except CsvFileError as error:
+        student_import.path.unlink(missing_ok=True)
+        form.add_error("file", str(error))
+        return render(request, "School/student_import.html", {"form": form}, status=400)
+    if not report.ok:
+        student_import.path.unlink(missing_ok=True)
+    context = {"form": UploadForm(), "report": report, "token": token, "update": update}
+    return render(request, "School/student_import.html", context, status=200 if report.ok else 400)
+
+
+def _confirm(request):
+    path = _upload_path(request, request.POST["token"])
+    if not path.exists():
+        messages.error(request, "That upload has expired or was already imported; please upload the file again.")
+        return redirect("student-import")
+    update = request.POST.get("update") == "1"
+    try:
+        report = StudentImport(path, update=update).apply()
+    except CsvFileError as error:
+        report = None
+        messages.error(request, f"Nothing was imported: {error}")
+    finally:
+        path.unlink(missing_ok=True)
+    if report is None or not report.ok:
+        if report is not None:
+            messages.error(request, f"Nothing was imported: {report.summary()}")
+        return redirect("student-import")
+    messages.success(request, f"Imported {report.rows} students: {report.new} new, {report.updated} updated.")
+    return redirect("index")
