@@ -1,6 +1,11 @@
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
 
-from School import import_views, views
+from School import api, import_views, views
+
+api_router = DefaultRouter()
+api_router.register("students", api.StudentViewSet, basename="student")
 
 urlpatterns = [
     path("", views.student_list, name="index"),
@@ -8,5 +13,7 @@ urlpatterns = [
     path("students/import/", import_views.student_import, name="student-import"),
     # <str:pk>: ids are ObjectIds on MongoDB, integers on SQLite.
     path("students/<str:pk>/", views.student_detail, name="student-detail"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/", include(api_router.urls)),
     path("healthz", views.health, name="health"),
 ]

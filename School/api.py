@@ -1,0 +1,63 @@
+"""/api/students/ on every school host: the school's students as JSON.
+
+Lists, filters and searches through the same StudentTableQuery as the
+student table and the CSV export. Ids are strings (integers on SQLite,
+ObjectIds on MongoDB).
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+
+from School.models import Student
+from School.student_csv import COLUMNS
+from School.student_table import SORTABLE, StudentTableQuery
+from School.views import get_student_or_404
+
+
+class StudentSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="pk", read_only=True)
+
+    class Meta:
+        model = Student
+        fields = ["id", *COLUMNS, "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs):
+        # The rules that involve several fields live in Student.clean().
+        values = {field: getattr(self.instance, field) for field in COLUMNS} if self.instance else {}
+        candidate = Student(**{**values, **attrs})
+        try:
+            candidate.clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        return attrs
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("q", OpenApiTypes.STR, description="Name or registration number contains (any case)."),
+    OpenApiParameter("grade", OpenApiTypes.STR, description="Only this class."),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=Student.Status.values, description="Only this status."),
+    OpenApiParameter(
+        "sort", OpenApiTypes.STR, enum=[*SORTABLE, *(f"-{key}" for key in SORTABLE)],
+        description="Column to sort by; a leading - reverses.",
+    ),
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=LIST_PARAMETERS))
+class StudentViewSet(viewsets.ModelViewSet):
+    serializer_class = StudentSerializer
+    lookup_value_regex = "[^/]+"
+    queryset = Student.objects.none()  # for permissions and the schema; see get_queryset
+
+    def get_queryset(self):
+        return StudentTableQuery.from_params(self.request.query_params).queryset()
+
+    def get_object(self):
+        student = get_student_or_404(self.kwargs["pk"])
+        self.check_object_permissions(self.request, student)
+        return student
+
+
