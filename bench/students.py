@@ -1,0 +1,163 @@
+"""Benchmarks of the student records on the embedded default (SQLite).
+
+    python bench/students.py [--rounds 5]
+
+1. The student table page with 20,000 students against 200 (same school
+   layout, side by side, alternating rounds): the default page, a search, a
+   filter and a sort, each as a ratio of times (lower is better; 1.0 means the
+   size does not matter).
+2. Importing a 50,000-row CSV file (check + all-or-nothing write) against a
+   plain bulk_create of the same rows: rows per second of each and their
+   ratio, and the import's peak Python memory, to show it streams.
+"""
+
+import argparse
+import csv
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATA_DIR = Path(tempfile.mkdtemp(prefix="bench-students-"))
+os.environ["SCHOOL_DATA_DIR"] = str(DATA_DIR)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "multitenant.settings")
+os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from School.context import tenant_context  # noqa: E402
+from School.models import Student  # noqa: E402
+from School.provisioning import add_school  # noqa: E402
+from School.student_csv import COLUMNS, StudentImport  # noqa: E402
+
+FIRST = ["Amina", "Kwame", "Wanjiru", "Kofi", "Njeri", "Ama", "Otieno", "Esi", "Baraka", "Yaw"]
+LAST = ["Mwangi", "Mensah", "Odhiambo", "Owusu", "Kamau", "Boateng", "Achieng", "Asante", "Kiprop", "Appiah"]
+GRADES = [f"Form {n}" for n in range(1, 5)]
+STATUSES = ["active", "active", "active", "graduated", "transferred", "withdrawn"]
+
+
+def row(n, prefix):
+    return {
+        "registration_no": f"{prefix}/{n:06d}",
+        "first_name": FIRST[n % len(FIRST)] + str(n % 97),
+        "second_name": LAST[(n // 7) % len(LAST)],
+        "date_of_birth": f"20{10 + n % 5}-0{1 + n % 9}-1{n % 9}",
+        "grade": GRADES[n % len(GRADES)],
+        "enrolment_date": "2024-01-08",
+        "status": STATUSES[n % len(STATUSES)],
+        "guardian_name": f"Guardian {n}",
+        "guardian_phone": f"+254 7{n % 100:02d} {n:06d}",
+    }
+
+
+def write_csv(path, count, prefix):
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for n in range(count):
+            writer.writerow(row(n, prefix))
+
+
+def fill(school, count):
+    with tenant_context(school):
+        for start in range(0, count, 5000):
+            Student.objects.bulk_create(
+                Student(**{key: value for key, value in row(n, "S").items()}) for n in range(start, min(count, start + 5000))
+            )
+
+
+PAGES = {
+    "default page": {},
+    "search": {"q": "kamau"},
+    "filter": {"grade": "Form 2", "status": "active"},
+    "sort, page 3": {"sort": "-first_name", "page": "3"},
+}
+
+
+def page_seconds(host, params, repeat=20):
+    client = Client(HTTP_HOST=host)
+    client.get("/", params)  # warm
+    started = time.perf_counter()
+    for _ in range(repeat):
+        response = client.get("/", params)
+        assert response.status_code == 200
+    return (time.perf_counter() - started) / repeat
+
+
+def bench_pages(rounds):
+    print("\n1. student table page: 20,000 students vs 200 (time per request)")
+    print(f"{'page':<14} {'200':>9} {'20,000':>9} {'ratio':>6}")
+    for name, params in PAGES.items():
+        ratios, smalls, larges = [], [], []
+        for round_number in range(rounds):
+            order = [("small.localhost", smalls), ("large.localhost", larges)]
+            for host, times in order if round_number % 2 == 0 else reversed(order):
+                times.append(page_seconds(host, params))
+            ratios.append(larges[-1] / smalls[-1])
+        print(f"{name:<14} {1000 * statistics.median(smalls):>7.1f}ms {1000 * statistics.median(larges):>7.1f}ms"
+              f" {statistics.median(ratios):>6.2f}")
+
+
+def bench_import(rows, rounds):
+    path = DATA_DIR / "import.csv"
+    write_csv(path, rows, "IMP")
+    print(f"\n2. importing {rows:,} rows (check + one transaction) vs plain bulk_create of the same rows")
+    print(f"{'round':>5} {'import rows/s':>14} {'bulk_create rows/s':>19} {'ratio':>6}")
+    ratios = []
+    for round_number in range(1, rounds + 1):
+        with tenant_context("importer"):
+            Student.objects.all().delete()
+            started = time.perf_counter()
+            report = StudentImport(path).apply()
+            imported = rows / (time.perf_counter() - started)
+            assert report.written and report.new == rows, report.summary()
+            Student.objects.all().delete()
+            started = time.perf_counter()
+            with open(path, newline="", encoding="utf-8") as handle:
+                records = list(csv.DictReader(handle))
+            for start in range(0, rows, 1000):
+                Student.objects.bulk_create(
+                    Student(**{k: (v or None) if k == "date_of_birth" else v for k, v in r.items()})
+                    for r in records[start:start + 1000]
+                )
+            plain = rows / (time.perf_counter() - started)
+        ratios.append(imported / plain)
+        print(f"{round_number:>5} {imported:>14,.0f} {plain:>19,.0f} {imported / plain:>6.2f}")
+    print(f"median ratio: {statistics.median(ratios):.2f} (the import checks every row and reads the file twice)")
+    with tenant_context("importer"):
+        Student.objects.all().delete()
+        tracemalloc.start()
+        StudentImport(path).apply()
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    size = path.stat().st_size
+    print(f"peak Python memory of the import: {peak / 2**20:.1f} MiB for a {size / 2**20:.1f} MiB file")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--import-rows", type=int, default=50_000)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, Django {django.get_version()}")
+    call_command("migrate", verbosity=0)
+    for name, size in (("small", 200), ("large", 20_000)):
+        add_school(name, [f"{name}.localhost"])
+        fill(name, size)
+    add_school("importer", ["importer.localhost"])
+    bench_pages(args.rounds)
+    bench_import(args.import_rows, max(1, args.rounds // 2))
+
+
+if __name__ == "__main__":
+    main()
