@@ -7,6 +7,7 @@ reads at start-up, so an alias added later must get them here).
 """
 
 import logging
+import sqlite3
 import threading
 
 from django.conf import settings
@@ -45,6 +46,16 @@ def ensure_alias(school):
             connections.settings[alias] = complete
             logger.debug("database alias added", extra={"school": alias})
     return alias
+
+
+def create_database_file(school):
+    """Create the school's SQLite file (aliases open existing files only)."""
+    if settings.SCHOOL_ENGINE == MONGODB:
+        return  # MongoDB creates a database with its first collection
+    path = sqlite_path(settings.SCHOOL_DB_DIR, school.name)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sqlite3.connect(path).close()
 
 
 def forget_alias(name):

@@ -18,7 +18,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
 from multitenant.databases import MONGODB
-from School.connections import drop_database, ensure_alias, forget_alias
+from School.connections import create_database_file, drop_database, ensure_alias, forget_alias
 from School.context import tenant_context
 from School.models import School, SchoolHost
 from School.transactions import atomic
@@ -38,7 +38,8 @@ def _message(error):
 
 
 def migrate_school(school, verbosity=0, stdout=None):
-    """Apply pending migrations to the school's own database."""
+    """Create the school's database if needed and apply pending migrations."""
+    create_database_file(school)
     with tenant_context(school):
         call_command(
             "migrate", database=school.alias, interactive=False, verbosity=verbosity, stdout=stdout

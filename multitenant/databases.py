@@ -22,6 +22,18 @@ def sqlite_path(db_dir, name):
     return Path(db_dir) / f"{name}.sqlite3"
 
 
+def sqlite_name(path):
+    """The NAME Django opens: read-write, never create.
+
+    SQLite would otherwise create an empty database where a school's file has
+    gone missing, and serve "no such table" errors for it; opening fails
+    instead ("unable to open database file"), which the platform answers with
+    503 for that school alone. Files are created by provisioning only
+    (School.connections.create_database_file).
+    """
+    return f"{Path(path).resolve().as_uri()}?mode=rw"
+
+
 # Django's stand-in backend: lets `makemigrations` build the MongoDB migration
 # tree on a machine without a server (it skips history checks on it).
 OFFLINE_ENGINE = "django.db.backends.dummy"
@@ -59,7 +71,7 @@ def school_database(
         }
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": str(sqlite_path(db_dir, name)),
+        "NAME": sqlite_name(sqlite_path(db_dir, name)),
         # A registrar's save and a page load from another worker must not
         # trip over each other: wait for the lock instead of failing at once.
         "OPTIONS": {"timeout": 20, **(options or {})},

@@ -83,7 +83,10 @@ if SCHOOL_ENGINE == MONGODB:
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
+    # The default school's file is the one SQLite file created implicitly, as
+    # Django would, so that `manage.py migrate` works on a fresh clone.
     SCHOOL_DB_DIR.mkdir(parents=True, exist_ok=True)
+    (SCHOOL_DB_DIR / "default.sqlite3").touch()
     _contrib_apps = [
         "django.contrib.admin",
         "django.contrib.auth",

@@ -26,8 +26,8 @@ from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from multitenant.databases import MONGODB
-from School.connections import ensure_alias, forget_alias
+from multitenant.databases import MONGODB, sqlite_name, sqlite_path
+from School.connections import forget_alias
 from School.context import tenant_context
 from School.models import School, SchoolHost, Student
 from School.provisioning import migrate_school
@@ -65,14 +65,12 @@ def template_databases(tmp_path_factory, django_db_blocker):
     if ON_MONGODB:
         return None
     folder = tmp_path_factory.mktemp("templates")
-    default_path = Path(settings.DATABASES[DEFAULT_DB_ALIAS]["NAME"])
+    default_path = sqlite_path(settings.SCHOOL_DB_DIR, DEFAULT_DB_ALIAS)
     with django_db_blocker.unblock():
         call_command("migrate", database=DEFAULT_DB_ALIAS, verbosity=0)
         template = SchoolInfo("template_school", "Template")
-        ensure_alias(template)
-        with tenant_context(template):
-            call_command("migrate", database=template.alias, verbosity=0)
-        school_path = Path(connections.settings[template.alias]["NAME"])
+        migrate_school(template)
+        school_path = sqlite_path(settings.SCHOOL_DB_DIR, template.alias)
         close_school_connections()
     shutil.copy(default_path, folder / "default.sqlite3")
     shutil.copy(school_path, folder / "school.sqlite3")
@@ -146,7 +144,7 @@ def platform(tmp_path, template_databases, settings, django_db_blocker):
         default_settings["NAME"] = f"{settings.MONGODB_DB_PREFIX}{DEFAULT_SCHOOL}"
     else:
         shutil.copy(template_databases / "default.sqlite3", data_dir / "db" / "default.sqlite3")
-        default_settings["NAME"] = str(data_dir / "db" / "default.sqlite3")
+        default_settings["NAME"] = sqlite_name(data_dir / "db" / "default.sqlite3")
     registry.invalidate()
     platform = Platform(data_dir, template_databases)
     with django_db_blocker.unblock():
