@@ -1,0 +1,78 @@
+"""Kill -9 in the middle of writing: nothing half-written is visible, and a retry works."""
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from django.test import Client
+
+from School.student_csv import COLUMNS
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.sqlite  # watches SQLite's rollback journal to strike mid-transaction
+
+
+def start(platform, *args):
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "school_manage.py"), *args],
+        cwd=ROOT, env=platform.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def kill_while_writing(process, database, timeout=60):
+    """SIGKILL `process` as soon as it holds a write transaction on `database`."""
+    journal = database.with_name(database.name + "-journal")
+    deadline = time.monotonic() + timeout
+    while not journal.exists():
+        assert process.poll() is None, f"finished before writing could be interrupted: {process.communicate()}"
+        assert time.monotonic() < deadline, "never started writing"
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+
+
+def count(database, sql):
+    with sqlite3.connect(database) as db:
+        return db.execute(sql).fetchone()[0]
+
+
+def run(platform, *args):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "school_manage.py"), *args],
+        cwd=ROOT, env=platform.env(), capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_import_killed_mid_write_leaves_nothing_and_can_be_retried(three_schools, tmp_path):
+    rows = 20_000
+    path = tmp_path / "big.csv"
+    with open(path, "w") as handle:
+        handle.write(",".join(COLUMNS) + "\n")
+        for n in range(rows):
+            handle.write(f"BIG/{n:06d},First{n},Last{n},,Form {n % 4 + 1},2024-01-08,active,,\n")
+    database = three_schools.db_dir / "nairobi.sqlite3"
+
+    kill_while_writing(start(three_schools, "nairobi", "import_students", str(path)), database)
+
+    # Reading again rolls the interrupted transaction back: not one row of it.
+    assert count(database, "SELECT count(*) FROM School_student") == 5
+    assert "BIG/" not in Client(HTTP_HOST="nairobi.localhost").get("/", {"q": "BIG"}).content.decode()
+    retry = run(three_schools, "nairobi", "import_students", str(path))
+    assert retry.returncode == 0, retry.stderr
+    assert count(database, "SELECT count(*) FROM School_student") == 5 + rows
+
+
+def test_provisioning_killed_mid_migration_is_never_served_and_can_be_retried(three_schools):
+    database = three_schools.db_dir / "kisumu.sqlite3"
+    kill_while_writing(start(three_schools, "schools", "add", "kisumu", "--host", "kisumu.localhost"), database)
+
+    default = three_schools.db_dir / "default.sqlite3"
+    assert count(default, "SELECT count(*) FROM School_school WHERE name = 'kisumu'") == 0
+    assert count(default, "SELECT count(*) FROM School_schoolhost WHERE host = 'kisumu.localhost'") == 0
+    assert Client(HTTP_HOST="kisumu.localhost").get("/healthz").status_code == 404
+    retry = run(three_schools, "schools", "add", "kisumu", "--host", "kisumu.localhost")
+    assert retry.returncode == 0, retry.stderr
+    assert Client(HTTP_HOST="kisumu.localhost").get("/healthz").json() == {"school": "kisumu", "status": "ok", "students": 0}
