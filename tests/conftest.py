@@ -12,10 +12,14 @@ afterwards. Tests marked `sqlite` are skipped there, `mongodb` ones elsewhere.
 
 import os
 import shutil
-import uuid
+import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,6 +194,68 @@ def live_server_url(platform):
     server.shutdown()
     server.server_close()
     thread.join(5)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Gunicorn:
+    """A real pre-fork gunicorn serving this test's platform on loopback."""
+
+    def __init__(self, platform, log_dir, workers, threads=1):
+        self.port = free_port()
+        self.access_log = log_dir / "access.log"
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", "multitenant.wsgi",
+                "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}",
+                "--access-logfile", str(self.access_log), "--access-logformat", "%(p)s %(s)s %({host}i)s",
+            ],
+            cwd=ROOT, env=platform.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while not self._answers():
+            assert time.monotonic() < deadline and self.process.poll() is None, "gunicorn did not start"
+            time.sleep(0.2)
+
+    def _answers(self):
+        try:
+            self.get("localhost", "/healthz")
+            return True
+        except OSError:
+            return False
+
+    def get(self, host, path="/", headers=None):
+        """(status, body) of one request with that Host header."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", headers={"Host": host, "Connection": "close", **(headers or {})}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture
+def gunicorn(platform, tmp_path):
+    """Start gunicorn on this test's platform: gunicorn(workers=3, threads=1)."""
+    servers = []
+
+    def start(workers, threads=1):
+        servers.append(Gunicorn(platform, tmp_path, workers, threads))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture
