@@ -145,6 +145,7 @@ def test_no_school_is_active_after_a_request_that_raised(three_schools, settings
     settings.ROOT_URLCONF = "tests.urls_failing"
     from tests.urls_failing import seen_during_request
 
+    seen_during_request.clear()
     response = Client(HTTP_HOST="accra.localhost", raise_request_exception=False).get("/boom")
     assert response.status_code == 500
     assert seen_during_request == ["accra"]
