@@ -7,3 +7,6 @@ class SchoolConfig(AppConfig):
 
     def ready(self):
         from School import signals  # noqa: F401  (connects registry invalidation)
+        from School.connections import install_request_connection_handling
+
+        install_request_connection_handling()

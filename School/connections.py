@@ -10,6 +10,7 @@ import logging
 import sqlite3
 import threading
 
+from asgiref.local import Local
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -81,3 +82,50 @@ def drop_database(school):
     path = sqlite_path(settings.SCHOOL_DB_DIR, school.name)
     for suffix in ("", "-journal", "-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+# Django closes finished connections around every request by visiting every
+# alias the process has ever used (close_old_connections): with one alias per
+# school that is O(schools served) twice per request - 0.1 ms at 50 schools,
+# 0.4 ms at 200. Instead, remember the aliases this thread opened since the
+# last request and visit only those.
+_opened = Local()
+
+
+def _opened_aliases():
+    try:
+        return _opened.aliases
+    except AttributeError:
+        _opened.aliases = set()
+        return _opened.aliases
+
+
+def note_opened_connection(sender, connection, **kwargs):
+    _opened_aliases().add(connection.alias)
+
+
+def close_request_connections(**kwargs):
+    """close_old_connections, for the connections this thread opened only."""
+    aliases = _opened_aliases()
+    for alias in list(aliases):
+        if alias not in connections.settings:
+            aliases.discard(alias)
+            continue
+        connection = connections[alias]
+        connection.close_if_unusable_or_obsolete()
+        # Keep watching persistent connections only; without CONN_MAX_AGE the
+        # connection is closed now (or, for MongoDB's shared client, never
+        # closed per request, so there is nothing to watch).
+        if connection.connection is None or not connection.settings_dict["CONN_MAX_AGE"]:
+            aliases.discard(alias)
+
+
+def install_request_connection_handling():
+    from django.core import signals
+    from django.db import close_old_connections
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(note_opened_connection, dispatch_uid="school-opened-connection")
+    for signal in (signals.request_started, signals.request_finished):
+        signal.disconnect(close_old_connections)
+        signal.connect(close_request_connections, dispatch_uid="school-close-connections")

@@ -63,6 +63,15 @@ def school_url(live_server_url, host, path="/"):
     return f"http://{host}:{live_server_url.rsplit(':', 1)[1]}{path}"
 
 
+def submit_and_wait(driver, element):
+    """Submit a form and wait until the browser shows the page that answers it."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old_page = driver.find_element("tag name", "html")
+    element.submit() if element.tag_name == "input" and element.get_attribute("type") != "submit" else element.click()
+    WebDriverWait(driver, 15).until(lambda d: d.find_element("tag name", "html").id != old_page.id)
+
+
 def sign_in(driver, url, username):
     from selenium.webdriver.common.by import By
 
@@ -70,7 +79,7 @@ def sign_in(driver, url, username):
     driver.get(url)
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "input[type=submit], button[type=submit]").click()
+    submit_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "input[type=submit], button[type=submit]"))
 
 
 def test_registrar_journey_across_two_schools(three_schools, live_server_url, browser, tmp_path):
@@ -96,7 +105,7 @@ def test_registrar_journey_across_two_schools(three_schools, live_server_url, br
         browser.get(nairobi())
         box = browser.find_element(By.NAME, "q")
         box.send_keys("NBIfirst3")
-        box.submit()
+        submit_and_wait(browser, box)
         assert registration_numbers() == ["NBI-0003"]
         assert "1 student matching" in browser.find_element(By.ID, "student-count").text
 
@@ -112,7 +121,7 @@ def test_registrar_journey_across_two_schools(three_schools, live_server_url, br
         sign_in(browser, accra("/admin/login/"), "ama")
         browser.get(accra("/students/import/"))
         browser.find_element(By.NAME, "file").send_keys(str(bad))
-        browser.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+        submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]"))
         summary = browser.find_element(By.ID, "import-errors-summary").text
         assert "Nothing will be imported: 1 of 2 rows have errors." in summary
         error_row = browser.find_element(By.CSS_SELECTOR, "#import-errors tbody tr").text
