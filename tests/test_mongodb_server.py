@@ -47,3 +47,20 @@ def test_drop_data_drops_the_schools_database(three_schools):
     assert f"{settings.MONGODB_DB_PREFIX}kisumu" in database_names()
     remove_school("kisumu", drop_data=True)
     assert f"{settings.MONGODB_DB_PREFIX}kisumu" not in database_names()
+
+
+def test_a_school_on_an_unreachable_cluster_is_a_503_for_that_school_only(three_schools, settings):
+    from django.test import Client
+
+    from School.models import School as SchoolRecord
+    from School.models import SchoolHost
+
+    settings.MONGODB_TIMEOUT_MS = 500
+    school = SchoolRecord.objects.using("default").create(
+        name="faraway", display_name="Far Away", mongodb_uri="mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500"
+    )
+    SchoolHost.objects.using("default").create(school=school, host="faraway.localhost")
+    response = Client(HTTP_HOST="faraway.localhost", raise_request_exception=False).get("/")
+    assert response.status_code == 503
+    assert "127.0.0.1:1" not in response.content.decode()
+    assert Client(HTTP_HOST="nairobi.localhost").get("/").status_code == 200
