@@ -24,7 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import ROOT, env_for  # noqa: E402
+
 
 SETUP = """
 import shutil, sys
@@ -50,13 +52,6 @@ for school in all_schools():
 """
 
 
-def env_for(data_dir):
-    return {
-        **os.environ,
-        "SCHOOL_DATA_DIR": str(data_dir),
-        "DJANGO_SETTINGS_MODULE": "multitenant.settings",
-        "DJANGO_LOG_LEVEL": "WARNING",
-    }
 
 
 def django_code(code, data_dir, *args):

@@ -13,7 +13,6 @@ import argparse
 import http.client
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,7 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import ROOT, env_for, free_port, worker_rss_kib  # noqa: E402
+
 HOST = "nairobi.localhost"
 
 REGISTER = """
@@ -37,13 +38,6 @@ registry_changed(sender=School)
 """
 
 
-def env_for(data_dir):
-    return {
-        **os.environ,
-        "SCHOOL_DATA_DIR": str(data_dir),
-        "DJANGO_SETTINGS_MODULE": "multitenant.settings",
-        "DJANGO_LOG_LEVEL": "WARNING",
-    }
 
 
 def make_platform(extra_schools):
@@ -56,10 +50,6 @@ def make_platform(extra_schools):
     return data_dir
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_server(data_dir):
@@ -92,10 +82,6 @@ def fetch(port, count):
     return count / (time.perf_counter() - started)
 
 
-def worker_rss_kib(master):
-    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
-    status = Path(f"/proc/{children[0]}/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
 
 
 def main():
@@ -123,7 +109,7 @@ def main():
             ratios.append(many / few)
             print(f"{round_number:>5}  {few:>8.0f}/s  {many:>11.0f}/s  {many / few:>6.3f}")
         print(f"median ratio: {statistics.median(ratios):.3f} (goal: >= 0.95)")
-        few_rss, many_rss = worker_rss_kib(small), worker_rss_kib(large)
+        few_rss, many_rss = worker_rss_kib(small.pid), worker_rss_kib(large.pid)
         per_school = (many_rss - few_rss) / (args.schools - 3)
         print(f"\nworker memory: {few_rss} KiB with 3 schools, {many_rss} KiB with {args.schools}:"
               f" {per_school:.2f} KiB per idle registered school")

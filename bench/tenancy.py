@@ -19,7 +19,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import ROOT, env_for, free_port, worker_rss_kib  # noqa: E402
+
 ACTIVE = 50
 
 REGISTER = """
@@ -67,9 +68,6 @@ def ensure_wrk():
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
-def env_for(data_dir, **extra):
-    return {**os.environ, "SCHOOL_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "multitenant.settings",
-            "DJANGO_LOG_LEVEL": "WARNING", **extra}
 
 
 def make_platform(active, idle):
@@ -83,10 +81,6 @@ def make_platform(active, idle):
     return data_dir
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Server:
@@ -99,9 +93,7 @@ class Server:
         time.sleep(1.5)
 
     def rss_kib(self):
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        status = Path(f"/proc/{children[0]}/status").read_text()
-        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+        return worker_rss_kib(self.process.pid)
 
     def stop(self):
         self.process.terminate()

@@ -1,0 +1,31 @@
+"""Helpers the benchmark scripts share: where the project is, how to run it, what a worker weighs."""
+
+import os
+import socket
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def env_for(data_dir, **extra):
+    """Environment for a process of the project working on the platform in `data_dir`."""
+    return {
+        **os.environ,
+        "SCHOOL_DATA_DIR": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": "multitenant.settings",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def worker_rss_kib(master_pid):
+    """Resident memory of the (first) worker of a gunicorn master, in KiB."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    status = Path(f"/proc/{children[0]}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
