@@ -8,6 +8,7 @@ middleware (sessions, users, views, the admin log) and deactivated in
 """
 
 import logging
+from contextlib import contextmanager
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.template.response import TemplateResponse
@@ -35,6 +36,17 @@ def refusal(request, hostname, school):
     return response.render()
 
 
+@contextmanager
+def serving(request, school):
+    """`school` is the request's school, and the active one, until the response is made."""
+    request.school = school
+    token = activate(school)
+    try:
+        yield
+    finally:
+        deactivate(token)
+
+
 class SchoolMiddleware:
     sync_capable = True
     async_capable = True
@@ -53,12 +65,8 @@ class SchoolMiddleware:
         refused = refusal(request, hostname, school)
         if refused is not None:
             return refused
-        request.school = school
-        token = activate(school)
-        try:
+        with serving(request, school):
             return self.get_response(request)
-        finally:
-            deactivate(token)
 
     async def __acall__(self, request):
         hostname = hostname_from_the_request(request)
@@ -70,9 +78,5 @@ class SchoolMiddleware:
         refused = refusal(request, hostname, school)
         if refused is not None:
             return refused
-        request.school = school
-        token = activate(school)
-        try:
+        with serving(request, school):
             return await self.get_response(request)
-        finally:
-            deactivate(token)

@@ -11,7 +11,6 @@ The tutorial's helpers (hostname_from_the_request, tenant_db_from_the_request,
 get_tenants_map) keep their names and meaning.
 """
 
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -182,8 +181,8 @@ def school_by_name(name):
     """
     try:
         school = registry.snapshot().by_name.get(name)
-    except DatabaseError:
-        if name != DEFAULT_SCHOOL or unavailable_reason(sys.exc_info()[1]):
+    except DatabaseError as error:
+        if name != DEFAULT_SCHOOL or unavailable_reason(error):
             raise
         # The registry cannot be read before `default` (which holds it) is
         # migrated to this code's schema: `default` must stay reachable for that.
