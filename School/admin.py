@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 
 from School.context import tenant_context
 from School.models import School, SchoolHost, Student
-from School.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
+from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
 from School.utils import DEFAULT_SCHOOL
 
 

@@ -1,12 +1,10 @@
 """school_manage.py and manage.py: run Django commands as a school.
 
     school_manage.py NAME COMMAND [ARGS ...]   one school
-    school_manage.py --all COMMAND [ARGS ...]  every school, in parallel (School/fanout.py)
+    school_manage.py --all COMMAND [ARGS ...]  every school, in parallel (School/operations/fanout.py)
     school_manage.py up | schools ... | hosts  the platform's own commands
 
-A command runs with the school active (so the ORM goes to its database) AND,
-when the command has a --database option, with --database=NAME, because
-Django's migrate and createsuperuser use that option rather than the router.
+How one command runs as one school: School/operations/school_command.py.
 """
 
 import logging
@@ -14,9 +12,10 @@ import os
 import sys
 
 import django
-from django.core.management import execute_from_command_line, get_commands, load_command_class
+from django.core.management import execute_from_command_line, get_commands
 
 from School.availability import unavailable_reason
+from School.operations.school_command import UsageError, database_option, load_command, run_for_school
 
 logger = logging.getLogger(__name__)
 
@@ -37,61 +36,15 @@ EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 1
 
 
-class UsageError(Exception):
-    pass
-
-
 def _setup():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "multitenant.settings")
     django.setup()
 
 
-def database_option(argv):
-    """The value given to --database in argv, or None."""
-    for index, arg in enumerate(argv):
-        if arg.startswith("--database="):
-            return arg.split("=", 1)[1]
-        if arg == "--database" and index + 1 < len(argv):
-            return argv[index + 1]
-    return None
-
-
-def _load_command(prog, name):
-    app = get_commands().get(name)
-    if app is None:
-        raise UsageError(f"unknown command {name!r}; see `{prog} help` and `manage.py help`")
-    return app if not isinstance(app, str) else load_command_class(app, name)
-
-
-def command_argv_for_school(prog, school, argv):
-    """argv with --database=SCHOOL added where the command takes it."""
-    command = _load_command(prog, argv[0])
-    given = database_option(argv)
-    if given is not None and given != school.alias:
-        raise UsageError(f"--database={given} contradicts the school {school.name!r} named before the command")
-    parser = command.create_parser(prog, argv[0])
-    if given is None and parser.get_default("database") is not None:
-        argv = [*argv, f"--database={school.alias}"]
-    return command, argv
-
-
-def run_for_school(prog, school, argv):
-    """Run one Django command as `school`; returns its exit status."""
-    from School.context import tenant_context
-
-    with tenant_context(school):
-        command, argv = command_argv_for_school(prog, school, argv)
-        try:
-            command.run_from_argv([prog, *argv])
-        except SystemExit as exit_:
-            return exit_.code if isinstance(exit_.code, int) else 1
-    return 0
-
-
 def run_for_all(prog, argv, stdout, stderr):
     """--all [--jobs N] COMMAND ...: every school; exit 1 if any failed."""
-    from School.fanout import FAILED, is_plain_migrate, parse_jobs, run_for_all_schools
-    from School.provisioning import ensure_registry
+    from School.operations.fanout import FAILED, is_plain_migrate, parse_jobs, run_for_all_schools
+    from School.operations.provisioning import ensure_registry
     from School.utils import all_schools
 
     try:
@@ -100,7 +53,7 @@ def run_for_all(prog, argv, stdout, stderr):
         raise UsageError(str(error)) from None
     if not argv:
         raise UsageError("--all needs a command, e.g. --all migrate")
-    _load_command(prog, argv[0])
+    load_command(prog, argv[0])
     if is_plain_migrate(argv):
         ensure_registry()  # the list of schools may need the new registry schema
     outcomes = run_for_all_schools(prog, all_schools(), argv, jobs, stdout, stderr)

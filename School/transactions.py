@@ -4,7 +4,7 @@ Django's transaction.atomic() does nothing on MongoDB; multi-document
 atomicity there needs the backend's own atomic() and a replica set or sharded
 cluster. On a standalone MongoDB server there are no transactions at all:
 callers that must not leave half-done work also undo it themselves (see
-School.provisioning.add_school).
+School.operations.provisioning.add_school).
 """
 
 import logging

@@ -2,7 +2,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from School import api, import_views, views
+from School import views
+from School.records import api, import_views
 
 api_router = DefaultRouter()
 api_router.register("students", api.StudentViewSet, basename="student")

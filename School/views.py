@@ -10,7 +10,7 @@ from django.template import loader
 from School.availability import unavailable_reason
 from School.context import current_school
 from School.models import Student
-from School.student_table import StudentTableQuery, grades
+from School.records.table import StudentTableQuery, grades
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from bench.common import ROOT, env_for  # noqa: E402
 SETUP = """
 import shutil, sys
 from School.models import School, SchoolHost
-from School.provisioning import add_school
+from School.operations.provisioning import add_school
 from School.connections import forget_alias
 count, db_dir = int(sys.argv[1]), sys.argv[2]
 first = add_school("s0000", ["s0000.localhost"])

@@ -37,8 +37,8 @@ from django.test import Client  # noqa: E402
 
 from School.context import tenant_context  # noqa: E402
 from School.models import Student  # noqa: E402
-from School.provisioning import add_school  # noqa: E402
-from School.student_csv import COLUMNS, StudentImport  # noqa: E402
+from School.operations.provisioning import add_school  # noqa: E402
+from School.records.files import COLUMNS, StudentImport  # noqa: E402
 
 FIRST = ["Amina", "Kwame", "Wanjiru", "Kofi", "Njeri", "Ama", "Otieno", "Esi", "Baraka", "Yaw"]
 LAST = ["Mwangi", "Mensah", "Odhiambo", "Owusu", "Kamau", "Boateng", "Achieng", "Asante", "Kiprop", "Appiah"]

@@ -34,10 +34,10 @@ ACTIVE = 50
 REGISTER = """
 import sys
 from School.connections import forget_alias
-from School.demo import sample_students
+from School.operations.demo import sample_students
 from School.context import tenant_context
 from School.models import School, SchoolHost, Student
-from School.provisioning import add_school
+from School.operations.provisioning import add_school
 active, idle = int(sys.argv[1]), int(sys.argv[2])
 for n in range(active):
     school = add_school(f"busy{n:03d}", [f"busy{n:03d}.localhost"])

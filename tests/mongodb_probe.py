@@ -41,7 +41,7 @@ def pipelines():
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
-    from School.student_table import StudentTableQuery
+    from School.records.table import StudentTableQuery
     from School.utils import registry_queries
 
     registry = registry_queries()

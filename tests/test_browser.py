@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from School.context import tenant_context
-from School.student_csv import COLUMNS
+from School.records.files import COLUMNS
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

@@ -8,7 +8,7 @@ from django.test import Client
 
 from School.context import tenant_context
 from School.models import Student
-from School.student_csv import COLUMNS
+from School.records.files import COLUMNS
 
 
 @pytest.fixture

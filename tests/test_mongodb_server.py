@@ -11,7 +11,7 @@ from django.db import connections
 from School.context import tenant_context
 from School.models import Student
 from School.mongo.clients import shared_clients
-from School.provisioning import add_school, remove_school
+from School.operations.provisioning import add_school, remove_school
 
 pytestmark = pytest.mark.mongodb
 

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from School.provisioning import SchoolError, add_host, remove_host, set_suspended
+from School.operations.provisioning import SchoolError, add_host, remove_host, set_suspended
 
 
 def get(host, path="/"):

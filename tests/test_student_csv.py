@@ -4,8 +4,8 @@ import pytest
 
 from School.context import tenant_context
 from School.models import Student
-from School.student_csv import COLUMNS, CsvFileError, StudentImport, export_lines
-from School.student_table import StudentTableQuery
+from School.records.files import COLUMNS, CsvFileError, StudentImport, export_lines
+from School.records.table import StudentTableQuery
 
 HEADER = ",".join(COLUMNS)
 

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from School.context import current_school
 from School.models import Student
-from School.student_csv import export_lines
-from School.student_table import StudentTableQuery
+from School.records.files import export_lines
+from School.records.table import StudentTableQuery
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ reported with its line number.
 from django.core.management.base import BaseCommand, CommandError
 
 from School.context import current_school
-from School.student_csv import COLUMNS, CsvFileError, StudentImport
+from School.records.files import COLUMNS, CsvFileError, StudentImport
 
 EXIT_BAD_INPUT = 2
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from multitenant.databases import MONGODB, sqlite_path
-from School.provisioning import (
+from School.operations.provisioning import (
     SchoolError,
     add_host,
     add_school,

@@ -7,8 +7,8 @@ school, prints where to find them and runs the development server.
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from School.demo import create_demo_schools
-from School.provisioning import ensure_registry, migrate_school
+from School.operations.demo import create_demo_schools
+from School.operations.provisioning import ensure_registry, migrate_school
 from School.utils import all_schools, registry
 
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from django.db import DatabaseError, connections
 
 from School.availability import unavailable_reason
-from School.provisioning import pending_migrations
+from School.operations.provisioning import pending_migrations
+from School.operations.school_command import run_for_school
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +43,6 @@ def is_plain_migrate(argv):
 
 def run_one(prog, school, argv):
     """Run the command as `school`, capturing its output (in a worker process)."""
-    from School.cli import run_for_school
-
     out, err = io.StringIO(), io.StringIO()
     try:
         with redirect_stdout(out), redirect_stderr(err):

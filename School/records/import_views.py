@@ -16,8 +16,8 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 
 from School.context import current_alias
-from School.student_csv import COLUMNS, CsvFileError, StudentImport, export_lines
-from School.student_table import StudentTableQuery
+from School.records.files import COLUMNS, CsvFileError, StudentImport, export_lines
+from School.records.table import StudentTableQuery
 
 TOKEN = re.compile(r"[0-9a-f]{32}")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024

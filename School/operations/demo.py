@@ -4,7 +4,7 @@ import logging
 
 from School.context import tenant_context
 from School.models import Student
-from School.provisioning import add_school
+from School.operations.provisioning import add_school
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 
 from School.models import Student
-from School.student_csv import COLUMNS
-from School.student_table import SORTABLE, StudentTableQuery
+from School.records.files import COLUMNS
+from School.records.table import SORTABLE, StudentTableQuery
 from School.views import get_student_or_404
 
 
