@@ -3,7 +3,6 @@
 import json
 import random
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.contrib.auth import get_user_model
@@ -14,8 +13,7 @@ from tests.conftest import students_of
 
 SCHOOLS = 20
 CLIENTS = 8
-SECONDS = 4.0
-MAX_REQUESTS_PER_CLIENT = 150
+REQUESTS_PER_CLIENT = 60  # bounded by count, not time: a slow machine sends them all too
 ROW = re.compile(r"\b([A-Z0-9]{3})-\d{4}\b")
 
 
@@ -33,8 +31,7 @@ def test_twenty_schools_under_mixed_load_never_leak(platform, gunicorn):
     def client(seed):
         rng = random.Random(seed)
         problems, sent = [], 0
-        deadline = time.monotonic() + SECONDS
-        while time.monotonic() < deadline and sent < MAX_REQUESTS_PER_CLIENT:
+        while sent < REQUESTS_PER_CLIENT:
             host = rng.choice(sorted(schools))
             name, marker, token = schools[host]
             path = rng.choice(["/", "/?q=first", "/?sort=-second_name", "/healthz", "/api/students/"])
@@ -55,4 +52,4 @@ def test_twenty_schools_under_mixed_load_never_leak(platform, gunicorn):
     sent = sum(count for count, _ in results)
     problems = [problem for _, found in results for problem in found]
     assert problems == []
-    assert sent >= 100, f"only {sent} requests in {SECONDS} s"
+    assert sent == CLIENTS * REQUESTS_PER_CLIENT
