@@ -1,10 +1,13 @@
 """Run every benchmark and write bench/RESULTS.md: one command, one table of ratios.
 
-    python bench/run_all.py [--quick]
+    python bench/run_all.py [--quick] [--only SCRIPT ...] [--render]
 
 Each script measures its comparison side by side, in alternating rounds, and
-prints medians; this collects their output, pulls the key ratios into one
-table, and records the date and the machine. Not part of the test suite.
+prints medians; this keeps each script's latest output in bench/results/,
+pulls the key ratios into one table, and records the dates and the machine.
+`--only tenancy.py` reruns one script and keeps the others' latest results;
+`--render` runs nothing and rewrites RESULTS.md from bench/results/.
+Not part of the test suite.
 """
 
 import argparse
@@ -18,6 +21,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+RESULTS = BENCH / "results"
 
 RUNS = [
     # (script, full arguments, quick arguments, [(label, regex of the key number, goal)])
@@ -46,34 +50,60 @@ def version(module):
                           capture_output=True, text=True).stdout.strip()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer rounds and smaller sizes")
-    args = parser.parse_args()
-    outputs, rows = [], []
-    for script, full, quick, keys in RUNS:
-        arguments = quick if args.quick else full
-        print(f"running bench/{script} {' '.join(arguments)}", flush=True)
-        result = subprocess.run([sys.executable, str(BENCH / script), *arguments], cwd=ROOT, capture_output=True, text=True)
-        output = result.stdout + (f"\n(exit status {result.returncode})\n{result.stderr[-2000:]}" if result.returncode else "")
-        outputs.append((script, arguments, output))
+def run(script, arguments):
+    print(f"running bench/{script} {' '.join(arguments)}", flush=True)
+    result = subprocess.run([sys.executable, str(BENCH / script), *arguments], cwd=ROOT, capture_output=True, text=True)
+    output = result.stdout + (f"\n(exit status {result.returncode})\n{result.stderr[-2000:]}" if result.returncode else "")
+    header = f"# python bench/{script} {' '.join(arguments)}\n# measured on {datetime.date.today()}\n"
+    saved_output(script).write_text(header + output.strip() + "\n")
+
+
+def saved_output(script):
+    return RESULTS / script.replace(".py", ".txt")
+
+
+def render(machine):
+    rows, sections = [], []
+    for script, _full, _quick, keys in RUNS:
+        path = saved_output(script)
+        if not path.exists():
+            rows += [(label, "not measured", goal, script) for label, _pattern, goal in keys]
+            continue
+        command, measured_on, output = path.read_text().split("\n", 2)
         for label, pattern, goal in keys:
             match = re.search(pattern, output, re.S)
             rows.append((label, match.group(1) if match else "not measured", goal, script))
-    machine = (f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-               f"Django {version('django')}, gunicorn {version('gunicorn')}")
+        sections += [f"## `{command.lstrip('# ')}` ({measured_on.lstrip('# ')})", "", "```", output.strip(), "```", ""]
     lines = [
         "# Benchmark results", "",
-        f"Written by `python bench/run_all.py{' --quick' if args.quick else ''}` on {datetime.date.today()}"
-        f" on {machine}. Every comparison is measured side by side in one run, in alternating rounds, median"
-        " reported; absolute numbers drift with the machine's load, the ratios are the result.", "",
+        f"Written by `python bench/run_all.py`; the machine: {machine}. Every comparison is measured side by side"
+        " in one run, in alternating rounds, median reported; absolute numbers drift with the machine's load, the"
+        " ratios are the result. Each section below says when it was measured.", "",
         "| measure | result | goal | script |", "| --- | --- | --- | --- |",
         *(f"| {label} | {value} | {goal} | `{script}` |" for label, value, goal, script in rows), "",
+        *sections,
     ]
-    for script, arguments, output in outputs:
-        lines += [f"## `python bench/{script} {' '.join(arguments)}`", "", "```", output.strip(), "```", ""]
     (BENCH / "RESULTS.md").write_text("\n".join(lines))
-    print("\n".join(lines[:8 + len(rows)]))
+    return lines[: 6 + len(rows)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and smaller sizes")
+    parser.add_argument("--only", nargs="+", metavar="SCRIPT", help="run only these scripts, keep the others' results")
+    parser.add_argument("--render", action="store_true", help="run nothing; rewrite RESULTS.md from bench/results/")
+    args = parser.parse_args()
+    known = [script for script, *_ in RUNS]
+    unknown = sorted(set(args.only or ()) - set(known))
+    if unknown:
+        parser.error(f"unknown script(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    RESULTS.mkdir(exist_ok=True)
+    for script, full, quick, _keys in RUNS:
+        if not args.render and (not args.only or script in args.only):
+            run(script, quick if args.quick else full)
+    machine = (f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}, "
+               f"Django {version('django')}, gunicorn {version('gunicorn')}")
+    print("\n".join(render(machine)))
 
 
 if __name__ == "__main__":
