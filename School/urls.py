@@ -17,4 +17,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include(api_router.urls)),
     path("healthz", views.health, name="health"),
+    # Sign-in for the staff pages and password-made API tokens (School/security/).
+    path("", include("School.security.urls")),
 ]

@@ -11,6 +11,8 @@ from School.availability import unavailable_reason
 from School.context import current_school
 from School.models import Student
 from School.records.table import StudentTableQuery, grades
+from School.security import audit
+from School.security.access import student_data, sees_students_async
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,7 @@ COLUMNS = [
 ]
 
 
+@student_data(sign_in_here=True)
 def student_list(request):
     query = StudentTableQuery.from_params(request.GET)
     page = query.page(request.GET.get("page"))
@@ -61,12 +64,19 @@ def get_student_or_404(pk):
 
 
 @staff_member_required
+@student_data
 def student_detail(request, pk):
-    return render(request, "School/student_detail.html", {"student": get_student_or_404(pk)})
+    student = get_student_or_404(pk)
+    audit.record(request, audit.DETAIL, target=f"{student.pk} {student.registration_no}", rows=1)
+    return render(request, "School/student_detail.html", {"student": student})
 
 
 async def health(request):
     """For load balancers and operators: is this school's database answering?"""
+    if not await sees_students_async(request):
+        # Production, no credentials: whether it answers, not how many children.
+        await Student.objects.aexists()
+        return JsonResponse({"school": request.school.name, "status": "ok"})
     students = await Student.objects.acount()
     return JsonResponse({"school": request.school.name, "status": "ok", "students": students})
 

@@ -14,11 +14,17 @@ Environment variables (all optional on a developer machine):
   MONGODB_TIMEOUT_MS    how long to wait for an unreachable cluster (5000)
   USE_X_FORWARDED_HOST  "1" behind a proxy that sets X-Forwarded-Host
   DJANGO_STATIC_ROOT    where `collectstatic` puts assets in production
+  DJANGO_ENV            "production" for the production profile (HTTPS only,
+                        secure cookies, HSTS, student data behind sign-in);
+                        "development" (the default) otherwise
+  (the production profile's own variables are listed with it, at the end)
 """
 
 import os
 import secrets
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
 
 from multitenant.databases import MONGODB, engine_for, school_database
 
@@ -32,10 +38,22 @@ def env_flag(name, default=False):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+DJANGO_ENV = os.environ.get("DJANGO_ENV", "development").strip().lower() or "development"
+if DJANGO_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be 'development' or 'production', not {DJANGO_ENV!r}")
+PRODUCTION = DJANGO_ENV == "production"
+
+
 def _secret_key(data_dir):
     key = os.environ.get("DJANGO_SECRET_KEY")
     if key:
         return key
+    if PRODUCTION:
+        # A key generated on one machine would differ between servers and be
+        # lost with the disk: sessions and password reset links would break.
+        raise ImproperlyConfigured(
+            "DJANGO_ENV=production needs DJANGO_SECRET_KEY (a long random string, the same on every server)"
+        )
     # Development: one random key per checkout, kept out of git, so sessions
     # survive restarts without anybody committing a key.
     path = data_dir / "secret_key"
@@ -74,12 +92,15 @@ if SCHOOL_ENGINE == MONGODB:
         "School.mongo.apps.MongoAuthConfig",
         "School.mongo.apps.MongoContentTypesConfig",
     ]
+    _axes_app = "School.mongo.apps.MongoAxesConfig"
     DEFAULT_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
     MIGRATION_MODULES = {
         "admin": "School.mongo.migrations.admin",
         "auth": "School.mongo.migrations.auth",
         "contenttypes": "School.mongo.migrations.contenttypes",
         "School": "School.mongo.migrations.School",
+        "axes": "School.mongo.migrations.axes",
+        "security": "School.mongo.migrations.security",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -92,6 +113,7 @@ else:
         "django.contrib.auth",
         "django.contrib.contenttypes",
     ]
+    _axes_app = "axes"
     DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
     DATABASE_ROUTERS = ["School.router.SchoolRouter"]
 
@@ -101,16 +123,18 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    # API tokens are rows of the school's own database: a token is worth
-    # nothing at any other school.
-    "rest_framework.authtoken",
     "drf_spectacular",
     "School.apps.SchoolConfig",
+    # Lock-outs, hashed API tokens and the audit trail: rows of each school's
+    # own database, like its users (see School/security/).
+    _axes_app,
+    "School.security.apps.SecurityConfig",
 ]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Hashed, expiring tokens kept in the school's own database.
+        "School.security.tokens.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Reading needs a signed-in user or a token; writing needs the model's
@@ -119,7 +143,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per token (or signed-in user, or address), per school: see School/security/throttling.py.
+    "DEFAULT_THROTTLE_CLASSES": ["School.security.throttling.SchoolTokenThrottle"],
 }
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "School records API",
     "DESCRIPTION": "The students of the school whose host name the request is sent to.",
@@ -128,7 +155,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 MIDDLEWARE = [
+    # Caddy's on-demand TLS question, answered before any school is resolved:
+    # it arrives with the Host of the ask URL, not of the school asked about.
+    "School.security.tls_ask.TlsAskMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "School.security.headers.ContentSecurityPolicyMiddleware",
+    # Above the school middleware: refusals (unknown host, suspended) are framed-denied too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Static files need no school: served before the school is resolved.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Chooses the school (and so the database) for everything below it:
@@ -139,7 +172,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After the school is active: lock-out rows live in the school's database.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "multitenant.urls"
@@ -219,3 +253,48 @@ LOGGING = {
         "django.server": {"level": os.environ.get("DJANGO_SERVER_LOG_LEVEL", "WARNING")},
     },
 }
+
+# --- Security (School/security/) -------------------------------------------
+
+# django-axes: lock-outs per school. Its rows go through our router, so they
+# land in the database of the school whose login is attacked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_MINUTES", "15")) / 60  # hours
+# A list means OR: a user name under attack from anywhere, or an address
+# trying many user names, is locked.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "School.security.lockout.locked_out_response"
+AXES_CLIENT_IP_CALLABLE = "School.security.lockout.client_ip"
+AXES_VERBOSE = False
+# Behind Caddy every request comes from 127.0.0.1: the client is the last
+# address Caddy appended to X-Forwarded-For (it drops what the client sent).
+BEHIND_PROXY = env_flag("DJANGO_BEHIND_PROXY", PRODUCTION)
+
+LOGIN_URL = "sign-in"
+LOGIN_REDIRECT_URL = "index"
+
+# Goal: in production only a school's own users see its students.
+STUDENT_DATA_REQUIRES_LOGIN = env_flag("STUDENT_DATA_REQUIRES_LOGIN", PRODUCTION)
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
+
+# Headers on every page (the CSP itself: School/security/headers.py).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+if PRODUCTION:
+    # Caddy (deploy/Caddyfile) terminates TLS and says so in X-Forwarded-Proto;
+    # gunicorn listens on loopback only, so nobody else can send that header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True

@@ -2,10 +2,10 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from School.context import tenant_context
+from School.security.tokens import create_token
 from School.models import Student
 
 
@@ -13,7 +13,7 @@ def token_for(school, username, superuser=True):
     with tenant_context(school):
         User = get_user_model()
         user = User.objects.create_superuser(username, "") if superuser else User.objects.create_user(username)
-        return Token.objects.create(user=user).key
+        return create_token(user)[0]
 
 
 def api(host, token=None):

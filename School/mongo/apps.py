@@ -4,6 +4,7 @@ Used instead of Django's own app configs when MONGODB_URI is set (see
 settings.py), as django-mongodb-backend requires.
 """
 
+from axes.apps import AppConfig as AxesConfig
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.auth.apps import AuthConfig
 from django.contrib.contenttypes.apps import ContentTypesConfig
@@ -20,4 +21,8 @@ class MongoAuthConfig(AuthConfig):
 
 
 class MongoContentTypesConfig(ContentTypesConfig):
+    default_auto_field = OBJECT_ID_FIELD
+
+
+class MongoAxesConfig(AxesConfig):
     default_auto_field = OBJECT_ID_FIELD

@@ -8,11 +8,13 @@ ObjectIds on MongoDB).
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import serializers, viewsets
+from rest_framework import permissions, serializers, viewsets
 
 from School.models import Student
 from School.records.files import COLUMNS
 from School.records.table import SORTABLE, StudentTableQuery
+from School.security.access import StudentDataPermission
+from School.security.audit import AuditedReads
 from School.views import get_student_or_404
 
 
@@ -47,8 +49,9 @@ LIST_PARAMETERS = [
 
 
 @extend_schema_view(list=extend_schema(parameters=LIST_PARAMETERS))
-class StudentViewSet(viewsets.ModelViewSet):
+class StudentViewSet(AuditedReads, viewsets.ModelViewSet):
     serializer_class = StudentSerializer
+    permission_classes = [permissions.DjangoModelPermissions, StudentDataPermission]
     lookup_value_regex = "[^/]+"
     queryset = Student.objects.none()  # for permissions and the schema; see get_queryset
 

@@ -18,6 +18,8 @@ from django.shortcuts import redirect, render
 from School.context import current_alias
 from School.records.files import COLUMNS, CsvFileError, StudentImport, export_lines
 from School.records.table import StudentTableQuery
+from School.security import audit
+from School.security.access import student_data
 
 TOKEN = re.compile(r"[0-9a-f]{32}")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -43,17 +45,20 @@ def _upload_path(request, token):
 
 
 @staff_member_required
+@student_data
 def student_export(request):
     query = StudentTableQuery.from_params(request.GET)
     # Bound to the school's database now: the response is streamed after the
     # middleware has deactivated the school.
     students = query.queryset().using(current_alias())
+    audit.record(request, audit.EXPORT, target=query.as_params(), format="csv", rows=students.count())
     response = StreamingHttpResponse(export_lines(students), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{request.school.name}-students.csv"'
     return response
 
 
 @staff_member_required
+@student_data
 def student_import(request):
     if request.method == "POST" and "token" in request.POST:
         return _confirm(request)
@@ -78,6 +83,7 @@ def _preview(request, form, student_import, token, update):
         return render(request, "School/student_import.html", {"form": form}, status=400)
     if not report.ok:
         student_import.path.unlink(missing_ok=True)
+    audit.record(request, audit.IMPORT, file_name=form.cleaned_data["file"].name, rows=report.rows, result="checked" if report.ok else report.summary())
     context = {"form": UploadForm(), "report": report, "token": token, "update": update}
     return render(request, "School/student_import.html", context, status=200 if report.ok else 400)
 
@@ -95,6 +101,7 @@ def _confirm(request):
         messages.error(request, f"Nothing was imported: {error}")
     finally:
         path.unlink(missing_ok=True)
+    audit.record(request, audit.IMPORT, rows=report.rows if report else 0, result="imported" if report and report.ok else "nothing imported")
     if report is None or not report.ok:
         if report is not None:
             messages.error(request, f"Nothing was imported: {report.summary()}")

@@ -1,0 +1,63 @@
+"""Sign-in for the staff pages, and API tokens made with a password.
+
+Both authenticate through django.contrib.auth with the request, so
+django-axes counts their failures and locks them like the admin's login.
+"""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.views import LoginView
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from School.security.tokens import create_token
+
+
+class SignInView(LoginView):
+    template_name = "security/sign_in.html"
+    redirect_authenticated_user = False
+
+
+def sign_in_page(request):
+    """What an anonymous visitor of `/` sees in production: the school's name and this form."""
+    return SignInView.as_view(extra_context={"next": request.get_full_path()})(request)
+
+
+class TokenRequest(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    name = serializers.CharField(max_length=100, required=False, default="")
+
+
+class NewToken(serializers.Serializer):
+    key = serializers.CharField(help_text="The key: shown only in this response.")
+    name = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    days = serializers.IntegerField()
+
+
+class CreateTokenView(APIView):
+    """POST username, password (and a name): a new key of this school, shown once."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=TokenRequest, responses={201: NewToken, 400: None, 401: None, 429: None})
+    def post(self, request):
+        form = TokenRequest(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request, username=form.validated_data["username"], password=form.validated_data["password"]
+        )
+        if user is None:
+            # A locked-out client is answered 429 by axes' middleware instead.
+            return Response({"detail": "Wrong user name or password."}, status=status.HTTP_401_UNAUTHORIZED)
+        key, token = create_token(user, form.validated_data["name"])
+        return Response(
+            {"key": key, "name": token.name, "expires_at": token.expires_at, "days": settings.API_TOKEN_DAYS},
+            status=status.HTTP_201_CREATED,
+        )
+
