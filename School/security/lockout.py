@@ -5,13 +5,15 @@ Axes writes its rows through the database router while the school is active
 five wrong passwords at Nairobi lock nothing at Accra.
 """
 
-from axes.conf import settings as axes_settings
+import math
+
+from axes.helpers import get_cool_off
 from django.conf import settings
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 
 MESSAGE = (
-    "Too many failed sign-in attempts. Try again in {minutes} minutes, "
+    "Too many failed sign-in attempts. Try again in {wait}, "
     "or ask your school's administrator to unlock the account."
 )
 
@@ -30,17 +32,14 @@ def client_ip(request):
     return request.META.get("REMOTE_ADDR", "")
 
 
-def cool_off_minutes():
-    return max(1, round(float(axes_settings.AXES_COOLOFF_TIME) * 60))
-
-
 def locked_out_response(request, *args, **kwargs):
     """429 with Retry-After: a JSON body for the API, a page for people."""
-    message = MESSAGE.format(minutes=cool_off_minutes())
+    seconds = max(1, math.ceil(get_cool_off(request).total_seconds()))
+    message = MESSAGE.format(wait=f"{math.ceil(seconds / 60)} minutes" if seconds >= 60 else f"{seconds} seconds")
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=429)
     else:
         response = TemplateResponse(request, "security/locked_out.html", {"message": message}, status=429)
         response.render()
-    response["Retry-After"] = str(cool_off_minutes() * 60)
+    response["Retry-After"] = str(seconds)
     return response
