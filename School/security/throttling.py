@@ -24,7 +24,7 @@ class SchoolTokenThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiToken):
-            who = f"token-{request.auth.pk}"
+            who = f"token-{request.auth.digest[:32]}"
         elif request.user and request.user.is_authenticated:
             who = f"user-{request.user.pk}"
         else:
