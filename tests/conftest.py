@@ -215,7 +215,7 @@ def free_port():
 class Gunicorn:
     """A real pre-fork gunicorn serving this test's platform on loopback."""
 
-    def __init__(self, platform, log_dir, workers, threads=1):
+    def __init__(self, platform, log_dir, workers, threads=1, env=None, args=()):
         self.port = free_port()
         self.access_log = log_dir / "access.log"
         self.process = subprocess.Popen(
@@ -223,8 +223,9 @@ class Gunicorn:
                 sys.executable, "-m", "gunicorn", "multitenant.wsgi",
                 "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}",
                 "--access-logfile", str(self.access_log), "--access-logformat", "%(p)s %(s)s %({host}i)s",
+                *args,
             ],
-            cwd=ROOT, env=platform.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT, env=platform.env(**(env or {})), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
         while not self._answers():
@@ -256,11 +257,11 @@ class Gunicorn:
 
 @pytest.fixture
 def gunicorn(platform, tmp_path):
-    """Start gunicorn on this test's platform: gunicorn(workers=3, threads=1)."""
+    """Start gunicorn on this test's platform: gunicorn(workers=3, threads=1, env={...}, args=[...])."""
     servers = []
 
-    def start(workers, threads=1):
-        servers.append(Gunicorn(platform, tmp_path, workers, threads))
+    def start(workers, threads=1, env=None, args=()):
+        servers.append(Gunicorn(platform, tmp_path, workers, threads, env, args))
         return servers[-1]
 
     yield start

@@ -1,0 +1,27 @@
+"""gunicorn settings for production: `gunicorn -c deploy/gunicorn.conf.py`.
+
+Listens on loopback only: Caddy (deploy/Caddyfile) is the one client, and the
+X-Forwarded-Proto header Django trusts in the production profile must not be
+reachable by anybody else. Values can be changed from the environment.
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "multitenant.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Database clients are created lazily after the fork (see README), so loading
+# the application once in the master is safe and saves memory.
+preload_app = True
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+# Recycle workers now and then: bounds any slow growth of per-worker caches.
+max_requests = 10000
+max_requests_jitter = 1000
+# Caddy's address: gunicorn believes its X-Forwarded-* headers, nobody else's.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+access_log_format = '%(h)s "%({host}i)s" "%(r)s" %(s)s %(b)s %(L)ss'
+raw_env = ["DJANGO_ENV=production"]
