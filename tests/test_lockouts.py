@@ -148,3 +148,17 @@ def test_the_lock_out_ends_after_the_cool_off(schools, settings):
     assert client.post("/admin/login/", {"username": "admin", "password": PASSWORD}).status_code == 429
     time.sleep(1.1)  # the documented cool-off, not a guess about speed
     assert client.post("/admin/login/", {"username": "admin", "password": PASSWORD}).status_code == 302
+
+
+def test_a_new_school_gets_the_lock_out_and_security_tables(platform, run_cli):
+    platform.add_school("default", ["localhost"], "Default School")
+    result = run_cli("schools", "add", "kisumu", "--host", "kisumu.localhost")
+    assert result.returncode == 0, result.stderr
+    from School.security.models import ApiToken, AuditEvent
+    from tests.conftest import outlive_registry_ttl
+
+    outlive_registry_ttl()
+    with tenant_context("kisumu"):
+        assert (AccessAttempt.objects.count(), ApiToken.objects.count(), AuditEvent.objects.count()) == (0, 0, 0)
+    migrate = run_cli("--all", "migrate")
+    assert migrate.returncode == 0, migrate.stderr
