@@ -38,6 +38,10 @@ RUNS = [
         ("student page 20,000 vs 200 students, time ratio (default page)", r"default page\s+\S+\s+\S+\s+([\d.]+)", "close to 1"),
         ("import rows/s vs plain bulk_create", r"median ratio: ([\d.]+)", "measured"),
     ]),
+    ("security.py", ["--rounds", "7", "--requests", "200"], ["--rounds", "3", "--requests", "60"], [
+        ("API read with audit record + throttle vs without, time ratio", r"1\. API read.*?median ratio: ([\d.]+)", "measured"),
+        ("failed sign-in with django-axes vs without, time ratio", r"2\. failed admin.*?median ratio: ([\d.]+)", "close to 1"),
+    ]),
     ("migrate_all.py", ["--schools", "200", "--rounds", "3"], ["--schools", "60", "--rounds", "1"], [
         ("--all migrate vs one migrate process per school (nothing pending)", r"one process per school: ([\d.]+)x", ">= 10x"),
         ("--all migrate vs an in-process migrate loop", r"in-process loop:\s+([\d.]+)x", "measured"),
