@@ -16,6 +16,7 @@ import socket
 import ssl
 import subprocess
 import time
+import urllib.parse
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -79,11 +80,12 @@ class Caddy:
             raw.close()
             raise
 
-    def https(self, host, path, headers=None):
-        """(status, headers, body) of GET https://host/path, resolved to this Caddy."""
+    def https(self, host, path, headers=None, body=None):
+        """(status, headers, body) of GET (POST with a body) https://host/path, resolved to this Caddy."""
         connection = http.client.HTTPSConnection(host, self.https_port, timeout=30)
         connection.sock = self._verified(host)
-        connection.request("GET", path, headers={"Host": host, **(headers or {})})
+        connection.request("GET" if body is None else "POST", path, body=body,
+                           headers={"Host": f"{host}:{self.https_port}", **(headers or {})})  # as a browser sends it
         response = connection.getresponse()
         result = response.status, response.headers, response.read().decode()
         connection.close()
@@ -147,6 +149,30 @@ def test_two_schools_over_https_behind_caddy(front):
         assert "Secure" in headers["Set-Cookie"]
         assert own not in body  # production: anonymous visitors see the sign-in form only
     assert "nairobi.school.test" in server.access_log.read_text()
+
+
+def test_a_registrar_signs_in_over_https_and_sees_only_their_school(front, settings):
+    caddy, _, _ = front
+    # gunicorn runs the production settings: hash the password with their hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    with tenant_context("nairobi"):
+        get_user_model().objects.create_superuser("wanjiru", "", "correct-horse-battery")
+    host = "nairobi.school.test"
+    _, headers, page = caddy.https(host, "/")
+    csrf_cookie = headers["Set-Cookie"].split(";")[0]
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": "wanjiru",
+                                   "password": "correct-horse-battery", "next": "/"})
+    # What a browser sends: the HTTPS origin, which Django must recognise behind the proxy.
+    status, headers, body = caddy.https(host, "/accounts/login/", {
+        "Cookie": csrf_cookie, "Origin": f"https://{host}:{caddy.https_port}", "Referer": f"https://{host}:{caddy.https_port}/",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }, body=form)
+    assert status == 302, body[:500]
+    session = [part.split(";")[0] for part in headers.get_all("Set-Cookie") if part.startswith("sessionid=")][0]
+    assert "Secure" in [part for part in headers.get_all("Set-Cookie") if part.startswith("sessionid=")][0]
+    status, _, table = caddy.https(host, "/", {"Cookie": session})
+    assert status == 200 and "NBI-0001" in table and "ACC-" not in table
 
 
 def test_unknown_and_suspended_hosts_get_no_certificate_and_no_page(front):
