@@ -42,6 +42,7 @@ def pipelines():
     from django.utils import timezone
 
     from School.records.table import StudentTableQuery
+    from School.security.tokens import token_query
     from School.utils import registry_queries
 
     registry = registry_queries()
@@ -58,6 +59,7 @@ def pipelines():
         # .first() on the stamp query, as the registry reads it.
         "registry_stamp": compiled(registry["stamp"][:1], "default"),
         "admin_login_user": compiled(get_user_model().objects.filter(username="ama")[:21], "nairobi"),
+        "api_token": compiled(token_query("some-key", timezone.now())[:1], "nairobi"),
         "admin_session": compiled(
             Session.objects.filter(session_key="k" * 32, expire_date__gt=timezone.now())[:21], "nairobi"
         ),

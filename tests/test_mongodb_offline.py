@@ -218,6 +218,19 @@ def test_admin_login_queries_match_on_unique_keys(pipelines):
     assert {"session_key": "k" * 32} in session["pipeline"][0]["$match"]["$and"]
 
 
+def test_api_token_lookup_matches_the_unique_digest_without_a_join(pipelines):
+    from School.security.models import ApiToken
+    from School.security.tokens import digest
+
+    token = pipelines["api_token"]
+    assert token["collection"] == ApiToken._meta.db_table
+    assert "$lookup" not in stages(token)
+    match = token["pipeline"][0]["$match"]
+    assert {"digest": digest("some-key")} in match["$and"]
+    assert "digest" in indexed_fields(ApiToken)
+    assert "some-key" not in str(token)  # only the hash is ever sent
+
+
 def test_schools_list_shows_the_cluster_without_credentials(settings):
     from School.management.commands.schools import database_of
     from School.utils import SchoolInfo
