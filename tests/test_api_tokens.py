@@ -125,3 +125,21 @@ def test_drf_create_token_errors_are_one_line(users, run_cli):
     assert result.returncode != 0 and "no user 'nobody' at this school" in result.stderr
     with tenant_context("nairobi"):
         assert not ApiToken.objects.exists()
+
+
+def test_upgrading_drops_the_plaintext_token_table(users):
+    import importlib
+
+    from django.db import connections
+
+    drop = importlib.import_module("School.security.migrations.0002_drop_plaintext_tokens")
+    with tenant_context("nairobi"):
+        connection = connections["nairobi"]
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, user_id integer)")
+            cursor.execute("INSERT INTO authtoken_token VALUES ('0123456789abcdef0123456789abcdef01234567', 1)")
+        with connection.schema_editor() as editor:
+            drop.drop_plaintext_tokens(None, editor)
+        assert "authtoken_token" not in connection.introspection.table_names()
+        with connection.schema_editor() as editor:
+            drop.drop_plaintext_tokens(None, editor)  # a fresh school: nothing to drop
