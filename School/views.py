@@ -12,7 +12,7 @@ from School.context import current_school
 from School.models import Student
 from School.records.table import StudentTableQuery, grades
 from School.security import audit
-from School.security.access import student_data, sees_students_async
+from School.security.access import sees_students_async, student_data
 
 logger = logging.getLogger(__name__)
 

@@ -83,7 +83,8 @@ def _preview(request, form, student_import, token, update):
         return render(request, "School/student_import.html", {"form": form}, status=400)
     if not report.ok:
         student_import.path.unlink(missing_ok=True)
-    audit.record(request, audit.IMPORT, file_name=form.cleaned_data["file"].name, rows=report.rows, result="checked" if report.ok else report.summary())
+    result = "checked" if report.ok else report.summary()
+    audit.record(request, audit.IMPORT, file_name=form.cleaned_data["file"].name, rows=report.rows, result=result)
     context = {"form": UploadForm(), "report": report, "token": token, "update": update}
     return render(request, "School/student_import.html", context, status=200 if report.ok else 400)
 
@@ -101,7 +102,8 @@ def _confirm(request):
         messages.error(request, f"Nothing was imported: {error}")
     finally:
         path.unlink(missing_ok=True)
-    audit.record(request, audit.IMPORT, rows=report.rows if report else 0, result="imported" if report and report.ok else "nothing imported")
+    imported = report is not None and report.ok
+    audit.record(request, audit.IMPORT, rows=report.rows if report else 0, result="imported" if imported else "nothing imported")
     if report is None or not report.ok:
         if report is not None:
             messages.error(request, f"Nothing was imported: {report.summary()}")
