@@ -94,7 +94,12 @@ def assert_security_headers(headers, path):
         assert headers.get(name) == value, f"{path}: {name} is {headers.get(name)!r}"
 
 
-def test_every_page_of_a_school_has_the_security_headers_and_the_admin_works(nairobi_admin):
+@pytest.mark.parametrize("login_required", [False, True], ids=["development", "production"])
+def test_every_page_of_a_school_has_the_security_headers_and_the_admin_works(nairobi_admin, settings, login_required):
+    settings.STUDENT_DATA_REQUIRES_LOGIN = login_required
+    anonymous = Client(HTTP_HOST="nairobi.localhost").get("/")
+    assert anonymous.status_code == 200 and ("NBI-0001" in anonymous.content.decode()) is not login_required
+    assert_security_headers(anonymous.headers, "/ (anonymous)")
     client = Client(HTTP_HOST="nairobi.localhost")
     login = client.get("/admin/login/")
     assert login.status_code == 200
