@@ -193,3 +193,9 @@ def test_http_redirects_to_https(front):
     assert status == 308
     assert headers["Location"] == "https://nairobi.school.test/students/?q=x"
     assert "NBI-" not in body
+
+
+def test_the_ask_endpoint_is_not_public(front):
+    caddy, _, server = front
+    assert caddy.https("nairobi.school.test", "/_platform/tls-ask?domain=accra.school.test")[0] == 404
+    assert server.get("127.0.0.1", "/_platform/tls-ask?domain=accra.school.test")[0] == 200
