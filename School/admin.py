@@ -97,7 +97,7 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "display_name", "host_list", "suspended", "created_at"]
     list_filter = ["suspended"]
     search_fields = ["name", "display_name", "hosts__host"]
-    exclude = ["mongodb_uri"]
+    exclude = ["mongodb_uri", "database"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

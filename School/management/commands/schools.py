@@ -6,7 +6,8 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from multitenant.databases import MONGODB, sqlite_path
+from multitenant.databases import MONGODB
+from School.connections import sqlite_file
 from School.operations.provisioning import (
     SchoolError,
     add_host,
@@ -26,8 +27,8 @@ def database_of(school):
     """Where the school's data is, without credentials."""
     if settings.SCHOOL_ENGINE == MONGODB:
         cluster = redact_uri(school.mongodb_uri or settings.MONGODB_URI)
-        return f"{settings.MONGODB_DB_PREFIX}{school.name} on {cluster}"
-    return str(sqlite_path(settings.SCHOOL_DB_DIR, school.name))
+        return f"{school.database or settings.MONGODB_DB_PREFIX + school.name} on {cluster}"
+    return str(sqlite_file(school))
 
 
 class Command(BaseCommand):
