@@ -75,7 +75,14 @@ def backups_of(directory, name):
     if not directory.is_dir():
         return []
     # Names cannot contain "-", so `nairobi-` never matches nairobi_west's files.
-    return sorted(path for path in directory.glob(f"{name}-*{EXTENSION}") if path.is_file())
+    paths = [path for path in directory.glob(f"{name}-*{EXTENSION}") if path.is_file()]
+    return sorted(paths, key=lambda path: _age_key(path, name))
+
+
+def _age_key(path, name):
+    # NAME-<stamp>[-n].jsonl.gz: the n-th extra backup within the same second comes after.
+    stamp, _, extra = path.name[len(name) + 1 : -len(EXTENSION)].partition("-")
+    return stamp, int(extra) if extra.isdigit() else 0
 
 
 def prune(directory, name, keep):
