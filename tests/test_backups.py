@@ -302,3 +302,31 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(rich_school, run_cli, 
         assert files_under(rich_school.data_dir) == data_before, argv
         assert registry_rows() == registry_before, argv
     assert not (tmp_path / "x").exists()
+
+
+def test_platform_admin_backs_up_selected_schools_and_lists_their_backups(rich_school):
+    from tests.test_admin import make_superuser, signed_in_client
+
+    make_superuser("default", "root")
+    platform_admin, _ = signed_in_client("localhost", "root")
+    ids = [School.objects.get(name=name).pk for name in ("nairobi", "accra")]
+    response = platform_admin.post(
+        "/admin/School/school/", {"action": "back_up_now", "_selected_action": ids}, follow=True
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Backed up nairobi to" in page and "Backed up accra to" in page
+    folder = rich_school.data_dir / "backups"
+    assert [len(backups_of(folder, name)) for name in ("nairobi", "accra", "default")] == [1, 1, 0]
+    (nairobi_backup,) = backups_of(folder, "nairobi")
+    assert restore.check_backup(nairobi_backup).tables_summary["School.student"]["rows"] == 6
+
+    detail = platform_admin.get(f"/admin/School/school/{ids[0]}/change/").content.decode()
+    assert nairobi_backup.name in detail and ("KB" in detail or "bytes" in detail)
+
+    # A school's own admin has neither the action nor the list.
+    make_superuser("nairobi", "head")
+    school_admin, _ = signed_in_client("nairobi.localhost", "head")
+    assert school_admin.post("/admin/School/school/", {"action": "back_up_now", "_selected_action": ids}).status_code == 403
+    assert school_admin.get(f"/admin/School/school/{ids[0]}/change/").status_code in (403, 404)
+    assert len(backups_of(folder, "nairobi")) == 1
