@@ -15,6 +15,7 @@ Replacing and moving suspend the school (503) during the copy and wait out
 SCHOOL_REGISTRY_TTL, so that no worker writes to the old database meanwhile.
 """
 
+import functools
 import logging
 import tempfile
 import time
@@ -48,6 +49,7 @@ from School.operations.provisioning import (
     check_hosts_free,
     check_new_name,
     migrate_school,
+    pending_migrations,
     register_school,
     set_suspended,
 )
@@ -55,7 +57,7 @@ from School.utils import DEFAULT_SCHOOL, SchoolInfo, school_by_name
 
 logger = logging.getLogger(__name__)
 
-BATCH = 500
+BATCH = 1000
 
 
 def new_location(name, directory=None):
@@ -118,23 +120,63 @@ def _keeps(field, value):
         return False
 
 
-def _load_table(alias, model, names, rows, translated, referenced):
-    """Insert one table's rows in batches, as they were (no auto_now, no signals)."""
+# Fields whose Python value is already what the SQL drivers take: not calling
+# get_db_prep_save() for each of their values halves the time of a restore.
+_PLAIN = frozenset({
+    "AutoField", "BigAutoField", "SmallAutoField", "BigIntegerField", "IntegerField", "SmallIntegerField",
+    "PositiveBigIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField", "BooleanField",
+    "CharField", "TextField", "EmailField", "SlugField", "URLField",
+})
+
+
+def _sql_writer(connection, model, fields):
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(model._meta.db_table), ", ".join(quote(field.column) for field in fields), ", ".join(["%s"] * len(fields))
+    )
+    preps = [
+        None if (field.target_field if field.is_relation else field).get_internal_type() in _PLAIN
+        else functools.partial(field.get_db_prep_save, connection=connection)
+        for field in fields
+    ]
+
+    def write(batch):
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                sql, [[v if prep is None or v is None else prep(v) for prep, v in zip(preps, values)] for values in batch]
+            )
+
+    return write
+
+
+def _orm_writer(connection, model, fields):
+    # MongoDB has no SQL: the ORM's own insert, raw (no auto_now, no signals).
+    queryset, attnames = QuerySet(model, using=connection.alias), [field.attname for field in fields]
+
+    def write(batch):
+        objs = [SimpleNamespace(**dict(zip(attnames, values))) for values in batch]
+        queryset._insert(objs, fields=fields, using=connection.alias, raw=True)
+
+    return write
+
+
+def _load_table(connection, model, names, rows, translated, referenced):
+    """Insert one table's rows in batches, as they were."""
     label = model._meta.label_lower
-    by_attname = {field.attname: field for field in model._meta.concrete_fields}
-    unknown = [name for name in names if name not in by_attname]
+    fields = list(model._meta.concrete_fields)
+    unknown = set(names) - {field.attname for field in fields}
     if unknown:
-        raise BackupError(f"table {label} of the backup has fields this schema lacks: {', '.join(unknown)}")
-    fields = list(by_attname.values())
-    defaults = {field.attname: field.get_default() for field in fields if field.attname not in names}
+        raise BackupError(f"table {label} of the backup has fields this schema lacks: {', '.join(sorted(unknown))}")
     pk = model._meta.pk
-    pk_index = names.index(pk.attname)
-    converters = []
-    for name in names:
-        field = by_attname[name]
-        target = field.related_model._meta.label_lower if field.is_relation else None
-        converters.append((name, field.to_python, target))
-    queryset = QuerySet(model, using=alias)
+    pk_index, pk_position = names.index(pk.attname), fields.index(pk)
+    # Per field of the table: where its value is in a row of the file (None:
+    # a field added since the backup, which gets its default).
+    sources = [
+        (names.index(field.attname) if field.attname in names else None, field.to_python,
+         field.related_model._meta.label_lower if field.is_relation else None, field.get_default)
+        for field in fields
+    ]
+    write = (_orm_writer if connection.vendor == "mongodb" else _sql_writer)(connection, model, fields)
     batch, new_pk, mapping = [], None, None
     for row in rows:
         if new_pk is None:
@@ -143,21 +185,25 @@ def _load_table(alias, model, names, rows, translated, referenced):
             new_pk = False if _keeps(pk, row[pk_index]) else _pk_value_maker(pk)
             if new_pk and label in referenced:
                 mapping = translated.setdefault(label, {})
-        values = dict(defaults)
-        for (name, to_python, target), value in zip(converters, row):
+        values = []
+        for index, to_python, target, default in sources:
+            if index is None:
+                values.append(default())
+                continue
+            value = row[index]
             if value is not None:
                 value = translated[target].get(value) if target in translated else to_python(value)
-            values[name] = value
+            values.append(value)
         if new_pk:
-            values[pk.attname] = new_pk()
+            values[pk_position] = new_pk()
             if mapping is not None:
-                mapping[row[pk_index]] = values[pk.attname]
-        batch.append(SimpleNamespace(**values))
+                mapping[row[pk_index]] = values[pk_position]
+        batch.append(values)
         if len(batch) >= BATCH:
-            queryset._insert(batch, fields=fields, using=alias, raw=True)
+            write(batch)
             batch = []
     if batch:
-        queryset._insert(batch, fields=fields, using=alias, raw=True)
+        write(batch)
 
 
 def build_database(backup, target, schema_only=False):
@@ -188,8 +234,9 @@ def build_database(backup, target, schema_only=False):
                 for label, names, rows in backup.tables():
                     if label not in models:
                         raise BackupError(f"table {label} of the backup has no place in this code's schema")
-                    _load_table(alias, models[label], names, rows, translated, referenced)
-        migrate_school(target)
+                    _load_table(connection, models[label], names, rows, translated, referenced)
+        if pending_migrations(target):  # an older backup; else there is nothing to run
+            migrate_school(target)
     finally:
         forget_alias(target.alias)
 
