@@ -227,7 +227,7 @@ def rewrite(source, target, manifest=lambda m: m, drop_fields=None, row=None):
             record = json.loads(line)
             if isinstance(record, list):
                 values = [v for v, k in zip(record, keep) if k]
-                values = row(table, values) if row else values
+                values = row(table, fields, values) if row else values
                 text = json.dumps(values, ensure_ascii=False, separators=(",", ":")) + "\n"
                 digest.update(text.encode())
                 out.write(text)
@@ -235,7 +235,7 @@ def rewrite(source, target, manifest=lambda m: m, drop_fields=None, row=None):
             if "table" in record:
                 table = record["table"]
                 keep = [name not in drop_fields.get(table, ()) for name in record["fields"]]
-                record["fields"] = [name for name, k in zip(record["fields"], keep) if k]
+                record["fields"] = fields = [name for name, k in zip(record["fields"], keep) if k]
                 digest = hashlib.sha256()
             elif "end" in record:
                 record["sha256"] = digest.hexdigest()
@@ -330,3 +330,50 @@ def test_platform_admin_backs_up_selected_schools_and_lists_their_backups(rich_s
     assert school_admin.post("/admin/School/school/", {"action": "back_up_now", "_selected_action": ids}).status_code == 403
     assert school_admin.get(f"/admin/School/school/{ids[0]}/change/").status_code in (403, 404)
     assert len(backups_of(folder, "nairobi")) == 1
+
+
+def test_a_backup_with_mongodb_ids_restores_on_sqlite_with_every_reference_kept(rich_school, run_cli, tmp_path):
+    """The cross-engine path without a server: a backup whose ids are ObjectIds, as MongoDB writes them."""
+    file = backup(run_cli, "nairobi", tmp_path / "nairobi.jsonl.gz")
+    with tenant_context("nairobi"):
+        references = {
+            model._meta.label_lower: {
+                field.attname: (field.related_model if field.is_relation else model)._meta.label_lower
+                for field in model._meta.concrete_fields
+                if field.is_relation or field is model._meta.auto_field
+            }
+            for model in school_models("nairobi")
+        }
+    object_ids = {}
+
+    def object_id(label, value):  # one made-up ObjectId per (table, id), as hex text
+        return object_ids.setdefault((label, value), f"{0x650000000000000000000000 + len(object_ids):024x}")
+
+    def as_mongodb(table, fields, values):
+        return [
+            object_id(references[table][name], value) if value is not None and name in references[table] else value
+            for name, value in zip(fields, values)
+        ]
+
+    mongo_file = rewrite(file, tmp_path / "from-mongodb.jsonl.gz", manifest=lambda m: {**m, "engine": "mongodb"}, row=as_mongodb)
+    result = run_cli("schools", "restore", str(mongo_file), "--as", "kisumu", "--host", "kisumu.localhost")
+    assert result.returncode == 0, result.stderr
+    outlive_registry_ttl()
+
+    def meaning(name):
+        """What the rows say, whatever the ids: who is in which group, whose token, who did what."""
+        with tenant_context(name):
+            users = get_user_model().objects
+            return {
+                "users": sorted(users.values_list("username", "password", "is_superuser")),
+                "groups": sorted(users.filter(groups__isnull=False).values_list("username", "groups__name")),
+                "group permissions": sorted(Group.objects.values_list("name", "permissions__codename", "permissions__content_type__model")),
+                "tokens": sorted(Token.objects.values_list("key", "user__username")),
+                "log": sorted(LogEntry.objects.values_list("user__username", "content_type__model", "object_repr")),
+                "students": sorted(Student.objects.values_list("registration_no", "first_name", "second_name", "status", "created_at")),
+                "content types": sorted(ContentType.objects.values_list("app_label", "model")),
+            }
+
+    assert meaning("kisumu") == meaning("nairobi")
+    with tenant_context("kisumu"):
+        assert get_user_model().objects.get(username="clerk").check_password(PASSWORD)

@@ -160,7 +160,7 @@ def _orm_writer(connection, model, fields):
     return write
 
 
-def _load_table(connection, model, names, rows, translated, referenced):
+def _load_table(connection, model, names, rows, translated, referenced, same_ids):
     """Insert one table's rows in batches, as they were."""
     label = model._meta.label_lower
     fields = list(model._meta.concrete_fields)
@@ -182,7 +182,9 @@ def _load_table(connection, model, names, rows, translated, referenced):
         if new_pk is None:
             # Ids of one engine may not fit the other (integers vs ObjectIds):
             # then rows get new ids, and references to them are translated.
-            new_pk = False if _keeps(pk, row[pk_index]) else _pk_value_maker(pk)
+            # (An ObjectId's hex text can be all digits: only the engine says what it is.)
+            keeps = same_ids or pk is not model._meta.auto_field  # natural keys (a token's key) stay
+            new_pk = False if keeps and _keeps(pk, row[pk_index]) else _pk_value_maker(pk)
             if new_pk and label in referenced:
                 mapping = translated.setdefault(label, {})
         values = []
@@ -191,7 +193,7 @@ def _load_table(connection, model, names, rows, translated, referenced):
                 values.append(default())
                 continue
             value = row[index]
-            if value is not None:
+            if value is not None and not (new_pk and index == pk_index):
                 value = translated[target].get(value) if target in translated else to_python(value)
             values.append(value)
         if new_pk:
@@ -229,12 +231,13 @@ def build_database(backup, target, schema_only=False):
                 if field.is_relation
             }
             translated = {}
+            same_ids = (backup.manifest["engine"] == "mongodb") == (connection.vendor == "mongodb")
             single = transaction.atomic(using=alias) if connection.vendor == "sqlite" else nullcontext()
             with single:
                 for label, names, rows in backup.tables():
                     if label not in models:
                         raise BackupError(f"table {label} of the backup has no place in this code's schema")
-                    _load_table(connection, models[label], names, rows, translated, referenced)
+                    _load_table(connection, models[label], names, rows, translated, referenced, same_ids)
         if pending_migrations(target):  # an older backup; else there is nothing to run
             migrate_school(target)
     finally:
