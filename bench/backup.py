@@ -10,8 +10,10 @@
               -e auth.permission -o F.json` + `schools add NEW` + `NEW loaddata F.json`
    (the usual recipe: without natural keys loaddata collides with the content
    types a fresh database already has). Ratio = Django's time / ours.
-2. Memory: peak resident memory (ru_maxrss of each process, from wait4) of
-   backup and of restore at 20,000 students against 2,000: flat = ~1.0x.
+2. Memory: peak resident memory (ru_maxrss of each process, from wait4 in a small launcher) of
+   backup and of restore at 20,000 students against 2,000: flat = ~1.0x; and,
+   finer than a whole process, the peak of Python allocations (tracemalloc)
+   of the same backup and restore run in this process.
 3. Move: how long `schools move` keeps a 20,000-student school unavailable
    (suspended, SCHOOL_REGISTRY_TTL included).
 """
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +44,9 @@ from django.contrib.auth import get_user_model  # noqa: E402
 
 from bench.common import env_for  # noqa: E402
 from School.context import tenant_context  # noqa: E402
+from School.operations.backups import write_backup  # noqa: E402
+from School.operations.restore import restore_as  # noqa: E402
+from School.utils import school_by_name  # noqa: E402
 from School.models import Student  # noqa: E402
 from School.operations.provisioning import add_school  # noqa: E402
 
@@ -64,20 +70,30 @@ def make_school(name, students):
             get_user_model().objects.create_user(f"staff{n}", password="bench-password", is_staff=True)
 
 
+# Linux carries a process's peak RSS across fork and exec: a child started
+# straight from this (large) process would report this process's peak. A
+# small launcher starts it instead and reports the child's own peak.
+LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_pid, status, usage = os.wait4(child.pid, 0)
+open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def measured(*args):
-    """Run school_manage.py; (seconds, peak RSS in KiB of that process alone, from wait4, stdout)."""
+    """Run school_manage.py; (seconds, its peak RSS in KiB, stdout)."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
-        # Files, not pipes: wait4 before reading must not block a chatty process.
-        process = subprocess.Popen([sys.executable, str(ROOT / "school_manage.py"), *args], cwd=ROOT, env=ENV,
-                                   stdout=stdout, stderr=stderr)
-        _pid, status, usage = os.wait4(process.pid, 0)
-        process.returncode = status  # reaped here; keep Popen from waiting again
-        stdout.seek(0), stderr.seek(0)
-        out, err = stdout.read().decode(), stderr.read().decode()
-    if status:
-        raise SystemExit(f"school_manage.py {' '.join(args)} failed:\n{err[-2000:]}")
-    return time.perf_counter() - started, usage.ru_maxrss, out
+    with tempfile.TemporaryDirectory() as scratch:
+        peak = Path(scratch) / "maxrss"
+        result = subprocess.run(
+            [sys.executable, "-c", LAUNCHER, str(peak), sys.executable, str(ROOT / "school_manage.py"), *args],
+            cwd=ROOT, env=ENV, capture_output=True, text=True,
+        )
+        if result.returncode:
+            raise SystemExit(f"school_manage.py {' '.join(args)} failed:\n{result.stderr[-2000:]}")
+        return time.perf_counter() - started, int(peak.read_text()), result.stdout
 
 
 def ours(source, new, folder):
@@ -94,6 +110,21 @@ def djangos(source, new, folder):
     add = measured("schools", "add", new, "--host", f"{new}.localhost")
     load = measured(new, "loaddata", str(file))
     return dump[0] + add[0] + load[0], dump[1], load[1]
+
+
+def python_peaks(source, new, folder):
+    """Peak Python allocations (KiB) of a backup and of a restore, in this process."""
+    peaks = []
+    for step in (
+        lambda: write_backup(school_by_name(source), folder / f"{new}.jsonl.gz"),
+        lambda: restore_as(folder / f"{new}.jsonl.gz", new, [f"{new.replace('_', '-')}.localhost"]),
+    ):
+        tracemalloc.start()
+        with tenant_context(source):
+            step()
+        peaks.append(tracemalloc.get_traced_memory()[1] / 1024)
+        tracemalloc.stop()
+    return peaks
 
 
 def main():
@@ -135,6 +166,11 @@ def main():
         for i in (0, 1)
     )
     print(f"   memory ratio (worst step): {worst:.2f} (goal <= 1.2)")
+    python_peaks("small", "warmup", folder)  # first-use imports and caches are not the data's
+    big, small = python_peaks("big", "traced_big", folder), python_peaks("small", "traced_small", folder)
+    for step, index in (("backup", 0), ("restore", 1)):
+        print(f"   {step:<8} Python allocations peak {big[index]:7.0f} KiB vs {small[index]:7.0f} KiB:"
+              f" ratio {big[index] / small[index]:.2f}")
 
     print(f"\n3. schools move of the {options.students:,}-student school to another data directory and back")
     unavailable = []

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 FORMAT = "school-records-backup"
 VERSION = 1
 EXTENSION = ".jsonl.gz"
-CHUNK = 2000
+CHUNK = 500
 SESSIONS = "sessions"
 
 
@@ -206,19 +206,19 @@ def write_backup(school, path, include_sessions=False):
                 tables[label] = {"rows": count, "sha256": digest.hexdigest()}
                 out.write(json.dumps({"end": label, **tables[label]}) + "\n")
             out.write(json.dumps({"trailer": {"tables": len(tables), "rows": sum(t["rows"] for t in tables.values())}}) + "\n")
-        with open(partial, "rb") as done:
-            os.fsync(done.fileno())
+        fsync(partial)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync(path.parent)
     logger.info("backup written to %s", path, extra={"school": school.name})
     return {**manifest, "tables": tables, "path": str(path)}
 
 
-def _fsync_dir(directory):
-    fd = os.open(directory, os.O_RDONLY)
+def fsync(path):
+    """Make a file's data, or a directory's entries, durable."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
