@@ -62,3 +62,19 @@ def test_replace_killed_while_writing_keeps_the_old_data_and_can_be_retried(thre
     assert retry.returncode == 0, retry.stderr
     outlive_registry_ttl()
     assert Client(HTTP_HOST="nairobi.localhost").get("/healthz").json()["students"] == 5
+
+
+def test_move_killed_while_writing_keeps_serving_from_the_old_place(three_schools, tmp_path):
+    elsewhere = tmp_path / "disk2"
+    process = start(three_schools, "schools", "move", "nairobi", "--to", f"sqlite:{elsewhere}")
+    kill_when(process, writing_new_database(elsewhere, "nairobi"))
+
+    default = three_schools.db_dir / "default.sqlite3"
+    assert count(default, "SELECT database FROM School_school WHERE name = 'nairobi'") == ""
+    assert count(three_schools.db_dir / "nairobi.sqlite3", "SELECT count(*) FROM School_student") == 5
+
+    retry = run(three_schools, "schools", "move", "nairobi", "--to", f"sqlite:{elsewhere}")
+    assert retry.returncode == 0, retry.stderr
+    outlive_registry_ttl()
+    assert Client(HTTP_HOST="nairobi.localhost").get("/healthz").json()["students"] == 5
+    assert count(default, "SELECT database FROM School_school WHERE name = 'nairobi'").startswith(str(elsewhere.resolve()))

@@ -104,6 +104,13 @@ def test_backup_restored_as_a_new_school_has_every_row_and_the_same_logins(rich_
     assert response.status_code == 200 and "Log out" in response.text, response.text[:300]
     assert "NBI/UNI/1" in session.get(f"{live_server_url}/admin/School/student/", timeout=30).text
 
+    # Signed-in sessions stay out of a backup unless asked for.
+    for extra, sessions in (([], None), (["--include-sessions"], 1)):
+        result = run_cli("kisumu", "backup", "--output", str(tmp_path / "kisumu.jsonl.gz"), *extra)
+        assert result.returncode == 0, result.stderr
+        summary = restore.check_backup(tmp_path / "kisumu.jsonl.gz").tables_summary
+        assert summary.get("sessions.session", {}).get("rows") == sessions
+
 
 def test_backups_go_to_var_backups_and_keep_keeps_the_newest(three_schools, run_cli, tmp_path):
     result = run_cli("nairobi", "backup")
