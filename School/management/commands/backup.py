@@ -3,8 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from School.context import current_school
-from School.operations.backups import BackupError, backup_path, backups_dir, prune
-from School.operations.backups import write_backup
+from School.operations.backups import BackupError, backup_path, backups_dir, prune, write_backup
 from School.utils import DEFAULT_SCHOOL, school_by_name
 
 EXIT_BAD_INPUT = 2
