@@ -10,12 +10,17 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from School.context import tenant_context
 from School.models import School, SchoolHost, Student
 from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
-from School.utils import DEFAULT_SCHOOL
+from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, write_backup
+from School.utils import DEFAULT_SCHOOL, school_by_name
 
 
 @admin.register(Student)
@@ -94,10 +99,45 @@ class NewSchoolForm(forms.ModelForm):
 
 @admin.register(School)
 class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "display_name", "host_list", "suspended", "created_at"]
+    list_display = ["name", "display_name", "host_list", "suspended", "last_backup", "created_at"]
     list_filter = ["suspended"]
     search_fields = ["name", "display_name", "hosts__host"]
-    exclude = ["mongodb_uri"]
+    exclude = ["mongodb_uri", "database"]
+    actions = ["back_up_now"]
+
+    @admin.action(description="Back up now", permissions=["change"])
+    def back_up_now(self, request, queryset):
+        for row in queryset:
+            school = school_by_name(row.name)
+            try:
+                with tenant_context(school):
+                    path = write_backup(school, backup_path(backups_dir(), school.name))["path"]
+            except BackupError as error:
+                self.message_user(request, str(error), messages.ERROR)
+                continue
+            self.message_user(request, f"Backed up {school.name} to {path}", messages.SUCCESS)
+
+    def _backups(self, obj):
+        # The nightly and on-demand ones, then the data replaced by `restore --replace`.
+        return backups_of(backups_dir(), obj.name) + backups_of(backups_dir() / "replaced", obj.name)
+
+    @admin.display(description="last backup")
+    def last_backup(self, obj):
+        made = backups_of(backups_dir(), obj.name)
+        return _backup_time(made[-1]) if made else "never"
+
+    @admin.display(description="backups")
+    def backup_list(self, obj):
+        files = self._backups(obj)
+        if not files:
+            return "none yet: use the action “Back up now” on the list of schools"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "", "<li>{} — {} — {}</li>",
+                ((_backup_time(path), filesizeformat(path.stat().st_size), path) for path in reversed(files)),
+            ),
+        )
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -119,7 +159,7 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The name is the database alias: renaming would orphan the data.
-        return ["name"] if obj is not None else []
+        return ["name", "backup_list"] if obj is not None else []
 
     @admin.display(description="hosts")
     def host_list(self, obj):
@@ -140,3 +180,8 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
         # The admin goes on with `obj` (log entry, redirect): make it the saved row.
         created = School.objects.using(DEFAULT_SCHOOL).get(name=obj.name)
         obj.pk, obj._state.adding, obj._state.db = created.pk, False, DEFAULT_SCHOOL
+
+
+def _backup_time(path):
+    made = timezone.datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.get_current_timezone())
+    return made.strftime("%Y-%m-%d %H:%M %Z")

@@ -27,6 +27,10 @@ usage: {prog} up [--addr HOST:PORT] [--no-demo]
        {prog} schools remove NAME [--drop-data] [--yes]
        {prog} schools suspend|resume NAME
        {prog} schools add-host|remove-host NAME HOST
+       {prog} schools restore FILE --as NAME --host HOST [--host ...] | --replace NAME [--yes]
+       {prog} schools clone SRC DST --host HOST [--schema-only]
+       {prog} schools move NAME --to sqlite|sqlite:DIR|CLUSTER_URI [--drop-source]
+       {prog} NAME backup [--output FILE | --output-dir DIR] [--keep N]
        {prog} hosts [--ip 127.0.0.1]
        {prog} NAME COMMAND [ARGS ...]     run a Django command for one school
        {prog} --all [--jobs N] COMMAND [ARGS ...]

@@ -9,6 +9,7 @@ reads at start-up, so an alias added later must get them here).
 import logging
 import sqlite3
 import threading
+from pathlib import Path
 
 from asgiref.local import Local
 from django.conf import settings
@@ -20,6 +21,11 @@ logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 
 
+def sqlite_file(school):
+    """The SQLite file of a school (on the embedded default)."""
+    return Path(school.database) if school.database else sqlite_path(settings.SCHOOL_DB_DIR, school.name)
+
+
 def database_config(school):
     return school_database(
         school.name,
@@ -29,31 +35,55 @@ def database_config(school):
         db_prefix=settings.MONGODB_DB_PREFIX,
         timeout_ms=settings.MONGODB_TIMEOUT_MS,
         offline=settings.SCHOOL_DATABASES_OFFLINE,
+        location=school.database,
     )
 
 
+# alias -> (database, mongodb_uri) its configuration was made for: a school
+# restored with --replace or moved keeps its alias but changes place.
+_locations = {}
+
+
+def _location(school):
+    return (school.database, school.mongodb_uri)
+
+
 def ensure_alias(school):
-    """Make `school.alias` a usable database alias in this process."""
+    """Make `school.alias` a usable database alias in this process, for where its data is now."""
     alias = school.alias
-    if alias in connections.settings:
+    if alias in connections.settings and _locations.get(alias, _location(school)) == _location(school):
+        _drop_stale_connection(alias)
         return alias
     with _lock:
-        if alias not in connections.settings:
+        if alias not in connections.settings or _locations.get(alias, _location(school)) != _location(school):
             if settings.SCHOOL_ENGINE != MONGODB:
                 settings.SCHOOL_DB_DIR.mkdir(parents=True, exist_ok=True)
             complete = connections.configure_settings(
                 {DEFAULT_DB_ALIAS: connections.settings[DEFAULT_DB_ALIAS], alias: database_config(school)}
             )[alias]
             connections.settings[alias] = complete
-            logger.debug("database alias added", extra={"school": alias})
+            _locations[alias] = _location(school)
+            logger.debug("database alias configured", extra={"school": alias})
+    _drop_stale_connection(alias)
     return alias
+
+
+def _drop_stale_connection(alias):
+    # Connections are per thread and keep the settings they were made with:
+    # after the school changed place, this thread's old one must go.
+    # (connections._connections is Django's per-thread store; reading it
+    # does not open a connection.)
+    connection = getattr(connections._connections, alias, None)
+    if connection is not None and connection.settings_dict is not connections.settings[alias]:
+        connection.close()
+        delattr(connections._connections, alias)
 
 
 def create_database_file(school):
     """Create the school's SQLite file (aliases open existing files only)."""
     if settings.SCHOOL_ENGINE == MONGODB:
         return  # MongoDB creates a database with its first collection
-    path = sqlite_path(settings.SCHOOL_DB_DIR, school.name)
+    path = sqlite_file(school)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         sqlite3.connect(path).close()
@@ -67,6 +97,7 @@ def forget_alias(name):
         connections[name].close()
         del connections[name]
         connections.settings.pop(name, None)
+        _locations.pop(name, None)
 
 
 def drop_database(school):
@@ -79,7 +110,7 @@ def drop_database(school):
         forget_alias(school.name)
         return
     forget_alias(school.name)
-    path = sqlite_path(settings.SCHOOL_DB_DIR, school.name)
+    path = sqlite_file(school)
     for suffix in ("", "-journal", "-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 

@@ -35,6 +35,12 @@ class School(models.Model):
         blank=True,
         help_text="Only for a school kept on a cluster of its own; empty means the deployment's cluster.",
     )
+    database = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="Where the data is when not in the default place: a SQLite file, or a MongoDB database name "
+        "(set by restore --replace and move).",
+    )
     suspended = models.BooleanField(
         default=False, help_text="A suspended school's hosts answer 'temporarily unavailable'; its data is kept."
     )

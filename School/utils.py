@@ -35,6 +35,8 @@ class SchoolInfo:
     hosts: tuple = ()
     mongodb_uri: str = field(default="", repr=False)
     suspended: bool = False
+    # Where the data is when not in the default place (School.models.School.database).
+    database: str = field(default="", repr=False)
 
     @property
     def alias(self):
@@ -59,7 +61,7 @@ def registry_queries():
         # would be a $lookup on MongoDB.
         "hosts": SchoolHost.objects.using(DEFAULT_DB_ALIAS).values_list("school_id", "host"),
         "schools": School.objects.using(DEFAULT_DB_ALIAS).values_list(
-            "pk", "name", "display_name", "mongodb_uri", "suspended"
+            "pk", "name", "display_name", "mongodb_uri", "suspended", "database"
         ),
     }
 
@@ -74,9 +76,9 @@ def _load_snapshot(stamp):
     for school_id, host in queries["hosts"]:
         hosts_of.setdefault(school_id, []).append(host)
     by_name = {}
-    for pk, name, display_name, mongodb_uri, suspended in queries["schools"]:
+    for pk, name, display_name, mongodb_uri, suspended, database in queries["schools"]:
         hosts = tuple(sorted(hosts_of.get(pk, ())))
-        by_name[name] = SchoolInfo(name, display_name or name, hosts, mongodb_uri, suspended)
+        by_name[name] = SchoolInfo(name, display_name or name, hosts, mongodb_uri, suspended, database)
     by_host = {host: school for school in by_name.values() for host in school.hosts}
     return RegistrySnapshot(MappingProxyType(by_host), MappingProxyType(by_name), stamp)
 

@@ -53,25 +53,28 @@ def mongodb_options(uri, timeout_ms):
 
 
 def school_database(
-    name, *, engine, db_dir, mongodb_uri="", db_prefix="school_", timeout_ms=5000, offline=False, options=None
+    name, *, engine, db_dir, mongodb_uri="", db_prefix="school_", timeout_ms=5000, offline=False, options=None,
+    location="",
 ):
     """A complete-enough DATABASES entry for the school called `name`.
 
     Django fills the remaining keys (TIME_ZONE, TEST, ...) itself for aliases
     it reads from settings; aliases added at run time get them from
     School.connections, which passes this through the same defaults.
+    `location` overrides the default place: a SQLite file or a MongoDB
+    database name (a restored or moved school's data).
     """
     if engine == MONGODB:
         return {
             # django-mongodb-backend with one shared client per cluster.
             "ENGINE": OFFLINE_ENGINE if offline else "School.mongo",
             "HOST": mongodb_uri,
-            "NAME": f"{db_prefix}{name}",
+            "NAME": location or f"{db_prefix}{name}",
             "OPTIONS": {**mongodb_options(mongodb_uri, timeout_ms), **(options or {})},
         }
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": sqlite_name(sqlite_path(db_dir, name)),
+        "NAME": sqlite_name(location or sqlite_path(db_dir, name)),
         # A registrar's save and a page load from another worker must not
         # trip over each other: wait for the lock instead of failing at once.
         "OPTIONS": {"timeout": 20, **(options or {})},

@@ -25,8 +25,13 @@ def start(platform, *args):
 def kill_while_writing(process, database, timeout=60):
     """SIGKILL `process` as soon as it holds a write transaction on `database`."""
     journal = database.with_name(database.name + "-journal")
+    kill_when(process, journal.exists, timeout)
+
+
+def kill_when(process, happened, timeout=60):
+    """SIGKILL `process` as soon as `happened()` is true."""
     deadline = time.monotonic() + timeout
-    while not journal.exists():
+    while not happened():
         assert process.poll() is None, f"finished before writing could be interrupted: {process.communicate()}"
         assert time.monotonic() < deadline, "never started writing"
         time.sleep(0.002)

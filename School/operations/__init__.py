@@ -1,2 +1,3 @@
 """Running the platform: creating and removing schools (provisioning), demo
-data, and running one command as one school or fanned out over all of them."""
+data, backing up, restoring, cloning and moving one school (backups, loading,
+restore), and running one command as one school or fanned out over all of them."""

@@ -115,26 +115,41 @@ def check_mongodb_uri(uri):
 
 def add_school(name, hosts, display_name="", mongodb_uri=""):
     """Create, migrate and register a school; returns its SchoolInfo."""
-    try:
-        validate_school_name(name)
-    except ValidationError as error:
-        raise SchoolError(_message(error)) from None
+    check_new_name(name)
     if not hosts:
         raise SchoolError(f"school {name!r} needs at least one --host")
     check_mongodb_uri(mongodb_uri)
-    ensure_registry()
-    if School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).exists():
-        raise SchoolError(f"school {name!r} already exists")
     hosts = check_hosts_free(hosts)
 
     try:
         prepare_database(name, mongodb_uri)
     except Exception as error:
         raise SchoolError(f"could not create the database of school {name!r}: {error}") from error
+    register_school(name, hosts, display_name, mongodb_uri)
+    logger.info("school added with hosts %s", ", ".join(hosts), extra={"school": name})
+    return school_by_name(name)
+
+
+def check_new_name(name):
+    """SchoolError unless `name` is a valid name no school has yet."""
+    try:
+        validate_school_name(name)
+    except ValidationError as error:
+        raise SchoolError(_message(error)) from None
+    ensure_registry()
+    if School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).exists():
+        raise SchoolError(f"school {name!r} already exists")
+
+
+def register_school(name, hosts, display_name="", mongodb_uri="", database=""):
+    """Serve a school whose database is ready: the school and its hosts in one step."""
     try:
         with atomic(using=DEFAULT_DB_ALIAS):
             school = School.objects.using(DEFAULT_DB_ALIAS).create(
-                name=name, display_name=display_name or name.replace("_", " ").title(), mongodb_uri=mongodb_uri
+                name=name,
+                display_name=display_name or name.replace("_", " ").title(),
+                mongodb_uri=mongodb_uri,
+                database=database,
             )
             for host in hosts:
                 SchoolHost.objects.using(DEFAULT_DB_ALIAS).create(school=school, host=host)
@@ -143,8 +158,6 @@ def add_school(name, hosts, display_name="", mongodb_uri=""):
         # that a retry does not find a school without hosts in the way.
         School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).delete()
         raise SchoolError(f"could not register school {name!r} (its database is ready; retry): {error}") from error
-    logger.info("school added with hosts %s", ", ".join(hosts), extra={"school": name})
-    return school_by_name(name)
 
 
 def remove_school(name, drop_data=False):

@@ -1,4 +1,4 @@
-"""schools list | add | remove: the registry of schools, from the command line."""
+"""schools list | add | remove | ... | restore | clone | move: the registry of schools, from the command line."""
 
 import json
 import sys
@@ -6,7 +6,8 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from multitenant.databases import MONGODB, sqlite_path
+from multitenant.databases import MONGODB
+from School.connections import sqlite_file
 from School.operations.provisioning import (
     SchoolError,
     add_host,
@@ -16,6 +17,8 @@ from School.operations.provisioning import (
     remove_school,
     set_suspended,
 )
+from School.management.school_backups import BACKUP_ACTIONS, add_backup_actions
+from School.operations.backups import BackupError
 from School.utils import all_schools, registry_is_migrated
 from School.uri import redact_uri
 
@@ -26,8 +29,17 @@ def database_of(school):
     """Where the school's data is, without credentials."""
     if settings.SCHOOL_ENGINE == MONGODB:
         cluster = redact_uri(school.mongodb_uri or settings.MONGODB_URI)
-        return f"{settings.MONGODB_DB_PREFIX}{school.name} on {cluster}"
-    return str(sqlite_path(settings.SCHOOL_DB_DIR, school.name))
+        return f"{school.database or settings.MONGODB_DB_PREFIX + school.name} on {cluster}"
+    return str(sqlite_file(school))
+
+
+def confirm(name, refusal, question, undone):
+    """Ask to type the school's name (SchoolError without a terminal: --yes is needed)."""
+    if not sys.stdin.isatty():
+        raise SchoolError(f"{refusal}: add --yes to confirm")
+    answer = input(f"{question.format(name=name)} Type the name to confirm: ")
+    if answer.strip() != name:
+        raise SchoolError(f"not confirmed; nothing was {undone}")
 
 
 class Command(BaseCommand):
@@ -35,8 +47,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(
-            dest="action", required=True, metavar="{list,add,remove,suspend,resume,add-host,remove-host}"
+            dest="action", required=True, metavar="{list,add,remove,suspend,resume,add-host,remove-host,restore,clone,move}"
         )
+        add_backup_actions(actions)
 
         listing = actions.add_parser("list", help="every school with its hosts and database")
         listing.add_argument("--format", choices=["table", "json"], default="table")
@@ -66,8 +79,10 @@ class Command(BaseCommand):
         try:
             if action != "list":  # listing a fresh machine must not create anything
                 ensure_registry()
+            if action in BACKUP_ACTIONS:
+                return BACKUP_ACTIONS[action](self, **options)
             getattr(self, f"handle_{action.replace('-', '_')}")(**options)
-        except SchoolError as error:
+        except (SchoolError, BackupError) as error:
             raise CommandError(str(error), returncode=EXIT_BAD_INPUT) from None
 
     def handle_list(self, format, **options):
@@ -103,11 +118,7 @@ class Command(BaseCommand):
 
     def handle_remove(self, name, drop_data, yes, **options):
         if drop_data and not yes:
-            if not sys.stdin.isatty():
-                raise SchoolError(f"--drop-data deletes every record of {name!r}: add --yes to confirm")
-            answer = input(f"Delete every record of school {name!r} for good? Type the name to confirm: ")
-            if answer.strip() != name:
-                raise SchoolError("not confirmed; nothing was removed")
+            confirm(name, f"--drop-data deletes every record of {name!r}", "Delete every record of school {name!r} for good?", "removed")
         school = remove_school(name, drop_data=drop_data)
         kept = "its data was deleted" if drop_data else f"its data is kept in {database_of(school)}"
         self.stdout.write(f"Removed school {name}: no longer served; {kept}")
