@@ -13,9 +13,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from School.context import tenant_context
+from School.security.models import ApiToken
+from School.security.tokens import create_token
 from School.models import School, SchoolHost, Student
 from School.operations import restore
 from School.operations.backups import backups_of, school_models
@@ -34,7 +35,7 @@ def rich_school(three_schools):
         registrars = Group.objects.create(name="registrars")
         registrars.permissions.set(Permission.objects.filter(codename__endswith="_student"))
         clerk.groups.add(registrars)
-        Token.objects.create(user=boss)
+        create_token(boss, name="nightly export")
         Student.objects.create(
             registration_no="NBI/UNI/1", first_name="Zoë", second_name="Ñandú \"quoted\" ,comma",
             date_of_birth=datetime.date(2010, 2, 28), grade="Form 2", guardian_name="Ama", guardian_phone="+254 700 000001",
@@ -375,7 +376,7 @@ def test_a_backup_with_mongodb_ids_restores_on_sqlite_with_every_reference_kept(
                 "users": sorted(users.values_list("username", "password", "is_superuser")),
                 "groups": sorted(users.filter(groups__isnull=False).values_list("username", "groups__name")),
                 "group permissions": sorted(Group.objects.values_list("name", "permissions__codename", "permissions__content_type__model")),
-                "tokens": sorted(Token.objects.values_list("key", "user__username")),
+                "tokens": sorted(ApiToken.objects.values_list("digest", "name", "user__username")),
                 "log": sorted(LogEntry.objects.values_list("user__username", "content_type__model", "object_repr")),
                 "students": sorted(Student.objects.values_list("registration_no", "first_name", "second_name", "status", "created_at")),
                 "content types": sorted(ContentType.objects.values_list("app_label", "model")),

@@ -19,14 +19,15 @@ pytestmark = pytest.mark.mongodb
 SETUP = """
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Group, Permission, User
-from rest_framework.authtoken.models import Token
+from School.security.models import ApiToken
+from School.security.tokens import create_token
 from School.models import Student
 boss = User.objects.create_superuser("boss", "boss@nairobi.test", "a long pass phrase")
 clerk = User.objects.create_user("clerk", "clerk@nairobi.test", "another pass phrase", is_staff=True)
 group = Group.objects.create(name="registrars")
 group.permissions.set(Permission.objects.filter(codename__endswith="_student"))
 clerk.groups.add(group)
-Token.objects.create(user=boss)
+create_token(boss, name="nightly export")
 Student.objects.bulk_create(Student(registration_no=f"NBI/{n:04d}", first_name=f"Zoë{n}", second_name="Ñandú") for n in range(300))
 LogEntry.objects.log_actions(boss.pk, [Student.objects.first()], ADDITION, change_message="added", single_object=True)
 """
@@ -36,13 +37,13 @@ MEANING = """
 import json
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
+from School.security.models import ApiToken
 from School.models import Student
 print(json.dumps({
     "users": sorted(User.objects.values_list("username", "password", "is_superuser", "date_joined")),
     "groups": sorted(User.objects.filter(groups__isnull=False).values_list("username", "groups__name")),
     "group permissions": sorted(Group.objects.values_list("name", "permissions__codename")),
-    "tokens": sorted(Token.objects.values_list("key", "user__username")),
+    "tokens": sorted(ApiToken.objects.values_list("digest", "name", "user__username")),
     "log": sorted(LogEntry.objects.values_list("user__username", "content_type__model", "object_repr")),
     "students": sorted(Student.objects.values_list("registration_no", "first_name", "second_name", "created_at")),
 }, default=str))
