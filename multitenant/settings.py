@@ -9,6 +9,9 @@ Environment variables (all optional on a developer machine):
   SCHOOL_DATA_DIR       where the embedded default keeps its files (./var)
   SCHOOL_REGISTRY_TTL   seconds a worker trusts its cached school registry
                         before checking for changes made elsewhere (1.0)
+  SCHOOL_REGISTRY_CACHE_SIZE          hosts (and school names) a worker keeps
+                                      resolved (4096); the rest are looked up
+  SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE  unknown hosts a worker remembers (4096)
   MONGODB_URI           switches storage to MongoDB (one database per school)
   MONGODB_DB_PREFIX     prefix of each school's MongoDB database (school_)
   MONGODB_TIMEOUT_MS    how long to wait for an unreachable cluster (5000)
@@ -50,6 +53,8 @@ def _secret_key(data_dir):
 SCHOOL_DATA_DIR = Path(os.environ.get("SCHOOL_DATA_DIR") or BASE_DIR / "var").resolve()
 SCHOOL_DB_DIR = SCHOOL_DATA_DIR / "db"
 SCHOOL_REGISTRY_TTL = float(os.environ.get("SCHOOL_REGISTRY_TTL", "1.0"))
+SCHOOL_REGISTRY_CACHE_SIZE = int(os.environ.get("SCHOOL_REGISTRY_CACHE_SIZE", "4096"))
+SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE = int(os.environ.get("SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE", "4096"))
 
 SECRET_KEY = _secret_key(SCHOOL_DATA_DIR)
 DEBUG = env_flag("DJANGO_DEBUG")

@@ -17,7 +17,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 
 from School.availability import unavailable_reason
 from School.mongo.clients import SharedClients
-from School.models import RegistryStamp, School, SchoolHost, Student
+from School.models import RegistryChange, School, SchoolHost, Student
 from School.uri import redact_uri
 from tests.conftest import ROOT
 
@@ -198,14 +198,30 @@ def test_user_search_text_is_not_a_regular_expression(pipelines):
     assert match["$or"][0]["first_name"]["$regex"] == r"o'neil\ \(jr\.\)\*"
 
 
-def test_registry_queries_are_flat_and_use_indexed_fields(pipelines):
-    for name, model in [("registry_hosts", SchoolHost), ("registry_schools", School), ("registry_stamp", RegistryStamp)]:
+HOT_REGISTRY_QUERIES = {
+    # What a worker runs on the request path: a first-seen host or name, and
+    # the change log every SCHOOL_REGISTRY_TTL seconds.
+    "registry_host": (SchoolHost, {"host"}),
+    "registry_school_by_key": (School, {"_id"}),
+    "registry_school_by_name": (School, {"name"}),
+    "registry_hosts_of_school": (SchoolHost, {"school_id"}),
+    "registry_changes_since": (RegistryChange, {"_id"}),
+}
+
+
+def test_registry_hot_queries_are_flat_and_match_on_indexed_fields(pipelines):
+    for name, (model, fields) in HOT_REGISTRY_QUERIES.items():
         query = pipelines[name]
         assert query["collection"] == model._meta.db_table
-        assert "$lookup" not in stages(query)
-    assert pipelines["registry_stamp"]["pipeline"] == [{"$match": {"key": "registry"}}, {"$limit": 1}]
-    assert "key" in indexed_fields(RegistryStamp)
-    assert "host" in indexed_fields(SchoolHost)
+        assert "$lookup" not in stages(query), name
+        assert stages(query)[0] == "$match", name
+        assert matched_fields(query["pipeline"][0]["$match"]) == fields, name
+        indexed = indexed_fields(model) | {f"{field}_id" for field in indexed_fields(model)}
+        assert fields <= indexed, name
+    assert {"$sort": {"_id": 1}} in pipelines["registry_changes_since"]["pipeline"]
+    assert pipelines["registry_latest_change"]["pipeline"] == [{"$sort": {"_id": -1}}, {"$limit": 1}]
+    for name in ("registry_host", "registry_school_by_key", "registry_school_by_name", "registry_hosts_of_school"):
+        assert "$sort" not in stages(pipelines[name]), name
 
 
 def test_admin_login_queries_match_on_unique_keys(pipelines):

@@ -176,7 +176,8 @@ def set_suspended(name, suspended):
     school = _registered(name)
     if school.suspended != suspended:
         school.suspended = suspended
-        school.save(update_fields=["suspended", "updated_at"])
+        with atomic(using=DEFAULT_DB_ALIAS):  # the change and its log row together
+            school.save(update_fields=["suspended", "updated_at"])
     logger.info("school %s", "suspended" if suspended else "resumed", extra={"school": name})
 
 
