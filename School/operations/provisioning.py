@@ -1,7 +1,8 @@
 """Adding, preparing and removing schools: used by the CLI and the admin.
 
 Order matters for "nothing half-made is ever served": a school's database is
-created and migrated first, and only then is the school registered, in one
+created and migrated first (on SQLite: copied from a migrated template, see
+School.operations.templates), and only then is the school registered, in one
 transaction, with its hosts. A failure before registration leaves the
 registry as it was (a migrated but unregistered database is harmless and is
 reused by the next attempt).
@@ -21,6 +22,7 @@ from multitenant.databases import MONGODB
 from School.connections import create_database_file, drop_database, ensure_alias, forget_alias
 from School.context import tenant_context
 from School.models import School, SchoolHost
+from School.operations.templates import copy_template
 from School.transactions import atomic
 from School.uri import redact_uri
 from School.utils import DEFAULT_SCHOOL, SchoolInfo, registry, school_by_name, table_exists
@@ -80,7 +82,15 @@ def ensure_registry():
 
 
 def prepare_database(name, mongodb_uri=""):
-    """Create and migrate the database of a school that is not served yet."""
+    """Create and migrate the database of a school that is not served yet.
+
+    On SQLite a new school's file is a copy of the migrated template; an
+    existing file (left by an interrupted attempt, or kept by `schools remove`)
+    is migrated instead, so its data is kept.
+    """
+    if settings.SCHOOL_ENGINE != MONGODB and copy_template(name):
+        logger.info("database copied from the migrated template", extra={"school": name})
+        return
     migrate_school(SchoolInfo(name, name, (), mongodb_uri))
 
 
