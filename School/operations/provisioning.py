@@ -123,7 +123,7 @@ def check_mongodb_uri(uri):
         raise SchoolError(f"bad MongoDB URI {redact_uri(uri)!r}: it must start with mongodb:// or mongodb+srv://")
 
 
-def add_school(name, hosts, display_name="", mongodb_uri=""):
+def add_school(name, hosts, display_name="", mongodb_uri="", cluster=""):
     """Create, migrate and register a school; returns its SchoolInfo."""
     try:
         validate_school_name(name)
@@ -132,6 +132,8 @@ def add_school(name, hosts, display_name="", mongodb_uri=""):
     if not hosts:
         raise SchoolError(f"school {name!r} needs at least one --host")
     check_mongodb_uri(mongodb_uri)
+    if cluster:
+        raise SchoolError(f"unknown cluster {cluster!r}: no MONGODB_CLUSTERS are configured")
     ensure_registry()
     if School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).exists():
         raise SchoolError(f"school {name!r} already exists")

@@ -35,7 +35,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(
-            dest="action", required=True, metavar="{list,add,remove,suspend,resume,add-host,remove-host}"
+            dest="action", required=True, metavar="{list,add,import,remove,suspend,resume,add-host,remove-host}"
         )
 
         listing = actions.add_parser("list", help="every school with its hosts and database")
@@ -46,6 +46,9 @@ class Command(BaseCommand):
         add.add_argument("--host", action="append", dest="hosts", required=True, metavar="HOST")
         add.add_argument("--display-name", default="")
         add.add_argument("--mongodb-uri", default="", help="a cluster of its own for this school")
+
+        bulk = actions.add_parser("import", help="add the schools of a CSV file (name, hosts, display_name[, cluster])")
+        bulk.add_argument("file")
 
         remove = actions.add_parser("remove", help="stop serving a school (data kept)")
         remove.add_argument("name")
@@ -100,6 +103,26 @@ class Command(BaseCommand):
     def handle_add(self, name, hosts, display_name, mongodb_uri, **options):
         school = add_school(name, hosts, display_name, mongodb_uri)
         self.stdout.write(f"Added school {school.name} ({school.display_name}) at {', '.join(school.hosts)}")
+
+    def handle_import(self, file, **options):
+        from School.operations.bulk_import import FAILED, import_schools, read_rows
+        from School.operations.fanout import Progress
+
+        rows = read_rows(file)
+        progress = Progress(len(rows), self.stdout)
+        failures = []
+
+        def report(outcome):
+            progress.update(outcome)
+            if outcome.status == FAILED:
+                failures.append(outcome)
+                self.stderr.write(f"{file}:{outcome.line}: {outcome.detail}")
+
+        counts = import_schools(rows, report)
+        self.stdout.write(", ".join(f"{count} {status}" for status, count in counts.items()) + f" ({len(rows)} rows)")
+        if failures:
+            lines = ", ".join(str(outcome.line) for outcome in failures)
+            raise CommandError(f"{len(failures)} rows failed (lines {lines}); fix them and rerun: the others are skipped", returncode=1)
 
     def handle_remove(self, name, drop_data, yes, **options):
         if drop_data and not yes:
