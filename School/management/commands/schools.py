@@ -35,7 +35,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(
-            dest="action", required=True, metavar="{list,add,import,remove,suspend,resume,add-host,remove-host}"
+            dest="action", required=True, metavar="{list,add,import,migrations,remove,suspend,resume,add-host,remove-host}"
         )
 
         listing = actions.add_parser("list", help="every school with its hosts and database")
@@ -49,6 +49,10 @@ class Command(BaseCommand):
 
         bulk = actions.add_parser("import", help="add the schools of a CSV file (name, hosts, display_name[, cluster])")
         bulk.add_argument("file")
+
+        report = actions.add_parser("migrations", help="applied and pending migrations of every school")
+        report.add_argument("--pending", action="store_true", help="list only schools with pending migrations or errors")
+        report.add_argument("--format", choices=["table", "json"], default="table")
 
         remove = actions.add_parser("remove", help="stop serving a school (data kept)")
         remove.add_argument("name")
@@ -67,7 +71,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         try:
-            if action != "list":  # listing a fresh machine must not create anything
+            if action not in ("list", "migrations"):  # reporting on a fresh machine must not create anything
                 ensure_registry()
             getattr(self, f"handle_{action.replace('-', '_')}")(**options)
         except SchoolError as error:
@@ -123,6 +127,15 @@ class Command(BaseCommand):
         if failures:
             lines = ", ".join(str(outcome.line) for outcome in failures)
             raise CommandError(f"{len(failures)} rows failed (lines {lines}); fix them and rerun: the others are skipped", returncode=1)
+
+    def handle_migrations(self, pending, format, **options):
+        from School.operations.migration_report import FAILED, Report, school_states
+
+        report = Report(self.stdout, format == "json", pending)
+        for state in school_states(all_schools() if registry_is_migrated() else []):
+            report.add(*state)
+        if report.finish()[FAILED]:
+            raise CommandError("some schools could not be read", returncode=1)
 
     def handle_remove(self, name, drop_data, yes, **options):
         if drop_data and not yes:
