@@ -35,6 +35,11 @@ class School(models.Model):
         blank=True,
         help_text="Only for a school kept on a cluster of its own; empty means the deployment's cluster.",
     )
+    cluster = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="The MongoDB cluster of MONGODB_CLUSTERS the school's database is on; empty means `main`.",
+    )
     suspended = models.BooleanField(
         default=False, help_text="A suspended school's hosts answer 'temporarily unavailable'; its data is kept."
     )

@@ -35,7 +35,7 @@ MAX_HOST_LENGTH = 253
 # commit. SQLite assigns ids in commit order; MongoDB's ObjectIds come from
 # each client's clock, so two processes' changes can land out of order.
 REORDER_WINDOW = 30.0
-SCHOOL_FIELDS = ("pk", "name", "display_name", "mongodb_uri", "suspended")
+SCHOOL_FIELDS = ("pk", "name", "display_name", "mongodb_uri", "suspended", "cluster")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class SchoolInfo:
     hosts: tuple = ()
     mongodb_uri: str = field(default="", repr=False)
     suspended: bool = False
+    cluster: str = ""
 
     @property
     def alias(self):
@@ -80,8 +81,8 @@ def registry_queries(host="", name="", school_key=None, after=None):
 
 
 def _info(row, hosts):
-    pk, name, display_name, mongodb_uri, suspended = row
-    return str(pk), SchoolInfo(name, display_name or name, tuple(sorted(hosts)), mongodb_uri, suspended)
+    pk, name, display_name, mongodb_uri, suspended, cluster = row
+    return str(pk), SchoolInfo(name, display_name or name, tuple(sorted(hosts)), mongodb_uri, suspended, cluster)
 
 
 def _school_where(**lookup):

@@ -15,6 +15,7 @@ Environment variables (all optional on a developer machine):
   MONGODB_URI           switches storage to MongoDB (one database per school)
   MONGODB_DB_PREFIX     prefix of each school's MongoDB database (school_)
   MONGODB_TIMEOUT_MS    how long to wait for an unreachable cluster (5000)
+  MONGODB_CLUSTERS      more clusters for new schools: "east=mongodb://...;west=mongodb+srv://..."
   USE_X_FORWARDED_HOST  "1" behind a proxy that sets X-Forwarded-Host
   DJANGO_STATIC_ROOT    where `collectstatic` puts assets in production
 """
@@ -23,7 +24,7 @@ import os
 import secrets
 from pathlib import Path
 
-from multitenant.databases import MONGODB, engine_for, school_database
+from multitenant.databases import MONGODB, engine_for, parse_clusters, school_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -69,6 +70,8 @@ USE_X_FORWARDED_HOST = env_flag("USE_X_FORWARDED_HOST")
 MONGODB_URI = os.environ.get("MONGODB_URI", "")
 MONGODB_DB_PREFIX = os.environ.get("MONGODB_DB_PREFIX", "school_")
 MONGODB_TIMEOUT_MS = int(os.environ.get("MONGODB_TIMEOUT_MS", "5000"))
+# The pool new schools are placed on (fewest schools first); `main` is MONGODB_URI.
+MONGODB_CLUSTERS = parse_clusters(os.environ.get("MONGODB_CLUSTERS", ""), MONGODB_URI)
 # Only for generating and checking the MongoDB migration tree without a server.
 SCHOOL_DATABASES_OFFLINE = env_flag("SCHOOL_DATABASES_OFFLINE")
 SCHOOL_ENGINE = engine_for(MONGODB_URI)

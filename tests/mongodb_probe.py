@@ -62,6 +62,9 @@ def pipelines():
             Session.objects.filter(session_key="k" * 32, expire_date__gt=timezone.now())[:21], "nairobi"
         ),
     }
+    from School.operations.clusters import counts_query
+
+    found["schools_per_cluster"] = compiled(counts_query(), "default")
     connected = [alias for alias in connections if connections[alias].connection is not None]
     return {"queries": found, "connected_aliases": connected}
 
@@ -73,8 +76,10 @@ def clients():
     main_cluster = [SchoolInfo(f"school{n:03d}", "x") for n in range(200)]
     # A district on a cluster of its own, as `schools add --mongodb-uri` does.
     other_cluster = [SchoolInfo(f"district{n:02d}", "x", (), "mongodb://127.0.0.2:1/?replicaSet=rs1") for n in range(20)]
+    # Schools placed on another cluster of the pool (MONGODB_CLUSTERS), by name.
+    pool_cluster = [SchoolInfo(f"east{n:02d}", "x", cluster="east") for n in range(20)]
     wrappers = []
-    for school in main_cluster + other_cluster:
+    for school in main_cluster + other_cluster + pool_cluster:
         wrapper = connections[ensure_alias(school)]
         # What connect() does before its first command to the server.
         wrapper.connection = wrapper.get_new_connection(wrapper.get_connection_params())
@@ -99,6 +104,7 @@ def clients():
     child = json.loads(os.read(read_end, 4096))
     os.waitpid(pid, 0)
     return {
+        "east_hosts": sorted({connections[school.name].settings_dict["HOST"] for school in pool_cluster}),
         "schools": len(wrappers),
         "distinct_clients": len(distinct),
         "shared_clients": len(shared_clients.clients()),

@@ -50,12 +50,18 @@ def probe(tmp_path, what):
 # --- one client per cluster -------------------------------------------------
 
 
+EAST = "mongodb://app:east-secret@127.0.0.3:1/?replicaSet=rs2"
+
+
 def test_two_hundred_schools_share_one_client_per_cluster(tmp_path):
-    facts = probe(tmp_path, "clients")
-    assert facts["schools"] == 220
-    assert facts["distinct_clients"] == 2  # the deployment's cluster and the district's
-    assert facts["shared_clients"] == 2
-    assert facts["distinct_database_names"] == 220  # each school keeps its own database
+    result = run(["tests/mongodb_probe.py", "clients"], mongodb_env(tmp_path, MONGODB_CLUSTERS=f"east={EAST}"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    facts = json.loads(result.stdout)
+    assert facts["schools"] == 240
+    assert facts["east_hosts"] == [EAST]  # schools placed on `east` open that cluster
+    assert facts["distinct_clients"] == 3  # the deployment's cluster, east, and the district's own
+    assert facts["shared_clients"] == 3
+    assert facts["distinct_database_names"] == 240  # each school keeps its own database
     assert facts["threads_added"] == 0  # clients are lazy: no monitor threads for idle schools
     assert facts["neighbour_survives_close"] is True
     assert facts["child_after_fork"] == {"shared_clients": 0, "wrapper_connected": False}
@@ -222,6 +228,14 @@ def test_registry_hot_queries_are_flat_and_match_on_indexed_fields(pipelines):
     assert pipelines["registry_latest_change"]["pipeline"] == [{"$sort": {"_id": -1}}, {"$limit": 1}]
     for name in ("registry_host", "registry_school_by_key", "registry_school_by_name", "registry_hosts_of_school"):
         assert "$sort" not in stages(pipelines[name]), name
+
+
+def test_schools_per_cluster_is_counted_by_the_server(pipelines):
+    query = pipelines["schools_per_cluster"]
+    assert query["collection"] == School._meta.db_table
+    assert "$lookup" not in stages(query)
+    assert "$group" in stages(query)  # not one document per school sent to the worker
+    assert query["pipeline"][0] == {"$match": {"mongodb_uri": ""}}
 
 
 def test_admin_login_queries_match_on_unique_keys(pipelines):

@@ -78,7 +78,7 @@ def _same(school, hosts, display_name, cluster):
     return (
         wanted == sorted(school.hosts)
         and (not display_name or display_name == school.display_name)
-        and cluster == getattr(school, "cluster", "")
+        and (not cluster or cluster == school.cluster)
     )
 
 

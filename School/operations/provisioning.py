@@ -22,6 +22,7 @@ from multitenant.databases import MONGODB
 from School.connections import create_database_file, drop_database, ensure_alias, forget_alias
 from School.context import tenant_context
 from School.models import School, SchoolHost
+from School.operations.clusters import ClusterError, place
 from School.operations.templates import copy_template
 from School.transactions import atomic
 from School.uri import redact_uri
@@ -98,7 +99,7 @@ def ensure_registry():
         registry.invalidate()
 
 
-def prepare_database(name, mongodb_uri=""):
+def prepare_database(name, mongodb_uri="", cluster=""):
     """Create and migrate the database of a school that is not served yet.
 
     On SQLite a new school's file is a copy of the migrated template; an
@@ -108,7 +109,7 @@ def prepare_database(name, mongodb_uri=""):
     if settings.SCHOOL_ENGINE != MONGODB and copy_template(name):
         logger.info("database copied from the migrated template", extra={"school": name})
         return
-    migrate_school(SchoolInfo(name, name, (), mongodb_uri))
+    migrate_school(SchoolInfo(name, name, (), mongodb_uri, cluster=cluster))
 
 
 def check_hosts_free(hosts, owner=None):
@@ -149,21 +150,26 @@ def add_school(name, hosts, display_name="", mongodb_uri="", cluster=""):
     if not hosts:
         raise SchoolError(f"school {name!r} needs at least one --host")
     check_mongodb_uri(mongodb_uri)
-    if cluster:
-        raise SchoolError(f"unknown cluster {cluster!r}: no MONGODB_CLUSTERS are configured")
+    if mongodb_uri and cluster:
+        raise SchoolError("give --mongodb-uri (a cluster of its own) or --cluster (one of the pool), not both")
     ensure_registry()
     if School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).exists():
         raise SchoolError(f"school {name!r} already exists")
     hosts = check_hosts_free(hosts)
+    try:
+        cluster = "" if mongodb_uri else place(cluster)
+    except ClusterError as error:
+        raise SchoolError(str(error)) from None
 
     try:
-        prepare_database(name, mongodb_uri)
+        prepare_database(name, mongodb_uri, cluster)
     except Exception as error:
         raise SchoolError(f"could not create the database of school {name!r}: {error}") from error
     try:
         with atomic(using=DEFAULT_DB_ALIAS):
             school = School.objects.using(DEFAULT_DB_ALIAS).create(
-                name=name, display_name=display_name or name.replace("_", " ").title(), mongodb_uri=mongodb_uri
+                name=name, display_name=display_name or name.replace("_", " ").title(), mongodb_uri=mongodb_uri,
+                cluster=cluster,
             )
             for host in hosts:
                 SchoolHost.objects.using(DEFAULT_DB_ALIAS).create(school=school, host=host)

@@ -2,6 +2,7 @@
 
 import json
 import sys
+from collections import Counter
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -16,6 +17,8 @@ from School.operations.provisioning import (
     remove_school,
     set_suspended,
 )
+from School.connections import cluster_uri
+from School.operations.clusters import cluster_of
 from School.utils import all_schools, registry_is_migrated
 from School.uri import redact_uri
 
@@ -25,7 +28,7 @@ EXIT_BAD_INPUT = 2
 def database_of(school):
     """Where the school's data is, without credentials."""
     if settings.SCHOOL_ENGINE == MONGODB:
-        cluster = redact_uri(school.mongodb_uri or settings.MONGODB_URI)
+        cluster = redact_uri(cluster_uri(school))
         return f"{settings.MONGODB_DB_PREFIX}{school.name} on {cluster}"
     return str(sqlite_path(settings.SCHOOL_DB_DIR, school.name))
 
@@ -46,6 +49,7 @@ class Command(BaseCommand):
         add.add_argument("--host", action="append", dest="hosts", required=True, metavar="HOST")
         add.add_argument("--display-name", default="")
         add.add_argument("--mongodb-uri", default="", help="a cluster of its own for this school")
+        add.add_argument("--cluster", default="", help="a cluster of MONGODB_CLUSTERS (default: the one with fewest schools)")
 
         bulk = actions.add_parser("import", help="add the schools of a CSV file (name, hosts, display_name[, cluster])")
         bulk.add_argument("file")
@@ -86,6 +90,7 @@ class Command(BaseCommand):
                 "hosts": list(school.hosts),
                 "status": "suspended" if school.suspended else "active",
                 "database": database_of(school),
+                "cluster": cluster_of(school),
             }
             for school in schools
         ]
@@ -103,9 +108,13 @@ class Command(BaseCommand):
         widths = [max(len(line[column]) for line in table) for column in range(len(header))]
         for line in table:
             self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        if settings.SCHOOL_ENGINE == MONGODB:
+            per_cluster = Counter(dict.fromkeys(settings.MONGODB_CLUSTERS, 0))
+            per_cluster.update(row["cluster"] for row in rows)
+            self.stdout.write("\nSchools per cluster: " + ", ".join(f"{name} {n}" for name, n in sorted(per_cluster.items())))
 
-    def handle_add(self, name, hosts, display_name, mongodb_uri, **options):
-        school = add_school(name, hosts, display_name, mongodb_uri)
+    def handle_add(self, name, hosts, display_name, mongodb_uri, cluster, **options):
+        school = add_school(name, hosts, display_name, mongodb_uri, cluster)
         self.stdout.write(f"Added school {school.name} ({school.display_name}) at {', '.join(school.hosts)}")
 
     def handle_import(self, file, **options):
