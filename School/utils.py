@@ -38,9 +38,9 @@ REORDER_WINDOW = 30.0
 SCHOOL_FIELDS = ("pk", "name", "display_name", "mongodb_uri", "suspended", "cluster")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SchoolInfo:
-    """What a request or command needs to know of one school (immutable)."""
+    """What a request or command needs to know of one school (immutable; slots: thousands are cached)."""
 
     name: str
     display_name: str
@@ -55,11 +55,11 @@ class SchoolInfo:
         return self.name
 
 
-def registry_queries(host="", name="", school_key=None, after=None):
-    """The querysets a worker runs on the registry (also compiled in tests).
+def registry_query(which, host="", name="", school_key=None, after=None):
+    """One of the querysets a worker runs on the registry (REGISTRY_QUERIES; compiled in tests).
 
     Flat queries on indexed fields only, joined in Python: a join would be a
-    $lookup on MongoDB.
+    $lookup on MongoDB. Built one at a time: a first-seen host runs three.
     """
     from School.models import RegistryChange, School, SchoolHost
 
@@ -67,17 +67,31 @@ def registry_queries(host="", name="", school_key=None, after=None):
     hosts = SchoolHost.objects.using(DEFAULT_DB_ALIAS).order_by()
     schools = School.objects.using(DEFAULT_DB_ALIAS).order_by()
     changes = RegistryChange.objects.using(DEFAULT_DB_ALIAS)
-    return {
-        "host": hosts.filter(host=host).values_list("school_id", flat=True)[:1],
-        "school_by_key": schools.filter(pk=school_key).values_list(*SCHOOL_FIELDS)[:1],
-        "school_by_name": schools.filter(name=name).values_list(*SCHOOL_FIELDS)[:1],
-        "hosts_of_school": hosts.filter(school_id=school_key).values_list("host", flat=True),
-        "changes_since": (changes.filter(pk__gte=after) if after is not None else changes).order_by("pk").values_list("pk", "school_key", "name", "host"),
-        "latest_change": changes.order_by("-pk").values_list("pk", flat=True)[:1],
-        # Listings for commands, never on the request path.
-        "all_hosts": hosts.values_list("school_id", "host"),
-        "all_schools": schools.values_list(*SCHOOL_FIELDS),
-    }
+    if which == "host":
+        return hosts.filter(host=host).values_list("school_id", flat=True)[:1]
+    if which == "school_by_key":
+        return schools.filter(pk=school_key).values_list(*SCHOOL_FIELDS)[:1]
+    if which == "school_by_name":
+        return schools.filter(name=name).values_list(*SCHOOL_FIELDS)[:1]
+    if which == "hosts_of_school":
+        return hosts.filter(school_id=school_key).values_list("host", flat=True)
+    if which == "changes_since":
+        since = changes.filter(pk__gte=after) if after is not None else changes
+        return since.order_by("pk").values_list("pk", "school_key", "name", "host")
+    if which == "latest_change":
+        return changes.order_by("-pk").values_list("pk", flat=True)[:1]
+    # Listings for commands, never on the request path.
+    if which == "all_hosts":
+        return hosts.values_list("school_id", "host")
+    if which == "all_schools":
+        return schools.values_list(*SCHOOL_FIELDS)
+    raise ValueError(f"no registry query {which!r}")
+
+
+REGISTRY_QUERIES = (
+    "host", "school_by_key", "school_by_name", "hosts_of_school", "changes_since", "latest_change",
+    "all_hosts", "all_schools",
+)
 
 
 def _info(row, hosts):
@@ -87,26 +101,25 @@ def _info(row, hosts):
 
 def _school_where(**lookup):
     """(key, SchoolInfo) of the school matching `lookup`, or None: two indexed queries."""
-    rows = list(registry_queries(**lookup)["school_by_key" if "school_key" in lookup else "school_by_name"])
+    rows = list(registry_query("school_by_key" if "school_key" in lookup else "school_by_name", **lookup))
     if not rows:
         return None
-    hosts = registry_queries(school_key=rows[0][0])["hosts_of_school"]
+    hosts = registry_query("hosts_of_school", school_key=rows[0][0])
     return _info(rows[0], hosts)
 
 
 def _school_at(host):
-    keys = list(registry_queries(host=host)["host"])
+    keys = list(registry_query("host", host=host))
     return _school_where(school_key=keys[0]) if keys else None
 
 
 def load_all_schools():
     """{name: SchoolInfo} of the whole registry: for listings, not for requests."""
-    queries = registry_queries()
     hosts_of = {}
-    for school_id, host in queries["all_hosts"]:
+    for school_id, host in registry_query("all_hosts"):
         hosts_of.setdefault(school_id, []).append(host)
     schools = {}
-    for row in queries["all_schools"]:
+    for row in registry_query("all_schools"):
         _key, school = _info(row, hosts_of.get(row[0], ()))
         schools[school.name] = school
     return schools
@@ -236,14 +249,14 @@ class SchoolRegistry:
     def _catch_up(self):
         if self._cursor is None:
             # Nothing is cached yet, so nothing older can be stale.
-            self._cursor = ChangeCursor(next(iter(registry_queries()["latest_change"]), None))
+            self._cursor = ChangeCursor(next(iter(registry_query("latest_change")), None))
             return
         cursor = self._cursor
-        rows = list(registry_queries(after=cursor.floor)["changes_since"])
+        rows = list(registry_query("changes_since", after=cursor.floor))
         if cursor.floor is not None and (not rows or rows[0][0] != cursor.floor):
             with self._lock:
                 self._clear()
-            self._cursor = ChangeCursor(rows[-1][0] if rows else next(iter(registry_queries()["latest_change"]), None))
+            self._cursor = ChangeCursor(rows[-1][0] if rows else next(iter(registry_query("latest_change")), None))
             return
         for change_id, key, name, host in rows:
             if change_id != cursor.floor and change_id not in cursor.applied:

@@ -38,6 +38,15 @@ RUNS = [
         ("student page 20,000 vs 200 students, time ratio (default page)", r"default page\s+\S+\s+\S+\s+([\d.]+)", "close to 1"),
         ("import rows/s vs plain bulk_create", r"median ratio: ([\d.]+)", "measured"),
     ]),
+    ("national.py", ["--sizes", "1000,10000,100000", "--rounds", "7", "--requests", "300"],
+     ["--sizes", "1000,10000", "--rounds", "3", "--requests", "150"], [
+        ("100,000 schools: refresh after one change (ms)", r"refresh after one change ([\d.]+) ms", "<= 20"),
+        ("100,000 schools: registry memory per worker (MiB)", r"registry memory ([\d.]+) MiB", "<= 5"),
+        ("100,000 schools: first-seen host, extra (ms)", r"first-seen host ([\d.]+) ms extra", "<= 2"),
+        ("provisioning one SQLite school (ms)", r"provisioning ([\d.]+) ms a school", "<= 50"),
+        ("schools import rate (schools/min)", r"import (\d+) schools a minute", ">= 1000"),
+        ("one school's page, 100,000 vs 3 registered schools", r"median ratio: ([\d.]+)", ">= 0.95"),
+    ]),
     ("migrate_all.py", ["--schools", "200", "--rounds", "3"], ["--schools", "60", "--rounds", "1"], [
         ("--all migrate vs one migrate process per school (nothing pending)", r"one process per school: ([\d.]+)x", ">= 10x"),
         ("--all migrate vs an in-process migrate loop", r"in-process loop:\s+([\d.]+)x", "measured"),

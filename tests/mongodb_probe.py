@@ -42,12 +42,12 @@ def pipelines():
     from django.utils import timezone
 
     from School.records.table import StudentTableQuery
-    from School.utils import registry_queries
+    from School.utils import REGISTRY_QUERIES, registry_query
 
     from bson import ObjectId
 
     key = ObjectId("0123456789abcdef01234567")
-    registry = registry_queries(host="nairobi.localhost", name="nairobi", school_key=key, after=key)
+    params = {"host": "nairobi.localhost", "name": "nairobi", "school_key": key, "after": key}
 
     school = SchoolInfo("nairobi", "Nairobi")
     ensure_alias(school)
@@ -56,7 +56,7 @@ def pipelines():
         "student_page": compiled(page_two, "nairobi"),
         "student_page_descending": compiled(StudentTableQuery(sort="first_name", descending=True).queryset()[:50], "nairobi"),
         "student_search_special": compiled(StudentTableQuery(search="o'neil (jr.)*").queryset()[:50], "nairobi"),
-        **{f"registry_{name}": compiled(query, "default") for name, query in registry.items()},
+        **{f"registry_{name}": compiled(registry_query(name, **params), "default") for name in REGISTRY_QUERIES},
         "admin_login_user": compiled(get_user_model().objects.filter(username="ama")[:21], "nairobi"),
         "admin_session": compiled(
             Session.objects.filter(session_key="k" * 32, expire_date__gt=timezone.now())[:21], "nairobi"
