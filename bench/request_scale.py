@@ -83,6 +83,22 @@ def fetch(port, count):
 
 
 
+def compare_rounds(small_port, large_port, schools, rounds, requests):
+    """Student-page throughput of 3 vs `schools` registered schools, alternating; prints the median ratio."""
+    ratios = []
+    print(f"{'round':>5}  {'3 schools':>10}  {f'{schools} schools':>15}  {'ratio':>6}")
+    for round_number in range(1, rounds + 1):
+        # Alternate which goes first, so a drift within a round favours neither.
+        if round_number % 2:
+            few, many = fetch(small_port, requests), fetch(large_port, requests)
+        else:
+            many, few = fetch(large_port, requests), fetch(small_port, requests)
+        ratios.append(many / few)
+        print(f"{round_number:>5}  {few:>8.0f}/s  {many:>13.0f}/s  {many / few:>6.3f}")
+    print(f"median ratio: {statistics.median(ratios):.3f} (goal: >= 0.95)")
+    return statistics.median(ratios)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schools", type=int, default=2000)
@@ -96,18 +112,8 @@ def main():
     try:
         for port in (small_port, large_port):
             fetch(port, 50)  # warm-up: registry loaded, templates compiled
-        ratios = []
         print(f"\nstudent page of {HOST}, {args.requests} requests a round")
-        print(f"{'round':>5}  {'3 schools':>10}  {f'{args.schools} schools':>13}  {'ratio':>6}")
-        for round_number in range(1, args.rounds + 1):
-            # Alternate which goes first, so a drift within a round favours neither.
-            if round_number % 2:
-                few, many = fetch(small_port, args.requests), fetch(large_port, args.requests)
-            else:
-                many, few = fetch(large_port, args.requests), fetch(small_port, args.requests)
-            ratios.append(many / few)
-            print(f"{round_number:>5}  {few:>8.0f}/s  {many:>11.0f}/s  {many / few:>6.3f}")
-        print(f"median ratio: {statistics.median(ratios):.3f} (goal: >= 0.95)")
+        compare_rounds(small_port, large_port, args.schools, args.rounds, args.requests)
         few_rss, many_rss = worker_rss_kib(small.pid), worker_rss_kib(large.pid)
         per_school = (many_rss - few_rss) / (args.schools - 3)
         print(f"\nworker memory: {few_rss} KiB with 3 schools, {many_rss} KiB with {args.schools}:"
