@@ -189,6 +189,14 @@ def test_a_worker_behind_a_pruned_log_forgets_its_cache(many_schools, changes_el
     assert name_at("s00052.localhost") == "s00052"
 
 
+def test_an_unknown_school_error_names_a_few_schools_not_thousands(many_schools):
+    from School.context import UnknownSchool
+
+    message = str(UnknownSchool("nosuch"))
+    assert message.startswith("unknown school 'nosuch'; known schools: default, accra, nairobi, s00000")
+    assert message.endswith(f" and {SCHOOLS + 3 - 20} more")
+
+
 def test_prune_refuses_a_negative_age(platform, run_cli):
     result = run_cli("prune_registry_log", "--days", "-1", script="manage.py")
     assert result.returncode == 2
