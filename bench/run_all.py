@@ -47,6 +47,11 @@ RUNS = [
         ("schools import rate (schools/min)", r"import (\d+) schools a minute", ">= 1000"),
         ("one school's page, 100,000 vs 3 registered schools", r"median ratio: ([\d.]+)", ">= 0.95"),
     ]),
+    ("pending_migrations.py", ["--schools", "2000"], ["--schools", "200"], [
+        ("--all migrate, real pending migrations: time per school, N vs N/4", r"time per school ratio ([\d.]+)", "about 1"),
+        ("--all migrate: parent peak memory, N vs N/4", r"parent peak ratio ([\d.]+)", "about 1"),
+        ("--all migrate: worker peak memory, N vs N/4", r"worker peak ratio ([\d.]+)", "about 1"),
+    ]),
     ("migrate_all.py", ["--schools", "200", "--rounds", "3"], ["--schools", "60", "--rounds", "1"], [
         ("--all migrate vs one migrate process per school (nothing pending)", r"one process per school: ([\d.]+)x", ">= 10x"),
         ("--all migrate vs an in-process migrate loop", r"in-process loop:\s+([\d.]+)x", "measured"),
