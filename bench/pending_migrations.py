@@ -94,7 +94,8 @@ def main():
             shutil.rmtree(data_dir, ignore_errors=True)
     (small, small_ms, small_parent, small_worker), (large, large_ms, large_parent, large_worker) = rows[0], rows[-1]
     print(f"\n{large} vs {small} schools: time per school ratio {large_ms / small_ms:.2f} (linear: about 1),"
-          f" parent peak ratio {large_parent / small_parent:.2f}, worker peak ratio {large_worker / small_worker:.2f}"
+          f" parent peak ratio {large_parent / max(small_parent, 1):.2f},"
+          f" worker peak ratio {large_worker / max(small_worker, 1):.2f}"
           " (flat: about 1)")
 
 
