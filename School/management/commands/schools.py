@@ -122,7 +122,8 @@ class Command(BaseCommand):
         from School.operations.fanout import Progress
 
         rows = read_rows(file)
-        progress = Progress(len(rows), self.stdout)
+        # The raw stream: OutputWrapper would end each redraw of the bar with a newline.
+        progress = Progress(len(rows), getattr(self.stdout, "_out", self.stdout))
         failures = []
 
         def report(outcome):
