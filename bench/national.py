@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import ROOT, env_for, worker_rss_kib  # noqa: E402
-from bench.request_scale import HOST, compare_rounds, fetch, make_platform, start_server  # noqa: E402
+from bench.request_scale import HOST, compare_rounds, make_platform, side_by_side  # noqa: E402
 
 SEEN = 6_000  # distinct known hosts a worker resolves: more than SCHOOL_REGISTRY_CACHE_SIZE
 JUNK = 6_000  # distinct unknown hosts: more than SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE
@@ -136,19 +136,14 @@ def run_size(size):
 
 def page_throughput(large_dir, size, rounds, requests):
     small_dir = make_platform(0)
-    (small, small_port), (large, large_port) = start_server(small_dir), start_server(large_dir)
     try:
-        for port in (small_port, large_port):
-            fetch(port, 50)
-        print(f"\nstudent page of {HOST} under gunicorn (1 worker), {requests} requests a round")
-        compare_rounds(small_port, large_port, size, rounds, requests)
-        few_rss, many_rss = worker_rss_kib(small.pid), worker_rss_kib(large.pid)
+        with side_by_side(small_dir, large_dir) as ((small, small_port), (large, large_port)):
+            print(f"\nstudent page of {HOST} under gunicorn (1 worker), {requests} requests a round")
+            compare_rounds(small_port, large_port, size, rounds, requests)
+            few_rss, many_rss = worker_rss_kib(small.pid), worker_rss_kib(large.pid)
         print(f"worker memory: {few_rss} KiB with 3 schools, {many_rss} KiB with {size}:"
               f" {(many_rss - few_rss) / 1024:.1f} MiB more")
     finally:
-        for process in (small, large):
-            process.terminate()
-            process.wait(10)
         shutil.rmtree(small_dir, ignore_errors=True)
 
 

@@ -10,6 +10,7 @@ worker's resident memory and the difference per extra registered school.
 """
 
 import argparse
+from contextlib import contextmanager
 import http.client
 import os
 import shutil
@@ -83,6 +84,20 @@ def fetch(port, count):
 
 
 
+@contextmanager
+def side_by_side(small_dir, large_dir):
+    """Two one-worker gunicorns, warmed up: yields ((process, port) of small, (process, port) of large)."""
+    servers = [start_server(small_dir), start_server(large_dir)]
+    try:
+        for _process, port in servers:
+            fetch(port, 50)  # warm-up: templates compiled, hosts resolved
+        yield servers
+    finally:
+        for process, _port in servers:
+            process.terminate()
+            process.wait(10)
+
+
 def compare_rounds(small_port, large_port, schools, rounds, requests):
     """Student-page throughput of 3 vs `schools` registered schools, alternating; prints the median ratio."""
     ratios = []
@@ -108,20 +123,15 @@ def main():
 
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     small_dir, large_dir = make_platform(0), make_platform(args.schools - 3)
-    (small, small_port), (large, large_port) = start_server(small_dir), start_server(large_dir)
     try:
-        for port in (small_port, large_port):
-            fetch(port, 50)  # warm-up: registry loaded, templates compiled
-        print(f"\nstudent page of {HOST}, {args.requests} requests a round")
-        compare_rounds(small_port, large_port, args.schools, args.rounds, args.requests)
-        few_rss, many_rss = worker_rss_kib(small.pid), worker_rss_kib(large.pid)
+        with side_by_side(small_dir, large_dir) as ((small, small_port), (large, large_port)):
+            print(f"\nstudent page of {HOST}, {args.requests} requests a round")
+            compare_rounds(small_port, large_port, args.schools, args.rounds, args.requests)
+            few_rss, many_rss = worker_rss_kib(small.pid), worker_rss_kib(large.pid)
         per_school = (many_rss - few_rss) / (args.schools - 3)
         print(f"\nworker memory: {few_rss} KiB with 3 schools, {many_rss} KiB with {args.schools}:"
               f" {per_school:.2f} KiB per idle registered school")
     finally:
-        for process in (small, large):
-            process.terminate()
-            process.wait(10)
         shutil.rmtree(small_dir, ignore_errors=True)
         shutil.rmtree(large_dir, ignore_errors=True)
 
