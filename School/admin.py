@@ -158,8 +158,9 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
         return [SchoolHostInline] if obj is not None else []
 
     def get_readonly_fields(self, request, obj=None):
-        # The name is the database alias: renaming would orphan the data.
-        return ["name", "backup_list"] if obj is not None else []
+        # The name is the database alias: renaming would orphan the data; the
+        # cluster is where the data is: changing it here would not move it.
+        return ["name", "cluster", "backup_list"] if obj is not None else []
 
     @admin.display(description="hosts")
     def host_list(self, obj):

@@ -60,8 +60,8 @@ def run_for_all(prog, argv, stdout, stderr):
     load_command(prog, argv[0])
     if is_plain_migrate(argv):
         ensure_registry()  # the list of schools may need the new registry schema
-    outcomes = run_for_all_schools(prog, all_schools(), argv, jobs, stdout, stderr)
-    return 1 if any(outcome.status == FAILED for outcome in outcomes) else 0
+    counts = run_for_all_schools(prog, all_schools(), argv, jobs, stdout, stderr)
+    return 1 if counts[FAILED] else 0
 
 
 def main(argv=None, stdout=sys.stdout, stderr=sys.stderr):

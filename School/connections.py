@@ -15,7 +15,7 @@ from asgiref.local import Local
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from multitenant.databases import MONGODB, school_database, sqlite_path
+from multitenant.databases import MAIN_CLUSTER, MONGODB, school_database, sqlite_path
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -31,12 +31,19 @@ def database_config(school):
         school.name,
         engine=settings.SCHOOL_ENGINE,
         db_dir=settings.SCHOOL_DB_DIR,
-        mongodb_uri=school.mongodb_uri or settings.MONGODB_URI,
+        mongodb_uri=cluster_uri(school),
         db_prefix=settings.MONGODB_DB_PREFIX,
         timeout_ms=settings.MONGODB_TIMEOUT_MS,
         offline=settings.SCHOOL_DATABASES_OFFLINE,
         location=school.database,
     )
+
+
+def cluster_uri(school):
+    """The URI of the cluster holding the school's database (MongoDB)."""
+    if school.mongodb_uri:
+        return school.mongodb_uri
+    return settings.MONGODB_CLUSTERS.get(school.cluster or MAIN_CLUSTER, settings.MONGODB_URI)
 
 
 # alias -> (database, mongodb_uri) its configuration was made for: a school
@@ -45,7 +52,7 @@ _locations = {}
 
 
 def _location(school):
-    return (school.database, school.mongodb_uri)
+    return (school.database, cluster_uri(school))
 
 
 def ensure_alias(school):

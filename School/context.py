@@ -13,12 +13,15 @@ from django.db import DEFAULT_DB_ALIAS
 from School.connections import ensure_alias
 from School.utils import SchoolInfo, all_schools, school_by_name
 
+KNOWN_IN_MESSAGES = 20
 _active_school = ContextVar("active_school", default=None)
 
 
 class UnknownSchool(LookupError):
     def __init__(self, name):
-        known = ", ".join(school.name for school in all_schools())
+        names = [school.name for school in all_schools()]
+        # With thousands of schools the line would be unreadable: name a few.
+        known = ", ".join(names[:KNOWN_IN_MESSAGES]) + (f" and {len(names) - KNOWN_IN_MESSAGES} more" if len(names) > KNOWN_IN_MESSAGES else "")
         super().__init__(f"unknown school {name!r}; known schools: {known}")
         self.name = name
 

@@ -70,10 +70,10 @@ class SchoolMiddleware:
 
     async def __acall__(self, request):
         hostname = hostname_from_the_request(request)
-        if registry.is_fresh():
+        if registry.answers_from_cache(hostname):
             school = school_for_host(hostname)
         else:
-            # Refreshing the registry queries the database: not on the loop.
+            # Resolving a host or reading the change log queries the database: not on the loop.
             school = await sync_to_async(school_for_host)(hostname)
         refused = refusal(request, hostname, school)
         if refused is not None:

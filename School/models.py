@@ -2,7 +2,7 @@
 
 Two kinds of models live here:
 
-* the school registry (School, SchoolHost, RegistryStamp), kept in the
+* the school registry (School, SchoolHost, RegistryChange), kept in the
   `default` database only (see School.router), which says which schools exist
   and which host names reach them;
 * the school records (Student), kept in each school's own database.
@@ -41,6 +41,11 @@ class School(models.Model):
         help_text="Where the data is when not in the default place: a SQLite file, or a MongoDB database name "
         "(set by restore --replace and move).",
     )
+    cluster = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="The MongoDB cluster of MONGODB_CLUSTERS the school's database is on; empty means `main`.",
+    )
     suspended = models.BooleanField(
         default=False, help_text="A suspended school's hosts answer 'temporarily unavailable'; its data is kept."
     )
@@ -66,19 +71,27 @@ class SchoolHost(models.Model):
         return self.host
 
 
-class RegistryStamp(models.Model):
-    """One row whose token changes with every change of the registry.
+class RegistryChange(models.Model):
+    """One row per change of the registry, written in the change's own transaction.
 
-    Workers compare it with the token of their cached registry, so a school
-    added by another process is served without a restart, at the cost of one
-    tiny query per worker every SCHOOL_REGISTRY_TTL seconds.
+    Workers cache the schools they have resolved and, every
+    SCHOOL_REGISTRY_TTL seconds, read the rows added since they last looked
+    (a range on the primary key) to forget exactly the hosts and schools that
+    changed, whatever the number of schools. `manage.py prune_registry_log`
+    deletes old rows; a worker that finds its position pruned forgets its
+    whole cache, which costs nothing but cache misses.
     """
 
-    key = models.CharField(max_length=20, unique=True)
-    token = models.CharField(max_length=32)
+    school_key = models.CharField(max_length=40, help_text="The school's primary key, as text (ObjectId on MongoDB).")
+    name = models.CharField(max_length=40, blank=True)
+    host = models.CharField(max_length=253, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["pk"]
 
     def __str__(self):
-        return f"{self.key}: {self.token}"
+        return f"{self.pk}: {self.name} {self.host}".rstrip()
 
 
 class Student(models.Model):

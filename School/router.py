@@ -9,7 +9,7 @@ from django.db import DEFAULT_DB_ALIAS
 from School.context import current_alias
 
 REGISTRY_APP = "School"
-REGISTRY_MODELS = frozenset({"school", "schoolhost", "registrystamp"})
+REGISTRY_MODELS = frozenset({"school", "schoolhost", "registrychange"})
 
 
 def _is_registry(model):

@@ -24,8 +24,16 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def rss_kib(pid):
+    """Resident memory of a process in KiB, or None once it has gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return int(next((line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")), 0))
+
+
 def worker_rss_kib(master_pid):
     """Resident memory of the (first) worker of a gunicorn master, in KiB."""
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    status = Path(f"/proc/{children[0]}/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+    return rss_kib(children[0])

@@ -42,10 +42,25 @@ RUNS = [
         ("API read with audit record + throttle vs without, time ratio", r"1\. API read.*?median ratio: ([\d.]+)", "measured"),
         ("failed sign-in with django-axes vs without, time ratio", r"2\. failed admin.*?median ratio: ([\d.]+)", "close to 1"),
     ]),
+    ("national.py", ["--sizes", "1000,10000,100000", "--rounds", "7", "--requests", "300"],
+     ["--sizes", "1000,10000", "--rounds", "3", "--requests", "150"], [
+        ("100,000 schools: refresh after one change (ms)", r"refresh after one change ([\d.]+) ms", "<= 20"),
+        ("100,000 schools: registry memory per worker (MiB)", r"registry memory ([\d.]+) MiB", "<= 5"),
+        ("100,000 schools: first-seen host, extra (ms)", r"first-seen host ([\d.]+) ms extra", "<= 2"),
+        ("provisioning one SQLite school (ms)", r"provisioning ([\d.]+) ms a school", "<= 50"),
+        ("schools import rate (schools/min)", r"import (\d+) schools a minute", ">= 1000"),
+        ("one school's page, 100,000 vs 3 registered schools", r"median ratio: ([\d.]+)", ">= 0.95"),
+    ]),
+    ("pending_migrations.py", ["--schools", "2000"], ["--schools", "200"], [
+        ("--all migrate, real pending migrations: time per school, N vs N/4", r"time per school ratio ([\d.]+)", "about 1"),
+        ("--all migrate: parent peak memory, N vs N/4", r"parent peak ratio ([\d.]+)", "about 1"),
+        ("--all migrate: worker peak memory, N vs N/4", r"worker peak ratio ([\d.]+)", "about 1"),
+    ]),
     ("migrate_all.py", ["--schools", "200", "--rounds", "3"], ["--schools", "60", "--rounds", "1"], [
         ("--all migrate vs one migrate process per school (nothing pending)", r"one process per school: ([\d.]+)x", ">= 10x"),
         ("--all migrate vs an in-process migrate loop", r"in-process loop:\s+([\d.]+)x", "measured"),
-    ]),    ("backup.py", ["--rounds", "5"], ["--rounds", "2", "--students", "5000", "--small", "500"], [
+    ]),
+    ("backup.py", ["--rounds", "5"], ["--rounds", "2", "--students", "5000", "--small", "500"], [
         ("backup + restore vs dumpdata + loaddata, 20,000 students", r"median ratio: ([\d.]+)x", ">= 3x"),
         ("peak memory, 20,000 vs 2,000 students (worst step)", r"memory ratio \(worst step\): ([\d.]+)", "<= 1.2"),
         ("schools move of 20,000 students: seconds unavailable", r"unavailable \(suspended\) for a median ([\d.]+)s", "measured"),

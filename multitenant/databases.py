@@ -79,3 +79,23 @@ def school_database(
         # trip over each other: wait for the lock instead of failing at once.
         "OPTIONS": {"timeout": 20, **(options or {})},
     }
+
+
+MAIN_CLUSTER = "main"
+
+
+def parse_clusters(text, main_uri):
+    """{name: uri} of the MongoDB clusters new schools may be placed on.
+
+    `text` is MONGODB_CLUSTERS: `name=uri` entries separated by `;` or
+    whitespace (a URI may hold commas: mongodb://a,b,c/?replicaSet=rs0). The
+    deployment's own cluster (MONGODB_URI, which holds the registry) is
+    `main`, part of the pool unless MONGODB_CLUSTERS names `main` itself.
+    """
+    clusters = {MAIN_CLUSTER: main_uri} if main_uri else {}
+    for entry in text.replace(";", " ").split():
+        name, separator, uri = entry.partition("=")
+        if not separator or not name.isidentifier() or not uri.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError(f"bad MONGODB_CLUSTERS entry {entry.split('@')[-1]!r}: expected NAME=mongodb://...")
+        clusters[name] = uri
+    return clusters

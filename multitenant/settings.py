@@ -9,9 +9,13 @@ Environment variables (all optional on a developer machine):
   SCHOOL_DATA_DIR       where the embedded default keeps its files (./var)
   SCHOOL_REGISTRY_TTL   seconds a worker trusts its cached school registry
                         before checking for changes made elsewhere (1.0)
+  SCHOOL_REGISTRY_CACHE_SIZE          hosts (and school names) a worker keeps
+                                      resolved (4096); the rest are looked up
+  SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE  unknown hosts a worker remembers (4096)
   MONGODB_URI           switches storage to MongoDB (one database per school)
   MONGODB_DB_PREFIX     prefix of each school's MongoDB database (school_)
   MONGODB_TIMEOUT_MS    how long to wait for an unreachable cluster (5000)
+  MONGODB_CLUSTERS      more clusters for new schools: "east=mongodb://...;west=mongodb+srv://..."
   USE_X_FORWARDED_HOST  "1" behind a proxy that sets X-Forwarded-Host
   DJANGO_STATIC_ROOT    where `collectstatic` puts assets in production
   DJANGO_ENV            "production" for the production profile (HTTPS only,
@@ -27,7 +31,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from multitenant.databases import MONGODB, engine_for, school_database
+from multitenant.databases import MONGODB, engine_for, parse_clusters, school_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -69,6 +73,8 @@ def _secret_key(data_dir):
 SCHOOL_DATA_DIR = Path(os.environ.get("SCHOOL_DATA_DIR") or BASE_DIR / "var").resolve()
 SCHOOL_DB_DIR = SCHOOL_DATA_DIR / "db"
 SCHOOL_REGISTRY_TTL = float(os.environ.get("SCHOOL_REGISTRY_TTL", "1.0"))
+SCHOOL_REGISTRY_CACHE_SIZE = int(os.environ.get("SCHOOL_REGISTRY_CACHE_SIZE", "4096"))
+SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE = int(os.environ.get("SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE", "4096"))
 
 SECRET_KEY = _secret_key(SCHOOL_DATA_DIR)
 DEBUG = env_flag("DJANGO_DEBUG")
@@ -83,6 +89,8 @@ USE_X_FORWARDED_HOST = env_flag("USE_X_FORWARDED_HOST")
 MONGODB_URI = os.environ.get("MONGODB_URI", "")
 MONGODB_DB_PREFIX = os.environ.get("MONGODB_DB_PREFIX", "school_")
 MONGODB_TIMEOUT_MS = int(os.environ.get("MONGODB_TIMEOUT_MS", "5000"))
+# The pool new schools are placed on (fewest schools first); `main` is MONGODB_URI.
+MONGODB_CLUSTERS = parse_clusters(os.environ.get("MONGODB_CLUSTERS", ""), MONGODB_URI)
 # Only for generating and checking the MongoDB migration tree without a server.
 SCHOOL_DATABASES_OFFLINE = env_flag("SCHOOL_DATABASES_OFFLINE")
 SCHOOL_ENGINE = engine_for(MONGODB_URI)

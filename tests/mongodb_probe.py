@@ -43,9 +43,12 @@ def pipelines():
 
     from School.records.table import StudentTableQuery
     from School.security.tokens import token_query
-    from School.utils import registry_queries
+    from School.utils import REGISTRY_QUERIES, registry_query
 
-    registry = registry_queries()
+    from bson import ObjectId
+
+    key = ObjectId("0123456789abcdef01234567")
+    params = {"host": "nairobi.localhost", "name": "nairobi", "school_key": key, "after": key}
 
     school = SchoolInfo("nairobi", "Nairobi")
     ensure_alias(school)
@@ -54,16 +57,16 @@ def pipelines():
         "student_page": compiled(page_two, "nairobi"),
         "student_page_descending": compiled(StudentTableQuery(sort="first_name", descending=True).queryset()[:50], "nairobi"),
         "student_search_special": compiled(StudentTableQuery(search="o'neil (jr.)*").queryset()[:50], "nairobi"),
-        "registry_hosts": compiled(registry["hosts"], "default"),
-        "registry_schools": compiled(registry["schools"], "default"),
-        # .first() on the stamp query, as the registry reads it.
-        "registry_stamp": compiled(registry["stamp"][:1], "default"),
+        **{f"registry_{name}": compiled(registry_query(name, **params), "default") for name in REGISTRY_QUERIES},
         "admin_login_user": compiled(get_user_model().objects.filter(username="ama")[:21], "nairobi"),
         "api_token": compiled(token_query("some-key", timezone.now())[:1], "nairobi"),
         "admin_session": compiled(
             Session.objects.filter(session_key="k" * 32, expire_date__gt=timezone.now())[:21], "nairobi"
         ),
     }
+    from School.operations.clusters import counts_query
+
+    found["schools_per_cluster"] = compiled(counts_query(), "default")
     connected = [alias for alias in connections if connections[alias].connection is not None]
     return {"queries": found, "connected_aliases": connected}
 
@@ -75,8 +78,10 @@ def clients():
     main_cluster = [SchoolInfo(f"school{n:03d}", "x") for n in range(200)]
     # A district on a cluster of its own, as `schools add --mongodb-uri` does.
     other_cluster = [SchoolInfo(f"district{n:02d}", "x", (), "mongodb://127.0.0.2:1/?replicaSet=rs1") for n in range(20)]
+    # Schools placed on another cluster of the pool (MONGODB_CLUSTERS), by name.
+    pool_cluster = [SchoolInfo(f"east{n:02d}", "x", cluster="east") for n in range(20)]
     wrappers = []
-    for school in main_cluster + other_cluster:
+    for school in main_cluster + other_cluster + pool_cluster:
         wrapper = connections[ensure_alias(school)]
         # What connect() does before its first command to the server.
         wrapper.connection = wrapper.get_new_connection(wrapper.get_connection_params())
@@ -101,6 +106,7 @@ def clients():
     child = json.loads(os.read(read_end, 4096))
     os.waitpid(pid, 0)
     return {
+        "east_hosts": sorted({connections[school.name].settings_dict["HOST"] for school in pool_cluster}),
         "schools": len(wrappers),
         "distinct_clients": len(distinct),
         "shared_clients": len(shared_clients.clients()),

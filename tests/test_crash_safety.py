@@ -22,21 +22,21 @@ def start(platform, *args):
     )
 
 
-def kill_while_writing(process, database, timeout=60):
-    """SIGKILL `process` as soon as it holds a write transaction on `database`."""
-    journal = database.with_name(database.name + "-journal")
-    kill_when(process, journal.exists, timeout)
-
-
-def kill_when(process, happened, timeout=60):
-    """SIGKILL `process` as soon as `happened()` is true."""
+def kill_when(process, appeared, timeout=60):
+    """SIGKILL `process` as soon as `appeared()` is true."""
     deadline = time.monotonic() + timeout
-    while not happened():
-        assert process.poll() is None, f"finished before writing could be interrupted: {process.communicate()}"
-        assert time.monotonic() < deadline, "never started writing"
+    while not appeared():
+        assert process.poll() is None, f"finished before it could be interrupted: {process.communicate()}"
+        assert time.monotonic() < deadline, "never reached the point to interrupt"
         time.sleep(0.002)
     process.send_signal(signal.SIGKILL)
     process.wait(10)
+
+
+def kill_while_writing(process, database):
+    """SIGKILL `process` as soon as it holds a write transaction on `database`."""
+    journal = database.with_name(database.name + "-journal")
+    kill_when(process, journal.exists)
 
 
 def count(database, sql):
@@ -70,17 +70,37 @@ def test_import_killed_mid_write_leaves_nothing_and_can_be_retried(three_schools
     assert count(database, "SELECT count(*) FROM School_student") == 5 + rows
 
 
-def test_provisioning_killed_mid_migration_is_never_served_and_can_be_retried(three_schools):
-    database = three_schools.db_dir / "kisumu.sqlite3"
-    kill_while_writing(start(three_schools, "schools", "add", "kisumu", "--host", "kisumu.localhost"), database)
-
-    default = three_schools.db_dir / "default.sqlite3"
+def assert_not_registered_and_retry_works(platform):
+    default = platform.db_dir / "default.sqlite3"
     assert count(default, "SELECT count(*) FROM School_school WHERE name = 'kisumu'") == 0
     assert count(default, "SELECT count(*) FROM School_schoolhost WHERE host = 'kisumu.localhost'") == 0
     assert Client(HTTP_HOST="kisumu.localhost").get("/healthz").status_code == 404
-    retry = run(three_schools, "schools", "add", "kisumu", "--host", "kisumu.localhost")
+    retry = run(platform, "schools", "add", "kisumu", "--host", "kisumu.localhost")
     assert retry.returncode == 0, retry.stderr
     # This process cached "kisumu is unknown" above; like any worker, it sees
     # the retry's registration once SCHOOL_REGISTRY_TTL has passed.
     outlive_registry_ttl()
     assert Client(HTTP_HOST="kisumu.localhost").get("/healthz").json() == {"school": "kisumu", "status": "ok", "students": 0}
+
+
+def test_provisioning_killed_while_building_the_template_is_never_served_and_can_be_retried(three_schools):
+    building = lambda: any(three_schools.db_dir.glob(".template-*.building-*.sqlite3-journal"))  # noqa: E731
+    kill_when(start(three_schools, "schools", "add", "kisumu", "--host", "kisumu.localhost"), building)
+    assert not (three_schools.db_dir / "kisumu.sqlite3").exists()
+    assert_not_registered_and_retry_works(three_schools)
+
+
+def test_provisioning_killed_before_registering_is_never_served_and_can_be_retried(three_schools):
+    # Hold the registry's write lock: the command copies the school's database
+    # (which appears, whole, under its name), then waits for the lock to
+    # register; it is killed there, whatever the machine's speed.
+    lock = sqlite3.connect(three_schools.db_dir / "default.sqlite3", isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    try:
+        database = three_schools.db_dir / "kisumu.sqlite3"
+        kill_when(start(three_schools, "schools", "add", "kisumu", "--host", "kisumu.localhost"), database.exists)
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert count(database, "SELECT count(*) FROM django_migrations") > 0  # complete, just not registered
+    assert_not_registered_and_retry_works(three_schools)

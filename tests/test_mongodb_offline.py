@@ -17,7 +17,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 
 from School.availability import unavailable_reason
 from School.mongo.clients import SharedClients
-from School.models import RegistryStamp, School, SchoolHost, Student
+from School.models import RegistryChange, School, SchoolHost, Student
 from School.uri import redact_uri
 from tests.conftest import ROOT
 
@@ -50,12 +50,18 @@ def probe(tmp_path, what):
 # --- one client per cluster -------------------------------------------------
 
 
+EAST = "mongodb://app:east-secret@127.0.0.3:1/?replicaSet=rs2"
+
+
 def test_two_hundred_schools_share_one_client_per_cluster(tmp_path):
-    facts = probe(tmp_path, "clients")
-    assert facts["schools"] == 220
-    assert facts["distinct_clients"] == 2  # the deployment's cluster and the district's
-    assert facts["shared_clients"] == 2
-    assert facts["distinct_database_names"] == 220  # each school keeps its own database
+    result = run(["tests/mongodb_probe.py", "clients"], mongodb_env(tmp_path, MONGODB_CLUSTERS=f"east={EAST}"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    facts = json.loads(result.stdout)
+    assert facts["schools"] == 240
+    assert facts["east_hosts"] == [EAST]  # schools placed on `east` open that cluster
+    assert facts["distinct_clients"] == 3  # the deployment's cluster, east, and the district's own
+    assert facts["shared_clients"] == 3
+    assert facts["distinct_database_names"] == 240  # each school keeps its own database
     assert facts["threads_added"] == 0  # clients are lazy: no monitor threads for idle schools
     assert facts["neighbour_survives_close"] is True
     assert facts["child_after_fork"] == {"shared_clients": 0, "wrapper_connected": False}
@@ -198,14 +204,38 @@ def test_user_search_text_is_not_a_regular_expression(pipelines):
     assert match["$or"][0]["first_name"]["$regex"] == r"o'neil\ \(jr\.\)\*"
 
 
-def test_registry_queries_are_flat_and_use_indexed_fields(pipelines):
-    for name, model in [("registry_hosts", SchoolHost), ("registry_schools", School), ("registry_stamp", RegistryStamp)]:
+HOT_REGISTRY_QUERIES = {
+    # What a worker runs on the request path: a first-seen host or name, and
+    # the change log every SCHOOL_REGISTRY_TTL seconds.
+    "registry_host": (SchoolHost, {"host"}),
+    "registry_school_by_key": (School, {"_id"}),
+    "registry_school_by_name": (School, {"name"}),
+    "registry_hosts_of_school": (SchoolHost, {"school_id"}),
+    "registry_changes_since": (RegistryChange, {"_id"}),
+}
+
+
+def test_registry_hot_queries_are_flat_and_match_on_indexed_fields(pipelines):
+    for name, (model, fields) in HOT_REGISTRY_QUERIES.items():
         query = pipelines[name]
         assert query["collection"] == model._meta.db_table
-        assert "$lookup" not in stages(query)
-    assert pipelines["registry_stamp"]["pipeline"] == [{"$match": {"key": "registry"}}, {"$limit": 1}]
-    assert "key" in indexed_fields(RegistryStamp)
-    assert "host" in indexed_fields(SchoolHost)
+        assert "$lookup" not in stages(query), name
+        assert stages(query)[0] == "$match", name
+        assert matched_fields(query["pipeline"][0]["$match"]) == fields, name
+        indexed = indexed_fields(model) | {f"{field}_id" for field in indexed_fields(model)}
+        assert fields <= indexed, name
+    assert {"$sort": {"_id": 1}} in pipelines["registry_changes_since"]["pipeline"]
+    assert pipelines["registry_latest_change"]["pipeline"] == [{"$sort": {"_id": -1}}, {"$limit": 1}]
+    for name in ("registry_host", "registry_school_by_key", "registry_school_by_name", "registry_hosts_of_school"):
+        assert "$sort" not in stages(pipelines[name]), name
+
+
+def test_schools_per_cluster_is_counted_by_the_server(pipelines):
+    query = pipelines["schools_per_cluster"]
+    assert query["collection"] == School._meta.db_table
+    assert "$lookup" not in stages(query)
+    assert "$group" in stages(query)  # not one document per school sent to the worker
+    assert query["pipeline"][0] == {"$match": {"mongodb_uri": ""}}
 
 
 def test_admin_login_queries_match_on_unique_keys(pipelines):

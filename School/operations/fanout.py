@@ -9,18 +9,20 @@ models, emitting post_migrate for every app) is what costs.
 """
 
 import io
+import itertools
 import logging
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 
 from django.db import DatabaseError, connections
 
 from School.availability import unavailable_reason
-from School.operations.provisioning import pending_migrations
+from School.connections import forget_alias
+from School.operations.provisioning import school_migrations
 from School.operations.school_command import run_for_school
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ def run_one(prog, school, argv):
         return Outcome(school.name, FAILED, out.getvalue() + err.getvalue(), reason or str(error) or type(error).__name__)
     finally:
         connections.close_all()
+        forget_alias(school.name)  # a worker runs many schools: keep its memory flat
     output = out.getvalue() + err.getvalue()
     if status:
         last = output.strip().splitlines()[-1:] or [f"exit status {status}"]
@@ -82,32 +85,41 @@ class Progress:
 
 
 def run_for_all_schools(prog, schools, argv, jobs, stdout, stderr):
-    """Run argv for every school; returns the outcomes, in the schools' order."""
+    """Run argv for every school; returns the number of schools per status.
+
+    Outcomes are reported as they come and then dropped (only the names of
+    failed schools are kept), so the parent's memory does not grow with the
+    number of schools.
+    """
     started = time.monotonic()
-    outcomes = {}
+    counts = {DONE: 0, UP_TO_DATE: 0, FAILED: 0}
+    failed = []
+
+    def record(outcome):
+        counts[outcome.status] += 1
+        if outcome.status == FAILED:
+            failed.append(outcome.school)
+            _report_failure(outcome, stderr)
+
     to_run = list(schools)
     if is_plain_migrate(argv):
         to_run = []
         for school in schools:
             try:
-                pending = pending_migrations(school)
+                _applied, pending = school_migrations(school)
             except DatabaseError as error:
-                outcomes[school.name] = Outcome(school.name, FAILED, detail=unavailable_reason(error) or str(error))
-                _report_failure(outcomes[school.name], stderr)
+                record(Outcome(school.name, FAILED, detail=unavailable_reason(error) or str(error)))
                 continue
             if pending:
                 to_run.append(school)
             else:
-                outcomes[school.name] = Outcome(school.name, UP_TO_DATE)
+                counts[UP_TO_DATE] += 1
     progress = Progress(len(to_run), stdout)
     for outcome in _execute(prog, to_run, argv, jobs):
-        outcomes[outcome.school] = outcome
         progress.update(outcome)
-        if outcome.status == FAILED:
-            _report_failure(outcome, stderr)
-    ordered = [outcomes[school.name] for school in schools]
-    _summary(ordered, argv, time.monotonic() - started, stdout)
-    return ordered
+        record(outcome)
+    _summary(counts, failed, argv, time.monotonic() - started, stdout)
+    return counts
 
 
 def _report_failure(outcome, stderr):
@@ -125,20 +137,24 @@ def _execute(prog, schools, argv, jobs):
     # are closed first so no socket or SQLite handle is shared.
     connections.close_all()
     context = multiprocessing.get_context("fork")
+    waiting = iter(schools)
     with ProcessPoolExecutor(max_workers=min(jobs, len(schools)), mp_context=context) as pool:
-        futures = [pool.submit(run_one, prog, school, argv) for school in schools]
-        for future in as_completed(futures):
-            yield future.result()
+        # A few schools per worker in flight, not all of them: finished
+        # outcomes are handed on and freed at once.
+        running = {pool.submit(run_one, prog, school, argv) for school in itertools.islice(waiting, 2 * jobs)}
+        while running:
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+                running |= {pool.submit(run_one, prog, school, argv) for school in itertools.islice(waiting, 1)}
 
 
-def _summary(outcomes, argv, seconds, stdout):
+def _summary(counts, failed, argv, seconds, stdout):
     label = {DONE: "migrated" if argv[0] == "migrate" else "succeeded", UP_TO_DATE: "up to date", FAILED: "failed"}
-    counts = {status: sum(1 for o in outcomes if o.status == status) for status in (DONE, UP_TO_DATE, FAILED)}
-    stdout.write(f"\n{' '.join(argv)} for {len(outcomes)} schools in {seconds:.1f}s\n")
+    stdout.write(f"\n{' '.join(argv)} for {sum(counts.values())} schools in {seconds:.1f}s\n")
     for status in (DONE, UP_TO_DATE, FAILED):
         if counts[status] or status != UP_TO_DATE:
             stdout.write(f"  {label[status]:<11} {counts[status]}\n")
-    failed = [o.school for o in outcomes if o.status == FAILED]
     if failed:
         stdout.write(f"  failed schools: {', '.join(failed)}\n")
     stdout.flush()

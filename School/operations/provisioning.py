@@ -1,7 +1,8 @@
 """Adding, preparing and removing schools: used by the CLI and the admin.
 
 Order matters for "nothing half-made is ever served": a school's database is
-created and migrated first, and only then is the school registered, in one
+created and migrated first (on SQLite: copied from a migrated template, see
+School.operations.templates), and only then is the school registered, in one
 transaction, with its hosts. A failure before registration leaves the
 registry as it was (a migrated but unregistered database is harmless and is
 reused by the next attempt).
@@ -21,6 +22,8 @@ from multitenant.databases import MONGODB
 from School.connections import create_database_file, drop_database, ensure_alias, forget_alias
 from School.context import tenant_context
 from School.models import School, SchoolHost
+from School.operations.clusters import ClusterError, place
+from School.operations.templates import copy_template
 from School.transactions import atomic
 from School.uri import redact_uri
 from School.utils import DEFAULT_SCHOOL, SchoolInfo, registry, school_by_name, table_exists
@@ -53,18 +56,35 @@ def migration_graph_nodes():
     return frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
 
 
-def pending_migrations(school):
-    """Migrations not yet recorded as applied in the school's database."""
+def applied_migrations(school):
+    """(app, name) of every migration recorded as applied in the school's database."""
     connection = connections[ensure_alias(school)]
     try:
         # One query; MigrationRecorder.applied_migrations() would first list
         # every table to see whether its own exists.
-        applied = set(MigrationRecorder(connection).migration_qs.values_list("app", "name"))
+        return set(MigrationRecorder(connection).migration_qs.values_list("app", "name"))
     except DatabaseError:
         if table_exists(connection, MigrationRecorder.Migration._meta.db_table):
             raise
-        applied = set()  # a database never migrated
-    return sorted(migration_graph_nodes() - applied)
+        return set()  # a database never migrated
+
+
+def pending_migrations(school):
+    """Migrations not yet recorded as applied in the school's database."""
+    return sorted(migration_graph_nodes() - applied_migrations(school))
+
+
+def school_migrations(school):
+    """(applied, pending) of one school, leaving no alias behind.
+
+    For walks over every school: 100,000 aliases (and open files) kept in
+    one process would grow its memory with the number of schools.
+    """
+    try:
+        applied = applied_migrations(school)
+    finally:
+        forget_alias(school.name)
+    return sorted(applied), sorted(migration_graph_nodes() - applied)
 
 
 def ensure_registry():
@@ -79,9 +99,17 @@ def ensure_registry():
         registry.invalidate()
 
 
-def prepare_database(name, mongodb_uri=""):
-    """Create and migrate the database of a school that is not served yet."""
-    migrate_school(SchoolInfo(name, name, (), mongodb_uri))
+def prepare_database(name, mongodb_uri="", cluster=""):
+    """Create and migrate the database of a school that is not served yet.
+
+    On SQLite a new school's file is a copy of the migrated template; an
+    existing file (left by an interrupted attempt, or kept by `schools remove`)
+    is migrated instead, so its data is kept.
+    """
+    if settings.SCHOOL_ENGINE != MONGODB and copy_template(name):
+        logger.info("database copied from the migrated template", extra={"school": name})
+        return
+    migrate_school(SchoolInfo(name, name, (), mongodb_uri, cluster=cluster))
 
 
 def check_hosts_free(hosts, owner=None):
@@ -113,19 +141,25 @@ def check_mongodb_uri(uri):
         raise SchoolError(f"bad MongoDB URI {redact_uri(uri)!r}: it must start with mongodb:// or mongodb+srv://")
 
 
-def add_school(name, hosts, display_name="", mongodb_uri=""):
+def add_school(name, hosts, display_name="", mongodb_uri="", cluster=""):
     """Create, migrate and register a school; returns its SchoolInfo."""
     check_new_name(name)
     if not hosts:
         raise SchoolError(f"school {name!r} needs at least one --host")
     check_mongodb_uri(mongodb_uri)
+    if mongodb_uri and cluster:
+        raise SchoolError("give --mongodb-uri (a cluster of its own) or --cluster (one of the pool), not both")
     hosts = check_hosts_free(hosts)
+    try:
+        cluster = "" if mongodb_uri else place(cluster)
+    except ClusterError as error:
+        raise SchoolError(str(error)) from None
 
     try:
-        prepare_database(name, mongodb_uri)
+        prepare_database(name, mongodb_uri, cluster)
     except Exception as error:
         raise SchoolError(f"could not create the database of school {name!r}: {error}") from error
-    register_school(name, hosts, display_name, mongodb_uri)
+    register_school(name, hosts, display_name, mongodb_uri, cluster=cluster)
     logger.info("school added with hosts %s", ", ".join(hosts), extra={"school": name})
     return school_by_name(name)
 
@@ -141,7 +175,7 @@ def check_new_name(name):
         raise SchoolError(f"school {name!r} already exists")
 
 
-def register_school(name, hosts, display_name="", mongodb_uri="", database=""):
+def register_school(name, hosts, display_name="", mongodb_uri="", database="", cluster=""):
     """Serve a school whose database is ready: the school and its hosts in one step."""
     try:
         with atomic(using=DEFAULT_DB_ALIAS):
@@ -150,6 +184,7 @@ def register_school(name, hosts, display_name="", mongodb_uri="", database=""):
                 display_name=display_name or name.replace("_", " ").title(),
                 mongodb_uri=mongodb_uri,
                 database=database,
+                cluster=cluster,
             )
             for host in hosts:
                 SchoolHost.objects.using(DEFAULT_DB_ALIAS).create(school=school, host=host)
@@ -189,7 +224,8 @@ def set_suspended(name, suspended):
     school = _registered(name)
     if school.suspended != suspended:
         school.suspended = suspended
-        school.save(update_fields=["suspended", "updated_at"])
+        with atomic(using=DEFAULT_DB_ALIAS):  # the change and its log row together
+            school.save(update_fields=["suspended", "updated_at"])
     logger.info("school %s", "suspended" if suspended else "resumed", extra={"school": name})
 
 

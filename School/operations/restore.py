@@ -62,10 +62,10 @@ def new_location(name, directory=None):
     return str(Path(directory or settings.SCHOOL_DB_DIR).resolve() / f"{name}-{suffix}.sqlite3")
 
 
-def _target(name, location, mongodb_uri=""):
+def _target(name, location, mongodb_uri="", cluster=""):
     # The new database gets an alias of its own while it is built: the
     # school's alias keeps pointing at the data it serves now.
-    return SchoolInfo(f"{name}__new_{uuid.uuid4().hex[:8]}", name, (), mongodb_uri, False, location)
+    return SchoolInfo(f"{name}__new_{uuid.uuid4().hex[:8]}", name, (), mongodb_uri, False, location, cluster)
 
 
 def check_backup(path):
@@ -147,7 +147,7 @@ def _switch(name, database, mongodb_uri=None):
 
 def _old_database(school):
     # Under an alias of its own: the school's alias follows the switch.
-    return SchoolInfo(f"{school.name}__old", school.name, (), school.mongodb_uri, False, _place(school))
+    return SchoolInfo(f"{school.name}__old", school.name, (), school.mongodb_uri, False, _place(school), school.cluster)
 
 
 def _place(school):
@@ -162,7 +162,8 @@ def replace(path, name):
     school = _registered(name)
     if backup.school != name:
         raise SchoolError(f"{path} is a backup of school {backup.school!r}, not of {name!r}: restore it with --as")
-    target = _target(name, new_location(name))
+    # On the school's own cluster: the registry keeps pointing there.
+    target = _target(name, new_location(name), school.mongodb_uri, school.cluster)
     with _suspended(school):
         # Apart from the nightly backups, so that `backup --keep` never deletes it.
         kept = Path(write_backup(school, backup_path(backups_dir() / "replaced", name))["path"])
@@ -218,7 +219,9 @@ def move(name, destination, drop_source=False):
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
     location = new_location(name, directory) if cluster is None else f"{settings.MONGODB_DB_PREFIX}{name}"
-    target = _target(name, location, cluster if cluster is not None else school.mongodb_uri)
+    target = _target(name, location, cluster) if cluster is not None else _target(
+        name, location, school.mongodb_uri, school.cluster
+    )
     source = _old_database(school)
     started = time.monotonic()
     with _suspended(school), tempfile.TemporaryDirectory(dir=settings.SCHOOL_DATA_DIR) as scratch:

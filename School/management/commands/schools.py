@@ -2,6 +2,7 @@
 
 import json
 import sys
+from collections import Counter
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -17,8 +18,10 @@ from School.operations.provisioning import (
     remove_school,
     set_suspended,
 )
+from School.connections import cluster_uri
 from School.management.school_backups import BACKUP_ACTIONS, add_backup_actions
 from School.operations.backups import BackupError
+from School.operations.clusters import cluster_of
 from School.utils import all_schools, registry_is_migrated
 from School.uri import redact_uri
 
@@ -28,7 +31,7 @@ EXIT_BAD_INPUT = 2
 def database_of(school):
     """Where the school's data is, without credentials."""
     if settings.SCHOOL_ENGINE == MONGODB:
-        cluster = redact_uri(school.mongodb_uri or settings.MONGODB_URI)
+        cluster = redact_uri(cluster_uri(school))
         return f"{school.database or settings.MONGODB_DB_PREFIX + school.name} on {cluster}"
     return str(sqlite_file(school))
 
@@ -47,7 +50,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(
-            dest="action", required=True, metavar="{list,add,remove,suspend,resume,add-host,remove-host,restore,clone,move}"
+            dest="action", required=True,
+            metavar="{list,add,import,migrations,remove,suspend,resume,add-host,remove-host,restore,clone,move}",
         )
         add_backup_actions(actions)
 
@@ -59,6 +63,14 @@ class Command(BaseCommand):
         add.add_argument("--host", action="append", dest="hosts", required=True, metavar="HOST")
         add.add_argument("--display-name", default="")
         add.add_argument("--mongodb-uri", default="", help="a cluster of its own for this school")
+        add.add_argument("--cluster", default="", help="a cluster of MONGODB_CLUSTERS (default: the one with fewest schools)")
+
+        bulk = actions.add_parser("import", help="add the schools of a CSV file (name, hosts, display_name[, cluster])")
+        bulk.add_argument("file")
+
+        report = actions.add_parser("migrations", help="applied and pending migrations of every school")
+        report.add_argument("--pending", action="store_true", help="list only schools with pending migrations or errors")
+        report.add_argument("--format", choices=["table", "json"], default="table")
 
         remove = actions.add_parser("remove", help="stop serving a school (data kept)")
         remove.add_argument("name")
@@ -77,7 +89,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         try:
-            if action != "list":  # listing a fresh machine must not create anything
+            if action not in ("list", "migrations"):  # reporting on a fresh machine must not create anything
                 ensure_registry()
             if action in BACKUP_ACTIONS:
                 return BACKUP_ACTIONS[action](self, **options)
@@ -94,6 +106,7 @@ class Command(BaseCommand):
                 "hosts": list(school.hosts),
                 "status": "suspended" if school.suspended else "active",
                 "database": database_of(school),
+                "cluster": cluster_of(school),
             }
             for school in schools
         ]
@@ -111,10 +124,44 @@ class Command(BaseCommand):
         widths = [max(len(line[column]) for line in table) for column in range(len(header))]
         for line in table:
             self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        if settings.SCHOOL_ENGINE == MONGODB:
+            per_cluster = Counter(dict.fromkeys(settings.MONGODB_CLUSTERS, 0))
+            per_cluster.update(row["cluster"] for row in rows)
+            self.stdout.write("\nSchools per cluster: " + ", ".join(f"{name} {n}" for name, n in sorted(per_cluster.items())))
 
-    def handle_add(self, name, hosts, display_name, mongodb_uri, **options):
-        school = add_school(name, hosts, display_name, mongodb_uri)
+    def handle_add(self, name, hosts, display_name, mongodb_uri, cluster, **options):
+        school = add_school(name, hosts, display_name, mongodb_uri, cluster)
         self.stdout.write(f"Added school {school.name} ({school.display_name}) at {', '.join(school.hosts)}")
+
+    def handle_import(self, file, **options):
+        from School.operations.bulk_import import FAILED, import_schools, read_rows
+        from School.operations.fanout import Progress
+
+        rows = read_rows(file)
+        # The raw stream: OutputWrapper would end each redraw of the bar with a newline.
+        progress = Progress(len(rows), getattr(self.stdout, "_out", self.stdout))
+        failures = []
+
+        def report(outcome):
+            progress.update(outcome)
+            if outcome.status == FAILED:
+                failures.append(outcome)
+                self.stderr.write(f"{file}:{outcome.line}: {outcome.detail}")
+
+        counts = import_schools(rows, report)
+        self.stdout.write(", ".join(f"{count} {status}" for status, count in counts.items()) + f" ({len(rows)} rows)")
+        if failures:
+            lines = ", ".join(str(outcome.line) for outcome in failures)
+            raise CommandError(f"{len(failures)} rows failed (lines {lines}); fix them and rerun: the others are skipped", returncode=1)
+
+    def handle_migrations(self, pending, format, **options):
+        from School.operations.migration_report import FAILED, Report, school_states
+
+        report = Report(self.stdout, format == "json", pending)
+        for state in school_states(all_schools() if registry_is_migrated() else []):
+            report.add(*state)
+        if report.finish()[FAILED]:
+            raise CommandError("some schools could not be read", returncode=1)
 
     def handle_remove(self, name, drop_data, yes, **options):
         if drop_data and not yes:

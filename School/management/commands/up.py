@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand
 
 from School.operations.demo import create_demo_schools
 from School.operations.provisioning import ensure_registry, migrate_school
-from School.utils import all_schools, registry
+from School.models import School
+from School.utils import DEFAULT_SCHOOL, all_schools
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, addr, no_demo, no_serve, **options):
         ensure_registry()
-        if not registry.snapshot().by_name:
+        if not School.objects.using(DEFAULT_SCHOOL).exists():
             self.stdout.write("Empty registry: creating " + ("the default school" if no_demo else "the demo schools"))
             create_demo_schools(with_students=not no_demo)
         for school in all_schools():
