@@ -7,6 +7,10 @@ from School.records import api, import_views
 
 api_router = DefaultRouter()
 api_router.register("students", api.StudentViewSet, basename="student")
+api_urls = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    *api_router.urls,
+]
 
 urlpatterns = [
     path("", views.student_list, name="index"),
@@ -14,7 +18,8 @@ urlpatterns = [
     path("students/import/", import_views.student_import, name="student-import"),
     # <str:pk>: ids are ObjectIds on MongoDB, integers on SQLite.
     path("students/<str:pk>/", views.student_detail, name="student-detail"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/", include(api_router.urls)),
+    # The API has a namespace of its own: its router names routes such as
+    # `student-detail`, which must never shadow the pages' names in reverse().
+    path("api/", include((api_urls, "api"))),
     path("healthz", views.health, name="health"),
 ]
