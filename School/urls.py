@@ -15,6 +15,7 @@ api_urls = [
 urlpatterns = [
     path("", views.student_list, name="index"),
     path("students/export.csv", import_views.student_export, name="student-export"),
+    path("students/export.xlsx", import_views.student_export_xlsx, name="student-export-xlsx"),
     path("students/import/", import_views.student_import, name="student-import"),
     # <str:pk>: ids are ObjectIds on MongoDB, integers on SQLite.
     path("students/<str:pk>/", views.student_detail, name="student-detail"),

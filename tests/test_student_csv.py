@@ -84,10 +84,14 @@ def test_unreadable_files_are_refused_as_a_whole(three_schools, tmp_path, text, 
         import_into("nairobi", write(tmp_path, text))
 
 
-def test_non_utf8_files_are_refused(three_schools, tmp_path):
-    path = write(tmp_path, f"{HEADER}\nK/1,Zoë,Müller,,,,,,\n", encoding="latin-1")
-    with pytest.raises(CsvFileError, match="not UTF-8"):
+def test_files_that_are_not_text_are_refused(three_schools, tmp_path):
+    # Text in UTF-8, UTF-16 or Windows-1252 is read (tests/test_student_files.py);
+    # bytes that are none of them are refused as a whole.
+    path = tmp_path / "students.csv"
+    path.write_bytes(HEADER.encode() + b"\nK/1,\x00\x01\x02,M\n")
+    with pytest.raises(CsvFileError, match="neither text"):
         import_into("nairobi", path)
+    assert "K/1" not in registration_numbers("nairobi")
 
 
 def test_bom_and_semicolons_as_spreadsheets_write_them(three_schools, tmp_path):

@@ -7,10 +7,8 @@ numbers, to find duplicates), the second writes, in one transaction, only if
 the first found no error. A file with one bad row writes nothing.
 """
 
-import codecs
-import csv
+import contextlib
 import datetime
-import io
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -19,6 +17,7 @@ from django.db import router
 from django.utils import timezone
 
 from School.models import Student
+from School.records.formats import FileFormatError, csv_lines, open_rows, restore, write_xlsx
 from School.transactions import atomic
 
 COLUMNS = [
@@ -39,7 +38,7 @@ MAX_REPORTED_ERRORS = 500
 
 
 class CsvFileError(ValueError):
-    """The file as a whole cannot be read as a student list."""
+    """The file as a whole cannot be read as a student list (CSV, TSV or xlsx)."""
 
 
 @dataclass
@@ -61,6 +60,7 @@ class ImportReport:
     error_count: int = 0
     errors: list = field(default_factory=list)
     written: bool = False
+    file_format: str = ""  # what the file was read as, e.g. "UTF-16 tab-separated"
 
     @property
     def ok(self):
@@ -85,44 +85,40 @@ class ImportReport:
 # --- reading -------------------------------------------------------------------
 
 
-def _text(binary):
-    # utf-8-sig drops the byte order mark spreadsheet programs put first.
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-
-
+@contextlib.contextmanager
 def read_rows(binary):
-    """(header, rows) of a CSV file object opened in binary mode.
+    """(file format, header, rows) of a student list opened in binary mode.
 
     rows yields (line number, {column: value} or None, problem or None).
     """
-    text = _text(binary)
     try:
-        header_line = text.readline()
-    except UnicodeDecodeError:
-        raise CsvFileError("the file is not UTF-8 text") from None
-    if not header_line.strip():
-        raise CsvFileError("the file is empty: the first line must name the columns")
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    header = [name.strip().lower() for name in next(csv.reader([header_line], delimiter=delimiter))]
-    unknown = [name for name in header if name not in COLUMNS]
-    missing = [name for name in REQUIRED if name not in header]
-    if unknown or missing:
-        problems = [f"unknown column {name!r}" for name in unknown] + [f"missing column {name!r}" for name in missing]
-        raise CsvFileError(f"line 1: {'; '.join(problems)} (columns: {', '.join(COLUMNS)})")
-    return header, _data_rows(csv.reader(text, delimiter=delimiter), header)
+        with open_rows(binary) as (file_format, rows):
+            header = [name.strip().lower() for name in next(rows, [])]
+            while header and not header[-1]:
+                header.pop()  # empty cells right of a workbook's header
+            if not header:
+                raise CsvFileError("the file is empty: the first line must name the columns")
+            unknown = [name for name in header if name not in COLUMNS]
+            missing = [name for name in REQUIRED if name not in header]
+            if unknown or missing:
+                problems = [f"unknown column {name!r}" for name in unknown]
+                problems += [f"missing column {name!r}" for name in missing]
+                raise CsvFileError(f"line 1: {'; '.join(problems)} (columns: {', '.join(COLUMNS)})")
+            yield file_format, header, _data_rows(rows, header)
+    except FileFormatError as error:
+        raise CsvFileError(str(error)) from None
 
 
-def _data_rows(reader, header):
-    try:
-        for number, values in enumerate(reader, start=2):
-            if not any(value.strip() for value in values):
-                continue  # blank lines, often at the end
-            if len(values) != len(header):
-                yield number, None, f"has {len(values)} fields, the header has {len(header)}"
-                continue
-            yield number, dict(zip(header, (value.strip() for value in values))), None
-    except UnicodeDecodeError:
-        raise CsvFileError("the file is not UTF-8 text") from None
+def _data_rows(rows, header):
+    for number, values in enumerate(rows, start=2):
+        if not any(value.strip() for value in values):
+            continue  # blank lines, often at the end
+        while len(values) > len(header) and not values[-1].strip():
+            values = values[:-1]
+        if len(values) != len(header):
+            yield number, None, f"has {len(values)} fields, the header has {len(header)}"
+            continue
+        yield number, dict(zip(header, (restore(value.strip()) for value in values))), None
 
 
 def _date(value, column):
@@ -202,8 +198,8 @@ class StudentImport:
     def _checked(self, report):
         """(line, Student, existing pk or None) for each row; errors go to the report."""
         seen = {}
-        with open(self.path, "rb") as binary:
-            self.columns, rows = read_rows(binary)
+        with open(self.path, "rb") as binary, read_rows(binary) as (file_format, self.columns, rows):
+            report.file_format = str(file_format)
             for batch in _batches(rows, BATCH):
                 students = []
                 for line, row, problem in batch:
@@ -277,19 +273,18 @@ class StudentImport:
 # --- exporting -------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value):
-        return value
+def export_rows(queryset):
+    """Each student of `queryset` as the texts of COLUMNS."""
+    for values in queryset.values_list(*COLUMNS).iterator(chunk_size=BATCH):
+        yield ["" if value is None else value.isoformat() if isinstance(value, datetime.date) else value
+               for value in values]
 
 
 def export_lines(queryset):
     """The CSV text of the students of `queryset`, line by line (for streaming)."""
-    writer = csv.writer(_Echo())
-    yield codecs.BOM_UTF8.decode("utf-8") + writer.writerow(COLUMNS)
-    for student in queryset.iterator(chunk_size=BATCH):
-        yield writer.writerow(
-            [
-                value.isoformat() if isinstance(value, datetime.date) else value
-                for value in (getattr(student, column) for column in COLUMNS)
-            ]
-        )
+    return csv_lines(COLUMNS, export_rows(queryset))
+
+
+def export_xlsx(queryset, target):
+    """The students of `queryset` as an .xlsx workbook written to `target` (a path or binary file)."""
+    write_xlsx(target, COLUMNS, export_rows(queryset))
