@@ -117,3 +117,11 @@ def test_student_detail_with_an_impossible_id_is_404(three_schools):
     staff = sign_in("nairobi.localhost", "clerk", "pw")
     for bad in ("not-an-id", "65a1b2c3d4e5f6a7b8c9d0e1", "-1"):
         assert staff.get(f"/students/{bad}/").status_code == 404
+
+
+def test_names_are_escaped_on_the_jinja2_page(three_schools):
+    with tenant_context("nairobi"):
+        Student.objects.create(registration_no="NBI-X1", first_name="<script>alert(1)</script>", second_name="O'Brien & Co")
+    body = get(q="NBI-X1").content.decode()
+    assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "O&#39;Brien &amp; Co" in body
