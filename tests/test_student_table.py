@@ -125,3 +125,31 @@ def test_names_are_escaped_on_the_jinja2_page(three_schools):
     body = get(q="NBI-X1").content.decode()
     assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "O&#39;Brien &amp; Co" in body
+
+
+def test_search_finds_names_and_numbers_starting_with_the_text(three_schools):
+    with tenant_context("nairobi"):
+        Student.objects.create(registration_no="K/77", first_name="Wanjiru", second_name="Ng'ang'a")
+    assert rows(get(q="wanj")) == ["K/77"]
+    assert rows(get(q="NG'")) == ["K/77"]
+    assert rows(get(q="k/7")) == ["K/77"]
+    assert rows(get(q="anjiru")) == []  # inside a word: not a match (documented in the README)
+
+
+def test_class_list_follows_writes_of_other_processes_at_once(three_schools, run_cli, tmp_path):
+    with tenant_context("nairobi"):
+        Student.objects.filter(registration_no="NBI-0001").update(grade="Form 1")
+    assert '<option value="Form 1">' in get().content.decode()
+    assert "Form 9" not in get().content.decode()  # the list is now cached in this process
+    path = tmp_path / "new.csv"
+    path.write_text("registration_no,first_name,second_name,grade\nK/9,Amani,Kamau,Form 9\n")
+    assert run_cli("nairobi", "import_students", str(path)).returncode == 0
+    # No waiting: every page reads the students' stamp, which the import changed.
+    assert '<option value="Form 9">' in get().content.decode()
+    assert run_cli("nairobi", "shell", "-c", "from School.models import Student; Student.objects.filter(grade='Form 9').delete()").returncode == 0
+    assert "Form 9" not in get().content.decode()
+    with tenant_context("nairobi"):
+        student = Student.objects.get(registration_no="NBI-0002")
+        student.grade = "Form 4"
+        student.save()
+    assert '<option value="Form 4">' in get().content.decode()

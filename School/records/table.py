@@ -4,6 +4,7 @@ Kept apart from the views so that every list of students a user can ask for
 (the page, the CSV export, the API) is built by the same code.
 """
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from urllib.parse import urlencode
@@ -11,7 +12,8 @@ from urllib.parse import urlencode
 from django.core.paginator import Paginator
 from django.db.models import Q
 
-from School.models import Student
+from School.context import current_alias
+from School.models import Student, StudentsStamp
 
 PAGE_SIZE = 50
 SORTABLE = {
@@ -65,10 +67,15 @@ class StudentTableQuery:
         if self.status:
             students = students.filter(status=self.status)
         if self.search:
+            # Names and registration numbers STARTING with the text, in any
+            # case: a range on the lower-case key columns, which their indexes
+            # serve on SQLite and MongoDB (a "contains" search scans every row).
+            low = self.search.lower()
+            high = low + "\U0010ffff"
             students = students.filter(
-                Q(first_name__icontains=self.search)
-                | Q(second_name__icontains=self.search)
-                | Q(registration_no__icontains=self.search)
+                Q(first_name_key__gte=low, first_name_key__lt=high)
+                | Q(second_name_key__gte=low, second_name_key__lt=high)
+                | Q(registration_key__gte=low, registration_key__lt=high)
             )
         field = SORTABLE[self.sort]
         # pk breaks ties so that pages never repeat or skip a student.
@@ -85,6 +92,29 @@ class StudentTableQuery:
         return column
 
 
+_GRADES_CACHE_SIZE = 1024
+_grades = OrderedDict()  # alias -> (stamp token, classes); a small LRU per worker
+
+
 def grades():
-    """The classes that have students, for the filter."""
-    return list(Student.objects.exclude(grade="").order_by("grade").values_list("grade", flat=True).distinct())
+    """The classes that have students, for the filter.
+
+    Cached per school under the token of its StudentsStamp, which every write
+    to the students changes (in any worker): one tiny query instead of a scan
+    of the class index, and never a list older than the last write.
+    """
+    alias = current_alias()
+    token = StudentsStamp.current(alias)
+    cached = _grades.get(alias)
+    if token is not None and cached is not None and cached[0] == token:
+        _grades.move_to_end(alias)
+        return cached[1]
+    classes = list(
+        Student.objects.using(alias).exclude(grade="").order_by("grade").values_list("grade", flat=True).distinct()
+    )
+    if token is not None:
+        _grades[alias] = (token, classes)
+        _grades.move_to_end(alias)
+        while len(_grades) > _GRADES_CACHE_SIZE:
+            _grades.popitem(last=False)
+    return classes

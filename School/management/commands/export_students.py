@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--output", "-o", help="file to write (default: standard output)")
         parser.add_argument("--format", default="csv", choices=["csv", "xlsx"], help="file format (default: csv)")
-        parser.add_argument("--search", default="", help="name or registration number contains")
+        parser.add_argument("--search", default="", help="names or registration numbers starting with this text (any case)")
         parser.add_argument("--grade", default="", help="only this class")
         parser.add_argument("--status", default="", choices=["", *Student.Status.values])
 
