@@ -1,18 +1,19 @@
 import logging
 import sys
+from html import escape
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from markupsafe import Markup
 from django.template import loader
 
 from School.availability import unavailable_reason
 from School.context import current_school
 from School.models import Student
-from School.records.table import PAGE_SIZE, StudentTableQuery, grades
+from School.records.table import StudentTableQuery, grades
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +30,28 @@ COLUMNS = [
 # Only the columns the table shows, as tuples: no model instances per row.
 ROW_FIELDS = ("pk", "first_name", "second_name", "registration_no", "grade", "status")
 STATUS_LABELS = dict(Student.Status.choices)
+# One row of the table. Built in Python with html.escape on every value: the
+# profile showed the template engine's per-value escaping as the largest cost
+# of the page after the queries (8 values x 50 rows).
+ROW = (
+    '<tr>\n      <th scope="row"><a href="{prefix}{pk}/">{pk}</a></th>\n      <td>{first}</td>\n'
+    "      <td>{last}</td>\n      <td>{number}</td>\n      <td>{grade}</td>\n      <td>{status}</td>\n    </tr>"
+)
+
+
+def table_rows(rows, detail_prefix):
+    return Markup("\n    ".join(
+        ROW.format(
+            prefix=detail_prefix, pk=escape(str(pk)), first=escape(first), last=escape(last),
+            number=escape(number), grade=escape(grade), status=escape(STATUS_LABELS.get(status, status)),
+        )
+        for pk, first, last, number, grade, status in rows
+    ))
 
 
 def student_list(request):
     query = StudentTableQuery.from_params(request.GET)
-    page = Paginator(query.queryset().values_list(*ROW_FIELDS), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = query.page_rows(request.GET.get("page"), ROW_FIELDS)
     headers = [
         {
             "label": label,
@@ -52,12 +70,11 @@ def student_list(request):
             "headers": headers,
             "grades": grades(),
             "statuses": Student.Status.choices,
-            "status_labels": STATUS_LABELS,
-            # Reversed once per page, not once per row.
-            "detail_prefix": reverse("student-detail", args=["0"]).removesuffix("0/"),
+            # The detail URL is reversed once per page, not once per row.
+            "rows": table_rows(page.rows, escape(reverse("student-detail", args=["0"]).removesuffix("0/"))),
             "filtered": bool(query.search or query.grade or query.status),
-            "previous_link": query.as_params(page=page.previous_page_number()) if page.has_previous() else "",
-            "next_link": query.as_params(page=page.next_page_number()) if page.has_next() else "",
+            "previous_link": query.as_params(page=page.previous_number) if page.previous_number else "",
+            "next_link": query.as_params(page=page.next_number) if page.next_number else "",
         },
         using="jinja2",
     )

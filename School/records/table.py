@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db import connections
+from django.db.models import Count, Q, Window
 
 from School.context import current_alias
 from School.models import Student, StudentsStamp
@@ -85,6 +86,31 @@ class StudentTableQuery:
     def page(self, number):
         return Paginator(self.queryset(), PAGE_SIZE).get_page(number)
 
+    def page_rows(self, number, fields):
+        """One page of `fields` tuples and the count, in one query where the database can.
+
+        Out-of-range or malformed page numbers show the last or first page,
+        as Paginator.get_page does.
+        """
+        try:
+            number = max(1, int(number))
+        except (TypeError, ValueError):
+            number = 1
+        queryset = self.queryset()
+        alias = queryset.db
+        if connections[alias].features.supports_over_clause:
+            # COUNT(*) OVER () is computed before LIMIT: the total rides along with the rows.
+            counted = queryset.annotate(total=Window(Count("pk"))).values_list(*fields, "total")
+            rows = list(counted[(number - 1) * PAGE_SIZE:number * PAGE_SIZE])
+            if rows:
+                return RowsPage([row[:-1] for row in rows], rows[0][-1], number)
+            count = queryset.count() if number > 1 else 0
+        else:  # MongoDB: a count, then the page
+            count = queryset.count()
+        number = min(number, max(1, -(-count // PAGE_SIZE)))
+        rows = list(queryset.values_list(*fields)[(number - 1) * PAGE_SIZE:number * PAGE_SIZE])
+        return RowsPage(rows, count, number)
+
     def sort_param(self, column):
         """The `sort` value a column header links to: toggles the current sort."""
         if column == self.sort and not self.descending:
@@ -94,6 +120,25 @@ class StudentTableQuery:
 
 _GRADES_CACHE_SIZE = 1024
 _grades = OrderedDict()  # alias -> (stamp token, classes); a small LRU per worker
+
+
+@dataclass(frozen=True)
+class RowsPage:
+    rows: list
+    count: int
+    number: int
+
+    @property
+    def num_pages(self):
+        return max(1, -(-self.count // PAGE_SIZE))
+
+    @property
+    def previous_number(self):
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next_number(self):
+        return self.number + 1 if self.number < self.num_pages else None
 
 
 def grades():
