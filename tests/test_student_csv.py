@@ -1,6 +1,9 @@
 """CSV import and export: checks with line numbers, all or nothing, round trips."""
 
+import datetime
+
 import pytest
+from django.core.exceptions import ValidationError
 
 from School.context import tenant_context
 from School.models import Student
@@ -142,3 +145,26 @@ def test_export_follows_the_table_filters(three_schools):
         Student.objects.filter(registration_no="NBI-0003").update(status="withdrawn")
         lines = list(export_lines(StudentTableQuery(status="withdrawn").queryset()))
     assert len(lines) == 2 and lines[1].startswith("NBI-0003,")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"registration_no": "", "first_name": "", "second_name": "x" * 101},
+        {"registration_no": "bad number!", "first_name": "A", "second_name": "B", "guardian_phone": "12"},
+        {"registration_no": "K/1", "first_name": "A", "second_name": "B", "status": "expelled", "grade": "G" * 41},
+        {"registration_no": "K/1", "first_name": "A", "second_name": "B", "date_of_birth": datetime.date(2099, 1, 1)},
+        {"registration_no": "K/1", "first_name": "A", "second_name": "B"},
+    ],
+)
+def test_the_import_checks_exactly_what_full_clean_checks(values):
+    # The import's cheaper check must find the same problems, with the same messages, as the admin's.
+    from School.records.files import _field_problems
+
+    student = Student(**values)
+    try:
+        student.clean_fields()
+        expected = {}
+    except ValidationError as error:
+        expected = error.message_dict
+    assert _field_problems(Student(**values), exclude={}) == expected
