@@ -105,14 +105,20 @@ class StudentsStamp(models.Model):
     @classmethod
     def bump(cls, using):
         """Called AFTER the write: a reader that sees the new token also sees the new rows."""
-        token = uuid.uuid4().hex
-        stamps = cls.objects.using(using)
-        if not stamps.filter(key="students").update(token=token):
-            try:
-                with transaction.atomic(using=using):
-                    stamps.create(key="students", token=token)
-            except IntegrityError:  # another process created it meanwhile
-                stamps.filter(key="students").update(token=token)
+        renew_token(cls.objects.using(using), "students")
+
+
+def renew_token(stamps, key):
+    """Give the stamp row `key` of `stamps` (a queryset) a new random token, creating the row if needed."""
+    token = uuid.uuid4().hex
+    # A plain update, then a create for the very first change: portable to
+    # MongoDB, which has no SELECT ... FOR UPDATE for update_or_create().
+    if not stamps.filter(key=key).update(token=token):
+        try:
+            with transaction.atomic(using=stamps.db):
+                stamps.create(key=key, token=token)
+        except IntegrityError:  # another process created it meanwhile
+            stamps.filter(key=key).update(token=token)
 
 
 def _with_search_keys(student):

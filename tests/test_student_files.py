@@ -10,13 +10,12 @@ import io
 
 import openpyxl
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from School.context import tenant_context
 from School.models import Student
 from School.records.files import COLUMNS, CsvFileError, StudentImport, export_lines, export_xlsx
 from School.records.table import StudentTableQuery
+from tests.test_import_pages import registrar  # noqa: F401 - a fixture
 
 ROWS = [
     ["K/1", "José", "Müller", "2011-03-04", "Form 1", "2024-01-08", "active", "Señora Müller", "+254 712 000001"],
@@ -176,15 +175,6 @@ def test_a_hand_made_leading_quote_is_kept(three_schools, tmp_path):
     path.write_text("registration_no,first_name,second_name\nK/5,'Neill,O'Brien\n", encoding="utf-8")
     import_file("nairobi", path)
     assert students("nairobi", "K/5")["K/5"].first_name == "'Neill"
-
-
-@pytest.fixture
-def registrar(three_schools):
-    with tenant_context("nairobi"):
-        get_user_model().objects.create_user("registrar", password="pw", is_staff=True)
-    client = Client(HTTP_HOST="nairobi.localhost")
-    client.post("/admin/login/", {"username": "registrar", "password": "pw"})
-    return client
 
 
 def upload_and_confirm(client, content, name):
