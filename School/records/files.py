@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from django.core.exceptions import ValidationError
-from django.db import router
+from django.db import connections, router
 from django.utils import timezone
 
 from School.models import Student
@@ -278,24 +278,39 @@ class StudentImport:
         """Preview: what the import would do, and every row's problems. Writes nothing."""
         report = ImportReport()
         for _line, _student, pk in self._checked(report):
-            if pk is None:
-                report.new += 1
-            else:
-                report.updated += 1
+            report.new += pk is None
+            report.updated += pk is not None
         return report
 
     def apply(self):
-        """Check everything; then, only if no row has an error, write all rows at once."""
-        report = self.check()
-        if not report.ok:
-            return report
-        written = ImportReport()
-        # An update changes only the columns the file has: a file without
-        # enrolment dates must not reset them to today.
-        fields = [name for name in self.columns if name != "registration_no"] + ["updated_at"]
+        """Check every row and write them all, or, if any row has an error, nothing.
+
+        With real transactions (SQLite, any SQL database) this is one pass:
+        rows are written batch by batch as they check out, and the
+        transaction is rolled back if any row has an error. On MongoDB the
+        file is checked whole first and written in a second pass.
+        """
+        using = router.db_for_write(Student)
+        if connections[using].vendor == "mongodb":
+            report = self.check()
+            if not report.ok:
+                return report
+            written = self._write(using, ImportReport())
+            if not written.ok:  # the data changed between the two passes
+                raise CsvFileError(f"the file no longer checks out: {written.errors[0]}")
+            return written
+        try:
+            return self._write(using, ImportReport())
+        except _RolledBack as rolled_back:
+            return rolled_back.report
+
+    def _write(self, using, report):
         now = timezone.now()
-        with atomic(using=router.db_for_write(Student)):
-            for batch in _batches(self._checked(written), BATCH):
+        with atomic(using=using):
+            for batch in _batches(self._checked(report), BATCH):
+                # An update changes only the columns the file has (known once
+                # it is open): a file without enrolment dates must not reset them.
+                fields = [name for name in self.columns if name != "registration_no"] + ["updated_at"]
                 new, changed = [], []
                 for _line, student, pk in batch:
                     if pk is None:
@@ -303,14 +318,23 @@ class StudentImport:
                     else:
                         student.pk, student.updated_at = pk, now
                         changed.append(student)
+                report.new += len(new)
+                report.updated += len(changed)
+                if not report.ok:
+                    continue  # keep checking, to report every bad row; nothing will stay written
                 Student.objects.bulk_create(new)
                 if changed:
                     Student.objects.bulk_update(changed, fields)
-        if not written.ok:  # the data changed between the two passes
-            raise CsvFileError(f"the file no longer checks out: {written.errors[0]}")
-        written.new, written.updated = report.new, report.updated
-        written.written = True
-        return written
+            if not report.ok:
+                raise _RolledBack(report)
+        report.written = True
+        return report
+
+
+class _RolledBack(Exception):
+    def __init__(self, report):
+        super().__init__(report.summary())
+        self.report = report
 
 
 # --- exporting -------------------------------------------------------------------
