@@ -13,7 +13,7 @@ from django.template import loader
 from School.availability import unavailable_reason
 from School.context import current_school
 from School.models import Student
-from School.records.table import StudentTableQuery, grades
+from School.records.table import SchoolFacts, StudentTableQuery
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,8 @@ def table_rows(rows, detail_prefix):
 
 def student_list(request):
     query = StudentTableQuery.from_params(request.GET)
-    page = query.page_rows(request.GET.get("page"), ROW_FIELDS)
+    facts = SchoolFacts()
+    page = query.page_rows(request.GET.get("page"), ROW_FIELDS, facts)
     headers = [
         {
             "label": label,
@@ -68,7 +69,7 @@ def student_list(request):
             "page": page,
             "query": query,
             "headers": headers,
-            "grades": grades(),
+            "grades": facts.grades(),
             "statuses": Student.Status.choices,
             # The detail URL is reversed once per page, not once per row.
             "rows": table_rows(page.rows, escape(reverse("student-detail", args=["0"]).removesuffix("0/"))),

@@ -171,3 +171,16 @@ def test_page_counts_with_and_without_a_count_query(three_schools):
     assert rows(last) == [f"P-{n:03d}" for n in range(50, 100)]
     assert "Page 2 of 2" in get("accra.localhost", q="P-", page=7).content.decode()  # past the end: the last page
     assert rows(get("accra.localhost", q="P-09", page=3)) == [f"P-{n:03d}" for n in range(90, 100)]
+
+
+def test_count_of_a_large_school_follows_writes_of_other_processes_at_once(three_schools, run_cli, tmp_path):
+    three_schools.add_students("nairobi", [(f"N-{n:03d}", "Many", "Pupils") for n in range(60)])
+    assert "65 students" in get().content.decode()  # more than a page: the school's count
+    assert "65 students" in get().content.decode()  # now cached in this process
+    path = tmp_path / "one.csv"
+    path.write_text("registration_no,first_name,second_name\nK/1,Amani,Kamau\n")
+    assert run_cli("nairobi", "import_students", str(path)).returncode == 0
+    assert "66 students" in get().content.decode()
+    with tenant_context("nairobi"):
+        Student.objects.filter(registration_no__startswith="N-00").delete()  # N-000 to N-009
+    assert "56 students" in get().content.decode()

@@ -85,13 +85,14 @@ class StudentTableQuery:
     def page(self, number):
         return Paginator(self.queryset(), PAGE_SIZE).get_page(number)
 
-    def page_rows(self, number, fields):
+    def page_rows(self, number, fields, facts=None):
         """One page of `fields` tuples and the count; the count costs no query when the page tells it.
 
         One row more than a page is read: when it is not there, the rows so
         far are all there is (every school's page with up to 50 matches).
         Otherwise the database counts (an index count, not the rows: a
-        COUNT(*) OVER () would read every matching row at 20,000 students).
+        COUNT(*) OVER () would read every matching row at 20,000 students);
+        the unfiltered count comes from `facts` (SchoolFacts) when given.
         Out-of-range or malformed page numbers show the last or first page,
         as Paginator.get_page does.
         """
@@ -106,7 +107,8 @@ class StudentTableQuery:
             return RowsPage(rows, offset + len(rows), number)
         if not rows and number == 1:
             return RowsPage([], 0, 1)
-        count = queryset.count()
+        filtered = self.search or self.grade or self.status
+        count = facts.count() if facts is not None and not filtered else queryset.count()
         if rows:
             return RowsPage(rows[:PAGE_SIZE], count, number)
         number = max(1, -(-count // PAGE_SIZE))  # past the end: the last page
@@ -139,29 +141,43 @@ class RowsPage:
         return self.number + 1 if self.number < self.num_pages else None
 
 
-_GRADES_CACHE_SIZE = 1024
-_grades = OrderedDict()  # alias -> (stamp token, classes); a small LRU per worker
+_CACHE_SIZE = 1024
+_school_facts = OrderedDict()  # alias -> (stamp token, {name: value}); a small LRU per worker
 
 
-def grades():
-    """The classes that have students, for the filter.
+class SchoolFacts:
+    """What the table needs from all of a school's students (its classes, its count), for one request.
 
     Cached per school under the token of its StudentsStamp, which every write
-    to the students changes (in any worker): one tiny query instead of a scan
-    of the class index, and never a list older than the last write.
+    to the students changes, in any worker: one tiny query per request instead
+    of a scan, and never a value older than the last write.
     """
-    alias = current_alias()
-    token = StudentsStamp.current(alias)
-    cached = _grades.get(alias)
-    if token is not None and cached is not None and cached[0] == token:
-        _grades.move_to_end(alias)
-        return cached[1]
-    classes = list(
-        Student.objects.using(alias).exclude(grade="").order_by("grade").values_list("grade", flat=True).distinct()
-    )
-    if token is not None:
-        _grades[alias] = (token, classes)
-        _grades.move_to_end(alias)
-        while len(_grades) > _GRADES_CACHE_SIZE:
-            _grades.popitem(last=False)
-    return classes
+
+    def __init__(self):
+        self.alias = current_alias()
+        self.token = StudentsStamp.current(self.alias)
+
+    def _get(self, name, compute):
+        if self.token is None:  # no write recorded yet: nothing to key a cache on
+            return compute()
+        cached = _school_facts.get(self.alias)
+        if cached is None or cached[0] != self.token:
+            # The token was read before computing: a value computed after a
+            # later write is only ever filed under an older token.
+            cached = _school_facts[self.alias] = (self.token, {})
+            while len(_school_facts) > _CACHE_SIZE:
+                _school_facts.popitem(last=False)
+        _school_facts.move_to_end(self.alias)
+        if name not in cached[1]:
+            cached[1][name] = compute()
+        return cached[1][name]
+
+    def grades(self):
+        """The classes that have students, for the filter."""
+        students = Student.objects.using(self.alias).exclude(grade="")
+        return self._get("grades", lambda: list(students.order_by("grade").values_list("grade", flat=True).distinct()))
+
+    def count(self):
+        """How many students the school has (the unfiltered table's count)."""
+        return self._get("count", Student.objects.using(self.alias).count)
+
