@@ -2,13 +2,13 @@ import logging
 import sys
 from html import escape
 
+from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
-from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import get_object_or_404, render
+from django.template import loader
 from django.urls import reverse
 from markupsafe import Markup
-from django.template import loader
 
 from School.availability import unavailable_reason
 from School.context import current_school
