@@ -29,7 +29,8 @@ COLUMNS = [
 
 # Only the columns the table shows, as tuples: no model instances per row.
 ROW_FIELDS = ("pk", "first_name", "second_name", "registration_no", "grade", "status")
-STATUS_LABELS = dict(Student.Status.choices)
+STATUS_CHOICES = Student.Status.choices
+STATUS_HTML = {value: escape(label) for value, label in STATUS_CHOICES}
 # One row of the table. Built in Python with html.escape on every value: the
 # profile showed the template engine's per-value escaping as the largest cost
 # of the page after the queries (8 values x 50 rows).
@@ -42,8 +43,9 @@ ROW = (
 def table_rows(rows, detail_prefix):
     return Markup("\n    ".join(
         ROW.format(
-            prefix=detail_prefix, pk=escape(str(pk)), first=escape(first), last=escape(last),
-            number=escape(number), grade=escape(grade), status=escape(STATUS_LABELS.get(status, status)),
+            # pk: an integer or an ObjectId, nothing to escape.
+            prefix=detail_prefix, pk=pk, first=escape(first), last=escape(last),
+            number=escape(number), grade=escape(grade), status=STATUS_HTML.get(status) or escape(status),
         )
         for pk, first, last, number, grade, status in rows
     ))
@@ -70,7 +72,7 @@ def student_list(request):
             "query": query,
             "headers": headers,
             "grades": facts.grades(),
-            "statuses": Student.Status.choices,
+            "statuses": STATUS_CHOICES,
             # The detail URL is reversed once per page, not once per row.
             "rows": table_rows(page.rows, escape(reverse("student-detail", args=["0"]).removesuffix("0/"))),
             "filtered": bool(query.search or query.grade or query.status),
