@@ -1,3 +1,27 @@
+import functools
+
+from django.templatetags.static import static
+from django.urls import get_script_prefix, reverse
+
+
 def current_school(request):
     """The school of the request (a SchoolInfo) as `school` in every template."""
     return {"school": getattr(request, "school", None)}
+
+
+@functools.lru_cache(maxsize=8)
+def _layout_links(script_prefix):
+    return {
+        "stylesheet": static("School/app.css"),
+        "index": reverse("index"),
+        "import": reverse("student-import"),
+        "export_csv": reverse("student-export"),
+        "export_xlsx": reverse("student-export-xlsx"),
+        "admin": reverse("admin:index"),
+    }
+
+
+def layout_links(request):
+    """The layout's links as `links`: base.html is shared by the Django and Jinja2 engines,
+    so it takes URLs from here, not from either engine's own tags. Reversed once per process."""
+    return {"links": _layout_links(get_script_prefix())}

@@ -5,11 +5,15 @@ Two kinds of models live here:
 * the school registry (School, SchoolHost, RegistryChange), kept in the
   `default` database only (see School.router), which says which schools exist
   and which host names reach them;
-* the school records (Student), kept in each school's own database.
+* the school records (Student, and StudentsStamp which changes with every
+  write to the students), kept in each school's own database.
 """
 
+import uuid
+
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
 
 from School.validation import (
     not_in_future,
@@ -94,6 +98,84 @@ class RegistryChange(models.Model):
         return f"{self.pk}: {self.name} {self.host}".rstrip()
 
 
+# Lower-case copies of the searched columns: an ordinary index then serves a
+# case-insensitive prefix search on SQLite and MongoDB alike.
+SEARCH_KEYS = {"first_name": "first_name_key", "second_name": "second_name_key", "registration_no": "registration_key"}
+
+
+class StudentsStamp(models.Model):
+    """One row per school database whose token changes with every write to its students.
+
+    Workers cache what is costly to compute from all students (the list of
+    classes) under this token: reading it is one tiny query, and a write by
+    any worker makes every worker's cached copy unreachable at once.
+    """
+
+    key = models.CharField(max_length=20, unique=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return f"{self.key}: {self.token}"
+
+    @classmethod
+    def current(cls, using):
+        return cls.objects.using(using).filter(key="students").values_list("token", flat=True).first()
+
+    @classmethod
+    def bump(cls, using):
+        """Called AFTER the write: a reader that sees the new token also sees the new rows."""
+        renew_token(cls.objects.using(using), "students")
+
+
+def renew_token(stamps, key):
+    """Give the stamp row `key` of `stamps` (a queryset) a new random token, creating the row if needed."""
+    token = uuid.uuid4().hex
+    # A plain update, then a create for the very first change: portable to
+    # MongoDB, which has no SELECT ... FOR UPDATE for update_or_create().
+    if not stamps.filter(key=key).update(token=token):
+        try:
+            with transaction.atomic(using=stamps.db):
+                stamps.create(key=key, token=token)
+        except IntegrityError:  # another process created it meanwhile
+            stamps.filter(key=key).update(token=token)
+
+
+def _with_search_keys(student):
+    for field, key in SEARCH_KEYS.items():
+        setattr(student, key, (getattr(student, field) or "").lower())
+    return student
+
+
+class StudentQuerySet(models.QuerySet):
+    """Every bulk write keeps the search keys right and changes the students' stamp."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create([_with_search_keys(student) for student in objs], *args, **kwargs)
+        StudentsStamp.bump(self.db)
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = [_with_search_keys(student) for student in objs]
+        fields = [*fields, *(key for field, key in SEARCH_KEYS.items() if field in fields)]
+        updated = super().bulk_update(objs, fields, *args, **kwargs)
+        StudentsStamp.bump(self.db)
+        return updated
+
+    def update(self, **kwargs):
+        for field, key in SEARCH_KEYS.items():
+            if field in kwargs:
+                value = kwargs[field]
+                kwargs[key] = Lower(value) if hasattr(value, "resolve_expression") else value.lower()
+        updated = super().update(**kwargs)
+        StudentsStamp.bump(self.db)
+        return updated
+
+    def delete(self):
+        deleted = super().delete()
+        StudentsStamp.bump(self.db)
+        return deleted
+
+
 class Student(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -114,6 +196,11 @@ class Student(models.Model):
     guardian_phone = models.CharField(max_length=20, blank=True, validators=[validate_phone])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    first_name_key = models.CharField(max_length=100, editable=False, default="")
+    second_name_key = models.CharField(max_length=100, editable=False, default="")
+    registration_key = models.CharField(max_length=64, editable=False, default="")
+
+    objects = StudentQuerySet.as_manager()
 
     class Meta:
         ordering = ["registration_no"]
@@ -124,10 +211,31 @@ class Student(models.Model):
             models.Index(fields=["grade", "second_name"], name="student_grade_idx"),
             models.Index(fields=["status", "second_name"], name="student_status_idx"),
             models.Index(fields=["enrolment_date"], name="student_enrolment_idx"),
+            # Filters in the default order (registration number), and the prefix search.
+            models.Index(fields=["grade", "status", "registration_no"], name="student_grade_status_idx"),
+            models.Index(fields=["status", "registration_no"], name="student_status_reg_idx"),
+            models.Index(fields=["first_name_key"], name="student_first_key_idx"),
+            models.Index(fields=["second_name_key"], name="student_second_key_idx"),
+            models.Index(fields=["registration_key"], name="student_reg_key_idx"),
         ]
 
     def __str__(self):
         return f"{self.registration_no} {self.first_name} {self.second_name}"
+
+    def save(self, *args, **kwargs):
+        _with_search_keys(self)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = [
+                *kwargs["update_fields"],
+                *(key for field, key in SEARCH_KEYS.items() if field in kwargs["update_fields"]),
+            ]
+        super().save(*args, **kwargs)
+        StudentsStamp.bump(self._state.db)
+
+    def delete(self, *args, **kwargs):
+        deleted = super().delete(*args, **kwargs)
+        StudentsStamp.bump(self._state.db)
+        return deleted
 
     def clean(self):
         super().clean()

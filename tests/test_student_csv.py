@@ -1,6 +1,9 @@
 """CSV import and export: checks with line numbers, all or nothing, round trips."""
 
+import datetime
+
 import pytest
+from django.core.exceptions import ValidationError
 
 from School.context import tenant_context
 from School.models import Student
@@ -84,10 +87,14 @@ def test_unreadable_files_are_refused_as_a_whole(three_schools, tmp_path, text, 
         import_into("nairobi", write(tmp_path, text))
 
 
-def test_non_utf8_files_are_refused(three_schools, tmp_path):
-    path = write(tmp_path, f"{HEADER}\nK/1,Zoë,Müller,,,,,,\n", encoding="latin-1")
-    with pytest.raises(CsvFileError, match="not UTF-8"):
+def test_files_that_are_not_text_are_refused(three_schools, tmp_path):
+    # Text in UTF-8, UTF-16 or Windows-1252 is read (tests/test_student_files.py);
+    # bytes that are none of them are refused as a whole.
+    path = tmp_path / "students.csv"
+    path.write_bytes(HEADER.encode() + b"\nK/1,\x00\x01\x02,M\n")
+    with pytest.raises(CsvFileError, match="neither text"):
         import_into("nairobi", path)
+    assert "K/1" not in registration_numbers("nairobi")
 
 
 def test_bom_and_semicolons_as_spreadsheets_write_them(three_schools, tmp_path):
@@ -138,3 +145,26 @@ def test_export_follows_the_table_filters(three_schools):
         Student.objects.filter(registration_no="NBI-0003").update(status="withdrawn")
         lines = list(export_lines(StudentTableQuery(status="withdrawn").queryset()))
     assert len(lines) == 2 and lines[1].startswith("NBI-0003,")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"registration_no": "", "first_name": "", "second_name": "x" * 101},
+        {"registration_no": "bad number!", "first_name": "A", "second_name": "B", "guardian_phone": "12"},
+        {"registration_no": "K/1", "first_name": "A", "second_name": "B", "status": "expelled", "grade": "G" * 41},
+        {"registration_no": "K/1", "first_name": "A", "second_name": "B", "date_of_birth": datetime.date(2099, 1, 1)},
+        {"registration_no": "K/1", "first_name": "A", "second_name": "B"},
+    ],
+)
+def test_the_import_checks_exactly_what_full_clean_checks(values):
+    # The import's cheaper check must find the same problems, with the same messages, as the admin's.
+    from School.records.files import _field_problems
+
+    student = Student(**values)
+    try:
+        student.clean_fields()
+        expected = {}
+    except ValidationError as error:
+        expected = error.message_dict
+    assert _field_problems(Student(**values), exclude={}) == expected

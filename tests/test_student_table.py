@@ -117,3 +117,82 @@ def test_student_detail_with_an_impossible_id_is_404(three_schools):
     staff = sign_in("nairobi.localhost", "clerk", "pw")
     for bad in ("not-an-id", "65a1b2c3d4e5f6a7b8c9d0e1", "-1"):
         assert staff.get(f"/students/{bad}/").status_code == 404
+
+
+def test_names_are_escaped_on_the_student_table(three_schools):
+    with tenant_context("nairobi"):
+        Student.objects.create(registration_no="NBI-X1", first_name="<script>alert(1)</script>", second_name="O'Brien & Co")
+    body = get(q="NBI-X1").content.decode()
+    assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "O&#x27;Brien &amp; Co" in body
+    body = get(q="<script>").content.decode()  # the search text, echoed by the template
+    assert "“&lt;script&gt;”" in body and 'value="&lt;script&gt;"' in body
+
+
+def test_search_finds_names_and_numbers_starting_with_the_text(three_schools):
+    with tenant_context("nairobi"):
+        Student.objects.create(registration_no="K/77", first_name="Wanjiru", second_name="Ng'ang'a")
+    assert rows(get(q="wanj")) == ["K/77"]
+    assert rows(get(q="NG'")) == ["K/77"]
+    assert rows(get(q="k/7")) == ["K/77"]
+    assert rows(get(q="anjiru")) == []  # inside a word: not a match (documented in the README)
+
+
+def test_class_list_follows_writes_of_other_processes_at_once(three_schools, run_cli, tmp_path):
+    with tenant_context("nairobi"):
+        Student.objects.filter(registration_no="NBI-0001").update(grade="Form 1")
+    assert '<option value="Form 1">' in get().content.decode()
+    assert "Form 9" not in get().content.decode()  # the list is now cached in this process
+    path = tmp_path / "new.csv"
+    path.write_text("registration_no,first_name,second_name,grade\nK/9,Amani,Kamau,Form 9\n")
+    assert run_cli("nairobi", "import_students", str(path)).returncode == 0
+    # No waiting: every page reads the students' stamp, which the import changed.
+    assert '<option value="Form 9">' in get().content.decode()
+    assert run_cli("nairobi", "shell", "-c", "from School.models import Student; Student.objects.filter(grade='Form 9').delete()").returncode == 0
+    assert "Form 9" not in get().content.decode()
+    with tenant_context("nairobi"):
+        student = Student.objects.get(registration_no="NBI-0002")
+        student.grade = "Form 4"
+        student.save()
+    assert '<option value="Form 4">' in get().content.decode()
+
+
+def test_page_counts_with_and_without_a_count_query(three_schools):
+    # Up to a page of matches is counted from the rows; more by the database.
+    three_schools.add_students("accra", [(f"P-{n:03d}", "Same", "Name") for n in range(100)])
+    three_schools.add_students("accra", [(f"Q-{n:03d}", "Other", "Name") for n in range(50)])
+    exactly_a_page = get("accra.localhost", q="Q-").content.decode()
+    assert "50 students matching" in exactly_a_page and "Page 1 of" not in exactly_a_page
+    assert "10 students matching" in get("accra.localhost", q="P-04").content.decode()
+    first = get("accra.localhost", q="P-").content.decode()
+    assert "100 students matching" in first and "Page 1 of 2" in first
+    last = get("accra.localhost", q="P-", page=2)
+    assert "Page 2 of 2" in last.content.decode() and "100 students matching" in last.content.decode()
+    assert rows(last) == [f"P-{n:03d}" for n in range(50, 100)]
+    assert "Page 2 of 2" in get("accra.localhost", q="P-", page=7).content.decode()  # past the end: the last page
+    assert rows(get("accra.localhost", q="P-09", page=3)) == [f"P-{n:03d}" for n in range(90, 100)]
+
+
+def test_count_of_a_large_school_follows_writes_of_other_processes_at_once(three_schools, run_cli, tmp_path):
+    three_schools.add_students("nairobi", [(f"N-{n:03d}", "Many", "Pupils") for n in range(60)])
+    assert "65 students" in get().content.decode()  # more than a page: the school's count
+    assert "65 students" in get().content.decode()  # now cached in this process
+    path = tmp_path / "one.csv"
+    path.write_text("registration_no,first_name,second_name\nK/1,Amani,Kamau\n")
+    assert run_cli("nairobi", "import_students", str(path)).returncode == 0
+    assert "66 students" in get().content.decode()
+    with tenant_context("nairobi"):
+        Student.objects.filter(registration_no__startswith="N-00").delete()  # N-000 to N-009
+    assert "56 students" in get().content.decode()
+
+
+def test_pages_are_the_same_when_the_stamp_is_read_on_its_own(three_schools, monkeypatch):
+    # On MongoDB the stamp is not read in the rows' query (that would be a $lookup) but apart.
+    from django.db import connections
+
+    three_schools.add_students("accra", [(f"P-{n:03d}", "Same", "Name") for n in range(120)])
+    pages = [("accra.localhost", {}), ("accra.localhost", {"page": 3}), ("accra.localhost", {"q": "nobody"})]
+    together = [get(host, **params).content.decode() for host, params in pages]
+    monkeypatch.setattr(connections["accra"], "vendor", "mongodb")
+    assert [get(host, **params).content.decode() for host, params in pages] == together
+    assert "127 students" in together[0] and "Page 3 of 3" in together[1]

@@ -38,7 +38,7 @@ class StudentSerializer(serializers.ModelSerializer):
 
 
 LIST_PARAMETERS = [
-    OpenApiParameter("q", OpenApiTypes.STR, description="Name or registration number contains (any case)."),
+    OpenApiParameter("q", OpenApiTypes.STR, description="Names or registration numbers starting with this text (any case)."),
     OpenApiParameter("grade", OpenApiTypes.STR, description="Only this class."),
     OpenApiParameter("status", OpenApiTypes.STR, enum=Student.Status.values, description="Only this status."),
     OpenApiParameter(

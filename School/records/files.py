@@ -7,18 +7,17 @@ numbers, to find duplicates), the second writes, in one transaction, only if
 the first found no error. A file with one bad row writes nothing.
 """
 
-import codecs
-import csv
+import contextlib
 import datetime
-import io
 from dataclasses import dataclass, field
 from itertools import islice
 
 from django.core.exceptions import ValidationError
-from django.db import router
+from django.db import connections, router
 from django.utils import timezone
 
 from School.models import Student
+from School.records.formats import FileFormatError, csv_lines, open_rows, restore, write_xlsx
 from School.transactions import atomic
 
 COLUMNS = [
@@ -39,7 +38,7 @@ MAX_REPORTED_ERRORS = 500
 
 
 class CsvFileError(ValueError):
-    """The file as a whole cannot be read as a student list."""
+    """The file as a whole cannot be read as a student list (CSV, TSV or xlsx)."""
 
 
 @dataclass
@@ -61,6 +60,7 @@ class ImportReport:
     error_count: int = 0
     errors: list = field(default_factory=list)
     written: bool = False
+    file_format: str = ""  # what the file was read as, e.g. "UTF-16 tab-separated"
 
     @property
     def ok(self):
@@ -85,44 +85,40 @@ class ImportReport:
 # --- reading -------------------------------------------------------------------
 
 
-def _text(binary):
-    # utf-8-sig drops the byte order mark spreadsheet programs put first.
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-
-
+@contextlib.contextmanager
 def read_rows(binary):
-    """(header, rows) of a CSV file object opened in binary mode.
+    """(file format, header, rows) of a student list opened in binary mode.
 
     rows yields (line number, {column: value} or None, problem or None).
     """
-    text = _text(binary)
     try:
-        header_line = text.readline()
-    except UnicodeDecodeError:
-        raise CsvFileError("the file is not UTF-8 text") from None
-    if not header_line.strip():
-        raise CsvFileError("the file is empty: the first line must name the columns")
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    header = [name.strip().lower() for name in next(csv.reader([header_line], delimiter=delimiter))]
-    unknown = [name for name in header if name not in COLUMNS]
-    missing = [name for name in REQUIRED if name not in header]
-    if unknown or missing:
-        problems = [f"unknown column {name!r}" for name in unknown] + [f"missing column {name!r}" for name in missing]
-        raise CsvFileError(f"line 1: {'; '.join(problems)} (columns: {', '.join(COLUMNS)})")
-    return header, _data_rows(csv.reader(text, delimiter=delimiter), header)
+        with open_rows(binary) as (file_format, rows):
+            header = [name.strip().lower() for name in next(rows, [])]
+            while header and not header[-1]:
+                header.pop()  # empty cells right of a workbook's header
+            if not header:
+                raise CsvFileError("the file is empty: the first line must name the columns")
+            unknown = [name for name in header if name not in COLUMNS]
+            missing = [name for name in REQUIRED if name not in header]
+            if unknown or missing:
+                problems = [f"unknown column {name!r}" for name in unknown]
+                problems += [f"missing column {name!r}" for name in missing]
+                raise CsvFileError(f"line 1: {'; '.join(problems)} (columns: {', '.join(COLUMNS)})")
+            yield file_format, header, _data_rows(rows, header)
+    except FileFormatError as error:
+        raise CsvFileError(str(error)) from None
 
 
-def _data_rows(reader, header):
-    try:
-        for number, values in enumerate(reader, start=2):
-            if not any(value.strip() for value in values):
-                continue  # blank lines, often at the end
-            if len(values) != len(header):
-                yield number, None, f"has {len(values)} fields, the header has {len(header)}"
-                continue
-            yield number, dict(zip(header, (value.strip() for value in values))), None
-    except UnicodeDecodeError:
-        raise CsvFileError("the file is not UTF-8 text") from None
+def _data_rows(rows, header):
+    for number, values in enumerate(rows, start=2):
+        if not any(value.strip() for value in values):
+            continue  # blank lines, often at the end
+        while len(values) > len(header) and not values[-1].strip():
+            values = values[:-1]
+        if len(values) != len(header):
+            yield number, None, f"has {len(values)} fields, the header has {len(header)}"
+            continue
+        yield number, dict(zip(header, (restore(value.strip()) for value in values))), None
 
 
 def _date(value, column):
@@ -134,16 +130,57 @@ def _date(value, column):
         raise ValidationError({column: f"bad date {value!r}: use YYYY-MM-DD"}) from None
 
 
+_STATUS_BY_NAME = {
+    **{choice.lower(): choice for choice in Student.Status.values},
+    **{label.lower(): choice for choice, label in Student.Status.choices},
+}
+
+
 def _status(value):
     if not value:
         return Student.Status.ACTIVE
-    by_name = {choice.lower(): choice for choice in Student.Status.values}
-    by_name.update({label.lower(): choice for choice, label in Student.Status.choices})
     try:
-        return by_name[value.lower()]
+        return _STATUS_BY_NAME[value.lower()]
     except KeyError:
         known = ", ".join(Student.Status.values)
         raise ValidationError({"status": f"unknown status {value!r}: use one of {known}"}) from None
+
+
+def _checked_fields():
+    # What Model.clean_fields() checks for each editable field, gathered once:
+    # the profile of an import showed full_clean() as its largest cost.
+    return [
+        (field.name, field.attname, field.blank, frozenset(field.flatchoices and dict(field.flatchoices)),
+         tuple(field.validators), field)
+        for field in Student._meta.concrete_fields
+        if field.editable and not field.primary_key
+    ]
+
+
+_CHECKED_FIELDS = _checked_fields()
+
+
+def _field_problems(student, exclude):
+    """{field: [messages]}: the same checks and messages as Student.clean_fields(), without its overhead."""
+    problems = {}
+    for name, attname, blank, choices, validators, field in _CHECKED_FIELDS:
+        value = getattr(student, attname)
+        if name in exclude or (blank and value in field.empty_values):
+            continue
+        messages = []
+        if value in field.empty_values:
+            messages.append(field.error_messages["blank"])
+        else:
+            if choices and value not in choices:
+                messages.append(field.error_messages["invalid_choice"] % {"value": value})
+            for validator in validators:
+                try:
+                    validator(value)
+                except ValidationError as error:
+                    messages.extend(error.messages)
+        if messages:
+            problems[name] = messages
+    return problems
 
 
 def student_from_row(row):
@@ -168,11 +205,13 @@ def student_from_row(row):
         guardian_phone=row.get("guardian_phone", ""),
         **{key: value for key, value in values.items() if value is not None},
     )
-    try:
-        # Uniqueness is checked per batch by the caller, not row by row.
-        student.full_clean(exclude=list(problems), validate_unique=False)
-    except ValidationError as error:
-        problems.update(error.message_dict)
+    # Uniqueness is checked per batch by the caller, not row by row.
+    problems.update(_field_problems(student, exclude=problems))
+    if not problems:
+        try:
+            student.clean()  # the rules across fields
+        except ValidationError as error:
+            problems.update(error.message_dict)
     if problems:
         raise ValidationError(problems)
     return student
@@ -202,8 +241,8 @@ class StudentImport:
     def _checked(self, report):
         """(line, Student, existing pk or None) for each row; errors go to the report."""
         seen = {}
-        with open(self.path, "rb") as binary:
-            self.columns, rows = read_rows(binary)
+        with open(self.path, "rb") as binary, read_rows(binary) as (file_format, self.columns, rows):
+            report.file_format = str(file_format)
             for batch in _batches(rows, BATCH):
                 students = []
                 for line, row, problem in batch:
@@ -239,24 +278,39 @@ class StudentImport:
         """Preview: what the import would do, and every row's problems. Writes nothing."""
         report = ImportReport()
         for _line, _student, pk in self._checked(report):
-            if pk is None:
-                report.new += 1
-            else:
-                report.updated += 1
+            report.new += pk is None
+            report.updated += pk is not None
         return report
 
     def apply(self):
-        """Check everything; then, only if no row has an error, write all rows at once."""
-        report = self.check()
-        if not report.ok:
-            return report
-        written = ImportReport()
-        # An update changes only the columns the file has: a file without
-        # enrolment dates must not reset them to today.
-        fields = [name for name in self.columns if name != "registration_no"] + ["updated_at"]
+        """Check every row and write them all, or, if any row has an error, nothing.
+
+        With real transactions (SQLite, any SQL database) this is one pass:
+        rows are written batch by batch as they check out, and the
+        transaction is rolled back if any row has an error. On MongoDB the
+        file is checked whole first and written in a second pass.
+        """
+        using = router.db_for_write(Student)
+        if connections[using].vendor == "mongodb":
+            report = self.check()
+            if not report.ok:
+                return report
+            written = self._write(using, ImportReport())
+            if not written.ok:  # the data changed between the two passes
+                raise CsvFileError(f"the file no longer checks out: {written.errors[0]}")
+            return written
+        try:
+            return self._write(using, ImportReport())
+        except _RolledBack as rolled_back:
+            return rolled_back.report
+
+    def _write(self, using, report):
         now = timezone.now()
-        with atomic(using=router.db_for_write(Student)):
-            for batch in _batches(self._checked(written), BATCH):
+        with atomic(using=using):
+            for batch in _batches(self._checked(report), BATCH):
+                # An update changes only the columns the file has (known once
+                # it is open): a file without enrolment dates must not reset them.
+                fields = [name for name in self.columns if name != "registration_no"] + ["updated_at"]
                 new, changed = [], []
                 for _line, student, pk in batch:
                     if pk is None:
@@ -264,32 +318,40 @@ class StudentImport:
                     else:
                         student.pk, student.updated_at = pk, now
                         changed.append(student)
+                report.new += len(new)
+                report.updated += len(changed)
+                if not report.ok:
+                    continue  # keep checking, to report every bad row; nothing will stay written
                 Student.objects.bulk_create(new)
                 if changed:
                     Student.objects.bulk_update(changed, fields)
-        if not written.ok:  # the data changed between the two passes
-            raise CsvFileError(f"the file no longer checks out: {written.errors[0]}")
-        written.new, written.updated = report.new, report.updated
-        written.written = True
-        return written
+            if not report.ok:
+                raise _RolledBack(report)
+        report.written = True
+        return report
+
+
+class _RolledBack(Exception):
+    def __init__(self, report):
+        super().__init__(report.summary())
+        self.report = report
 
 
 # --- exporting -------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value):
-        return value
+def export_rows(queryset):
+    """Each student of `queryset` as the texts of COLUMNS."""
+    for values in queryset.values_list(*COLUMNS).iterator(chunk_size=BATCH):
+        yield ["" if value is None else value.isoformat() if isinstance(value, datetime.date) else value
+               for value in values]
 
 
 def export_lines(queryset):
     """The CSV text of the students of `queryset`, line by line (for streaming)."""
-    writer = csv.writer(_Echo())
-    yield codecs.BOM_UTF8.decode("utf-8") + writer.writerow(COLUMNS)
-    for student in queryset.iterator(chunk_size=BATCH):
-        yield writer.writerow(
-            [
-                value.isoformat() if isinstance(value, datetime.date) else value
-                for value in (getattr(student, column) for column in COLUMNS)
-            ]
-        )
+    return csv_lines(COLUMNS, export_rows(queryset))
+
+
+def export_xlsx(queryset, target):
+    """The students of `queryset` as an .xlsx workbook written to `target` (a path or binary file)."""
+    write_xlsx(target, COLUMNS, export_rows(queryset))

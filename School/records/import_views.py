@@ -1,4 +1,4 @@
-"""The registrar's CSV pages: export the current list, import with a preview.
+"""The registrar's file pages: export the current list (CSV or xlsx), import with a preview.
 
 An upload is checked and shown first (every bad row with its line number);
 only the confirmation writes, all or nothing, from the file kept between the
@@ -7,26 +7,34 @@ two steps under the data directory of that school.
 
 import re
 import secrets
+import tempfile
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 
 from School.context import current_alias
-from School.records.files import COLUMNS, CsvFileError, StudentImport, export_lines
+from School.records.files import COLUMNS, CsvFileError, StudentImport, export_lines, export_xlsx
 from School.records.table import StudentTableQuery
 from School.security import audit
 from School.security.access import student_data
 
 TOKEN = re.compile(r"[0-9a-f]{32}")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text=f"A header row naming the columns: {', '.join(COLUMNS)}.")
+    file = forms.FileField(
+        label="File",
+        help_text=(
+            "An Excel workbook (.xlsx) or a CSV/text file (UTF-8, UTF-16 or Windows-1252; commas, semicolons or "
+            f"tabs) with a header row naming the columns: {', '.join(COLUMNS)}."
+        ),
+    )
     update = forms.BooleanField(required=False, label="Update students whose registration number exists")
 
     def clean_file(self):
@@ -41,20 +49,38 @@ def _upload_path(request, token):
         raise Http404("No such upload.")
     folder = settings.SCHOOL_DATA_DIR / "uploads" / request.school.name
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{token}.csv"
+    return folder / f"{token}.upload"  # CSV, text or xlsx: the content says which
+
+
+def _exported_students(request, file_format):
+    """The students of the current filtered list, with the export recorded in the audit trail."""
+    query = StudentTableQuery.from_params(request.GET)
+    # Bound to the school's database now: the response is streamed after the
+    # middleware has deactivated the school.
+    students = query.queryset().using(current_alias())
+    audit.record(request, audit.EXPORT, target=query.as_params(), format=file_format, rows=students.count())
+    return students
 
 
 @staff_member_required
 @student_data
 def student_export(request):
-    query = StudentTableQuery.from_params(request.GET)
-    # Bound to the school's database now: the response is streamed after the
-    # middleware has deactivated the school.
-    students = query.queryset().using(current_alias())
-    audit.record(request, audit.EXPORT, target=query.as_params(), format="csv", rows=students.count())
+    students = _exported_students(request, "csv")
     response = StreamingHttpResponse(export_lines(students), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{request.school.name}-students.csv"'
     return response
+
+
+@staff_member_required
+@student_data
+def student_export_xlsx(request):
+    # A workbook is a zip: written whole to a temporary file (not memory), then streamed.
+    target = tempfile.TemporaryFile()
+    export_xlsx(_exported_students(request, "xlsx"), target)
+    target.seek(0)
+    return FileResponse(
+        target, as_attachment=True, filename=f"{request.school.name}-students.xlsx", content_type=XLSX_TYPE
+    )
 
 
 @staff_member_required

@@ -4,14 +4,17 @@ Kept apart from the views so that every list of students a user can ask for
 (the page, the CSV export, the API) is built by the same code.
 """
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db import connections
+from django.db.models import Q, Subquery
 
-from School.models import Student
+from School.context import current_alias
+from School.models import Student, StudentsStamp
 
 PAGE_SIZE = 50
 SORTABLE = {
@@ -65,10 +68,15 @@ class StudentTableQuery:
         if self.status:
             students = students.filter(status=self.status)
         if self.search:
+            # Names and registration numbers STARTING with the text, in any
+            # case: a range on the lower-case key columns, which their indexes
+            # serve on SQLite and MongoDB (a "contains" search scans every row).
+            low = self.search.lower()
+            high = low + "\U0010ffff"
             students = students.filter(
-                Q(first_name__icontains=self.search)
-                | Q(second_name__icontains=self.search)
-                | Q(registration_no__icontains=self.search)
+                Q(first_name_key__gte=low, first_name_key__lt=high)
+                | Q(second_name_key__gte=low, second_name_key__lt=high)
+                | Q(registration_key__gte=low, registration_key__lt=high)
             )
         field = SORTABLE[self.sort]
         # pk breaks ties so that pages never repeat or skip a student.
@@ -78,6 +86,38 @@ class StudentTableQuery:
     def page(self, number):
         return Paginator(self.queryset(), PAGE_SIZE).get_page(number)
 
+    def page_rows(self, number, fields, facts=None):
+        """One page of `fields` tuples and the count; the count costs no query when the page tells it.
+
+        One row more than a page is read: when it is not there, the rows so
+        far are all there is (every school's page with up to 50 matches).
+        Otherwise the database counts (an index count, not the rows: a
+        COUNT(*) OVER () would read every matching row at 20,000 students);
+        the unfiltered count comes from `facts` (SchoolFacts) when given.
+        Out-of-range or malformed page numbers show the last or first page,
+        as Paginator.get_page does.
+        """
+        try:
+            number = max(1, int(number))
+        except (TypeError, ValueError):
+            number = 1
+        queryset = self.queryset().values_list(*fields)
+        offset = (number - 1) * PAGE_SIZE
+        rows = facts.rows_and_token(queryset, fields, offset, PAGE_SIZE + 1) if facts else None
+        if rows is None:
+            rows = list(queryset[offset:offset + PAGE_SIZE + 1])
+        if rows and len(rows) <= PAGE_SIZE:
+            return RowsPage(rows, offset + len(rows), number)
+        if not rows and number == 1:
+            return RowsPage([], 0, 1)
+        filtered = self.search or self.grade or self.status
+        count = facts.count() if facts is not None and not filtered else queryset.count()
+        if rows:
+            return RowsPage(rows[:PAGE_SIZE], count, number)
+        number = max(1, -(-count // PAGE_SIZE))  # past the end: the last page
+        offset = (number - 1) * PAGE_SIZE
+        return RowsPage(list(queryset[offset:offset + PAGE_SIZE]), count, number)
+
     def sort_param(self, column):
         """The `sort` value a column header links to: toggles the current sort."""
         if column == self.sort and not self.descending:
@@ -85,6 +125,83 @@ class StudentTableQuery:
         return column
 
 
-def grades():
-    """The classes that have students, for the filter."""
-    return list(Student.objects.exclude(grade="").order_by("grade").values_list("grade", flat=True).distinct())
+@dataclass(frozen=True)
+class RowsPage:
+    rows: list
+    count: int
+    number: int
+
+    @property
+    def num_pages(self):
+        return max(1, -(-self.count // PAGE_SIZE))
+
+    @property
+    def previous_number(self):
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next_number(self):
+        return self.number + 1 if self.number < self.num_pages else None
+
+
+_UNREAD = object()
+_CACHE_SIZE = 1024
+_school_facts = OrderedDict()  # alias -> (stamp token, {name: value}); a small LRU per worker
+
+
+class SchoolFacts:
+    """What the table needs from all of a school's students (its classes, its count), for one request.
+
+    Cached per school under the token of its StudentsStamp, which every write
+    to the students changes, in any worker: one tiny query per request instead
+    of a scan, and never a value older than the last write.
+    """
+
+    def __init__(self):
+        self.alias = current_alias()
+        self._token = _UNREAD
+
+    @property
+    def token(self):
+        if self._token is _UNREAD:
+            self._token = StudentsStamp.current(self.alias)
+        return self._token
+
+    def rows_and_token(self, queryset, fields, offset, limit):
+        """queryset[offset:offset + limit] as `fields` tuples, reading the stamp in the same query.
+
+        One query fewer per page on SQL databases (the same statement sees
+        rows and stamp alike); None on MongoDB, where that would be a $lookup.
+        """
+        if connections[queryset.db].vendor == "mongodb":
+            return None
+        stamp = StudentsStamp.objects.filter(key="students").values("token")[:1]
+        rows = list(queryset.annotate(stamp_token=Subquery(stamp)).values_list(*fields, "stamp_token")[offset:offset + limit])
+        if rows:
+            self._token = rows[0][-1]
+        return [row[:-1] for row in rows]
+
+    def _get(self, name, compute):
+        if self.token is None:  # no write recorded yet: nothing to key a cache on
+            return compute()
+        cached = _school_facts.get(self.alias)
+        if cached is None or cached[0] != self.token:
+            # The token was read before computing: a value computed after a
+            # later write is only ever filed under an older token.
+            cached = _school_facts[self.alias] = (self.token, {})
+            while len(_school_facts) > _CACHE_SIZE:
+                _school_facts.popitem(last=False)
+        _school_facts.move_to_end(self.alias)
+        if name not in cached[1]:
+            cached[1][name] = compute()
+        return cached[1][name]
+
+    def grades(self):
+        """The classes that have students, for the filter."""
+        students = Student.objects.using(self.alias).exclude(grade="")
+        return self._get("grades", lambda: list(students.order_by("grade").values_list("grade", flat=True).distinct()))
+
+    def count(self):
+        """How many students the school has (the unfiltered table's count)."""
+        return self._get("count", Student.objects.using(self.alias).count)
+

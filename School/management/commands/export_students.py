@@ -1,6 +1,7 @@
-"""export_students: the students of a school as CSV (the columns import_students reads).
+"""export_students: the students of a school as CSV or xlsx (the columns import_students reads).
 
-Run for a school: `school_manage.py nairobi export_students --output students.csv`.
+Run for a school: `school_manage.py nairobi export_students --output students.csv`
+or `... export_students --format xlsx --output students.xlsx`.
 """
 
 import sys
@@ -9,23 +10,27 @@ from django.core.management.base import BaseCommand, CommandError
 
 from School.context import current_school
 from School.models import Student
-from School.records.files import export_lines
+from School.records.files import export_lines, export_xlsx
 from School.records.table import StudentTableQuery
 
 
 class Command(BaseCommand):
-    help = "Export students as CSV, optionally filtered like the student table."
+    help = "Export students as CSV or xlsx, optionally filtered like the student table."
 
     def add_arguments(self, parser):
         parser.add_argument("--output", "-o", help="file to write (default: standard output)")
-        parser.add_argument("--search", default="", help="name or registration number contains")
+        parser.add_argument("--format", default="csv", choices=["csv", "xlsx"], help="file format (default: csv)")
+        parser.add_argument("--search", default="", help="names or registration numbers starting with this text (any case)")
         parser.add_argument("--grade", default="", help="only this class")
         parser.add_argument("--status", default="", choices=["", *Student.Status.values])
 
-    def handle(self, *args, output, search, grade, status, **options):
+    def handle(self, *args, output, format, search, grade, status, **options):
         if current_school() is None:
             raise CommandError("name the school: school_manage.py NAME export_students", returncode=2)
         query = StudentTableQuery.from_params({"q": search, "grade": grade, "status": status})
+        if format == "xlsx":
+            export_xlsx(query.queryset(), output or sys.stdout.buffer)
+            return
         lines = export_lines(query.queryset())
         if output:
             with open(output, "w", encoding="utf-8", newline="") as handle:

@@ -1,4 +1,4 @@
-"""import_students FILE: add (or with --update, change) students from a CSV file.
+"""import_students FILE: add (or with --update, change) students from a CSV, text or xlsx file.
 
 Run for a school: `school_manage.py nairobi import_students students.csv`.
 All or nothing: any bad row means nothing is written, and every bad row is
@@ -14,7 +14,10 @@ EXIT_BAD_INPUT = 2
 
 
 class Command(BaseCommand):
-    help = f"Import students from a CSV file with a header row (columns: {', '.join(COLUMNS)})."
+    help = (
+        "Import students from an Excel workbook (.xlsx) or a CSV/TSV file (UTF-8, UTF-16, Windows-1252; the "
+        f"format is read from the content) with a header row (columns: {', '.join(COLUMNS)})."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
@@ -29,6 +32,8 @@ class Command(BaseCommand):
             report = student_import.check() if dry_run else student_import.apply()
         except (CsvFileError, OSError) as error:
             raise CommandError(f"{file}: {error}; nothing was written", returncode=EXIT_BAD_INPUT) from None
+        if report.file_format:
+            self.stdout.write(f"{file}: read as {report.file_format}")
         for error in report.errors:
             self.stderr.write(f"{file}: {error}")
         if report.error_count > len(report.errors):

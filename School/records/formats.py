@@ -1,0 +1,188 @@
+"""The files registrars really have: detected from their content, read and written row by row.
+
+Import reads an Excel workbook (.xlsx: first sheet, header row) or delimited
+text in UTF-8 (with or without BOM), UTF-16 (with BOM) or Windows-1252,
+separated by commas, semicolons or tabs, whatever the file's name says
+(Excel saves "Unicode Text" as .txt). Export writes CSV or xlsx.
+
+Cells that a spreadsheet would run as a formula (starting with = + - @, tab
+or carriage return) are exported behind a `'`, and so is a value that really
+starts with `'`; the import removes exactly that one `'` again, so an export
+imports back unchanged (OWASP "CSV injection").
+"""
+
+import codecs
+import contextlib
+import csv
+import datetime
+import io
+import zipfile
+from dataclasses import dataclass
+
+import openpyxl
+from openpyxl.cell import WriteOnlyCell
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+SAMPLE_BYTES = 64 * 1024
+CHUNK_BYTES = 1024 * 1024
+DELIMITERS = {",": "comma-separated", ";": "semicolon-separated", "\t": "tab-separated"}
+ENCODINGS = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}
+XLSX = "Excel workbook"
+
+
+class FileFormatError(ValueError):
+    """The file is none of the formats we read."""
+
+
+def neutralise(value):
+    """A cell value that no spreadsheet runs as a formula."""
+    if value and value.startswith((*FORMULA_STARTS, QUOTE)):
+        return QUOTE + value
+    return value
+
+
+def restore(value):
+    """Undo neutralise(): drop the one `'` it adds, and nothing else."""
+    if value.startswith(QUOTE) and value[1:].startswith((*FORMULA_STARTS, QUOTE)):
+        return value[1:]
+    return value
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    encoding: str = ""  # empty for a workbook
+    delimiter: str = ""
+
+    @property
+    def is_workbook(self):
+        return not self.encoding
+
+    def __str__(self):
+        if self.is_workbook:
+            return XLSX
+        return f"{ENCODINGS[self.encoding]} {DELIMITERS[self.delimiter]}"
+
+
+def _is_utf8(binary):
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := binary.read(CHUNK_BYTES):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+        return True
+    except UnicodeDecodeError:
+        return False
+    finally:
+        binary.seek(0)
+
+
+def _encoding(binary, sample):
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in sample:
+        raise FileFormatError("the file is not a student list: neither text (CSV) nor an Excel workbook (.xlsx)")
+    # utf-8-sig also reads files without a BOM; a file that is not UTF-8 all
+    # the way through is what Excel on Windows saves as "CSV".
+    return "utf-8-sig" if _is_utf8(binary) else "cp1252"
+
+
+def _delimiter(first_line):
+    counts = {delimiter: first_line.count(delimiter) for delimiter in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def detect(binary):
+    """The FileFormat of a file object opened in binary mode (left at its start)."""
+    sample = binary.read(SAMPLE_BYTES)
+    binary.seek(0)
+    if not sample.strip():
+        raise FileFormatError("the file is empty: the first line must name the columns")
+    if sample.startswith(b"PK\x03\x04"):
+        if not zipfile.is_zipfile(binary) or "xl/workbook.xml" not in zipfile.ZipFile(binary).namelist():
+            raise FileFormatError("the file is a zip archive, not an Excel workbook (.xlsx)")
+        binary.seek(0)
+        return FileFormat()
+    if sample.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileFormatError("the file is an Excel 97-2003 workbook (.xls): save it as .xlsx or CSV")
+    encoding = _encoding(binary, sample)
+    try:
+        first_line = io.TextIOWrapper(io.BytesIO(sample), encoding=encoding, newline="").readline()
+    except UnicodeDecodeError:
+        raise FileFormatError(f"the file is not {ENCODINGS[encoding]} text") from None
+    return FileFormat(encoding, _delimiter(first_line))
+
+
+def _cell_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = value.date() if value.time() == datetime.time() else value
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@contextlib.contextmanager
+def open_rows(binary):
+    """(FileFormat, rows): each row a list of cell texts, the header first; streams."""
+    file_format = detect(binary)
+    if file_format.is_workbook:
+        try:
+            workbook = openpyxl.load_workbook(binary, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for a damaged file
+            raise FileFormatError(f"the Excel workbook cannot be read ({error.__class__.__name__})") from None
+        try:
+            sheet = workbook.worksheets[0]
+            yield file_format, ([_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True))
+        finally:
+            workbook.close()
+        return
+    text = io.TextIOWrapper(binary, encoding=file_format.encoding, newline="")
+    try:
+        yield file_format, _decoded(csv.reader(text, delimiter=file_format.delimiter), file_format)
+    finally:
+        text.detach()
+
+
+def _decoded(reader, file_format):
+    try:
+        yield from reader
+    except UnicodeDecodeError:
+        raise FileFormatError(f"the file is not {ENCODINGS[file_format.encoding]} text") from None
+
+
+# --- writing ---------------------------------------------------------------------
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_lines(header, rows):
+    """CSV text line by line (for streaming), with a BOM so that Excel reads it as UTF-8."""
+    writer = csv.writer(_Echo())
+    yield codecs.BOM_UTF8.decode("utf-8") + writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([neutralise(value) for value in row])
+
+
+def write_xlsx(target, header, rows, title="Students"):
+    """An .xlsx workbook of string cells (never formulas), written row by row to `target`."""
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+
+    def cells(values, quote=True):
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=neutralise(value) if quote else value)
+            cell.data_type = "s"  # openpyxl would make "=..." a formula
+            yield cell
+
+    sheet.append(list(cells(header, quote=False)))
+    for row in rows:
+        sheet.append(list(cells(row)))
+    workbook.save(target)

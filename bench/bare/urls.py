@@ -1,0 +1,5 @@
+from django.urls import path
+
+from bench.bare.views import students
+
+urlpatterns = [path("", students)]
