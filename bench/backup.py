@@ -19,7 +19,6 @@
 """
 
 import argparse
-import os
 import re
 import statistics
 import subprocess
@@ -31,14 +30,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DATA_DIR = Path(tempfile.mkdtemp(prefix="bench-backup-"))
-os.environ["SCHOOL_DATA_DIR"] = str(DATA_DIR)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "multitenant.settings")
-os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+from bench.common import setup_django  # noqa: E402
+
+DATA_DIR = setup_django("bench-backup-")
 
 import django  # noqa: E402
-
-django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 

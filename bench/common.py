@@ -2,6 +2,7 @@
 
 import os
 import socket
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +38,15 @@ def worker_rss_kib(master_pid):
     """Resident memory of the (first) worker of a gunicorn master, in KiB."""
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
     return rss_kib(children[0])
+
+
+def setup_django(prefix):
+    """Set Django up in this process on a fresh platform in a temporary directory; returns that directory."""
+    import django
+
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["SCHOOL_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "multitenant.settings")
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+    django.setup()
+    return data_dir

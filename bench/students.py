@@ -16,21 +16,17 @@ import csv
 import os
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DATA_DIR = Path(tempfile.mkdtemp(prefix="bench-students-"))
-os.environ["SCHOOL_DATA_DIR"] = str(DATA_DIR)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "multitenant.settings")
-os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+from bench.common import setup_django  # noqa: E402
+
+DATA_DIR = setup_django("bench-students-")
 
 import django  # noqa: E402
-
-django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402

@@ -143,3 +143,12 @@ def test_upgrading_drops_the_plaintext_token_table(users):
         assert "authtoken_token" not in connection.introspection.table_names()
         with connection.schema_editor() as editor:
             drop.drop_plaintext_tokens(None, editor)  # a fresh school: nothing to drop
+
+
+def test_every_key_prefix_can_be_typed_after_an_option(users):
+    # A prefix starting with "-" would be read as an option by
+    # `api_tokens revoke --prefix ...`: keys are hex, never "-" or "_".
+    with tenant_context("nairobi"):
+        user = get_user_model().objects.get(username="registrar")
+        keys = [create_token(user, f"t{n}")[0] for n in range(50)]
+    assert all(re.fullmatch(r"[0-9a-f]{64}", key) for key in keys)

@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
+from School.operations.durable import fsync
 from School.router import _is_registry
 
 logger = logging.getLogger(__name__)
@@ -214,15 +215,6 @@ def write_backup(school, path, include_sessions=False):
     fsync(path.parent)
     logger.info("backup written to %s", path, extra={"school": school.name})
     return {**manifest, "tables": tables, "path": str(path)}
-
-
-def fsync(path):
-    """Make a file's data, or a directory's entries, durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class BackupFile:

@@ -21,7 +21,8 @@ from django.db.models.query import QuerySet
 from multitenant.databases import MONGODB
 from School.connections import create_database_file, ensure_alias, forget_alias, sqlite_file
 from School.context import tenant_context
-from School.operations.backups import BackupError, fsync, school_models
+from School.operations.backups import BackupError, school_models
+from School.operations.durable import fsync
 from School.operations.provisioning import migrate_school, pending_migrations
 
 BATCH = 1000

@@ -23,6 +23,7 @@ from django.conf import settings
 
 from multitenant.databases import sqlite_path
 from School.connections import forget_alias
+from School.operations.durable import fsync
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def ensure_template():
     try:
         migrate_school(building)
         forget_alias(building.name)
-        _sync(building_path)
+        fsync(building_path)
         # Two processes building at once both produce a valid template: the
         # last rename wins, and a copy in progress keeps its open file.
         os.replace(building_path, path)
@@ -78,21 +79,14 @@ def copy_template(name):
     partial = target.with_name(f".{target.name}.copy-{uuid.uuid4().hex[:8]}")
     try:
         shutil.copyfile(source, partial)
-        _sync(partial)
+        fsync(partial)
         # A hard link never replaces an existing file: a school's data is
         # never overwritten, even by a provisioning that raced another.
         os.link(partial, target)
-        _sync(target.parent)
+        fsync(target.parent)
     except FileExistsError:
         return False
     finally:
         partial.unlink(missing_ok=True)
     return True
 
-
-def _sync(path):
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

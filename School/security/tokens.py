@@ -32,7 +32,9 @@ def digest(key):
 
 def create_token(user, name="", days=None):
     """(key, ApiToken): the key is returned here and never again."""
-    key = secrets.token_urlsafe(32)
+    # Hex, not urlsafe base64: a prefix starting with "-" would read as an
+    # option in `api_tokens revoke --prefix ...`.
+    key = secrets.token_hex(32)
     days = settings.API_TOKEN_DAYS if days is None else days
     token = ApiToken.objects.create(
         user=user,
