@@ -7,9 +7,13 @@ reads at start-up, so an alias added later must get them here).
 """
 
 import logging
+import os
 import sqlite3
 import threading
+from collections import OrderedDict
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from asgiref.local import Local
 from django.conf import settings
@@ -36,6 +40,7 @@ def database_config(school):
         timeout_ms=settings.MONGODB_TIMEOUT_MS,
         offline=settings.SCHOOL_DATABASES_OFFLINE,
         location=school.database,
+        conn_max_age=settings.SCHOOL_CONN_MAX_AGE,
     )
 
 
@@ -81,9 +86,15 @@ def _drop_stale_connection(alias):
     # (connections._connections is Django's per-thread store; reading it
     # does not open a connection.)
     connection = getattr(connections._connections, alias, None)
-    if connection is not None and connection.settings_dict is not connections.settings[alias]:
+    if connection is None:
+        return
+    if connection.settings_dict is not connections.settings[alias]:
         connection.close()
         delattr(connections._connections, alias)
+    elif connection.connection is not None and not connection.in_atomic_block and _kept_connection_is_stale(connection):
+        connection.close()
+    else:
+        _mark_used(alias)
 
 
 def create_database_file(school):
@@ -102,6 +113,7 @@ def forget_alias(name):
         return
     with _lock:
         connections[name].close()
+        _opened_aliases().pop(name, None)
         del connections[name]
         connections.settings.pop(name, None)
         _locations.pop(name, None)
@@ -125,8 +137,8 @@ def drop_database(school):
 # Django closes finished connections around every request by visiting every
 # alias the process has ever used (close_old_connections): with one alias per
 # school that is O(schools served) twice per request - 0.1 ms at 50 schools,
-# 0.4 ms at 200. Instead, remember the aliases this thread opened since the
-# last request and visit only those.
+# 0.4 ms at 200. Instead, remember the aliases this thread has open, least
+# recently used first, and visit only those.
 _opened = Local()
 
 
@@ -134,20 +146,73 @@ def _opened_aliases():
     try:
         return _opened.aliases
     except AttributeError:
-        _opened.aliases = set()
+        _opened.aliases = OrderedDict()
         return _opened.aliases
 
 
+def _mark_used(alias):
+    try:
+        _opened_aliases().move_to_end(alias)
+    except KeyError:
+        pass
+
+
+# A kept SQLite connection (SCHOOL_CONN_MAX_AGE) must not outlive what it was
+# opened for. Two things can change under it without its settings changing:
+# its file can be deleted or replaced (SQLite would go on reading the old
+# file through its open descriptor), and the registry can change (a school
+# removed and added again under the same name and path). The first is seen by
+# the file's identity, checked with one stat() per request; the second by an
+# epoch that every registry change this process sees moves on.
+_epoch = 0
+
+
+def registry_changed():
+    """Retire every kept connection of this process (all threads): the registry changed."""
+    global _epoch
+    _epoch += 1
+
+
+def _sqlite_file(settings_dict):
+    name = str(settings_dict["NAME"])
+    return url2pathname(urlparse(name).path) if name.startswith("file:") else name
+
+
+def _file_identity(path):
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _kept_connection_is_stale(connection):
+    kept = getattr(connection, "school_kept", None)
+    if kept is None:
+        return False
+    epoch, path, identity = kept
+    return epoch != _epoch or _file_identity(path) != identity
+
+
 def note_opened_connection(sender, connection, **kwargs):
-    _opened_aliases().add(connection.alias)
+    aliases = _opened_aliases()
+    aliases.pop(connection.alias, None)
+    aliases[connection.alias] = True
+    if connection.vendor == "sqlite" and connection.settings_dict["CONN_MAX_AGE"]:
+        path = _sqlite_file(connection.settings_dict)
+        connection.school_kept = (_epoch, path, _file_identity(path))
 
 
 def close_request_connections(**kwargs):
-    """close_old_connections, for the connections this thread opened only."""
+    """close_old_connections, for the connections this thread has open only.
+
+    Connections with CONN_MAX_AGE stay open (their page cache warm) for the
+    next request, SCHOOL_KEPT_CONNECTIONS of them at most per thread.
+    """
     aliases = _opened_aliases()
     for alias in list(aliases):
         if alias not in connections.settings:
-            aliases.discard(alias)
+            aliases.pop(alias, None)
             continue
         connection = connections[alias]
         connection.close_if_unusable_or_obsolete()
@@ -155,7 +220,11 @@ def close_request_connections(**kwargs):
         # connection is closed now (or, for MongoDB's shared client, never
         # closed per request, so there is nothing to watch).
         if connection.connection is None or not connection.settings_dict["CONN_MAX_AGE"]:
-            aliases.discard(alias)
+            aliases.pop(alias, None)
+    # (pop, not del: under ASGI, requests in several threads can share this record)
+    for alias in list(aliases)[:max(0, len(aliases) - settings.SCHOOL_KEPT_CONNECTIONS)]:
+        aliases.pop(alias, None)
+        connections[alias].close()
 
 
 def install_request_connection_handling():

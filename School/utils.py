@@ -26,6 +26,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http.request import split_domain_port
 
 from School.availability import unavailable_reason
+from School.connections import registry_changed
 
 DEFAULT_SCHOOL = DEFAULT_DB_ALIAS
 # The longest host a SchoolHost can hold: longer Host headers are unknown
@@ -226,6 +227,7 @@ class SchoolRegistry:
         self._unknown = LRU(settings.SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE)
         self._refs = {}
         self._generation += 1
+        registry_changed()
 
     # Keeping the log -------------------------------------------------------
 
@@ -271,6 +273,7 @@ class SchoolRegistry:
         """Drop what is cached of the school `key`, the name `name` and the host `host`."""
         with self._lock:
             self._generation += 1
+            registry_changed()
             for entry_key in (key, self._key_of(self._names, name), self._key_of(self._hosts, host)):
                 for kind, value in self._refs.pop(entry_key, ()):
                     self._cache(kind).pop(value)

@@ -54,7 +54,7 @@ def mongodb_options(uri, timeout_ms):
 
 def school_database(
     name, *, engine, db_dir, mongodb_uri="", db_prefix="school_", timeout_ms=5000, offline=False, options=None,
-    location="",
+    location="", conn_max_age=0,
 ):
     """A complete-enough DATABASES entry for the school called `name`.
 
@@ -62,7 +62,9 @@ def school_database(
     it reads from settings; aliases added at run time get them from
     School.connections, which passes this through the same defaults.
     `location` overrides the default place: a SQLite file or a MongoDB
-    database name (a restored or moved school's data).
+    database name (a restored or moved school's data). `conn_max_age` keeps
+    a SQLite connection open between requests (MongoDB shares one client
+    per cluster anyway).
     """
     if engine == MONGODB:
         return {
@@ -78,6 +80,7 @@ def school_database(
         # A registrar's save and a page load from another worker must not
         # trip over each other: wait for the lock instead of failing at once.
         "OPTIONS": {"timeout": 20, **(options or {})},
+        "CONN_MAX_AGE": conn_max_age,
     }
 
 

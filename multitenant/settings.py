@@ -12,6 +12,11 @@ Environment variables (all optional on a developer machine):
   SCHOOL_REGISTRY_CACHE_SIZE          hosts (and school names) a worker keeps
                                       resolved (4096); the rest are looked up
   SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE  unknown hosts a worker remembers (4096)
+  SCHOOL_CONN_MAX_AGE   seconds a worker thread keeps a school's SQLite
+                        connection (and its page cache) open between
+                        requests (60; 0 closes it after every request)
+  SCHOOL_KEPT_CONNECTIONS  schools whose connections a worker thread keeps
+                        open at most (8): the least recently served go first
   MONGODB_URI           switches storage to MongoDB (one database per school)
   MONGODB_DB_PREFIX     prefix of each school's MongoDB database (school_)
   MONGODB_TIMEOUT_MS    how long to wait for an unreachable cluster (5000)
@@ -75,6 +80,10 @@ SCHOOL_DB_DIR = SCHOOL_DATA_DIR / "db"
 SCHOOL_REGISTRY_TTL = float(os.environ.get("SCHOOL_REGISTRY_TTL", "1.0"))
 SCHOOL_REGISTRY_CACHE_SIZE = int(os.environ.get("SCHOOL_REGISTRY_CACHE_SIZE", "4096"))
 SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE = int(os.environ.get("SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE", "4096"))
+# A fresh SQLite connection per request re-reads the schema and every page a
+# query touches (a broad search at 20,000 students: 2.2 ms cold, 0.6 ms warm).
+SCHOOL_CONN_MAX_AGE = int(os.environ.get("SCHOOL_CONN_MAX_AGE", "60"))
+SCHOOL_KEPT_CONNECTIONS = int(os.environ.get("SCHOOL_KEPT_CONNECTIONS", "8"))
 
 SECRET_KEY = _secret_key(SCHOOL_DATA_DIR)
 DEBUG = env_flag("DJANGO_DEBUG")

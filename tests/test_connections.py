@@ -1,20 +1,82 @@
-"""Per-request connection handling stays constant-cost whatever the number of schools."""
+"""Per-request connection handling: constant cost whatever the number of schools, warm connections that never outlive what they were opened for."""
+
+import os
+import shutil
 
 from django.core import signals
 from django.db import close_old_connections, connections
 from django.test import Client
 
-from School.connections import ensure_alias
-from School.utils import SchoolInfo
+from School.connections import ensure_alias, forget_alias, registry_changed, sqlite_file
+from School.models import School
+from School.utils import SchoolInfo, school_by_name
+from tests.conftest import outlive_registry_ttl
 
 
-def test_a_request_closes_the_connections_it_opened(three_schools):
+def page(host="nairobi.localhost"):
+    return Client(HTTP_HOST=host).get("/").content.decode()
+
+
+def test_a_request_keeps_its_schools_connection_open_and_closes_the_rest(three_schools):
+    assert Client(HTTP_HOST="nairobi.localhost").get("/").status_code == 200
+    kept = connections["nairobi"].connection
+    assert kept is not None  # SCHOOL_CONN_MAX_AGE: the next request finds its page cache warm
+    assert connections["default"].connection is None  # the registry: read once per TTL, not kept
+    assert Client(HTTP_HOST="nairobi.localhost").get("/").status_code == 200
+    assert connections["nairobi"].connection is kept
+
+
+def test_without_a_max_age_a_request_closes_its_schools_connection(three_schools, settings):
+    settings.SCHOOL_CONN_MAX_AGE = 0
+    forget_alias("nairobi")  # configured again with the setting
     assert Client(HTTP_HOST="nairobi.localhost").get("/").status_code == 200
     assert connections["nairobi"].connection is None
-    assert connections["default"].connection is None
 
 
-def test_closing_after_a_request_visits_only_that_requests_connections(three_schools, monkeypatch):
+def test_a_thread_keeps_at_most_school_kept_connections(three_schools, settings):
+    settings.SCHOOL_KEPT_CONNECTIONS = 1
+    page("nairobi.localhost")
+    page("accra.localhost")
+    assert connections["nairobi"].connection is None  # the least recently served went first
+    assert connections["accra"].connection is not None
+
+
+def test_a_kept_connection_follows_its_file_being_replaced(three_schools):
+    assert "NBI-0001" in page()
+    nairobi = sqlite_file(School.objects.get(name="nairobi"))
+    replacement = nairobi.with_name("replacement.sqlite3")
+    shutil.copyfile(sqlite_file(School.objects.get(name="accra")), replacement)
+    os.replace(replacement, nairobi)  # what a restore by hand does: a new file at the same path
+    body = page()
+    assert "ACC-0001" in body and "NBI-0001" not in body
+
+
+def test_a_kept_connection_is_not_used_after_its_file_is_removed(three_schools):
+    assert "NBI-0001" in page()
+    sqlite_file(School.objects.get(name="nairobi")).unlink()
+    response = Client(HTTP_HOST="nairobi.localhost", raise_request_exception=False).get("/")
+    assert response.status_code == 503  # never the deleted file's rows through the open descriptor
+
+
+def test_every_registry_change_retires_the_kept_connections(three_schools):
+    page()
+    assert connections["nairobi"].connection is not None
+    registry_changed()  # what the registry calls for every change it sees (tested end to end below)
+    ensure_alias(school_by_name("nairobi"))
+    assert connections["nairobi"].connection is None
+
+
+def test_a_school_removed_and_added_again_is_served_from_its_new_database(three_schools, run_cli):
+    assert "NBI-0001" in page()
+    assert run_cli("schools", "remove", "nairobi", "--drop-data", "--yes").returncode == 0
+    added = run_cli("schools", "add", "nairobi", "--host", "nairobi.localhost")
+    assert added.returncode == 0, added.stderr
+    outlive_registry_ttl()
+    body = page()
+    assert "0 students" in body and "NBI-0001" not in body
+
+
+def test_closing_after_a_request_visits_only_this_threads_open_connections(three_schools, monkeypatch, settings):
     # 200 schools this worker has served before: their aliases exist here.
     for number in range(200):
         connections[ensure_alias(SchoolInfo(f"served{number:03d}", "x"))]
@@ -33,5 +95,7 @@ def test_closing_after_a_request_visits_only_that_requests_connections(three_sch
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     Client(HTTP_HOST="nairobi.localhost").get("/")
-    assert set(visited) <= {"nairobi", "default"}, sorted(set(visited))[:5]
-    assert "nairobi" in visited
+    # What this thread has open (kept connections included, SCHOOL_KEPT_CONNECTIONS at
+    # most), never the 200 schools served before.
+    assert "nairobi" in visited and not any(alias.startswith("served") for alias in visited), sorted(set(visited))[:5]
+    assert len(set(visited)) <= settings.SCHOOL_KEPT_CONNECTIONS + 1
