@@ -196,3 +196,19 @@ def test_pages_are_the_same_when_the_stamp_is_read_on_its_own(three_schools, mon
     monkeypatch.setattr(connections["accra"], "vendor", "mongodb")
     assert [get(host, **params).content.decode() for host, params in pages] == together
     assert "127 students" in together[0] and "Page 3 of 3" in together[1]
+
+
+def test_counts_of_searches_and_filters_follow_writes_of_other_processes_at_once(three_schools, run_cli, tmp_path):
+    # A search's count is kept while the registrar pages and re-sorts it, never past a write.
+    three_schools.add_students("nairobi", [(f"N-{n:03d}", "Many", "Pupils") for n in range(60)])
+    for params in ({"q": "pup"}, {"q": "pup", "page": 2}, {"q": "pup", "sort": "-first_name"}):
+        assert "60 students matching" in get(**params).content.decode()
+    path = tmp_path / "one.csv"
+    path.write_text("registration_no,first_name,second_name,status\nK/1,Amani,Pupa,graduated\n")
+    assert run_cli("nairobi", "import_students", str(path)).returncode == 0
+    assert "61 students matching" in get(q="pup", page=2).content.decode()
+    assert "1 student matching" in get(q="pup", status="graduated").content.decode()
+    with tenant_context("nairobi"):
+        Student.objects.filter(registration_no__startswith="N-00").update(status="graduated")  # N-000 to N-009
+    assert "50 students matching" in get(q="pup", status="active").content.decode()
+    assert "11 students matching" in get(q="pup", status="graduated").content.decode()

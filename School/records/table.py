@@ -92,8 +92,9 @@ class StudentTableQuery:
         One row more than a page is read: when it is not there, the rows so
         far are all there is (every school's page with up to 50 matches).
         Otherwise the database counts (an index count, not the rows: a
-        COUNT(*) OVER () would read every matching row at 20,000 students);
-        the unfiltered count comes from `facts` (SchoolFacts) when given.
+        COUNT(*) OVER () would read every matching row at 20,000 students),
+        once per query until the students change when `facts` (SchoolFacts)
+        is given: paging or re-sorting a search does not count it again.
         Out-of-range or malformed page numbers show the last or first page,
         as Paginator.get_page does.
         """
@@ -110,8 +111,7 @@ class StudentTableQuery:
             return RowsPage(rows, offset + len(rows), number)
         if not rows and number == 1:
             return RowsPage([], 0, 1)
-        filtered = self.search or self.grade or self.status
-        count = facts.count() if facts is not None and not filtered else queryset.count()
+        count = facts.count(self) if facts is not None else queryset.count()
         if rows:
             return RowsPage(rows[:PAGE_SIZE], count, number)
         number = max(1, -(-count // PAGE_SIZE))  # past the end: the last page
@@ -146,11 +146,12 @@ class RowsPage:
 
 _UNREAD = object()
 _CACHE_SIZE = 1024
+_FACTS_PER_SCHOOL = 256  # counts of different searches and filters between two writes
 _school_facts = OrderedDict()  # alias -> (stamp token, {name: value}); a small LRU per worker
 
 
 class SchoolFacts:
-    """What the table needs from all of a school's students (its classes, its count), for one request.
+    """What the table needs from all of a school's students (its classes, its counts), for one request.
 
     Cached per school under the token of its StudentsStamp, which every write
     to the students changes, in any worker: one tiny query per request instead
@@ -192,16 +193,22 @@ class SchoolFacts:
             while len(_school_facts) > _CACHE_SIZE:
                 _school_facts.popitem(last=False)
         _school_facts.move_to_end(self.alias)
-        if name not in cached[1]:
-            cached[1][name] = compute()
-        return cached[1][name]
+        facts = cached[1]
+        if name not in facts:
+            facts[name] = compute()
+            while len(facts) > _FACTS_PER_SCHOOL:
+                del facts[next(iter(facts))]
+        return facts[name]
 
     def grades(self):
         """The classes that have students, for the filter."""
         students = Student.objects.using(self.alias).exclude(grade="")
         return self._get("grades", lambda: list(students.order_by("grade").values_list("grade", flat=True).distinct()))
 
-    def count(self):
-        """How many students the school has (the unfiltered table's count)."""
-        return self._get("count", Student.objects.using(self.alias).count)
+    def count(self, query=None):
+        """How many students match `query` (a StudentTableQuery; None: the whole school)."""
+        if query is None or not (query.search or query.grade or query.status):
+            return self._get("count", Student.objects.using(self.alias).count)
+        key = ("count", query.search, query.grade, query.status)
+        return self._get(key, lambda: query.queryset().using(self.alias).count())
 
