@@ -38,6 +38,13 @@ TEMPLATES = [
         },
     },
 ]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ.get("BARE_DB", ":memory:")}}
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("BARE_DB", ":memory:"),
+        # 0 as in a plain project; bench/bare_page.py also runs it with persistent connections.
+        "CONN_MAX_AGE": int(os.environ.get("BARE_CONN_MAX_AGE", "0")),
+    }
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
