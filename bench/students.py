@@ -98,7 +98,7 @@ def forget_search_counts():
             del facts[key]
 
 
-def page_seconds(host, params, repeat=20, first_time=False):
+def page_seconds(host, params, repeat=100, first_time=False):
     client = Client(HTTP_HOST=host)
     client.get("/", params)  # warm
     elapsed = 0.0
