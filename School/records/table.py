@@ -111,7 +111,7 @@ class StudentTableQuery:
             return RowsPage(rows, offset + len(rows), number)
         if not rows and number == 1:
             return RowsPage([], 0, 1)
-        count = facts.count(self) if facts is not None else queryset.count()
+        count = facts.count(self, queryset) if facts is not None else queryset.count()
         if rows:
             return RowsPage(rows[:PAGE_SIZE], count, number)
         number = max(1, -(-count // PAGE_SIZE))  # past the end: the last page
@@ -205,10 +205,13 @@ class SchoolFacts:
         students = Student.objects.using(self.alias).exclude(grade="")
         return self._get("grades", lambda: list(students.order_by("grade").values_list("grade", flat=True).distinct()))
 
-    def count(self, query=None):
-        """How many students match `query` (a StudentTableQuery; None: the whole school)."""
+    def count(self, query=None, students=None):
+        """How many students match `query` (a StudentTableQuery; None: the whole school).
+
+        `students`: the query's queryset when the caller has built it already.
+        """
         if query is None or not (query.search or query.grade or query.status):
             return self._get("count", Student.objects.using(self.alias).count)
-        key = ("count", query.search, query.grade, query.status)
-        return self._get(key, lambda: query.queryset().using(self.alias).count())
+        students = query.queryset() if students is None else students
+        return self._get(("count", query.search, query.grade, query.status), students.using(self.alias).count)
 
