@@ -212,3 +212,15 @@ def test_counts_of_searches_and_filters_follow_writes_of_other_processes_at_once
         Student.objects.filter(registration_no__startswith="N-00").update(status="graduated")  # N-000 to N-009
     assert "50 students matching" in get(q="pup", status="active").content.decode()
     assert "11 students matching" in get(q="pup", status="graduated").content.decode()
+
+
+def test_a_search_or_filter_is_counted_as_the_orm_counts_it(three_schools):
+    from School.records.table import StudentTableQuery, count_of
+
+    three_schools.add_students("accra", [(f"P-{n:03d}", f"Ama{n % 3}", "O'Brien") for n in range(90)])
+    with tenant_context("accra"):
+        Student.objects.filter(registration_no__in=["P-001", "P-002"]).update(grade="Form 2", status="graduated")
+        for params in ({"q": "ama1"}, {"q": "o'b"}, {"q": "p-0"}, {"q": "acc", "status": "active"},
+                       {"grade": "Form 2"}, {"grade": "Form 2", "status": "graduated", "q": "ama"}, {"q": "%_"}, {}):
+            students = StudentTableQuery.from_params(params).queryset()
+            assert count_of(students) == students.count() == len(list(students)), params
