@@ -16,7 +16,7 @@ Environment variables (all optional on a developer machine):
                         connection (and its page cache) open between
                         requests (60; 0 closes it after every request)
   SCHOOL_KEPT_CONNECTIONS  schools whose connections a worker thread keeps
-                        open at most (8): the least recently served go first
+                        open at most (64): the least recently served go first
   MONGODB_URI           switches storage to MongoDB (one database per school)
   MONGODB_DB_PREFIX     prefix of each school's MongoDB database (school_)
   MONGODB_TIMEOUT_MS    how long to wait for an unreachable cluster (5000)
@@ -83,7 +83,10 @@ SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE = int(os.environ.get("SCHOOL_REGISTRY_UNKNOWN
 # A fresh SQLite connection per request re-reads the schema and every page a
 # query touches (a broad search at 20,000 students: 2.2 ms cold, 0.6 ms warm).
 SCHOOL_CONN_MAX_AGE = int(os.environ.get("SCHOOL_CONN_MAX_AGE", "60"))
-SCHOOL_KEPT_CONNECTIONS = int(os.environ.get("SCHOOL_KEPT_CONNECTIONS", "8"))
+# One file descriptor and a page cache that grows only as far as pages are read,
+# per kept school; a worker rotating over more schools than it keeps gets a
+# cold connection on every request (bench/tenancy.py, 50 schools: 0.83x with 8).
+SCHOOL_KEPT_CONNECTIONS = int(os.environ.get("SCHOOL_KEPT_CONNECTIONS", "64"))
 
 SECRET_KEY = _secret_key(SCHOOL_DATA_DIR)
 DEBUG = env_flag("DJANGO_DEBUG")
