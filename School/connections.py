@@ -10,6 +10,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import urlparse
@@ -137,12 +138,16 @@ def drop_database(school):
 # Django closes finished connections around every request by visiting every
 # alias the process has ever used (close_old_connections): with one alias per
 # school that is O(schools served) twice per request - 0.1 ms at 50 schools,
-# 0.4 ms at 200. Instead, remember the aliases this thread has open, least
-# recently used first, and visit only those.
+# 0.4 ms at 200. Kept connections would make even "the aliases this thread has
+# open" that long (up to SCHOOL_KEPT_CONNECTIONS). So a request visits the
+# connections it used; the rest of the thread's open connections are swept
+# (expired, stale, or errors left behind) at most once every SWEEP_INTERVAL.
 _opened = Local()
+SWEEP_INTERVAL = 1.0  # seconds
 
 
 def _opened_aliases():
+    """This thread's aliases with an open connection, least recently used first."""
     try:
         return _opened.aliases
     except AttributeError:
@@ -150,11 +155,29 @@ def _opened_aliases():
         return _opened.aliases
 
 
+def _used_aliases():
+    """The aliases used since the last request ended."""
+    try:
+        return _opened.used
+    except AttributeError:
+        _opened.used = set()
+        return _opened.used
+
+
 def _mark_used(alias):
     try:
         _opened_aliases().move_to_end(alias)
     except KeyError:
-        pass
+        return
+    _used_aliases().add(alias)
+
+
+def _sweep_due():
+    now = time.monotonic()
+    if now < getattr(_opened, "sweep_at", 0.0):
+        return False
+    _opened.sweep_at = now + SWEEP_INTERVAL
+    return True
 
 
 # A kept SQLite connection (SCHOOL_CONN_MAX_AGE) must not outlive what it was
@@ -198,24 +221,32 @@ def note_opened_connection(sender, connection, **kwargs):
     aliases = _opened_aliases()
     aliases.pop(connection.alias, None)
     aliases[connection.alias] = True
+    _used_aliases().add(connection.alias)
     if connection.vendor == "sqlite" and connection.settings_dict["CONN_MAX_AGE"]:
         path = _sqlite_file(connection.settings_dict)
         connection.school_kept = (_epoch, path, _file_identity(path))
 
 
 def close_request_connections(**kwargs):
-    """close_old_connections, for the connections this thread has open only.
+    """close_old_connections, for the connections this request used.
 
     Connections with CONN_MAX_AGE stay open (their page cache warm) for the
     next request, SCHOOL_KEPT_CONNECTIONS of them at most per thread.
     """
     aliases = _opened_aliases()
-    for alias in list(aliases):
+    used = _used_aliases()
+    sweep = _sweep_due()
+    visit = list(aliases) if sweep else [alias for alias in used if alias in aliases]
+    used.clear()
+    for alias in visit:
         if alias not in connections.settings:
             aliases.pop(alias, None)
             continue
         connection = connections[alias]
         connection.close_if_unusable_or_obsolete()
+        if sweep and connection.connection is not None and not connection.in_atomic_block \
+                and _kept_connection_is_stale(connection):
+            connection.close()  # a kept file removed elsewhere: let its disk space go
         # Keep watching persistent connections only; without CONN_MAX_AGE the
         # connection is closed now (or, for MongoDB's shared client, never
         # closed per request, so there is nothing to watch).

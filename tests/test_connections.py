@@ -76,11 +76,8 @@ def test_a_school_removed_and_added_again_is_served_from_its_new_database(three_
     assert "0 students" in body and "NBI-0001" not in body
 
 
-def test_closing_after_a_request_visits_only_this_threads_open_connections(three_schools, monkeypatch, settings):
-    # 200 schools this worker has served before: their aliases exist here.
-    for number in range(200):
-        connections[ensure_alias(SchoolInfo(f"served{number:03d}", "x"))]
-    signals.request_finished.send(sender=None)  # what the fixtures opened is closed, as after any request
+def spy_on_closing(monkeypatch):
+    """The aliases whose connections the request handling looks at, as a list that fills."""
     visited = []
     wrapper_class = type(connections["nairobi"])
     original = wrapper_class.close_if_unusable_or_obsolete
@@ -94,8 +91,29 @@ def test_closing_after_a_request_visits_only_this_threads_open_connections(three
     # a real server does not: measure ours alone.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    Client(HTTP_HOST="nairobi.localhost").get("/")
-    # What this thread has open (kept connections included, SCHOOL_KEPT_CONNECTIONS at
-    # most), never the 200 schools served before.
-    assert "nairobi" in visited and not any(alias.startswith("served") for alias in visited), sorted(set(visited))[:5]
-    assert len(set(visited)) <= settings.SCHOOL_KEPT_CONNECTIONS + 1
+    return visited
+
+
+def test_a_request_visits_only_the_connections_it_used(three_schools, monkeypatch):
+    # 200 schools this worker has served before: their aliases exist here.
+    for number in range(200):
+        connections[ensure_alias(SchoolInfo(f"served{number:03d}", "x"))]
+    page("accra.localhost")  # kept open, not used by the request below
+    monkeypatch.setattr("School.connections._sweep_due", lambda: False)
+    visited = spy_on_closing(monkeypatch)
+    page("nairobi.localhost")
+    assert "nairobi" in visited and set(visited) <= {"nairobi", "default"}, sorted(set(visited))[:5]
+    assert connections["accra"].connection is not None
+
+
+def test_the_sweep_closes_kept_connections_whose_file_is_gone(three_schools, monkeypatch):
+    page("accra.localhost")
+    sqlite_file(School.objects.get(name="accra")).unlink()
+    monkeypatch.setattr("School.connections._sweep_due", lambda: False)
+    page("nairobi.localhost")
+    assert connections["accra"].connection is not None  # only the sweep looks at connections a request did not use
+    monkeypatch.setattr("School.connections._sweep_due", lambda: True)
+    visited = spy_on_closing(monkeypatch)
+    page("nairobi.localhost")
+    assert "accra" in visited
+    assert connections["accra"].connection is None  # the deleted file's disk space is given back
