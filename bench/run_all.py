@@ -25,10 +25,13 @@ RESULTS = BENCH / "results"
 
 RUNS = [
     # (script, full arguments, quick arguments, [(label, regex of the key number, goal)])
-    ("tenancy.py", ["--rounds", "6", "--seconds", "5"], ["--rounds", "3", "--seconds", "2"], [
+    # Many short rounds: this machine's speed swings within seconds (two
+    # servers on the same platform measured 0.76x to 1.41x of each other in
+    # 4-second rounds), and a short pair of rounds sees the same swing.
+    ("tenancy.py", ["--rounds", "15", "--seconds", "2"], ["--rounds", "3", "--seconds", "2"], [
         ("multi-school / single-database throughput, same page", r"1\. tenancy.*?median ratio: ([\d.]+)", ">= 0.95"),
-        ("2,000 vs 3 registered schools, pages over 50 vs 3 schools", r"2\. scale.*?median ratio: ([\d.]+)", ">= 0.95"),
-        ("worker memory per extra school served (KiB)", r"([\d]+) KiB per extra school served", "a few"),
+        ("2,000 vs 6 registered schools, pages over 50 vs 3 schools of the same size", r"2\. scale.*?median ratio: ([\d.]+)", ">= 0.95"),
+        ("worker memory per extra school served, its connection kept (KiB)", r"([\d]+) KiB per extra school served", "a few + the kept connection (at most SCHOOL_KEPT_CONNECTIONS per thread)"),
     ]),
     ("request_scale.py", ["--rounds", "7", "--requests", "400"], ["--rounds", "3", "--requests", "150"], [
         ("one school's page, 2,000 vs 3 registered schools", r"median ratio: ([\d.]+)", ">= 0.95"),
