@@ -15,6 +15,7 @@ from django.db.models import Q, Subquery
 
 from School.context import current_alias
 from School.models import Student, StudentsStamp
+from School.records.ordered_walk import can_walk, walk_page, worth_walking
 
 PAGE_SIZE = 50
 SORTABLE = {
@@ -104,7 +105,14 @@ class StudentTableQuery:
             number = 1
         queryset = self.queryset().values_list(*fields)
         offset = (number - 1) * PAGE_SIZE
-        rows = facts.rows_and_token(queryset, fields, offset, PAGE_SIZE + 1) if facts else None
+        rows = None
+        sort_field = SORTABLE[self.sort]
+        if (facts is not None and self.search and not (self.grade or self.status)
+                and can_walk(queryset, sort_field, fields)
+                and worth_walking(facts.count(), facts.count(self, queryset))):
+            rows = walk_page(queryset, sort_field, self.descending, fields, offset, PAGE_SIZE + 1)
+        if rows is None and facts is not None:
+            rows = facts.rows_and_token(queryset, fields, offset, PAGE_SIZE + 1)
         if rows is None:
             rows = list(queryset[offset:offset + PAGE_SIZE + 1])
         if rows and len(rows) <= PAGE_SIZE:
