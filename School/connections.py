@@ -146,22 +146,22 @@ _opened = Local()
 SWEEP_INTERVAL = 1.0  # seconds
 
 
+def _this_thread(name, factory):
+    try:
+        return getattr(_opened, name)
+    except AttributeError:
+        setattr(_opened, name, factory())
+        return getattr(_opened, name)
+
+
 def _opened_aliases():
     """This thread's aliases with an open connection, least recently used first."""
-    try:
-        return _opened.aliases
-    except AttributeError:
-        _opened.aliases = OrderedDict()
-        return _opened.aliases
+    return _this_thread("aliases", OrderedDict)
 
 
 def _used_aliases():
     """The aliases used since the last request ended."""
-    try:
-        return _opened.used
-    except AttributeError:
-        _opened.used = set()
-        return _opened.used
+    return _this_thread("used", set)
 
 
 def _mark_used(alias):
