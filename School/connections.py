@@ -92,9 +92,7 @@ def _drop_stale_connection(alias):
     if connection.settings_dict is not connections.settings[alias]:
         connection.close()
         delattr(connections._connections, alias)
-    elif connection.connection is not None and not connection.in_atomic_block and _kept_connection_is_stale(connection):
-        connection.close()
-    else:
+    elif not _close_if_stale(connection):
         _mark_used(alias)
 
 
@@ -150,8 +148,9 @@ def _this_thread(name, factory):
     try:
         return getattr(_opened, name)
     except AttributeError:
-        setattr(_opened, name, factory())
-        return getattr(_opened, name)
+        value = factory()
+        setattr(_opened, name, value)
+        return value
 
 
 def _opened_aliases():
@@ -217,6 +216,14 @@ def _kept_connection_is_stale(connection):
     return epoch != _epoch or _file_identity(path) != identity
 
 
+def _close_if_stale(connection):
+    """Close a kept connection whose file or registry changed under it (never inside a transaction)."""
+    if connection.connection is not None and not connection.in_atomic_block and _kept_connection_is_stale(connection):
+        connection.close()
+        return True
+    return False
+
+
 def note_opened_connection(sender, connection, **kwargs):
     aliases = _opened_aliases()
     aliases.pop(connection.alias, None)
@@ -244,9 +251,8 @@ def close_request_connections(**kwargs):
             continue
         connection = connections[alias]
         connection.close_if_unusable_or_obsolete()
-        if sweep and connection.connection is not None and not connection.in_atomic_block \
-                and _kept_connection_is_stale(connection):
-            connection.close()  # a kept file removed elsewhere: let its disk space go
+        if sweep:
+            _close_if_stale(connection)  # a kept file removed elsewhere: let its disk space go
         # Keep watching persistent connections only; without CONN_MAX_AGE the
         # connection is closed now (or, for MongoDB's shared client, never
         # closed per request, so there is nothing to watch).
