@@ -68,14 +68,14 @@ def test_every_page_of_every_search_and_sort_is_the_databases_page(school, walks
 def test_a_walk_gives_up_when_the_matches_lie_beyond_its_bound(school, monkeypatch):
     monkeypatch.setattr(ordered_walk, "WALK_FACTOR", 4)  # reads at most 4 x 51 of the 400 rows
     zulus = StudentTableQuery.from_params({"q": "zulu"}).queryset().values_list(*ROW_FIELDS)
-    assert ordered_walk.walk_page(zulus, "registration_no", False, ROW_FIELDS, 0, PAGE_SIZE + 1) is None
+    assert ordered_walk.walk_page(zulus, "registration_no", False, ROW_FIELDS, 0, PAGE_SIZE + 1, 400) is None
     # From the other end they come first: the walk finds them.
     descending = StudentTableQuery.from_params({"q": "zulu", "sort": "-registration_no"}).queryset().values_list(*ROW_FIELDS)
-    rows = ordered_walk.walk_page(descending, "registration_no", True, ROW_FIELDS, 0, PAGE_SIZE + 1)
+    rows = ordered_walk.walk_page(descending, "registration_no", True, ROW_FIELDS, 0, PAGE_SIZE + 1, 400)
     assert rows == list(descending[:PAGE_SIZE + 1])
 
 
-def test_only_searches_with_enough_matches_are_walked(school):
+def test_only_searches_with_enough_matches_are_walked():
     assert ordered_walk.worth_walking(students=400, matches=80)  # one in five
     assert not ordered_walk.worth_walking(students=400, matches=10)  # one in forty: the indexes find them
     assert not ordered_walk.worth_walking(students=400, matches=0)

@@ -32,12 +32,27 @@ WALKABLE_SORTS = {"pk", "registration_no", "first_name", "enrolment_date"}
 PLAIN_FIELDS = {"pk", "first_name", "second_name", "registration_no", "grade", "status"}
 
 
+def _plain(queryset):
+    query = queryset.query
+    return (connections[queryset.db].vendor != "mongodb" and len(query.alias_map) == 1 and not query.distinct
+            and not query.is_sliced)
+
+
+def filter_sql(queryset):
+    """(WHERE clause, params) of a plain query on the student table, or None (MongoDB, joins, distinct, sliced).
+
+    For statements of our own that the ORM would plan worse (the count, the walk).
+    """
+    if not _plain(queryset):
+        return None
+    query = queryset.query
+    return query.get_compiler(queryset.db).compile(query.where)
+
+
 def can_walk(queryset, sort_field, fields):
     """Whether walk_page can read this query (SQLite, an indexed sort, plain columns)."""
-    query = queryset.query
     return (connections[queryset.db].vendor == "sqlite" and sort_field in WALKABLE_SORTS
-            and set(fields) <= PLAIN_FIELDS and len(query.alias_map) == 1 and not query.distinct
-            and not query.is_sliced)
+            and set(fields) <= PLAIN_FIELDS and _plain(queryset))
 
 
 def worth_walking(students, matches):
@@ -45,36 +60,39 @@ def worth_walking(students, matches):
     return matches > 0 and 2 * students <= WALK_FACTOR * matches
 
 
-def walk_page(queryset, sort_field, descending, fields, offset, limit):
+def walk_page(queryset, sort_field, descending, fields, offset, limit, students):
     """`queryset[offset:offset + limit]` as `fields` tuples, or None when the bounded walk does not find them.
 
     `queryset`: the table's search, ordered by (sort_field, pk), without
-    other filters, one that can_walk.
+    other filters, one that can_walk. `students`: how many the school has.
     """
     connection = connections[queryset.db]
-    query = queryset.query
     quote = connection.ops.quote_name
     table = quote(Student._meta.db_table)
-    pk = f"{table}.{quote(Student._meta.pk.column)}"
-    order_columns = [pk] if sort_field == "pk" else [f"{table}.{quote(Student._meta.get_field(sort_field).column)}", pk]
+
+    def column(name):
+        return f"{table}.{quote(Student._meta.get_field(name).column)}"
+
+    pk = column(Student._meta.pk.name)
+    order_columns = [pk] if sort_field == "pk" else [column(sort_field), pk]
     direction = "DESC" if descending else "ASC"
-    order_by = ", ".join(f"{column} {direction}" for column in order_columns)
+    order_by = ", ".join(f"{name} {direction}" for name in order_columns)
     budget = WALK_FACTOR * (offset + limit)
 
-    where, params = query.get_compiler(queryset.db).compile(query.where)
+    where, params = filter_sql(queryset)
     # Unary + keeps SQLite from answering the search through the key indexes
     # (it would collect and sort every match); the sort's index is left.
     for key in SEARCH_KEYS.values():
-        column = f"{table}.{quote(key)}"
-        where = where.replace(column, f"+{column}")
-    columns = ", ".join(f"{table}.{quote(Student._meta.pk.column if name == 'pk' else Student._meta.get_field(name).column)}"
-                        for name in fields)
+        where = where.replace(column(key), f"+{column(key)}")
+    columns = ", ".join(pk if name == "pk" else column(name) for name in fields)
 
     with connection.cursor() as cursor:
-        # The sort key of the budget-th student in this order: the walk stops there.
-        cursor.execute(f"SELECT {', '.join(order_columns)} FROM {table} ORDER BY {order_by} LIMIT 1 OFFSET %s",
-                       [budget - 1])
-        bound = cursor.fetchone()
+        bound = None
+        if students > budget:
+            # The sort key of the budget-th student in this order: the walk stops there.
+            cursor.execute(f"SELECT {', '.join(order_columns)} FROM {table} ORDER BY {order_by} LIMIT 1 OFFSET %s",
+                           [budget - 1])
+            bound = cursor.fetchone()
         if bound is not None:
             operator = "<=" if direction == "ASC" else ">="
             where = f"({', '.join(order_columns)}) {operator} ({', '.join(['%s'] * len(bound))}) AND ({where})"

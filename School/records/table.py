@@ -15,7 +15,7 @@ from django.db.models import Q, Subquery
 
 from School.context import current_alias
 from School.models import Student, StudentsStamp
-from School.records.ordered_walk import can_walk, walk_page, worth_walking
+from School.records.ordered_walk import can_walk, filter_sql, walk_page, worth_walking
 
 PAGE_SIZE = 50
 SORTABLE = {
@@ -109,8 +109,8 @@ class StudentTableQuery:
         sort_field = SORTABLE[self.sort]
         if (facts is not None and self.search and not (self.grade or self.status)
                 and can_walk(queryset, sort_field, fields)
-                and worth_walking(facts.count(), facts.count(self, queryset))):
-            rows = walk_page(queryset, sort_field, self.descending, fields, offset, PAGE_SIZE + 1)
+                and worth_walking(students := facts.count(), facts.count(self, queryset))):
+            rows = walk_page(queryset, sort_field, self.descending, fields, offset, PAGE_SIZE + 1, students)
         if rows is None and facts is not None:
             rows = facts.rows_and_token(queryset, fields, offset, PAGE_SIZE + 1)
         if rows is None:
@@ -141,12 +141,12 @@ def count_of(queryset):
     aggregate. Here the filter is compiled once and counted directly. Only
     for queries on the student table alone (every query of the table is).
     """
-    query = queryset.query
-    connection = connections[queryset.db]
-    if connection.vendor == "mongodb" or len(query.alias_map) != 1 or query.distinct or query.is_sliced:
+    compiled = filter_sql(queryset)
+    if compiled is None:
         return queryset.count()
-    where, params = query.get_compiler(queryset.db).compile(query.where)
-    sql = f"SELECT COUNT(*) FROM {connection.ops.quote_name(query.get_meta().db_table)}"
+    where, params = compiled
+    connection = connections[queryset.db]
+    sql = f"SELECT COUNT(*) FROM {connection.ops.quote_name(queryset.query.get_meta().db_table)}"
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} WHERE {where}" if where else sql, params)
         return cursor.fetchone()[0]
