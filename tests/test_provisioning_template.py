@@ -74,6 +74,6 @@ def test_an_existing_database_is_migrated_and_kept_not_overwritten(three_schools
 
 def test_the_template_state_follows_the_migration_graph(monkeypatch):
     before = templates.migration_state()
-    nodes = provisioning.migration_graph_nodes()
-    monkeypatch.setattr(provisioning, "migration_graph_nodes", lambda: nodes | {("School", "0099_new")})
+    nodes = templates.migration_graph_nodes()
+    monkeypatch.setattr(templates, "migration_graph_nodes", lambda: nodes | {("School", "0099_new")})
     assert templates.migration_state() != before

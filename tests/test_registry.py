@@ -92,11 +92,14 @@ def failing_host_registration():
 
 def test_failed_migration_names_the_step_and_registers_nothing(three_schools, monkeypatch):
     import School.operations.provisioning as provisioning
+    import School.operations.templates as templates
 
     def broken_migrate(school, **kwargs):
         raise RuntimeError("disk full")
 
+    # Both ways a new database is migrated: the SQLite template's build and the school's own run.
     monkeypatch.setattr(provisioning, "migrate_school", broken_migrate)
+    monkeypatch.setattr(templates, "migrate_school", broken_migrate)
     with pytest.raises(SchoolError, match="could not create the database of school 'kumasi': disk full"):
         add_school("kumasi", ["kumasi.localhost"])
     assert not School.objects.using("default").filter(name="kumasi").exists()

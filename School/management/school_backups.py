@@ -4,7 +4,9 @@ Kept apart from the `schools` command so that it stays about the registry;
 the work itself is in School/operations/restore.py.
 """
 
+from School.management.school_answers import confirm, database_of
 from School.operations import restore
+from School.operations.provisioning import SchoolError
 
 
 def add_backup_actions(actions):
@@ -31,8 +33,6 @@ def add_backup_actions(actions):
 
 
 def handle_restore(command, file, as_name, replace, hosts, display_name, yes, **options):
-    from School.management.commands.schools import SchoolError, confirm, database_of
-
     if as_name:
         if not hosts:
             raise SchoolError(f"school {as_name!r} needs at least one --host")

@@ -8,21 +8,18 @@ registry as it was (a migrated but unregistered database is harmless and is
 reused by the next attempt).
 """
 
-import functools
 import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
-from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
 from multitenant.databases import MONGODB
-from School.connections import create_database_file, drop_database, ensure_alias, forget_alias
-from School.context import tenant_context
+from School.connections import drop_database, ensure_alias, forget_alias
 from School.models import School, SchoolHost
 from School.operations.clusters import ClusterError, place
+from School.operations.migrating import migrate_school, migration_graph_nodes
 from School.operations.templates import copy_template
 from School.transactions import atomic
 from School.uri import redact_uri
@@ -38,22 +35,6 @@ class SchoolError(Exception):
 
 def _message(error):
     return "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
-
-
-def migrate_school(school, verbosity=0, stdout=None):
-    """Create the school's database if needed and apply pending migrations."""
-    create_database_file(school)
-    with tenant_context(school):
-        call_command(
-            "migrate", database=school.alias, interactive=False, verbosity=verbosity, stdout=stdout
-        )
-    logger.info("database migrated", extra={"school": school.name})
-
-
-@functools.cache
-def migration_graph_nodes():
-    """Every migration of the project, read from disk once per process."""
-    return frozenset(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
 
 
 def applied_migrations(school):

@@ -10,7 +10,7 @@ only once complete (hard link of a synced copy), so a crash at any point
 leaves either nothing or a whole, migrated database.
 
 On MongoDB there is no file to copy: provisioning runs `migrate` in process,
-with the migration graph already loaded (see provisioning.migrate_school).
+with the migration graph already loaded (see School.operations.migrating.migrate_school).
 """
 
 import hashlib
@@ -24,6 +24,7 @@ from django.conf import settings
 from multitenant.databases import sqlite_path
 from School.connections import forget_alias
 from School.operations.durable import fsync
+from School.operations.migrating import migrate_school, migration_graph_nodes
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +33,6 @@ TEMPLATE_PREFIX = ".template-"
 
 def migration_state():
     """A short hash of every migration of the project: changes when migrations do."""
-    from School.operations.provisioning import migration_graph_nodes
-
     nodes = "\n".join(sorted(f"{app}.{name}" for app, name in migration_graph_nodes()))
     return hashlib.sha256(nodes.encode()).hexdigest()[:16]
 
@@ -45,7 +44,6 @@ def template_path():
 
 def ensure_template():
     """The path of the template at the current migration state, built if missing."""
-    from School.operations.provisioning import migrate_school
     from School.utils import SchoolInfo
 
     path = template_path()

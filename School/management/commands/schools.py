@@ -1,14 +1,12 @@
 """schools list | add | remove | ... | restore | clone | move: the registry of schools, from the command line."""
 
 import json
-import sys
 from collections import Counter
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from multitenant.databases import MONGODB
-from School.connections import sqlite_file
 from School.operations.provisioning import (
     SchoolError,
     add_host,
@@ -18,31 +16,13 @@ from School.operations.provisioning import (
     remove_school,
     set_suspended,
 )
-from School.connections import cluster_uri
 from School.management.school_backups import BACKUP_ACTIONS, add_backup_actions
+from School.management.school_answers import confirm, database_of
 from School.operations.backups import BackupError
 from School.operations.clusters import cluster_of
 from School.utils import all_schools, registry_is_migrated
-from School.uri import redact_uri
 
 EXIT_BAD_INPUT = 2
-
-
-def database_of(school):
-    """Where the school's data is, without credentials."""
-    if settings.SCHOOL_ENGINE == MONGODB:
-        cluster = redact_uri(cluster_uri(school))
-        return f"{school.database or settings.MONGODB_DB_PREFIX + school.name} on {cluster}"
-    return str(sqlite_file(school))
-
-
-def confirm(name, refusal, question, undone):
-    """Ask to type the school's name (SchoolError without a terminal: --yes is needed)."""
-    if not sys.stdin.isatty():
-        raise SchoolError(f"{refusal}: add --yes to confirm")
-    answer = input(f"{question.format(name=name)} Type the name to confirm: ")
-    if answer.strip() != name:
-        raise SchoolError(f"not confirmed; nothing was {undone}")
 
 
 class Command(BaseCommand):
