@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from School.context import tenant_context
-from School.models import School, SchoolHost, Student
+from School.models import School, SchoolHost, Student, default_date_order, default_language, default_time_zone
 from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
 from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, write_backup
 from School.utils import DEFAULT_SCHOOL, school_by_name
@@ -68,6 +68,9 @@ class SchoolHostInline(RegistryAdminMixin, admin.TabularInline):
     extra = 1
 
 
+LOCALE_DEFAULTS = {"language": default_language, "time_zone": default_time_zone, "date_order": default_date_order}
+
+
 def time_zone_choices():
     return [(name, name) for name in sorted(time_zone_names())]
 
@@ -84,6 +87,20 @@ class SchoolLocaleForm(forms.ModelForm):
     class Meta:
         model = School
         fields = ["display_name", "suspended", "language", "time_zone", "date_order"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left empty: the platform's default (settings), as with `schools add`.
+        for field in LOCALE_DEFAULTS:
+            self.fields[field].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        for field, default in LOCALE_DEFAULTS.items():
+            if field in cleaned and not cleaned[field]:
+                cleaned[field] = default()
+                setattr(self.instance, field, cleaned[field])
+        return cleaned
 
 
 class NewSchoolForm(SchoolLocaleForm):

@@ -58,7 +58,7 @@ class ExportForm(forms.Form):
     """The export page: the file's format and how its dates are written."""
 
     format = forms.ChoiceField(label=gettext_lazy("Format"), choices=[("csv", "CSV"), ("xlsx", "Excel (.xlsx)")])
-    dates = forms.ChoiceField(label=gettext_lazy("Dates"), choices=DATES_CHOICES, initial="iso")
+    dates = forms.ChoiceField(label=gettext_lazy("Dates"), choices=DATES_CHOICES, initial="iso", required=False)
 
 
 def _upload_path(request, token):
@@ -111,15 +111,17 @@ def student_export_xlsx(request):
 @student_data
 def export_page(request):
     """The export's choices: format and dates; the download keeps the table's filters."""
-    form = ExportForm(request.GET or None)
-    if request.GET and form.is_valid():
+    # The table's filters may come along (?q=...): only a chosen format is a submission.
+    submitted = "format" in request.GET
+    form = ExportForm(request.GET if submitted else None)
+    if submitted and form.is_valid():
         params = request.GET.copy()
         params.pop("format", None)
         target = "student-export-xlsx" if form.cleaned_data["format"] == "xlsx" else "student-export"
         return redirect(f"{reverse(target)}?{params.urlencode()}")
     order = date_order_of(request.school)
     context = {"form": form, "school_order": DESCRIPTIONS[order]}
-    return render(request, "School/student_export.html", context, status=400 if request.GET else 200)
+    return render(request, "School/student_export.html", context, status=400 if submitted else 200)
 
 
 @staff_member_required
