@@ -28,6 +28,8 @@ def refusal(request, hostname, school):
         logger.info("refused a request: school suspended", extra={"school": school.name})
         response = TemplateResponse(request, "School/unavailable.html", {"school": school}, status=503)
         response["Retry-After"] = "300"
+        with school_locale(school):  # the school's own people read this page
+            return response.render()
     elif not hostname:
         logger.info("refused a request with a missing or malformed Host header")
         response = TemplateResponse(request, "School/bad_host.html", status=400)
@@ -50,7 +52,9 @@ def serving(request, school):
         deactivate(token)
 
 
-class SchoolMiddleware:
+class SyncAndAsyncMiddleware:
+    """A middleware that runs sync under WSGI and async under ASGI (no thread hop for async views)."""
+
     sync_capable = True
     async_capable = True
 
@@ -59,6 +63,9 @@ class SchoolMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
+
+
+class SchoolMiddleware(SyncAndAsyncMiddleware):
 
     def __call__(self, request):
         if self.is_async:

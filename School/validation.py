@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 # Words of school_manage.py itself: a school called `up` could never be named
@@ -101,7 +102,11 @@ def validate_phone(value):
 
 # --- a school's locale ---------------------------------------------------------
 
-DATE_ORDERS = {"dmy": "day first (DD/MM/YYYY)", "mdy": "month first (MM/DD/YYYY)", "iso": "ISO (YYYY-MM-DD)"}
+DATE_ORDERS = {
+    "dmy": gettext_lazy("day first (DD/MM/YYYY)"),
+    "mdy": gettext_lazy("month first (MM/DD/YYYY)"),
+    "iso": gettext_lazy("year first (YYYY-MM-DD)"),
+}
 
 
 def validate_time_zone(name):

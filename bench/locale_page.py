@@ -15,13 +15,12 @@ Usage: python bench/locale_page.py [--rounds 7] [--requests 300]
 import argparse
 import contextlib
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import setup_django  # noqa: E402
+from bench.common import compare_in_process, setup_django  # noqa: E402
 
 setup_django("bench-locale-")
 
@@ -34,29 +33,6 @@ from School.locale.activation import school_locale  # noqa: E402
 from School.models import Student  # noqa: E402
 from School.operations.provisioning import add_school  # noqa: E402
 from School.utils import school_by_name  # noqa: E402
-
-
-def seconds_per_request(send, requests):
-    send()
-    started = time.perf_counter()
-    for _ in range(requests):
-        send()
-    return (time.perf_counter() - started) / requests
-
-
-def compare(title, first, second, rounds, requests, labels):
-    print(f"\n{title}")
-    print(f"{'round':>5} {labels[0]:>12} {labels[1]:>12} {'ratio':>6}")
-    ratios = []
-    for number in range(1, rounds + 1):
-        order = [(0, first), (1, second)]
-        times = {}
-        for index, send in order if number % 2 else reversed(order):
-            times[index] = seconds_per_request(send, requests)
-        ratios.append(times[0] / times[1])
-        print(f"{number:>5} {1000 * times[0]:>10.2f}ms {1000 * times[1]:>10.2f}ms {ratios[-1]:>6.3f}")
-    print(f"median ratio ({labels[0]} / {labels[1]}): {statistics.median(ratios):.3f}")
-    return statistics.median(ratios)
 
 
 def main():
@@ -79,7 +55,7 @@ def main():
     def page(client):
         return lambda: client.get("/", {"sort": "second_name"})
 
-    compare("1. student table: school with a locale vs school on the defaults", page(dakar), page(plain),
+    compare_in_process("1. student table: school with a locale vs school on the defaults", page(dakar), page(plain),
             options.rounds, options.requests, ("fr/Nairobi", "en/UTC"))
 
     activating = School.middleware.school_locale
@@ -91,7 +67,7 @@ def main():
         finally:
             School.middleware.school_locale = activating
 
-    compare("2. student table (fr/Nairobi school): with the locale activation vs patched out", page(dakar),
+    compare_in_process("2. student table (fr/Nairobi school): with the locale activation vs patched out", page(dakar),
             without_activation, options.rounds, options.requests, ("activated", "not"))
 
     school = school_by_name("dakar")

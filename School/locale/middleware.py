@@ -9,9 +9,11 @@ or forged value there can change nothing. School.middleware restores the
 language when the response is made.
 """
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import translation
+
+from School.middleware import SyncAndAsyncMiddleware
 
 SESSION_KEY = "_school_user_language"
 
@@ -28,16 +30,7 @@ def chosen_language(request):
     return language if language and offered(language) else None
 
 
-class UserLanguageMiddleware:
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
+class UserLanguageMiddleware(SyncAndAsyncMiddleware):
     def __call__(self, request):
         if self.is_async:
             return self.__acall__(request)

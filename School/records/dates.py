@@ -12,17 +12,14 @@ import datetime
 import re
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+
+from School.validation import DATE_ORDERS
 
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 LOCAL_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
 PATTERNS = {"dmy": "%d/%m/%Y", "mdy": "%m/%d/%Y", "iso": "%Y-%m-%d"}
 SPELLINGS = {"dmy": "DD/MM/YYYY", "mdy": "MM/DD/YYYY", "iso": "YYYY-MM-DD"}
-DESCRIPTIONS = {
-    "dmy": gettext_lazy("day first (DD/MM/YYYY)"),
-    "mdy": gettext_lazy("month first (MM/DD/YYYY)"),
-    "iso": gettext_lazy("year first (YYYY-MM-DD)"),
-}
+DESCRIPTIONS = DATE_ORDERS
 LINES_NAMED = 10
 
 
