@@ -89,9 +89,40 @@ def test_schools_add_and_set_keep_the_locale_and_refuse_unknown_values(platform,
     assert "eldoret" not in {row["name"] for row in json.loads(run_cli("schools", "list", "--format", "json").stdout)}
 
 
-def test_a_school_registered_before_gets_the_platform_defaults(three_schools, settings):
-    school = school_by_name("accra")
-    assert (school.language, school.time_zone, school.date_order) == ("en", "UTC", "iso")
+def test_schools_import_takes_the_locale_columns(platform, tmp_path):
+    from School.operations.bulk_import import FAILED, import_schools, read_rows
+
+    path = tmp_path / "schools.csv"
+    path.write_text("name,hosts,display_name,language,time_zone,date_order\n"
+                    "dakar,dakar.localhost,Dakar,fr,Africa/Dakar,dmy\n"
+                    "lome,lome.localhost,Lomé,fr,Africa/Atlantis,dmy\n"
+                    "maputo,maputo.localhost,Maputo,,,\n")
+    outcomes = []
+    import_schools(read_rows(path), outcomes.append)
+    assert [(o.school, o.status) for o in outcomes if o.status == FAILED] == [("lome", FAILED)]
+    assert "unknown time zone 'Africa/Atlantis'" in outcomes[1].detail
+    dakar, maputo = school_by_name("dakar"), school_by_name("maputo")
+    assert (dakar.language, dakar.time_zone, dakar.date_order) == ("fr", "Africa/Dakar", "dmy")
+    assert (maputo.language, maputo.time_zone, maputo.date_order) == ("en", "UTC", "iso")
+
+
+def test_a_school_registered_before_gets_the_platform_defaults(platform, settings):
+    from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    from School.utils import registry
+
+    before = ("School", "0007_student_search_and_stamp")
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    executor.migrate([before])
+    old_school = executor.loader.project_state(before).apps.get_model("School", "School")
+    old_school.objects.using(DEFAULT_DB_ALIAS).create(name="legacy", display_name="Legacy")
+    settings.SCHOOL_DEFAULT_LANGUAGE, settings.SCHOOL_DEFAULT_TIME_ZONE = "sw", "Africa/Nairobi"
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    registry.invalidate()
+    school = school_by_name("legacy")
+    assert (school.language, school.time_zone, school.date_order) == ("sw", "Africa/Nairobi", "iso")
 
 
 # --- requests ---------------------------------------------------------------------
