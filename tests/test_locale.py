@@ -319,3 +319,15 @@ def test_backups_carry_the_locale(three_schools, tmp_path):
 def test_catalogues_are_complete_and_compiled():
     """Every marked string is extracted and translated, and the committed .mo files match the .po files."""
     assert catalogues.problems() == []
+
+
+def test_a_change_made_by_another_process_is_followed_within_the_ttl(three_schools, run_cli):
+    from tests.conftest import outlive_registry_ttl
+
+    client = Client(HTTP_HOST="nairobi.localhost")
+    assert "Students" in client.get("/").content.decode()  # cached by this process
+    changed = run_cli("schools", "set", "nairobi", "--language", "pt", "--time-zone", "America/Sao_Paulo")
+    assert changed.returncode == 0, changed.stderr
+    outlive_registry_ttl()
+    assert "Alunos" in client.get("/").content.decode()
+    assert school_by_name("nairobi").time_zone == "America/Sao_Paulo"
