@@ -331,3 +331,13 @@ def test_a_change_made_by_another_process_is_followed_within_the_ttl(three_schoo
     outlive_registry_ttl()
     assert "Alunos" in client.get("/").content.decode()
     assert school_by_name("nairobi").time_zone == "America/Sao_Paulo"
+
+
+def test_commands_stay_english_whatever_the_schools_language(three_schools, run_cli, tmp_path):
+    set_locale("nairobi", language="fr", date_order="dmy")
+    path = tmp_path / "students.csv"
+    path.write_text(f"{HEADER}\nK/1,Akinyi,Otieno,31/02/2012,,,,,\n")
+    result = run_cli("nairobi", "import_students", str(path), "--dry-run")
+    assert result.returncode == 2
+    assert "bad date '31/02/2012': there is no such day" in result.stderr
+    assert "dates day first (DD/MM/YYYY)" in result.stdout
