@@ -13,14 +13,17 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from School.context import tenant_context
-from School.models import School, SchoolHost, Student
+from School.models import School, SchoolHost, Student, default_date_order, default_language, default_time_zone
 from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
 from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, write_backup
 from School.utils import DEFAULT_SCHOOL, school_by_name
+from School.validation import time_zone_names
 
 
 @admin.register(Student)
@@ -32,8 +35,8 @@ class StudentAdmin(admin.ModelAdmin):
     ordering = ["registration_no"]
     fieldsets = [
         (None, {"fields": ["registration_no", "first_name", "second_name", "date_of_birth"]}),
-        ("Enrolment", {"fields": ["grade", "enrolment_date", "status"]}),
-        ("Guardian", {"fields": ["guardian_name", "guardian_phone"]}),
+        (gettext_lazy("Enrolment"), {"fields": ["grade", "enrolment_date", "status"]}),
+        (gettext_lazy("Guardian"), {"fields": ["guardian_name", "guardian_phone"]}),
     ]
 
 
@@ -65,17 +68,59 @@ class SchoolHostInline(RegistryAdminMixin, admin.TabularInline):
     extra = 1
 
 
-class NewSchoolForm(forms.ModelForm):
-    """Adding a school: the same checks and steps as `school_manage.py schools add`."""
+LOCALE_DEFAULTS = {"language": default_language, "time_zone": default_time_zone, "date_order": default_date_order}
 
-    host_names = forms.CharField(label="Hosts", help_text="One or more host names, separated by spaces or commas.")
-    admin_username = forms.CharField(required=False, help_text="Optional: a first superuser of the new school.")
-    admin_email = forms.EmailField(required=False)
-    admin_password = forms.CharField(required=False, widget=forms.PasswordInput, strip=False)
+
+def time_zone_choices():
+    return [(name, name) for name in sorted(time_zone_names())]
+
+
+class SchoolLocaleForm(forms.ModelForm):
+    """A school's time zone is picked from the IANA names: a forged value is a form error, never stored."""
+
+    time_zone = forms.TypedChoiceField(
+        label=gettext_lazy("time zone"),
+        choices=time_zone_choices,
+        help_text=gettext_lazy("Times are shown in this zone (and stored in UTC)."),
+    )
 
     class Meta:
         model = School
-        fields = ["name", "display_name", "suspended"]
+        fields = ["display_name", "suspended", "language", "time_zone", "date_order"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left empty: the platform's default (settings), as with `schools add`.
+        for field in LOCALE_DEFAULTS:
+            self.fields[field].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        for field, default in LOCALE_DEFAULTS.items():
+            if field in cleaned and not cleaned[field]:
+                cleaned[field] = default()
+                setattr(self.instance, field, cleaned[field])
+        return cleaned
+
+
+class NewSchoolForm(SchoolLocaleForm):
+    """Adding a school: the same checks and steps as `school_manage.py schools add`."""
+
+    host_names = forms.CharField(
+        label=gettext_lazy("Hosts"), help_text=gettext_lazy("One or more host names, separated by spaces or commas.")
+    )
+    admin_username = forms.CharField(
+        label=gettext_lazy("Administrator's user name"), required=False,
+        help_text=gettext_lazy("Optional: a first superuser of the new school."),
+    )
+    admin_email = forms.EmailField(label=gettext_lazy("Administrator's email address"), required=False)
+    admin_password = forms.CharField(
+        label=gettext_lazy("Administrator's password"), required=False, widget=forms.PasswordInput, strip=False
+    )
+
+    class Meta:
+        model = School
+        fields = ["name", "display_name", "suspended", "language", "time_zone", "date_order"]
 
     def clean_host_names(self):
         hosts = [host for host in re.split(r"[\s,]+", self.cleaned_data["host_names"]) if host]
@@ -88,7 +133,7 @@ class NewSchoolForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("admin_username"):
             if not cleaned.get("admin_password"):
-                self.add_error("admin_password", "Give the first superuser a password.")
+                self.add_error("admin_password", _("Give the first superuser a password."))
             else:
                 try:
                     validate_password(cleaned["admin_password"])
@@ -99,13 +144,14 @@ class NewSchoolForm(forms.ModelForm):
 
 @admin.register(School)
 class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "display_name", "host_list", "suspended", "last_backup", "created_at"]
-    list_filter = ["suspended"]
+    list_display = ["name", "display_name", "host_list", "language", "time_zone", "suspended", "last_backup", "created_at"]
+    list_filter = ["suspended", "language"]
+    form = SchoolLocaleForm
     search_fields = ["name", "display_name", "hosts__host"]
     exclude = ["mongodb_uri", "database"]
     actions = ["back_up_now"]
 
-    @admin.action(description="Back up now", permissions=["change"])
+    @admin.action(description=gettext_lazy("Back up now"), permissions=["change"])
     def back_up_now(self, request, queryset):
         for row in queryset:
             school = school_by_name(row.name)
@@ -115,22 +161,24 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
             except BackupError as error:
                 self.message_user(request, str(error), messages.ERROR)
                 continue
-            self.message_user(request, f"Backed up {school.name} to {path}", messages.SUCCESS)
+            self.message_user(
+                request, _("Backed up %(school)s to %(path)s") % {"school": school.name, "path": path}, messages.SUCCESS
+            )
 
     def _backups(self, obj):
         # The nightly and on-demand ones, then the data replaced by `restore --replace`.
         return backups_of(backups_dir(), obj.name) + backups_of(backups_dir() / "replaced", obj.name)
 
-    @admin.display(description="last backup")
+    @admin.display(description=gettext_lazy("last backup"))
     def last_backup(self, obj):
         made = backups_of(backups_dir(), obj.name)
-        return _backup_time(made[-1]) if made else "never"
+        return _backup_time(made[-1]) if made else _("never")
 
-    @admin.display(description="backups")
+    @admin.display(description=gettext_lazy("backups"))
     def backup_list(self, obj):
         files = self._backups(obj)
         if not files:
-            return "none yet: use the action “Back up now” on the list of schools"
+            return _("none yet: use the action “Back up now” on the list of schools")
         return format_html(
             "<ul>{}</ul>",
             format_html_join(
@@ -149,7 +197,8 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
         if obj is None:
             return [
                 (None, {"fields": ["name", "display_name", "host_names", "suspended"]}),
-                ("First administrator (optional)", {"fields": ["admin_username", "admin_email", "admin_password"]}),
+                (gettext_lazy("Language, time zone and dates"), {"fields": ["language", "time_zone", "date_order"]}),
+                (gettext_lazy("First administrator (optional)"), {"fields": ["admin_username", "admin_email", "admin_password"]}),
             ]
         return super().get_fieldsets(request, obj)
 
@@ -162,7 +211,7 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
         # cluster is where the data is: changing it here would not move it.
         return ["name", "cluster", "backup_list"] if obj is not None else []
 
-    @admin.display(description="hosts")
+    @admin.display(description=gettext_lazy("hosts"))
     def host_list(self, obj):
         return ", ".join(host.host for host in obj.hosts.all())
 
@@ -170,7 +219,10 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
         if change:
             return super().save_model(request, obj, form, change)
         data = form.cleaned_data
-        school = add_school(obj.name, data["host_names"], obj.display_name)
+        school = add_school(
+            obj.name, data["host_names"], obj.display_name,
+            locale={"language": obj.language, "time_zone": obj.time_zone, "date_order": obj.date_order},
+        )
         if data.get("admin_username"):
             with tenant_context(school):
                 get_user_model().objects.create_superuser(
@@ -184,5 +236,6 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
 
 
 def _backup_time(path):
+    """When the backup was made, in the active (the platform school's) zone and language."""
     made = timezone.datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.get_current_timezone())
-    return made.strftime("%Y-%m-%d %H:%M %Z")
+    return f"{formats.date_format(made, 'DATETIME_FORMAT')} {made.strftime('%Z')}"

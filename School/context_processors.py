@@ -18,6 +18,8 @@ def _layout_links(script_prefix):
         "export_csv": reverse("student-export"),
         "export_xlsx": reverse("student-export-xlsx"),
         "admin": reverse("admin:index"),
+        "language": reverse("language"),
+        "export": reverse("student-export-page"),
     }
 
 

@@ -3,8 +3,8 @@
 The Host header is looked up in the cached registry; an unknown or malformed
 host is refused before any school's database is touched, and never falls back
 to `default`; a suspended school's hosts answer 503. For a known host the school is active for everything below this
-middleware (sessions, users, views, the admin log) and deactivated in
-`finally`, even when the view raises.
+middleware (sessions, users, views, the admin log), with its language and
+time zone, and deactivated in `finally`, even when the view raises.
 """
 
 import logging
@@ -14,6 +14,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.template.response import TemplateResponse
 
 from School.context import activate, deactivate
+from School.locale.activation import school_locale
 from School.utils import hostname_from_the_request, registry, school_for_host
 
 logger = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ def refusal(request, hostname, school):
         logger.info("refused a request: school suspended", extra={"school": school.name})
         response = TemplateResponse(request, "School/unavailable.html", {"school": school}, status=503)
         response["Retry-After"] = "300"
+        with school_locale(school):  # the school's own people read this page
+            return response.render()
     elif not hostname:
         logger.info("refused a request with a missing or malformed Host header")
         response = TemplateResponse(request, "School/bad_host.html", status=400)
@@ -38,16 +41,20 @@ def refusal(request, hostname, school):
 
 @contextmanager
 def serving(request, school):
-    """`school` is the request's school, and the active one, until the response is made."""
+    """`school` is the request's school, and the active one (with its language and time zone),
+    until the response is made."""
     request.school = school
     token = activate(school)
     try:
-        yield
+        with school_locale(school):
+            yield
     finally:
         deactivate(token)
 
 
-class SchoolMiddleware:
+class SyncAndAsyncMiddleware:
+    """A middleware that runs sync under WSGI and async under ASGI (no thread hop for async views)."""
+
     sync_capable = True
     async_capable = True
 
@@ -56,6 +63,9 @@ class SchoolMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
+
+
+class SchoolMiddleware(SyncAndAsyncMiddleware):
 
     def __call__(self, request):
         if self.is_async:

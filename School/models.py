@@ -11,18 +11,42 @@ Two kinds of models live here:
 
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from School.validation import (
+    DATE_ORDERS,
     not_in_future,
     today,
+    validate_date_order,
     validate_host,
+    validate_language,
     validate_phone,
     validate_registration_no,
     validate_school_name,
+    validate_time_zone,
 )
+
+
+# Callables, not values: the migrations name the function, so a deployment's
+# own defaults (settings) never make `makemigrations --check` see a change.
+def default_language():
+    return settings.SCHOOL_DEFAULT_LANGUAGE
+
+
+def default_time_zone():
+    return settings.SCHOOL_DEFAULT_TIME_ZONE
+
+
+def default_date_order():
+    return settings.SCHOOL_DEFAULT_DATE_ORDER
+
+
+def language_choices():
+    return settings.LANGUAGES
 
 
 class School(models.Model):
@@ -30,9 +54,10 @@ class School(models.Model):
         max_length=40,
         unique=True,
         validators=[validate_school_name],
-        help_text="Also the school's database alias: lowercase letters, digits and _.",
+        verbose_name=_("name"),
+        help_text=_("Also the school's database alias: lowercase letters, digits and _."),
     )
-    display_name = models.CharField(max_length=200)
+    display_name = models.CharField(_("display name"), max_length=200)
     mongodb_uri = models.CharField(
         "MongoDB URI",
         max_length=1000,
@@ -46,17 +71,34 @@ class School(models.Model):
         "(set by restore --replace and move).",
     )
     cluster = models.CharField(
+        _("cluster"),
         max_length=40,
         blank=True,
-        help_text="The MongoDB cluster of MONGODB_CLUSTERS the school's database is on; empty means `main`.",
+        help_text=_("The MongoDB cluster of MONGODB_CLUSTERS the school's database is on; empty means `main`."),
     )
     suspended = models.BooleanField(
-        default=False, help_text="A suspended school's hosts answer 'temporarily unavailable'; its data is kept."
+        _("suspended"),
+        default=False,
+        help_text=_("A suspended school's hosts answer 'temporarily unavailable'; its data is kept."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    language = models.CharField(
+        _("language"), max_length=10, default=default_language, choices=language_choices, validators=[validate_language],
+        help_text=_("The language of the school's pages (each user may choose another)."),
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone],
+        help_text=_("IANA time zone, e.g. Africa/Nairobi: times are shown in it (and stored in UTC)."),
+    )
+    date_order = models.CharField(
+        _("date order"), max_length=3, default=default_date_order, choices=list(DATE_ORDERS.items()), validators=[validate_date_order],
+        help_text=_("How the school writes dates: files are imported (and exported with local dates) in this order."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
         ordering = ["name"]
 
     def __str__(self):
@@ -64,10 +106,12 @@ class School(models.Model):
 
 
 class SchoolHost(models.Model):
-    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="hosts")
-    host = models.CharField(max_length=253, unique=True, validators=[validate_host])
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="hosts", verbose_name=_("school"))
+    host = models.CharField(_("host"), max_length=253, unique=True, validators=[validate_host])
 
     class Meta:
+        verbose_name = _("host")
+        verbose_name_plural = _("hosts")
         ordering = ["host"]
         indexes = [models.Index(fields=["school"], name="schoolhost_school_idx")]
 
@@ -178,24 +222,26 @@ class StudentQuerySet(models.QuerySet):
 
 class Student(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        GRADUATED = "graduated", "Graduated"
-        TRANSFERRED = "transferred", "Transferred"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        ACTIVE = "active", _("Active")
+        GRADUATED = "graduated", _("Graduated")
+        TRANSFERRED = "transferred", _("Transferred")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     registration_no = models.CharField(
-        "registration number", max_length=64, unique=True, validators=[validate_registration_no]
+        _("registration number"), max_length=64, unique=True, validators=[validate_registration_no]
     )
-    first_name = models.CharField(max_length=100)
-    second_name = models.CharField("last name", max_length=100)
-    date_of_birth = models.DateField(null=True, blank=True, validators=[not_in_future])
-    grade = models.CharField("class", max_length=40, blank=True, help_text="Class or grade, e.g. Form 2 or Grade 7B.")
-    enrolment_date = models.DateField(default=today, validators=[not_in_future])
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    guardian_name = models.CharField(max_length=200, blank=True)
-    guardian_phone = models.CharField(max_length=20, blank=True, validators=[validate_phone])
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    first_name = models.CharField(_("first name"), max_length=100)
+    second_name = models.CharField(_("last name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True, validators=[not_in_future])
+    grade = models.CharField(
+        _("class"), max_length=40, blank=True, help_text=_("Class or grade, e.g. Form 2 or Grade 7B.")
+    )
+    enrolment_date = models.DateField(_("enrolment date"), default=today, validators=[not_in_future])
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    guardian_name = models.CharField(_("guardian's name"), max_length=200, blank=True)
+    guardian_phone = models.CharField(_("guardian's phone"), max_length=20, blank=True, validators=[validate_phone])
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
     first_name_key = models.CharField(max_length=100, editable=False, default="")
     second_name_key = models.CharField(max_length=100, editable=False, default="")
     registration_key = models.CharField(max_length=64, editable=False, default="")
@@ -203,6 +249,8 @@ class Student(models.Model):
     objects = StudentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("student")
+        verbose_name_plural = _("students")
         ordering = ["registration_no"]
         indexes = [
             # The student table sorts, searches and filters by these.
@@ -240,4 +288,4 @@ class Student(models.Model):
     def clean(self):
         super().clean()
         if self.date_of_birth and self.enrolment_date and self.date_of_birth >= self.enrolment_date:
-            raise ValidationError({"date_of_birth": "The date of birth must be before the enrolment date."})
+            raise ValidationError({"date_of_birth": _("The date of birth must be before the enrolment date.")})

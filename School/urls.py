@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from School import views
+from School.locale import preferences
 from School.records import api, import_views
 
 api_router = DefaultRouter()
@@ -14,6 +15,7 @@ api_urls = [
 
 urlpatterns = [
     path("", views.student_list, name="index"),
+    path("students/export/", import_views.export_page, name="student-export-page"),
     path("students/export.csv", import_views.student_export, name="student-export"),
     path("students/export.xlsx", import_views.student_export_xlsx, name="student-export-xlsx"),
     path("students/import/", import_views.student_import, name="student-import"),
@@ -22,6 +24,7 @@ urlpatterns = [
     # The API has a namespace of its own: its router names routes such as
     # `student-detail`, which must never shadow the pages' names in reverse().
     path("api/", include((api_urls, "api"))),
+    path("language/", preferences.language_page, name="language"),
     path("healthz", views.health, name="health"),
     # Sign-in for the staff pages and password-made API tokens (School/security/).
     path("", include("School.security.urls")),

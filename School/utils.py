@@ -36,7 +36,9 @@ MAX_HOST_LENGTH = 253
 # commit. SQLite assigns ids in commit order; MongoDB's ObjectIds come from
 # each client's clock, so two processes' changes can land out of order.
 REORDER_WINDOW = 30.0
-SCHOOL_FIELDS = ("pk", "name", "display_name", "mongodb_uri", "suspended", "database", "cluster")
+SCHOOL_FIELDS = (
+    "pk", "name", "display_name", "mongodb_uri", "suspended", "database", "cluster", "language", "time_zone", "date_order",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,10 @@ class SchoolInfo:
     # Where the data is when not in the default place (School.models.School.database).
     database: str = field(default="", repr=False)
     cluster: str = ""
+    # The school's locale (School.models.School); "" means the settings' default (School.locale.activation).
+    language: str = ""
+    time_zone: str = ""
+    date_order: str = ""
 
     @property
     def alias(self):
@@ -98,8 +104,11 @@ REGISTRY_QUERIES = (
 
 
 def _info(row, hosts):
-    pk, name, display_name, mongodb_uri, suspended, database, cluster = row
-    info = SchoolInfo(name, display_name or name, tuple(sorted(hosts)), mongodb_uri, suspended, database, cluster)
+    pk, name, display_name, mongodb_uri, suspended, database, cluster, language, time_zone, date_order = row
+    info = SchoolInfo(
+        name, display_name or name, tuple(sorted(hosts)), mongodb_uri, suspended, database, cluster,
+        language, time_zone, date_order,
+    )
     return str(pk), info
 
 

@@ -5,10 +5,15 @@ it is kept to a small alphabet; a host is what browsers send in the Host
 header, lower-cased, without port or trailing dot.
 """
 
+import functools
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 # Words of school_manage.py itself: a school called `up` could never be named
@@ -21,14 +26,14 @@ HOST_PATTERN = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*")
 def validate_school_name(name):
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise ValidationError(
-            f"bad school name {name!r}: use lowercase letters, digits and '_', "
-            "starting with a letter, at most 40 characters",
+            _("bad school name %(name)s: use lowercase letters, digits and '_', "
+              "starting with a letter, at most 40 characters") % {"name": repr(name)},
             code="invalid",
         )
     if name in RESERVED_NAMES:
         raise ValidationError(
-            f"bad school name {name!r}: it is a word of school_manage.py "
-            f"({', '.join(sorted(RESERVED_NAMES))})",
+            _("bad school name %(name)s: it is a word of school_manage.py (%(words)s)")
+            % {"name": repr(name), "words": ", ".join(sorted(RESERVED_NAMES))},
             code="reserved",
         )
 
@@ -46,8 +51,8 @@ def normalize_host(host):
         candidate = ""
     if not HOST_PATTERN.fullmatch(candidate):
         raise ValidationError(
-            f"bad host {host!r}: give a bare host name such as nairobi.localhost "
-            "(no scheme, port, path or wildcard)",
+            _("bad host %(host)s: give a bare host name such as nairobi.localhost "
+              "(no scheme, port, path or wildcard)") % {"host": repr(host)},
             code="invalid",
         )
     return candidate
@@ -55,7 +60,10 @@ def normalize_host(host):
 
 def validate_host(host):
     if normalize_host(host) != host:
-        raise ValidationError(f"host {host!r} must be written as {normalize_host(host)!r}", code="form")
+        raise ValidationError(
+            _("host %(host)s must be written as %(form)s") % {"host": repr(host), "form": repr(normalize_host(host))},
+            code="form",
+        )
 
 
 # Letters, digits and the separators schools print on cards: NBI/2024/001, ACC-17.
@@ -71,13 +79,13 @@ def today():
 
 def not_in_future(value):
     if value and value > today():
-        raise ValidationError(f"{value:%Y-%m-%d} is in the future.", code="future")
+        raise ValidationError(_("%(date)s is in the future.") % {"date": f"{value:%Y-%m-%d}"}, code="future")
 
 
 def validate_registration_no(value):
     if not REGISTRATION_NO.fullmatch(value or ""):
         raise ValidationError(
-            "Use letters, digits and / . _ - (starting with a letter or digit), at most 64 characters.",
+            _("Use letters, digits and / . _ - (starting with a letter or digit), at most 64 characters."),
             code="invalid",
         )
 
@@ -86,6 +94,54 @@ def validate_phone(value):
     digits = re.sub(r"\D", "", value or "")
     if value and (not PHONE.fullmatch(value) or not 7 <= len(digits) <= 15):
         raise ValidationError(
-            f"{value!r} is not a phone number: use digits with an optional leading +, e.g. +254 712 345678.",
+            _("%(value)s is not a phone number: use digits with an optional leading +, e.g. +254 712 345678.")
+            % {"value": repr(value)},
+            code="invalid",
+        )
+
+
+# --- a school's locale ---------------------------------------------------------
+
+DATE_ORDERS = {
+    "dmy": gettext_lazy("day first (DD/MM/YYYY)"),
+    "mdy": gettext_lazy("month first (MM/DD/YYYY)"),
+    "iso": gettext_lazy("year first (YYYY-MM-DD)"),
+}
+
+
+def validate_time_zone(name):
+    """An IANA time zone name that zoneinfo knows (system data or the tzdata wheel)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValidationError(_unknown_zone(name), code="invalid") from None
+    # ZoneInfo also opens files by relative path ("Africa/../UTC"): only canonical keys.
+    if name not in time_zone_names():
+        raise ValidationError(_unknown_zone(name), code="invalid")
+
+
+def _unknown_zone(name):
+    return _("unknown time zone %(name)s: give an IANA name such as Africa/Nairobi or UTC") % {"name": repr(name)}
+
+
+@functools.cache
+def time_zone_names():
+    """Every IANA name zoneinfo offers (read from disk once per process)."""
+    return frozenset(available_timezones())
+
+
+def validate_language(code):
+    if code not in dict(settings.LANGUAGES):
+        raise ValidationError(
+            _("unknown language %(code)s: use one of %(known)s")
+            % {"code": repr(code), "known": ", ".join(dict(settings.LANGUAGES))},
+            code="invalid",
+        )
+
+
+def validate_date_order(order):
+    if order not in DATE_ORDERS:
+        raise ValidationError(
+            _("unknown date order %(order)s: use one of %(known)s") % {"order": repr(order), "known": ", ".join(DATE_ORDERS)},
             code="invalid",
         )

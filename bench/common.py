@@ -50,3 +50,33 @@ def setup_django(prefix):
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
     django.setup()
     return data_dir
+
+
+def seconds_per_request(send, requests):
+    """Mean seconds of `send()` over `requests` calls, after one warm-up call."""
+    import time
+
+    send()
+    started = time.perf_counter()
+    for _ in range(requests):
+        send()
+    return (time.perf_counter() - started) / requests
+
+
+def compare_in_process(title, first, second, rounds, requests, labels=("with", "without")):
+    """Time ratio first/second over alternating rounds (the order flips each round); prints and returns the median."""
+    import statistics
+
+    print(f"\n{title}")
+    print(f"{'round':>5} {labels[0]:>12} {labels[1]:>12} {'ratio':>6}")
+    ratios = []
+    for number in range(1, rounds + 1):
+        order = [(0, first), (1, second)]
+        times = {}
+        for index, send in order if number % 2 else reversed(order):
+            times[index] = seconds_per_request(send, requests)
+        ratios.append(times[0] / times[1])
+        print(f"{number:>5} {1000 * times[0]:>10.2f}ms {1000 * times[1]:>10.2f}ms {ratios[-1]:>6.3f}")
+    median = statistics.median(ratios)
+    print(f"median ratio ({labels[0]} / {labels[1]}): {median:.3f}")
+    return median

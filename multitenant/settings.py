@@ -23,6 +23,9 @@ Environment variables (all optional on a developer machine):
   MONGODB_CLUSTERS      more clusters for new schools: "east=mongodb://...;west=mongodb+srv://..."
   USE_X_FORWARDED_HOST  "1" behind a proxy that sets X-Forwarded-Host
   DJANGO_STATIC_ROOT    where `collectstatic` puts assets in production
+  SCHOOL_DEFAULT_LANGUAGE    language of new schools (en; one of LANGUAGES)
+  SCHOOL_DEFAULT_TIME_ZONE   IANA time zone of new schools (UTC)
+  SCHOOL_DEFAULT_DATE_ORDER  how new schools write dates: dmy, mdy or iso (iso)
   DJANGO_ENV            "production" for the production profile (HTTPS only,
                         secure cookies, HSTS, student data behind sign-in);
                         "development" (the default) otherwise
@@ -122,6 +125,7 @@ if SCHOOL_ENGINE == MONGODB:
         "School": "School.mongo.migrations.School",
         "axes": "School.mongo.migrations.axes",
         "security": "School.mongo.migrations.security",
+        "school_locale": "School.mongo.migrations.school_locale",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -150,6 +154,8 @@ INSTALLED_APPS = [
     # own database, like its users (see School/security/).
     _axes_app,
     "School.security.apps.SecurityConfig",
+    # Each school's language, time zone and date order; users' own language.
+    "School.locale.apps.LocaleConfig",
 ]
 
 REST_FRAMEWORK = {
@@ -193,6 +199,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The signed-in user's own language over the school's (School/locale/).
+    # Not Django's LocaleMiddleware: the school decides, not Accept-Language.
+    "School.locale.middleware.UserLanguageMiddleware",
     # After the school is active: lock-out rows live in the school's database.
     "axes.middleware.AxesMiddleware",
 ]
@@ -211,6 +220,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "School.context_processors.current_school",
                 "School.context_processors.layout_links",
+                "School.locale.context_processors.language",
             ],
         },
     },
@@ -226,11 +236,14 @@ TEMPLATES = [
         "APP_DIRS": False,
         "OPTIONS": {
             "autoescape": True,
+            # {% trans %} and _() with Django's own translations (School/locale/jinja.py).
+            "environment": "School.locale.jinja.environment",
             "context_processors": [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "School.context_processors.current_school",
                 "School.context_processors.layout_links",
+                "School.locale.context_processors.language",
             ],
         },
     },
@@ -261,10 +274,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# Stored times are UTC; each request shows them in its school's zone and
+# language (School/locale/). Commands and logs stay English and UTC.
+LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The languages a school (and each user) may choose; catalogues in locale/.
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("sw", "Kiswahili"), ("pt", "Português")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Swahili has no date formats in Django: ours are in School/locale/formats/sw/.
+FORMAT_MODULE_PATH = ["School.locale.formats"]
+SCHOOL_DEFAULT_LANGUAGE = os.environ.get("SCHOOL_DEFAULT_LANGUAGE", "en")
+SCHOOL_DEFAULT_TIME_ZONE = os.environ.get("SCHOOL_DEFAULT_TIME_ZONE", "UTC")
+SCHOOL_DEFAULT_DATE_ORDER = os.environ.get("SCHOOL_DEFAULT_DATE_ORDER", "iso")
+if SCHOOL_DEFAULT_LANGUAGE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"SCHOOL_DEFAULT_LANGUAGE must be one of {', '.join(dict(LANGUAGES))}")
+if SCHOOL_DEFAULT_DATE_ORDER not in {"dmy", "mdy", "iso"}:
+    raise ImproperlyConfigured("SCHOOL_DEFAULT_DATE_ORDER must be dmy, mdy or iso")
 
 STATIC_URL = "static/"
 # Production may `collectstatic` into DJANGO_STATIC_ROOT; without it WhiteNoise

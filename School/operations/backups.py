@@ -184,6 +184,8 @@ def write_backup(school, path, include_sessions=False):
         "version": VERSION,
         "school": school.name,
         "display_name": school.display_name,
+        # The registry row is not in the school's database: its locale travels here.
+        "locale": {"language": school.language, "time_zone": school.time_zone, "date_order": school.date_order},
         "engine": connections[alias].vendor,
         "migrations": applied_migrations(alias),
         "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),

@@ -1,7 +1,7 @@
 """`schools import FILE.csv`: many schools from one file, each row all-or-nothing.
 
-Columns: name, hosts (separated by spaces or `;`), display_name, and an
-optional cluster. A row is one add_school(): a bad row (bad name, a host
+Columns: name, hosts (separated by spaces or `;`), display_name, and the
+optional cluster, language, time_zone and date_order (empty: the defaults). A row is one add_school(): a bad row (bad name, a host
 another school owns, ...) is reported with its line number and the others go
 on. A school that already exists with the same display name, hosts and
 cluster is skipped, so rerunning a file after fixing its bad rows adds only
@@ -21,7 +21,8 @@ from School.validation import normalize_host
 
 ADDED, SKIPPED, FAILED = "added", "skipped", "failed"
 REQUIRED = ("name", "hosts")
-KNOWN = (*REQUIRED, "display_name", "cluster")
+LOCALE_COLUMNS = ("language", "time_zone", "date_order")
+KNOWN = (*REQUIRED, "display_name", "cluster", *LOCALE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ def import_row(line, row):
             if _same(existing, hosts, display_name, cluster):
                 return RowOutcome(line, name, SKIPPED, "exists with the same hosts")
             raise SchoolError(f"school {name!r} already exists with other hosts, display name or cluster")
-        add_school(name, hosts, display_name, cluster=cluster)
+        locale = {column: (row.get(column) or "").strip() for column in LOCALE_COLUMNS}
+        add_school(name, hosts, display_name, cluster=cluster, locale=locale)
     except SchoolError as error:
         return RowOutcome(line, name or "(no name)", FAILED, str(error))
     return RowOutcome(line, name, ADDED)

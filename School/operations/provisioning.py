@@ -24,7 +24,15 @@ from School.operations.templates import copy_template
 from School.transactions import atomic
 from School.uri import redact_uri
 from School.utils import DEFAULT_SCHOOL, SchoolInfo, registry, school_by_name, table_exists
-from School.validation import normalize_host, validate_school_name
+from School.validation import (
+    normalize_host,
+    validate_date_order,
+    validate_language,
+    validate_school_name,
+    validate_time_zone,
+)
+
+LOCALE_FIELDS = {"language": validate_language, "time_zone": validate_time_zone, "date_order": validate_date_order}
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +130,24 @@ def check_mongodb_uri(uri):
         raise SchoolError(f"bad MongoDB URI {redact_uri(uri)!r}: it must start with mongodb:// or mongodb+srv://")
 
 
-def add_school(name, hosts, display_name="", mongodb_uri="", cluster=""):
-    """Create, migrate and register a school; returns its SchoolInfo."""
+def check_locale(locale):
+    """{field: value} of the locale values given (None and "" are left out); SchoolError on an unknown one."""
+    checked = {}
+    for field, value in (locale or {}).items():
+        if value in (None, ""):
+            continue
+        try:
+            LOCALE_FIELDS[field](value)
+        except ValidationError as error:
+            raise SchoolError(_message(error)) from None
+        checked[field] = value
+    return checked
+
+
+def add_school(name, hosts, display_name="", mongodb_uri="", cluster="", locale=None):
+    """Create, migrate and register a school (its language, time zone and date order in `locale`,
+    settings' defaults for those left out); returns its SchoolInfo."""
+    locale = check_locale(locale)
     check_new_name(name)
     if not hosts:
         raise SchoolError(f"school {name!r} needs at least one --host")
@@ -140,7 +164,7 @@ def add_school(name, hosts, display_name="", mongodb_uri="", cluster=""):
         prepare_database(name, mongodb_uri, cluster)
     except Exception as error:
         raise SchoolError(f"could not create the database of school {name!r}: {error}") from error
-    register_school(name, hosts, display_name, mongodb_uri, cluster=cluster)
+    register_school(name, hosts, display_name, mongodb_uri, cluster=cluster, locale=locale)
     logger.info("school added with hosts %s", ", ".join(hosts), extra={"school": name})
     return school_by_name(name)
 
@@ -156,8 +180,9 @@ def check_new_name(name):
         raise SchoolError(f"school {name!r} already exists")
 
 
-def register_school(name, hosts, display_name="", mongodb_uri="", database="", cluster=""):
+def register_school(name, hosts, display_name="", mongodb_uri="", database="", cluster="", locale=None):
     """Serve a school whose database is ready: the school and its hosts in one step."""
+    locale = check_locale(locale)
     try:
         with atomic(using=DEFAULT_DB_ALIAS):
             school = School.objects.using(DEFAULT_DB_ALIAS).create(
@@ -166,6 +191,7 @@ def register_school(name, hosts, display_name="", mongodb_uri="", database="", c
                 mongodb_uri=mongodb_uri,
                 database=database,
                 cluster=cluster,
+                **locale,
             )
             for host in hosts:
                 SchoolHost.objects.using(DEFAULT_DB_ALIAS).create(school=school, host=host)
@@ -208,6 +234,26 @@ def set_suspended(name, suspended):
         with atomic(using=DEFAULT_DB_ALIAS):  # the change and its log row together
             school.save(update_fields=["suspended", "updated_at"])
     logger.info("school %s", "suspended" if suspended else "resumed", extra={"school": name})
+
+
+def set_school(name, display_name="", locale=None):
+    """Change a school's display name and locale; every worker follows within SCHOOL_REGISTRY_TTL.
+
+    Returns the {field: value} that changed.
+    """
+    values = check_locale(locale)
+    if display_name:
+        values["display_name"] = display_name
+    school = _registered(name)
+    changed = {field: value for field, value in values.items() if getattr(school, field) != value}
+    if changed:
+        for field, value in changed.items():
+            setattr(school, field, value)
+        with atomic(using=DEFAULT_DB_ALIAS):  # the change and its log row together
+            school.save(update_fields=[*changed, "updated_at"])
+    logger.info("school settings changed: %s", ", ".join(f"{k}={v}" for k, v in changed.items()) or "none",
+                extra={"school": name})
+    return changed
 
 
 def add_host(name, host):

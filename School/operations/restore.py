@@ -46,6 +46,7 @@ from School.operations.provisioning import (
     check_hosts_free,
     check_new_name,
     migration_graph_nodes,
+    check_locale,
     register_school,
     set_suspended,
 )
@@ -98,7 +99,7 @@ def restore_as(path, name, hosts, display_name=""):
     _build_or_drop(backup, target)
     if not display_name and backup.school == name:  # a school put back under its own name
         display_name = backup.manifest.get("display_name", "")
-    register_school(name, hosts, display_name, database=target.database)
+    register_school(name, hosts, display_name, database=target.database, locale=backup.manifest.get("locale"))
     logger.info("restored from %s", path, extra={"school": name})
     return school_by_name(name)
 
@@ -134,11 +135,14 @@ def _suspended(school):
         raise
 
 
-def _switch(name, database, mongodb_uri=None):
-    """Serve the school from its new database, resumed: one row, one step."""
+def _switch(name, database, mongodb_uri=None, locale=None):
+    """Serve the school from its new database, resumed (with the backup's locale, if given): one row, one step."""
     row = School.objects.using(DEFAULT_DB_ALIAS).get(name=name)
     row.database, row.suspended = database, False
     fields = ["database", "suspended", "updated_at"]
+    for field, value in check_locale(locale).items():
+        setattr(row, field, value)
+        fields.append(field)
     if mongodb_uri is not None:
         row.mongodb_uri = mongodb_uri
         fields.append("mongodb_uri")
@@ -172,7 +176,7 @@ def replace(path, name):
         except BaseException:
             kept.unlink()  # the replaced data is still the school's
             raise
-    _switch(name, target.database)
+    _switch(name, target.database, locale=backup.manifest.get("locale"))
     drop_database(_old_database(school))  # its rows are in `kept`
     logger.info("replaced from %s; the replaced data is in %s", path, kept, extra={"school": name})
     return kept
@@ -193,7 +197,8 @@ def clone(source, name, hosts, display_name="", schema_only=False):
                 write_backup(origin, Path(scratch) / f"{source}.jsonl.gz")
             backup = check_backup(Path(scratch) / f"{source}.jsonl.gz")
         _build_or_drop(backup, target, schema_only)
-    register_school(name, hosts, display_name, database=target.database)
+    locale = {"language": origin.language, "time_zone": origin.time_zone, "date_order": origin.date_order}
+    register_school(name, hosts, display_name, database=target.database, locale=locale)
     logger.info("cloned from %s%s", source, " (schema only)" if schema_only else "", extra={"school": name})
     return school_by_name(name)
 

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, viewsets
 
+from School.locale.activation import PlatformLocaleMixin
 from School.models import Student
 from School.records.files import COLUMNS
 from School.records.table import SORTABLE, StudentTableQuery
@@ -49,7 +50,7 @@ LIST_PARAMETERS = [
 
 
 @extend_schema_view(list=extend_schema(parameters=LIST_PARAMETERS))
-class StudentViewSet(AuditedReads, viewsets.ModelViewSet):
+class StudentViewSet(PlatformLocaleMixin, AuditedReads, viewsets.ModelViewSet):
     serializer_class = StudentSerializer
     permission_classes = [permissions.DjangoModelPermissions, StudentDataPermission]
     lookup_value_regex = "[^/]+"

@@ -15,8 +15,13 @@ from itertools import islice
 from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from School.context import current_school
+from School.locale.activation import date_order_of
 from School.models import Student
+from School.records.dates import DateReader, write_date
 from School.records.formats import FileFormatError, csv_lines, open_rows, restore, write_xlsx
 from School.transactions import atomic
 
@@ -49,7 +54,7 @@ class RowError:
 
     def __str__(self):
         who = f" ({self.registration_no})" if self.registration_no else ""
-        return f"line {self.line}{who}: {'; '.join(self.messages)}"
+        return _("line %(line)s%(who)s: %(problems)s") % {"line": self.line, "who": who, "problems": "; ".join(self.messages)}
 
 
 @dataclass
@@ -61,6 +66,7 @@ class ImportReport:
     errors: list = field(default_factory=list)
     written: bool = False
     file_format: str = ""  # what the file was read as, e.g. "UTF-16 tab-separated"
+    date_order: str = ""  # how its dates were read, e.g. "day first (DD/MM/YYYY)"
 
     @property
     def ok(self):
@@ -72,14 +78,18 @@ class ImportReport:
             self.errors.append(error)
 
     def summary(self):
+        counts = {"errors": self.error_count, "rows": self.rows, "new": self.new, "updated": self.updated}
         if not self.ok:
-            return (
-                f"nothing was written: {self.error_count} of {self.rows} rows have errors"
-                if self.rows
-                else "nothing was written"
-            )
-        verb = "imported" if self.written else "would import"
-        return f"{verb} {self.rows} rows: {self.new} new, {self.updated} updated"
+            if not self.rows:
+                return _("nothing was written")
+            return ngettext(
+                "nothing was written: %(errors)s of %(rows)s rows has errors",
+                "nothing was written: %(errors)s of %(rows)s rows have errors",
+                self.error_count,
+            ) % counts
+        if self.written:
+            return _("imported %(rows)s rows: %(new)s new, %(updated)s updated") % counts
+        return _("would import %(rows)s rows: %(new)s new, %(updated)s updated") % counts
 
 
 # --- reading -------------------------------------------------------------------
@@ -97,13 +107,16 @@ def read_rows(binary):
             while header and not header[-1]:
                 header.pop()  # empty cells right of a workbook's header
             if not header:
-                raise CsvFileError("the file is empty: the first line must name the columns")
+                raise CsvFileError(_("the file is empty: the first line must name the columns"))
             unknown = [name for name in header if name not in COLUMNS]
             missing = [name for name in REQUIRED if name not in header]
             if unknown or missing:
-                problems = [f"unknown column {name!r}" for name in unknown]
-                problems += [f"missing column {name!r}" for name in missing]
-                raise CsvFileError(f"line 1: {'; '.join(problems)} (columns: {', '.join(COLUMNS)})")
+                problems = [_("unknown column %(name)s") % {"name": repr(name)} for name in unknown]
+                problems += [_("missing column %(name)s") % {"name": repr(name)} for name in missing]
+                raise CsvFileError(
+                    _("line 1: %(problems)s (columns: %(columns)s)")
+                    % {"problems": "; ".join(problems), "columns": ", ".join(COLUMNS)}
+                )
             yield file_format, header, _data_rows(rows, header)
     except FileFormatError as error:
         raise CsvFileError(str(error)) from None
@@ -116,18 +129,11 @@ def _data_rows(rows, header):
         while len(values) > len(header) and not values[-1].strip():
             values = values[:-1]
         if len(values) != len(header):
-            yield number, None, f"has {len(values)} fields, the header has {len(header)}"
+            yield number, None, _("has %(fields)s fields, the header has %(columns)s") % {
+                "fields": len(values), "columns": len(header)
+            }
             continue
         yield number, dict(zip(header, (restore(value.strip()) for value in values))), None
-
-
-def _date(value, column):
-    if not value:
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({column: f"bad date {value!r}: use YYYY-MM-DD"}) from None
 
 
 _STATUS_BY_NAME = {
@@ -143,7 +149,9 @@ def _status(value):
         return _STATUS_BY_NAME[value.lower()]
     except KeyError:
         known = ", ".join(Student.Status.values)
-        raise ValidationError({"status": f"unknown status {value!r}: use one of {known}"}) from None
+        raise ValidationError(
+            {"status": _("unknown status %(value)s: use one of %(known)s") % {"value": repr(value), "known": known}}
+        ) from None
 
 
 def _checked_fields():
@@ -183,15 +191,16 @@ def _field_problems(student, exclude):
     return problems
 
 
-def student_from_row(row):
-    """A Student (unsaved) from a row; ValidationError with every problem found."""
+def student_from_row(row, dates=None, line=0):
+    """A Student (unsaved) from a row (dates read by `dates`, a DateReader); ValidationError with every problem."""
+    dates = dates or DateReader("iso")
     problems = {}
     values = {}
     for column in DATES:
         try:
-            values[column] = _date(row.get(column, ""), column)
-        except ValidationError as error:
-            problems.update(error.message_dict)
+            values[column] = dates.read(row.get(column, ""), line)
+        except ValueError as error:
+            problems[column] = [str(error)]
     try:
         values["status"] = _status(row.get("status", ""))
     except ValidationError as error:
@@ -233,16 +242,20 @@ def _batches(iterable, size):
 class StudentImport:
     """Check, then apply, an import from a CSV file on disk."""
 
-    def __init__(self, path, update=False):
+    def __init__(self, path, update=False, date_order=None):
         self.path = path
         self.update = update
         self.columns = []
+        # The active school's order (the import runs as the school), unless told.
+        self.date_order = date_order or date_order_of(current_school())
 
     def _checked(self, report):
         """(line, Student, existing pk or None) for each row; errors go to the report."""
         seen = {}
+        dates = DateReader(self.date_order)
         with open(self.path, "rb") as binary, read_rows(binary) as (file_format, self.columns, rows):
             report.file_format = str(file_format)
+            report.date_order = str(dates.description)
             for batch in _batches(rows, BATCH):
                 students = []
                 for line, row, problem in batch:
@@ -252,11 +265,13 @@ class StudentImport:
                         continue
                     number = row.get("registration_no", "")
                     if number and number in seen:
-                        report.add_error(RowError(line, number, [f"registration number repeated (first on line {seen[number]})"]))
+                        report.add_error(RowError(
+                            line, number, [_("registration number repeated (first on line %(line)s)") % {"line": seen[number]}]
+                        ))
                         continue
                     seen.setdefault(number, line)
                     try:
-                        students.append((line, student_from_row(row)))
+                        students.append((line, student_from_row(row, dates, line)))
                     except ValidationError as error:
                         report.add_error(RowError(line, number, _messages(error)))
                 existing = dict(
@@ -269,10 +284,13 @@ class StudentImport:
                     if pk is not None and not self.update:
                         report.add_error(RowError(
                             line, student.registration_no,
-                            ["registration number already exists (import with update to change the record)"],
+                            [_("registration number already exists (import with update to change the record)")],
                         ))
                         continue
                     yield line, student, pk
+            mixed = dates.mixed_orders()
+            if mixed:
+                report.add_error(RowError(dates.first_mixed_line, "", [mixed]))
 
     def check(self):
         """Preview: what the import would do, and every row's problems. Writes nothing."""
@@ -297,7 +315,7 @@ class StudentImport:
                 return report
             written = self._write(using, ImportReport())
             if not written.ok:  # the data changed between the two passes
-                raise CsvFileError(f"the file no longer checks out: {written.errors[0]}")
+                raise CsvFileError(_("the file no longer checks out: %(error)s") % {"error": written.errors[0]})
             return written
         try:
             return self._write(using, ImportReport())
@@ -340,18 +358,18 @@ class _RolledBack(Exception):
 # --- exporting -------------------------------------------------------------------
 
 
-def export_rows(queryset):
-    """Each student of `queryset` as the texts of COLUMNS."""
+def export_rows(queryset, date_order="iso"):
+    """Each student of `queryset` as the texts of COLUMNS, dates in `date_order` (ISO: any program reads it)."""
     for values in queryset.values_list(*COLUMNS).iterator(chunk_size=BATCH):
-        yield ["" if value is None else value.isoformat() if isinstance(value, datetime.date) else value
+        yield ["" if value is None else write_date(value, date_order) if isinstance(value, datetime.date) else value
                for value in values]
 
 
-def export_lines(queryset):
+def export_lines(queryset, date_order="iso"):
     """The CSV text of the students of `queryset`, line by line (for streaming)."""
-    return csv_lines(COLUMNS, export_rows(queryset))
+    return csv_lines(COLUMNS, export_rows(queryset, date_order))
 
 
-def export_xlsx(queryset, target):
+def export_xlsx(queryset, target, date_order="iso"):
     """The students of `queryset` as an .xlsx workbook written to `target` (a path or binary file)."""
-    write_xlsx(target, COLUMNS, export_rows(queryset))
+    write_xlsx(target, COLUMNS, export_rows(queryset, date_order))

@@ -20,15 +20,19 @@ import zipfile
 from dataclasses import dataclass
 
 import openpyxl
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl.cell import WriteOnlyCell
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 SAMPLE_BYTES = 64 * 1024
 CHUNK_BYTES = 1024 * 1024
-DELIMITERS = {",": "comma-separated", ";": "semicolon-separated", "\t": "tab-separated"}
+DELIMITERS = {
+    ",": gettext_lazy("comma-separated"), ";": gettext_lazy("semicolon-separated"), "\t": gettext_lazy("tab-separated"),
+}
 ENCODINGS = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}
-XLSX = "Excel workbook"
+XLSX = gettext_lazy("Excel workbook")
 
 
 class FileFormatError(ValueError):
@@ -60,7 +64,7 @@ class FileFormat:
 
     def __str__(self):
         if self.is_workbook:
-            return XLSX
+            return str(XLSX)
         return f"{ENCODINGS[self.encoding]} {DELIMITERS[self.delimiter]}"
 
 
@@ -81,7 +85,7 @@ def _encoding(binary, sample):
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if b"\x00" in sample:
-        raise FileFormatError("the file is not a student list: neither text (CSV) nor an Excel workbook (.xlsx)")
+        raise FileFormatError(_("the file is not a student list: neither text (CSV) nor an Excel workbook (.xlsx)"))
     # utf-8-sig also reads files without a BOM; a file that is not UTF-8 all
     # the way through is what Excel on Windows saves as "CSV".
     return "utf-8-sig" if _is_utf8(binary) else "cp1252"
@@ -98,19 +102,19 @@ def detect(binary):
     sample = binary.read(SAMPLE_BYTES)
     binary.seek(0)
     if not sample.strip():
-        raise FileFormatError("the file is empty: the first line must name the columns")
+        raise FileFormatError(_("the file is empty: the first line must name the columns"))
     if sample.startswith(b"PK\x03\x04"):
         if not zipfile.is_zipfile(binary) or "xl/workbook.xml" not in zipfile.ZipFile(binary).namelist():
-            raise FileFormatError("the file is a zip archive, not an Excel workbook (.xlsx)")
+            raise FileFormatError(_("the file is a zip archive, not an Excel workbook (.xlsx)"))
         binary.seek(0)
         return FileFormat()
     if sample.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileFormatError("the file is an Excel 97-2003 workbook (.xls): save it as .xlsx or CSV")
+        raise FileFormatError(_("the file is an Excel 97-2003 workbook (.xls): save it as .xlsx or CSV"))
     encoding = _encoding(binary, sample)
     try:
         first_line = io.TextIOWrapper(io.BytesIO(sample), encoding=encoding, newline="").readline()
     except UnicodeDecodeError:
-        raise FileFormatError(f"the file is not {ENCODINGS[encoding]} text") from None
+        raise FileFormatError(_("the file is not %(encoding)s text") % {"encoding": ENCODINGS[encoding]}) from None
     return FileFormat(encoding, _delimiter(first_line))
 
 
@@ -134,7 +138,9 @@ def open_rows(binary):
         try:
             workbook = openpyxl.load_workbook(binary, read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises many kinds for a damaged file
-            raise FileFormatError(f"the Excel workbook cannot be read ({error.__class__.__name__})") from None
+            raise FileFormatError(
+                _("the Excel workbook cannot be read (%(error)s)") % {"error": error.__class__.__name__}
+            ) from None
         try:
             sheet = workbook.worksheets[0]
             yield file_format, ([_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True))
@@ -152,7 +158,9 @@ def _decoded(reader, file_format):
     try:
         yield from reader
     except UnicodeDecodeError:
-        raise FileFormatError(f"the file is not {ENCODINGS[file_format.encoding]} text") from None
+        raise FileFormatError(
+            _("the file is not %(encoding)s text") % {"encoding": ENCODINGS[file_format.encoding]}
+        ) from None
 
 
 # --- writing ---------------------------------------------------------------------

@@ -15,8 +15,13 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from School.context import current_alias
+from School.locale.activation import date_order_of
+from School.records.dates import DESCRIPTIONS
 from School.records.files import COLUMNS, CsvFileError, StudentImport, export_lines, export_xlsx
 from School.records.table import StudentTableQuery
 from School.security import audit
@@ -28,28 +33,45 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(
-        label="File",
-        help_text=(
+    file = forms.FileField(label=gettext_lazy("File"))
+    update = forms.BooleanField(required=False, label=gettext_lazy("Update students whose registration number exists"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Formatted in the request's language, not the one active at import time.
+        self.fields["file"].help_text = _(
             "An Excel workbook (.xlsx) or a CSV/text file (UTF-8, UTF-16 or Windows-1252; commas, semicolons or "
-            f"tabs) with a header row naming the columns: {', '.join(COLUMNS)}."
-        ),
-    )
-    update = forms.BooleanField(required=False, label="Update students whose registration number exists")
+            "tabs) with a header row naming the columns: %(columns)s."
+        ) % {"columns": ", ".join(COLUMNS)}
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The file is larger than 50 MB.")
+            raise forms.ValidationError(_("The file is larger than 50 MB."))
         return upload
+
+
+DATES_CHOICES = [("iso", gettext_lazy("YYYY-MM-DD (read by every program)")), ("local", gettext_lazy("The school's order"))]
+
+
+class ExportForm(forms.Form):
+    """The export page: the file's format and how its dates are written."""
+
+    format = forms.ChoiceField(label=gettext_lazy("Format"), choices=[("csv", "CSV"), ("xlsx", "Excel (.xlsx)")])
+    dates = forms.ChoiceField(label=gettext_lazy("Dates"), choices=DATES_CHOICES, initial="iso", required=False)
 
 
 def _upload_path(request, token):
     if not TOKEN.fullmatch(token or ""):
-        raise Http404("No such upload.")
+        raise Http404(_("No such upload."))
     folder = settings.SCHOOL_DATA_DIR / "uploads" / request.school.name
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{token}.upload"  # CSV, text or xlsx: the content says which
+
+
+def _export_date_order(request):
+    """?dates=local: the school's own date order; anything else ISO."""
+    return date_order_of(request.school) if request.GET.get("dates") == "local" else "iso"
 
 
 def _exported_students(request, file_format):
@@ -66,7 +88,9 @@ def _exported_students(request, file_format):
 @student_data
 def student_export(request):
     students = _exported_students(request, "csv")
-    response = StreamingHttpResponse(export_lines(students), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        export_lines(students, _export_date_order(request)), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{request.school.name}-students.csv"'
     return response
 
@@ -76,11 +100,28 @@ def student_export(request):
 def student_export_xlsx(request):
     # A workbook is a zip: written whole to a temporary file (not memory), then streamed.
     target = tempfile.TemporaryFile()
-    export_xlsx(_exported_students(request, "xlsx"), target)
+    export_xlsx(_exported_students(request, "xlsx"), target, _export_date_order(request))
     target.seek(0)
     return FileResponse(
         target, as_attachment=True, filename=f"{request.school.name}-students.xlsx", content_type=XLSX_TYPE
     )
+
+
+@staff_member_required
+@student_data
+def export_page(request):
+    """The export's choices: format and dates; the download keeps the table's filters."""
+    # The table's filters may come along (?q=...): only a chosen format is a submission.
+    submitted = "format" in request.GET
+    form = ExportForm(request.GET if submitted else None)
+    if submitted and form.is_valid():
+        params = request.GET.copy()
+        params.pop("format", None)
+        target = "student-export-xlsx" if form.cleaned_data["format"] == "xlsx" else "student-export"
+        return redirect(f"{reverse(target)}?{params.urlencode()}")
+    order = date_order_of(request.school)
+    context = {"form": form, "school_order": DESCRIPTIONS[order]}
+    return render(request, "School/student_export.html", context, status=400 if submitted else 200)
 
 
 @staff_member_required
@@ -118,21 +159,25 @@ def _preview(request, form, student_import, token, update):
 def _confirm(request):
     path = _upload_path(request, request.POST["token"])
     if not path.exists():
-        messages.error(request, "That upload has expired or was already imported; please upload the file again.")
+        messages.error(request, _("That upload has expired or was already imported; please upload the file again."))
         return redirect("student-import")
     update = request.POST.get("update") == "1"
     try:
         report = StudentImport(path, update=update).apply()
     except CsvFileError as error:
         report = None
-        messages.error(request, f"Nothing was imported: {error}")
+        messages.error(request, _("Nothing was imported: %(error)s") % {"error": error})
     finally:
         path.unlink(missing_ok=True)
     imported = report is not None and report.ok
     audit.record(request, audit.IMPORT, rows=report.rows if report else 0, result="imported" if imported else "nothing imported")
     if report is None or not report.ok:
         if report is not None:
-            messages.error(request, f"Nothing was imported: {report.summary()}")
+            messages.error(request, _("Nothing was imported: %(error)s") % {"error": report.summary()})
         return redirect("student-import")
-    messages.success(request, f"Imported {report.rows} students: {report.new} new, {report.updated} updated.")
+    messages.success(
+        request,
+        _("Imported %(rows)s students: %(new)s new, %(updated)s updated.")
+        % {"rows": report.rows, "new": report.new, "updated": report.updated},
+    )
     return redirect("index")

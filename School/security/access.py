@@ -18,6 +18,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from rest_framework.permissions import BasePermission
 
 from School.security.tokens import valid_token
@@ -41,7 +42,7 @@ def student_data(view=None, *, sign_in_here=False):
             if sees_students(request):
                 return view(request, *args, **kwargs)
             if request.user.is_authenticated:
-                raise PermissionDenied("You may not view this school's students.")
+                raise PermissionDenied(_("You may not view this school's students."))
             if sign_in_here:
                 from School.security.views import sign_in_page
 

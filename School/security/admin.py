@@ -1,6 +1,7 @@
 """The school's admin: its API tokens (revocable) and its audit trail (read-only)."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy, ngettext
 
 from School.security import tokens
 from School.security.models import ApiToken, AuditEvent
@@ -19,10 +20,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
         # A key is shown once when made: `drf_create_token` or POST /api/tokens/.
         return False
 
-    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"), permissions=["change"])
     def revoke(self, request, queryset):
         count = tokens.revoke(queryset)
-        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
+        self.message_user(
+            request, ngettext("Revoked %(count)s token.", "Revoked %(count)s tokens.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(AuditEvent)

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class SecurityConfig(AppConfig):
     name = "School.security"
     label = "security"
-    verbose_name = "Security"
+    verbose_name = gettext_lazy("Security")

@@ -12,10 +12,8 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 
-MESSAGE = (
-    "Too many failed sign-in attempts. Try again in {wait}, "
-    "or ask your school's administrator to unlock the account."
-)
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 def client_ip(request):
@@ -35,7 +33,15 @@ def client_ip(request):
 def locked_out_response(request, *args, **kwargs):
     """429 with Retry-After: a JSON body for the API, a page for people."""
     seconds = max(1, math.ceil(get_cool_off(request).total_seconds()))
-    message = MESSAGE.format(wait=f"{math.ceil(seconds / 60)} minutes" if seconds >= 60 else f"{seconds} seconds")
+    if seconds >= 60:
+        minutes = math.ceil(seconds / 60)
+        wait = ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
+    else:
+        wait = ngettext("%(count)s second", "%(count)s seconds", seconds) % {"count": seconds}
+    message = _(
+        "Too many failed sign-in attempts. Try again in %(wait)s, "
+        "or ask your school's administrator to unlock the account."
+    ) % {"wait": wait}
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=429)
     else:

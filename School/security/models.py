@@ -2,23 +2,27 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiToken(models.Model):
     """An API key of one user; the key itself is never stored, only its SHA-256 digest."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
     # The key's first characters, so that people can tell their tokens apart.
-    prefix = models.CharField(max_length=8)
+    prefix = models.CharField(_("prefix"), max_length=8)
     digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "API token"
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         ordering = ["-created_at"]
 
     def __str__(self):
@@ -29,25 +33,27 @@ class AuditEvent(models.Model):
     """One access to students' records. Each row's hash covers the previous row's hash."""
 
     class Action(models.TextChoices):
-        EXPORT = "export", "Export"
-        IMPORT = "import", "Import"
-        DETAIL = "detail", "Student viewed"
-        API_READ = "api_read", "API read"
+        EXPORT = "export", _("Export")
+        IMPORT = "import", _("Import")
+        DETAIL = "detail", _("Student viewed")
+        API_READ = "api_read", _("API read")
 
-    at = models.DateTimeField(db_index=True)
+    at = models.DateTimeField(_("at"), db_index=True)
     # Text, not a foreign key: the trail outlives deleted users.
-    username = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=20, choices=Action.choices)
-    target = models.CharField(max_length=300, blank=True, help_text="Filter, student or path")
-    format = models.CharField(max_length=20, blank=True)
-    rows = models.IntegerField(null=True, blank=True)
-    file_name = models.CharField(max_length=255, blank=True)
-    result = models.CharField(max_length=200, blank=True)
-    address = models.CharField(max_length=45, blank=True)
-    previous_hash = models.CharField(max_length=64, blank=True)
-    hash = models.CharField(max_length=64, blank=True)
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    target = models.CharField(_("target"), max_length=300, blank=True, help_text=_("Filter, student or path"))
+    format = models.CharField(_("format"), max_length=20, blank=True)
+    rows = models.IntegerField(_("rows"), null=True, blank=True)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    result = models.CharField(_("result"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=45, blank=True)
+    previous_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
+    hash = models.CharField(_("hash"), max_length=64, blank=True)
 
     class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
         ordering = ["-at", "-pk"]
 
     def __str__(self):

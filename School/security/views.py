@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from School.locale.activation import PlatformLocaleMixin
 from School.security.tokens import create_token
 
 
@@ -39,7 +40,7 @@ class NewToken(serializers.Serializer):
     days = serializers.IntegerField()
 
 
-class CreateTokenView(APIView):
+class CreateTokenView(PlatformLocaleMixin, APIView):
     """POST username, password (and a name): a new key of this school, shown once."""
 
     authentication_classes = []

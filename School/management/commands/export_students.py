@@ -9,6 +9,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from School.context import current_school
+from School.locale.activation import date_order_of
 from School.models import Student
 from School.records.files import export_lines, export_xlsx
 from School.records.table import StudentTableQuery
@@ -23,15 +24,18 @@ class Command(BaseCommand):
         parser.add_argument("--search", default="", help="names or registration numbers starting with this text (any case)")
         parser.add_argument("--grade", default="", help="only this class")
         parser.add_argument("--status", default="", choices=["", *Student.Status.values])
+        parser.add_argument("--dates", default="iso", choices=["iso", "local"],
+                            help="iso: YYYY-MM-DD (default, every program reads it); local: the school's date order")
 
-    def handle(self, *args, output, format, search, grade, status, **options):
+    def handle(self, *args, output, format, search, grade, status, dates, **options):
         if current_school() is None:
             raise CommandError("name the school: school_manage.py NAME export_students", returncode=2)
         query = StudentTableQuery.from_params({"q": search, "grade": grade, "status": status})
+        order = date_order_of(current_school()) if dates == "local" else "iso"
         if format == "xlsx":
-            export_xlsx(query.queryset(), output or sys.stdout.buffer)
+            export_xlsx(query.queryset(), output or sys.stdout.buffer, order)
             return
-        lines = export_lines(query.queryset())
+        lines = export_lines(query.queryset(), order)
         if output:
             with open(output, "w", encoding="utf-8", newline="") as handle:
                 handle.writelines(lines)

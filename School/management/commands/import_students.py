@@ -33,7 +33,7 @@ class Command(BaseCommand):
         except (CsvFileError, OSError) as error:
             raise CommandError(f"{file}: {error}; nothing was written", returncode=EXIT_BAD_INPUT) from None
         if report.file_format:
-            self.stdout.write(f"{file}: read as {report.file_format}")
+            self.stdout.write(f"{file}: read as {report.file_format}, dates {report.date_order}")
         for error in report.errors:
             self.stderr.write(f"{file}: {error}")
         if report.error_count > len(report.errors):

@@ -14,6 +14,7 @@ from School.operations.provisioning import (
     ensure_registry,
     remove_host,
     remove_school,
+    set_school,
     set_suspended,
 )
 from School.management.school_backups import BACKUP_ACTIONS, add_backup_actions
@@ -25,13 +26,24 @@ from School.utils import all_schools, registry_is_migrated
 EXIT_BAD_INPUT = 2
 
 
+def add_locale_arguments(parser, default_help):
+    parser.add_argument("--language", help=f"language of its pages: {', '.join(dict(settings.LANGUAGES))} ({default_help}LANGUAGE)")
+    parser.add_argument("--time-zone", help=f"IANA time zone, e.g. Africa/Nairobi ({default_help}TIME_ZONE)")
+    parser.add_argument("--date-order", choices=["dmy", "mdy", "iso"],
+                        help=f"how the school writes dates: day first, month first or ISO ({default_help}DATE_ORDER)")
+
+
+def locale_options(options):
+    return {field: options.get(field) for field in ("language", "time_zone", "date_order")}
+
+
 class Command(BaseCommand):
     help = "List, add, remove, suspend or resume schools, and change their hosts."
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(
             dest="action", required=True,
-            metavar="{list,add,import,migrations,remove,suspend,resume,add-host,remove-host,restore,clone,move}",
+            metavar="{list,add,set,import,migrations,remove,suspend,resume,add-host,remove-host,restore,clone,move}",
         )
         add_backup_actions(actions)
 
@@ -44,6 +56,12 @@ class Command(BaseCommand):
         add.add_argument("--display-name", default="")
         add.add_argument("--mongodb-uri", default="", help="a cluster of its own for this school")
         add.add_argument("--cluster", default="", help="a cluster of MONGODB_CLUSTERS (default: the one with fewest schools)")
+        add_locale_arguments(add, "default: SCHOOL_DEFAULT_")
+
+        change = actions.add_parser("set", help="change a school's display name, language, time zone or date order")
+        change.add_argument("name")
+        change.add_argument("--display-name", default="")
+        add_locale_arguments(change, "unchanged if not given; default of new schools: SCHOOL_DEFAULT_")
 
         bulk = actions.add_parser("import", help="add the schools of a CSV file (name, hosts, display_name[, cluster])")
         bulk.add_argument("file")
@@ -87,6 +105,9 @@ class Command(BaseCommand):
                 "status": "suspended" if school.suspended else "active",
                 "database": database_of(school),
                 "cluster": cluster_of(school),
+                "language": school.language,
+                "time_zone": school.time_zone,
+                "date_order": school.date_order,
             }
             for school in schools
         ]
@@ -110,8 +131,16 @@ class Command(BaseCommand):
             self.stdout.write("\nSchools per cluster: " + ", ".join(f"{name} {n}" for name, n in sorted(per_cluster.items())))
 
     def handle_add(self, name, hosts, display_name, mongodb_uri, cluster, **options):
-        school = add_school(name, hosts, display_name, mongodb_uri, cluster)
+        school = add_school(name, hosts, display_name, mongodb_uri, cluster, locale=locale_options(options))
         self.stdout.write(f"Added school {school.name} ({school.display_name}) at {', '.join(school.hosts)}")
+
+    def handle_set(self, name, display_name, **options):
+        changed = set_school(name, display_name, locale_options(options))
+        if not changed:
+            self.stdout.write(f"School {name}: nothing to change")
+            return
+        said = ", ".join(f"{field.replace('_', ' ')} {value}" for field, value in changed.items())
+        self.stdout.write(f"School {name}: {said} (every worker within SCHOOL_REGISTRY_TTL)")
 
     def handle_import(self, file, **options):
         from School.operations.bulk_import import FAILED, import_schools, read_rows

@@ -1,0 +1,343 @@
+"""Each school in its own language, time zone and date order (School/locale/, School/records/dates.py)."""
+
+import datetime
+import io
+import json
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS
+from django.test import Client
+from django.utils import timezone, translation
+
+from School.context import tenant_context
+from School.locale import catalogues
+from School.locale.models import LanguagePreference
+from School.models import School, Student
+from School.records.files import COLUMNS, StudentImport, export_lines
+from School.records.table import StudentTableQuery
+from School.utils import school_by_name
+
+PASSWORD = "correct horse battery staple"
+HEADER = ",".join(COLUMNS)
+
+
+def set_locale(name, **values):
+    row = School.objects.using(DEFAULT_DB_ALIAS).get(name=name)
+    for field, value in values.items():
+        setattr(row, field, value)
+    row.save()  # the registry's change log: this process forgets the school at once
+
+
+def staff_client(school, host, username="clerk"):
+    with tenant_context(school):
+        get_user_model().objects.create_superuser(username, f"{username}@x.test", PASSWORD)
+    client = Client(HTTP_HOST=host)
+    assert client.post("/admin/login/?next=/admin/", {"username": username, "password": PASSWORD}).status_code == 302
+    return client
+
+
+def visible_text(response):
+    html = response.content.decode()
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def english_left(text, language):
+    """Our English source strings (those whose translation differs) still found in `text`."""
+    catalog = catalogues.read_catalog(catalogues.po_path(language), language)
+    left = []
+    for message in catalog:
+        if not message.id:
+            continue
+        for source, translated in zip(
+            message.id if isinstance(message.id, tuple) else (message.id,),
+            message.string if isinstance(message.string, tuple) else (message.string,),
+        ):
+            if source == translated or "%" in source or len(source) < 4:
+                continue
+            if " " not in source and not source[0].isupper():
+                continue  # single lower-case words (field names) also occur in data and Django's own text
+            if re.search(rf"(?<!\w){re.escape(source)}(?!\w)", text):
+                left.append(source)
+    return left
+
+
+# --- the registry and the command line --------------------------------------------
+
+
+def test_schools_add_and_set_keep_the_locale_and_refuse_unknown_values(platform, run_cli):
+    added = run_cli("schools", "add", "kisumu", "--host", "kisumu.localhost",
+                    "--time-zone", "Africa/Nairobi", "--language", "sw", "--date-order", "dmy")
+    assert added.returncode == 0, added.stderr
+    for args, fragment in [
+        (("--time-zone", "Africa/Narnia"), "unknown time zone 'Africa/Narnia'"),
+        (("--time-zone", "../../etc/passwd"), "unknown time zone"),
+        (("--language", "de"), "unknown language 'de': use one of en, fr, sw, pt"),
+    ]:
+        refused = run_cli("schools", "set", "kisumu", *args)
+        assert refused.returncode == 2
+        assert len(refused.stderr.strip().splitlines()) == 1 and fragment in refused.stderr, refused.stderr
+    changed = run_cli("schools", "set", "kisumu", "--language", "fr", "--date-order", "mdy")
+    assert changed.returncode == 0 and "language fr" in changed.stdout
+    listed = {row["name"]: row for row in json.loads(run_cli("schools", "list", "--format", "json").stdout)}
+    assert (listed["kisumu"]["language"], listed["kisumu"]["time_zone"], listed["kisumu"]["date_order"]) == (
+        "fr", "Africa/Nairobi", "mdy")
+    refused = run_cli("schools", "add", "eldoret", "--host", "eldoret.localhost", "--time-zone", "Mars/Olympus")
+    assert refused.returncode == 2 and "unknown time zone" in refused.stderr
+    assert "eldoret" not in {row["name"] for row in json.loads(run_cli("schools", "list", "--format", "json").stdout)}
+
+
+def test_schools_import_takes_the_locale_columns(platform, tmp_path):
+    from School.operations.bulk_import import FAILED, import_schools, read_rows
+
+    path = tmp_path / "schools.csv"
+    path.write_text("name,hosts,display_name,language,time_zone,date_order\n"
+                    "dakar,dakar.localhost,Dakar,fr,Africa/Dakar,dmy\n"
+                    "lome,lome.localhost,Lomé,fr,Africa/Atlantis,dmy\n"
+                    "maputo,maputo.localhost,Maputo,,,\n")
+    outcomes = []
+    import_schools(read_rows(path), outcomes.append)
+    assert [(o.school, o.status) for o in outcomes if o.status == FAILED] == [("lome", FAILED)]
+    assert "unknown time zone 'Africa/Atlantis'" in outcomes[1].detail
+    dakar, maputo = school_by_name("dakar"), school_by_name("maputo")
+    assert (dakar.language, dakar.time_zone, dakar.date_order) == ("fr", "Africa/Dakar", "dmy")
+    assert (maputo.language, maputo.time_zone, maputo.date_order) == ("en", "UTC", "iso")
+
+
+def test_a_school_registered_before_gets_the_platform_defaults(platform, settings):
+    from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    from School.utils import registry
+
+    before = ("School", "0007_student_search_and_stamp")
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    executor.migrate([before])
+    old_school = executor.loader.project_state(before).apps.get_model("School", "School")
+    old_school.objects.using(DEFAULT_DB_ALIAS).create(name="legacy", display_name="Legacy")
+    settings.SCHOOL_DEFAULT_LANGUAGE, settings.SCHOOL_DEFAULT_TIME_ZONE = "sw", "Africa/Nairobi"
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    registry.invalidate()
+    school = school_by_name("legacy")
+    assert (school.language, school.time_zone, school.date_order) == ("sw", "Africa/Nairobi", "iso")
+
+
+# --- requests ---------------------------------------------------------------------
+
+
+def test_each_request_activates_its_schools_language_and_zone_and_resets_them(three_schools):
+    set_locale("nairobi", language="fr", time_zone="Africa/Nairobi")
+    page = Client(HTTP_HOST="nairobi.localhost").get("/")
+    body = page.content.decode()
+    assert '<html lang="fr">' in body and "Élèves" in body and "5 élèves" in body
+    assert translation.get_language() == "en-us" or translation.get_language() in ("en", None)
+    assert timezone.get_current_timezone_name() == "UTC"
+    accra = Client(HTTP_HOST="accra.localhost").get("/").content.decode()
+    assert '<html lang="en">' in accra and "7 students" in accra
+
+
+def test_cookies_and_accept_language_cannot_change_the_schools_language(three_schools):
+    set_locale("nairobi", language="sw")
+    client = Client(HTTP_HOST="nairobi.localhost", HTTP_ACCEPT_LANGUAGE="xx-klingon, fr;q=0.9")
+    client.cookies["django_language"] = "../../etc/passwd"
+    response = client.get("/")
+    assert response.status_code == 200 and "Wanafunzi" in response.content.decode()
+
+
+def test_every_page_is_translated_into_each_language(three_schools, tmp_path):
+    with tenant_context("nairobi"):
+        student = Student.objects.get(registration_no="NBI-0001")
+    for language in catalogues.translated_languages():
+        set_locale("nairobi", language=language)
+        client = staff_client("nairobi", "nairobi.localhost", f"clerk_{language}")
+        upload = io.BytesIO(f"{HEADER}\nK/1,Akinyi,Otieno,2010-01-05,,,,,\n".encode())
+        upload.name = "students.csv"
+        bad = io.BytesIO(f"{HEADER}\nK/1,Akinyi,Otieno,31/02/2012,,,,,\n".encode())
+        bad.name = "bad.csv"
+        pages = {
+            "table": client.get("/"),
+            "empty search": client.get("/", {"q": "nobody"}),
+            "student": client.get(f"/students/{student.pk}/"),
+            "import": client.get("/students/import/"),
+            "preview": client.post("/students/import/", {"file": upload}),
+            "preview with errors": client.post("/students/import/", {"file": bad}),
+            "export": client.get("/students/export/"),
+            "language": client.get("/language/"),
+            "not found": client.get("/no/such/page/"),
+            "sign-in": Client(HTTP_HOST="nairobi.localhost").get("/accounts/login/"),
+            "admin student": client.get(f"/admin/School/student/{student.pk}/change/"),
+            "admin history": client.get(f"/admin/School/student/{student.pk}/history/"),
+            "audit trail": client.get("/admin/security/auditevent/"),
+            "api tokens": client.get("/admin/security/apitoken/"),
+        }
+        set_locale("nairobi", suspended=True)
+        pages["suspended"] = Client(HTTP_HOST="nairobi.localhost").get("/")
+        set_locale("nairobi", suspended=False)
+        set_locale("default", language=language)
+        pages["platform admin school"] = platform_admin(f"root_{language}").get(
+            f"/admin/School/school/{School.objects.using(DEFAULT_DB_ALIAS).get(name='accra').pk}/change/")
+        for name, response in pages.items():
+            assert response.status_code in (200, 400, 404, 503), (language, name, response.status_code)
+            left = english_left(visible_text(response), language)
+            assert not left, f"{language} {name}: English left: {left}"
+
+
+def test_times_show_in_the_schools_zone_and_language_and_stay_utc_in_the_api(three_schools):
+    set_locale("nairobi", language="fr", time_zone="Africa/Nairobi")
+    moment = datetime.datetime(2026, 1, 1, 21, 30, tzinfo=datetime.timezone.utc)
+    with tenant_context("nairobi"):
+        Student.objects.filter(registration_no="NBI-0001").update(
+            updated_at=moment, date_of_birth=datetime.date(2012, 3, 5))
+        student = Student.objects.get(registration_no="NBI-0001")
+    client = staff_client("nairobi", "nairobi.localhost")
+    text = visible_text(client.get(f"/students/{student.pk}/"))
+    assert "5 mars 2012" in text  # the date in the language's format
+    assert "2 janvier 2026 00:30" in text and "Africa/Nairobi" in text  # 21:30 UTC is past midnight in Nairobi
+    history = visible_text(client.get(f"/admin/School/student/{student.pk}/change/"))
+    assert "Modifier" in history or "Enregistrer" in history  # Django's own French in the admin
+    api = client.get(f"/api/students/{student.pk}/").json()
+    assert api["updated_at"] in ("2026-01-01T21:30:00Z", "2026-01-01T21:30:00+00:00")
+
+
+def test_a_user_keeps_a_language_of_their_own_in_their_schools_database(three_schools):
+    client = staff_client("nairobi", "nairobi.localhost")
+    assert client.post("/language/", {"language": "pt"}).status_code == 302
+    assert "Alunos" in client.get("/").content.decode()
+    with tenant_context("nairobi"):
+        assert LanguagePreference.objects.get().language == "pt"
+    with tenant_context("accra"):
+        assert not LanguagePreference.objects.exists()
+    assert "Students" in Client(HTTP_HOST="nairobi.localhost").get("/").content.decode()  # others: the school's
+    again = Client(HTTP_HOST="nairobi.localhost")
+    again.post("/admin/login/?next=/admin/", {"username": "clerk", "password": PASSWORD})
+    assert "Alunos" in again.get("/").content.decode()  # kept across sign-ins
+    assert client.post("/language/", {"language": "tlh"}).status_code == 400
+    assert client.post("/language/", {"language": ""}).status_code == 302  # back to the school's
+    assert "Students" in client.get("/").content.decode()
+
+
+def platform_admin(username="root"):
+    with tenant_context("default"):
+        get_user_model().objects.create_superuser(username, "root@x.test", PASSWORD)
+    client = Client(HTTP_HOST="localhost")
+    client.post("/admin/login/?next=/admin/", {"username": username, "password": PASSWORD})
+    return client
+
+
+def test_the_platform_admin_sets_the_locale_and_refuses_a_forged_time_zone(three_schools):
+    client = platform_admin()
+    pk = School.objects.using(DEFAULT_DB_ALIAS).get(name="accra").pk
+    form = {"display_name": "Accra Academy", "language": "fr", "time_zone": "Africa/Accra", "date_order": "dmy",
+            "hosts-TOTAL_FORMS": "0", "hosts-INITIAL_FORMS": "0"}
+    forged = client.post(f"/admin/School/school/{pk}/change/", {**form, "time_zone": "Africa/../../etc/passwd"})
+    assert forged.status_code == 200 and "errorlist" in forged.content.decode()
+    assert school_by_name("accra").time_zone == "UTC"
+    saved = client.post(f"/admin/School/school/{pk}/change/", form)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    school = school_by_name("accra")
+    assert (school.language, school.time_zone, school.date_order) == ("fr", "Africa/Accra", "dmy")
+
+
+# --- files --------------------------------------------------------------------------
+
+
+def read_dates(tmp_path, rows, order):
+    path = tmp_path / "students.csv"
+    path.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    return StudentImport(path, date_order=order).check(), path
+
+
+@pytest.mark.parametrize(("order", "expected"), [("dmy", datetime.date(2012, 3, 5)), ("mdy", datetime.date(2012, 5, 3))])
+def test_import_reads_dates_in_the_schools_order(three_schools, tmp_path, order, expected):
+    path = tmp_path / "students.csv"
+    path.write_text(f"{HEADER}\nK/1,Akinyi,Otieno,05/03/2012,,2020-01-06,,,\n")
+    with tenant_context("nairobi"):
+        report = StudentImport(path, date_order=order).apply()
+        assert report.ok, report.errors
+        assert Student.objects.get(registration_no="K/1").date_of_birth == expected
+        assert Student.objects.get(registration_no="K/1").enrolment_date == datetime.date(2020, 1, 6)
+
+
+def test_impossible_and_mixed_dates_are_refused_with_their_lines(three_schools, tmp_path):
+    with tenant_context("nairobi"):
+        report, _ = read_dates(tmp_path, ["K/1,A,B,31/02/2012,,,,,"], "dmy")
+        assert not report.ok and "there is no such day" in str(report.errors[0])
+        report, _ = read_dates(tmp_path, ["K/1,A,B,05/03/2012,,,,,"], "iso")
+        assert not report.ok and "write it as YYYY-MM-DD" in str(report.errors[0])
+        report, _ = read_dates(tmp_path, ["K/1,A,B,13/01/2012,,,,,", "K/2,C,D,05/03/2012,,,,,", "K/3,E,F,01/13/2012,,,,,"], "mdy")
+        mixed = [str(error) for error in report.errors if "mixes date orders" in str(error)]
+        assert mixed and "lines 2 " in mixed[0] and "lines 4 " in mixed[0], report.errors
+        assert Student.objects.filter(registration_no__startswith="K/").count() == 0
+
+
+def test_xlsx_dates_are_dates_whatever_the_order(three_schools, tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(COLUMNS)
+    sheet.append(["K/1", "Akinyi", "Otieno", datetime.date(2012, 3, 5), "", "", "", "", ""])
+    workbook.save(tmp_path / "s.xlsx")
+    with tenant_context("nairobi"):
+        report = StudentImport(tmp_path / "s.xlsx", date_order="mdy").apply()
+        assert report.ok and Student.objects.get(registration_no="K/1").date_of_birth == datetime.date(2012, 3, 5)
+
+
+def test_the_preview_names_the_date_order_and_export_writes_local_dates_on_request(three_schools, run_cli):
+    set_locale("nairobi", date_order="dmy")
+    client = staff_client("nairobi", "nairobi.localhost")
+    upload = io.BytesIO(f"{HEADER}\nK/1,Akinyi,Otieno,05/03/2012,,,,,\n".encode())
+    upload.name = "students.csv"
+    assert "day first (DD/MM/YYYY)" in client.post("/students/import/", {"file": upload}).content.decode()
+    with tenant_context("nairobi"):
+        Student.objects.filter(registration_no="NBI-0001").update(date_of_birth=datetime.date(2012, 3, 5))
+        assert ",2012-03-05," in "".join(export_lines(StudentTableQuery().queryset()))
+    local = client.get("/students/export.csv", {"dates": "local"})
+    assert ",05/03/2012," in b"".join(local.streaming_content).decode()
+    chosen = client.get("/students/export/", {"format": "csv", "dates": "local"})
+    assert chosen.status_code == 302 and "dates=local" in chosen["Location"]
+    cli = run_cli("nairobi", "export_students", "--dates", "local")
+    assert cli.returncode == 0 and ",05/03/2012," in cli.stdout
+    assert ",2012-03-05," in run_cli("nairobi", "export_students").stdout
+
+
+def test_backups_carry_the_locale(three_schools, tmp_path):
+    from School.operations.backups import write_backup
+    from School.operations.restore import restore_as
+
+    set_locale("nairobi", language="sw", time_zone="Africa/Nairobi", date_order="dmy")
+    school = school_by_name("nairobi")
+    with tenant_context(school):
+        write_backup(school, tmp_path / "nairobi.jsonl.gz")
+    restored = restore_as(tmp_path / "nairobi.jsonl.gz", "nairobi_copy", ["copy.localhost"])
+    assert (restored.language, restored.time_zone, restored.date_order) == ("sw", "Africa/Nairobi", "dmy")
+
+
+def test_catalogues_are_complete_and_compiled():
+    """Every marked string is extracted and translated, and the committed .mo files match the .po files."""
+    assert catalogues.problems() == []
+
+
+def test_a_change_made_by_another_process_is_followed_within_the_ttl(three_schools, run_cli):
+    from tests.conftest import outlive_registry_ttl
+
+    client = Client(HTTP_HOST="nairobi.localhost")
+    assert "Students" in client.get("/").content.decode()  # cached by this process
+    changed = run_cli("schools", "set", "nairobi", "--language", "pt", "--time-zone", "America/Sao_Paulo")
+    assert changed.returncode == 0, changed.stderr
+    outlive_registry_ttl()
+    assert "Alunos" in client.get("/").content.decode()
+    assert school_by_name("nairobi").time_zone == "America/Sao_Paulo"
+
+
+def test_commands_stay_english_whatever_the_schools_language(three_schools, run_cli, tmp_path):
+    set_locale("nairobi", language="fr", date_order="dmy")
+    path = tmp_path / "students.csv"
+    path.write_text(f"{HEADER}\nK/1,Akinyi,Otieno,31/02/2012,,,,,\n")
+    result = run_cli("nairobi", "import_students", str(path), "--dry-run")
+    assert result.returncode == 2
+    assert "bad date '31/02/2012': there is no such day" in result.stderr
+    assert "dates day first (DD/MM/YYYY)" in result.stdout
