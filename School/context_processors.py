@@ -18,6 +18,7 @@ def _layout_links(script_prefix):
         "export_csv": reverse("student-export"),
         "export_xlsx": reverse("student-export-xlsx"),
         "admin": reverse("admin:index"),
+        "sign_out": reverse("sign-out"),
     }
 
 

@@ -26,13 +26,22 @@ class ApiToken(models.Model):
 
 
 class AuditEvent(models.Model):
-    """One access to students' records. Each row's hash covers the previous row's hash."""
+    """One access to students' records, or a change of who may access them.
+
+    Each row's hash covers the previous row's hash."""
 
     class Action(models.TextChoices):
         EXPORT = "export", "Export"
         IMPORT = "import", "Import"
         DETAIL = "detail", "Student viewed"
         API_READ = "api_read", "API read"
+        # People and access (School/accounts/)
+        INVITED = "invited", "Invitation sent"
+        INVITATION_REVOKED = "invite_revoked", "Invitation revoked"
+        JOINED = "joined", "Invitation accepted"
+        PASSWORD_RESET = "password_reset", "Password reset by email"
+        SECOND_FACTOR_ON = "2fa_on", "Second factor set up"
+        SECOND_FACTOR_RESET = "2fa_reset", "Second factor reset"
 
     at = models.DateTimeField(db_index=True)
     # Text, not a foreign key: the trail outlives deleted users.
