@@ -208,7 +208,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): signed in with a second factor in this session.
-    "django_otp.middleware.OTPMiddleware",
+    "School.accounts.middleware.OTPMiddleware",
     # Where a second factor is required, a session without one reaches only /accounts/.
     "School.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -71,3 +71,14 @@ def test_a_school_made_from_the_provisioning_template_has_the_groups(platform, r
     for school in ("kisumu", "mombasa"):
         assert {"Registrars", "Viewers", "School admins"} <= group_names(school)
         assert rows(school) == (0, 0, 0, 0)
+
+
+def test_a_sessions_device_id_of_the_wrong_kind_or_shape_finds_nothing(three_schools):
+    from School.accounts.second_factor import device_from_persistent_id
+
+    with tenant_context("nairobi"):
+        user = get_user_model().objects.create_user("amina", "", PASSWORD)
+        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+        assert device_from_persistent_id(device.persistent_id) == device
+        for junk in ("otp_totp.totpdevice/0123456789abcdef01234567", "otp_totp.totpdevice/", "auth.user/1", "nope/1", "x"):
+            assert device_from_persistent_id(junk) is None

@@ -15,9 +15,12 @@ import logging
 from urllib.parse import quote, urlencode
 
 import segno
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django_otp.models import Device
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp import models as totp_models
@@ -143,3 +146,28 @@ def remove_devices(user):
 
 def app_device(user):
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def device_query(persistent_id):
+    """The look-up of a session's device ("otp_totp.totpdevice/<id>"), or None for a malformed id.
+
+    django-otp's own look-up turns the id into an int, which an ObjectId
+    (MongoDB) is not: every session would lose its second factor there.
+    """
+    label, _, device_id = str(persistent_id).rpartition("/")
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+    if not issubclass(model, Device) or not device_id:
+        return None
+    # No ORDER BY: the id is unique.
+    return model.objects.filter(pk=device_id)[:1]
+
+
+def device_from_persistent_id(persistent_id):
+    try:
+        query = device_query(persistent_id)
+        return next(iter(query), None) if query is not None else None
+    except (ValueError, TypeError, ValidationError):  # an id of the wrong kind for this engine
+        return None
