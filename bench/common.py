@@ -2,7 +2,9 @@
 
 import os
 import socket
+import statistics
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,3 +52,26 @@ def setup_django(prefix):
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
     django.setup()
     return data_dir
+
+
+def seconds_per_request(send, requests):
+    send()  # warm
+    started = time.perf_counter()
+    for _ in range(requests):
+        send()
+    return (time.perf_counter() - started) / requests
+
+
+def compare(title, with_it, without_it, rounds, requests):
+    """Time per call of `with_it` against `without_it`, alternating which goes first; prints the median ratio."""
+    print(f"\n{title}")
+    print(f"{'round':>5} {'with':>9} {'without':>9} {'ratio':>6}")
+    ratios = []
+    for number in range(1, rounds + 1):
+        order = [("with", with_it), ("without", without_it)]
+        times = {}
+        for name, send in order if number % 2 else reversed(order):
+            times[name] = seconds_per_request(send, requests)
+        ratios.append(times["with"] / times["without"])
+        print(f"{number:>5} {1000 * times['with']:>7.2f}ms {1000 * times['without']:>7.2f}ms {ratios[-1]:>6.2f}")
+    print(f"median ratio: {statistics.median(ratios):.2f}")

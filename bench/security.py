@@ -14,10 +14,8 @@ Side by side in one process, alternating rounds, medians of ratios:
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from unittest import mock
 
@@ -41,28 +39,7 @@ from School.models import Student  # noqa: E402
 from School.operations.provisioning import add_school  # noqa: E402
 from School.records.api import StudentViewSet  # noqa: E402
 from School.security.tokens import create_token  # noqa: E402
-
-
-def seconds_per_request(send, requests):
-    send()  # warm
-    started = time.perf_counter()
-    for _ in range(requests):
-        send()
-    return (time.perf_counter() - started) / requests
-
-
-def compare(title, with_it, without_it, rounds, requests):
-    print(f"\n{title}")
-    print(f"{'round':>5} {'with':>9} {'without':>9} {'ratio':>6}")
-    ratios = []
-    for number in range(1, rounds + 1):
-        order = [("with", with_it), ("without", without_it)]
-        times = {}
-        for name, send in order if number % 2 else reversed(order):
-            times[name] = seconds_per_request(send, requests)
-        ratios.append(times["with"] / times["without"])
-        print(f"{number:>5} {1000 * times['with']:>7.2f}ms {1000 * times['without']:>7.2f}ms {ratios[-1]:>6.2f}")
-    print(f"median ratio: {statistics.median(ratios):.2f}")
+from bench.common import compare  # noqa: E402
 
 
 def main():

@@ -17,9 +17,7 @@ Side by side in one process, alternating rounds, medians of ratios:
 
 import argparse
 import os
-import statistics
 import sys
-import time
 import types
 from pathlib import Path
 
@@ -27,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_LOG_LEVEL", "ERROR")
 
-from bench.common import setup_django  # noqa: E402
+from bench.common import compare, setup_django  # noqa: E402
 
 setup_django("bench-sign-in-")
 
@@ -45,28 +43,6 @@ from School.operations.provisioning import add_school  # noqa: E402
 PASSWORD = "correct-horse-battery"
 clock = types.SimpleNamespace(now=1_800_000_000.0)
 totp_models.time = types.SimpleNamespace(time=lambda: clock.now)
-
-
-def seconds_per_request(send, requests):
-    send()  # warm
-    started = time.perf_counter()
-    for _ in range(requests):
-        send()
-    return (time.perf_counter() - started) / requests
-
-
-def compare(title, with_it, without_it, rounds, requests):
-    print(f"\n{title}")
-    print(f"{'round':>5} {'with':>9} {'without':>9} {'ratio':>6}")
-    ratios = []
-    for number in range(1, rounds + 1):
-        order = [("with", with_it), ("without", without_it)]
-        times = {}
-        for name, send in order if number % 2 else reversed(order):
-            times[name] = seconds_per_request(send, requests)
-        ratios.append(times["with"] / times["without"])
-        print(f"{number:>5} {1000 * times['with']:>7.2f}ms {1000 * times['without']:>7.2f}ms {ratios[-1]:>6.2f}")
-    print(f"median ratio: {statistics.median(ratios):.2f}")
 
 
 def current_code(key):

@@ -201,6 +201,17 @@ def test_sign_out_is_a_post_back_to_the_schools_sign_in(amina):
     assert browser.get("/admin/").status_code == 302
 
 
+def test_the_student_table_signs_out_too_with_its_csrf_token(amina):
+    browser = Client(HTTP_HOST="nairobi.localhost", enforce_csrf_checks=True)
+    page = browser.get("/accounts/login/").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    browser.post("/accounts/login/", {"username": "amina", "password": PASSWORD, "csrfmiddlewaretoken": token})
+    table = browser.get("/").content.decode()  # rendered by Jinja2
+    form_token = re.search(r'id="sign-out"><input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)"', table).group(1)
+    assert browser.post("/accounts/logout/", {"csrfmiddlewaretoken": form_token}).status_code == 302
+    assert 'id="sign-out"' not in browser.get("/").content.decode()
+
+
 def test_check_deploy_warns_when_production_relaxes_the_second_factor(run_cli):
     env = {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": "k" * 60 + "x9Qz", "SECOND_FACTOR_REQUIRED": "0"}
     relaxed = run_cli("check", "--deploy", script="manage.py", env=env)
