@@ -21,6 +21,7 @@ import urllib.parse
 import pytest
 from django.contrib.auth import get_user_model
 from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from School.context import tenant_context
 from School.security.tokens import create_token
@@ -159,6 +160,7 @@ def test_a_registrar_signs_in_over_https_and_sees_only_their_school(front, setti
     with tenant_context("nairobi"):
         user = get_user_model().objects.create_superuser("wanjiru", "", "correct-horse-battery")
         # Production asks for a second factor: a recovery code needs no clock shared with gunicorn.
+        TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
         StaticDevice.objects.create(user=user, name="recovery", confirmed=True).token_set.create(token="abcd2345")
     host = "nairobi.school.test"
     _, headers, page = caddy.https(host, "/")
