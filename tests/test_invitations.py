@@ -155,5 +155,24 @@ def test_the_schools_admin_invites_lists_resends_and_revokes(school_admin, smtp,
     assert response.status_code == 200 and "already has an account at this school" in response.content.decode()
     with tenant_context("nairobi"):
         assert Invitation.objects.count() == 1
-    actions = [action for action, _, _ in audit_actions("nairobi")]
-    assert actions == ["invited", "invite_revoked"]
+    assert [(action, target) for action, target, _ in audit_actions("nairobi")] == [
+        ("invited", "abena@nairobi.test"), ("invited", "abena@nairobi.test"), ("invite_revoked", "abena@nairobi.test")
+    ]
+
+
+def test_the_message_goes_out_after_the_commit_and_never_for_a_rollback(three_schools, smtp):
+    from django.db import transaction
+
+    from School.accounts import invitations
+
+    with tenant_context("nairobi"):
+        with transaction.atomic(using="nairobi"):
+            invitation, outcome = invitations.invite("late@nairobi.test", invited_by="head")
+            assert not outcome.sent and not outcome.error  # not handed to the mail server yet
+        assert outcome.sent  # the commit sent it
+        assert smtp.wait_for(1)["To"] == "late@nairobi.test"
+        with pytest.raises(RuntimeError), transaction.atomic(using="nairobi"):
+            _, rolled_back = invitations.invite("never@nairobi.test", invited_by="head")
+            raise RuntimeError("the surrounding work failed")
+        assert not rolled_back.sent and not rolled_back.error  # never sent, never tried
+        assert not Invitation.objects.filter(email="never@nairobi.test").exists()

@@ -93,6 +93,7 @@ def resend(invitation, request=None):
         invitation.digest = digest(secret)
         invitation.expires_at = timezone.now() + timedelta(hours=settings.INVITATION_HOURS)
         invitation.save(update_fields=["digest", "expires_at"])
+        audit.record(request, audit.INVITED, target=invitation.email, result="resent")
         outcome = _send(invitation, secret, request)
     return outcome
 
