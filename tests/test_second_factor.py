@@ -227,3 +227,19 @@ def test_codes_follow_the_clock_they_are_checked_at(enrolled, clock):
     stale = code_at(key, FROZEN - 600)  # ten minutes old
     assert browser.post("/accounts/login/code/", {"code": stale}).status_code == 400
     assert browser.post("/accounts/login/code/", {"code": code_at(key, clock.now)}).status_code == 302
+
+
+def test_of_two_requests_racing_with_one_code_only_one_is_signed_in(enrolled, clock):
+    from School.accounts import second_factor
+
+    key, codes = enrolled
+    code = code_at(key, clock.now)
+    with tenant_context("nairobi"):
+        user = get_user_model().objects.get(username="amina")
+        # Both requests read the device before either records the use.
+        seen_by_first, seen_by_second = TOTPDevice.objects.get(), TOTPDevice.objects.get()
+        assert second_factor._use_app_code(seen_by_first, int(code))
+        assert not second_factor._use_app_code(seen_by_second, int(code))
+        # A recovery code likewise: the second delete finds nothing.
+        assert second_factor.matching_device(user, codes[1]) is not None
+        assert second_factor.matching_device(user, codes[1]) is None

@@ -2,8 +2,8 @@
 
 Who needs it: with SECOND_FACTOR_REQUIRED (on in production), everyone who
 may see student data; anywhere, everyone who has set one up. Codes are
-checked by django-otp (a code is accepted once: a replay of the last code is
-refused); failures are reported to django-axes as failed sign-ins, so codes
+checked with django-otp's TOTP (a code is accepted once: a replay of the last
+code is refused); failures are reported to django-axes as failed sign-ins, so codes
 and passwords share one lock-out per user name and address.
 
 The clock of the check is django-otp's (`time.time()` in its TOTP module);
@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django_otp.models import Device
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -51,17 +52,36 @@ def clean_code(code):
 
 
 def matching_device(user, code):
-    """The device of `user` that accepts `code` (and records its use), or None."""
+    """The device of `user` that accepts `code` (and uses it up), or None.
+
+    django-otp's models and TOTP arithmetic, with the use recorded by a
+    conditional write: of two requests racing with the same code, exactly one
+    wins, on SQLite and on MongoDB alike (django-otp's own verify_token reads,
+    then saves, and relies on select_for_update, which neither gives us).
+    """
     code = clean_code(code)
+    # An app's code is six digits; a recovery code is eight letters and digits.
+    if len(code) == 6 and code.isdigit():
+        for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+            if _use_app_code(device, int(code)):
+                return device
+        return None
     if not code:
         return None
-    # An app's code is six digits; a recovery code is eight letters and digits.
-    is_app_code = len(code) == 6 and code.isdigit()
-    devices = (TOTPDevice if is_app_code else StaticDevice).objects.filter(user=user, confirmed=True)
-    for device in devices:
-        if device.verify_token(code):
-            return device
+    token = StaticToken.objects.filter(device__user=user, device__confirmed=True, token=code).select_related("device").first()
+    if token is not None and StaticToken.objects.filter(pk=token.pk).delete()[0] == 1:
+        return token.device
     return None
+
+
+def _use_app_code(device, code):
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = now()
+    if not totp.verify(code, device.tolerance, device.last_t + 1):
+        return False
+    step = totp.t()
+    used = TOTPDevice.objects.filter(pk=device.pk, last_t__lt=step).update(last_t=step, last_used_at=timezone.now())
+    return used == 1
 
 
 def report_failure(request, user):
