@@ -4,7 +4,9 @@
   passwords.py      "forgotten your password?": reset links bound to the school and host
   second_factor.py  TOTP (django-otp) with recovery codes: who needs it, checking codes
   sign_in.py        the two-step sign-in used by /accounts/login/ and the admin
-  middleware.py     where a second factor is required, a session without one sees only /accounts/
+  middleware.py     the session's device (django-otp, any id type); unverified sessions see only /accounts/
+  views.py          the pages: second-factor set-up, accepting an invitation, password reset, sign-out
+  admin.py          invitations in the school's admin: invite, list, resend, revoke
   mail.py           messages with the school's name and host, sent after the transaction commits
   groups.py         Registrars, Viewers and School admins, made in every school's database
   checks.py         `check --deploy` warns when production relaxes the second factor
