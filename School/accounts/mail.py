@@ -9,7 +9,6 @@ whose message failed stays, and can be sent again.
 
 import logging
 import smtplib
-import socket
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,7 +21,7 @@ from School.context import current_alias, current_school
 logger = logging.getLogger(__name__)
 
 # What a mail server that is down, refuses us or does not answer raises.
-MAIL_ERRORS = (smtplib.SMTPException, socket.error, OSError)
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
 
 
 @dataclass
