@@ -360,9 +360,10 @@ PASSWORD_RESET_TIMEOUT = int(float(os.environ.get("PASSWORD_RESET_MINUTES", "60"
 PASSWORD_RESET_PER_ADDRESS = int(os.environ.get("PASSWORD_RESET_PER_ADDRESS", "3"))
 PASSWORD_RESET_PER_CLIENT = int(os.environ.get("PASSWORD_RESET_PER_CLIENT", "10"))
 # Links in messages made outside a request (`invite` on the command line):
-# https in production; a port only when the site is not on the scheme's own.
+# https in production; a port only when the site is not on the scheme's own
+# (in development, the port `up` serves on).
 LINK_SCHEME = os.environ.get("LINK_SCHEME", "https" if PRODUCTION else "http")
-LINK_PORT = os.environ.get("LINK_PORT", "")
+LINK_PORT = os.environ.get("LINK_PORT", "" if PRODUCTION else "8000")
 
 # Mail, once for the platform: EMAIL_URL (smtp://user:pass@host:port,
 # smtp+tls://..., smtps://..., console:) or Django's own EMAIL_* variables.
