@@ -20,6 +20,7 @@ def _layout_links(script_prefix):
         "admin": reverse("admin:index"),
         "language": reverse("language"),
         "export": reverse("student-export-page"),
+        "sign_out": reverse("sign-out"),
     }
 
 

@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/", include((api_urls, "api"))),
     path("language/", preferences.language_page, name="language"),
     path("healthz", views.health, name="health"),
-    # Sign-in for the staff pages and password-made API tokens (School/security/).
-    path("", include("School.security.urls")),
+    # Sign-in (with the second factor), sign-out, invitations, password resets
+    # and password-made API tokens (School/accounts/, over School/security/).
+    path("", include("School.accounts.urls")),
 ]

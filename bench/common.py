@@ -2,7 +2,9 @@
 
 import os
 import socket
+import statistics
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,8 +56,6 @@ def setup_django(prefix):
 
 def seconds_per_request(send, requests):
     """Mean seconds of `send()` over `requests` calls, after one warm-up call."""
-    import time
-
     send()
     started = time.perf_counter()
     for _ in range(requests):
@@ -65,8 +65,6 @@ def seconds_per_request(send, requests):
 
 def compare_in_process(title, first, second, rounds, requests, labels=("with", "without")):
     """Time ratio first/second over alternating rounds (the order flips each round); prints and returns the median."""
-    import statistics
-
     print(f"\n{title}")
     print(f"{'round':>5} {labels[0]:>12} {labels[1]:>12} {'ratio':>6}")
     ratios = []

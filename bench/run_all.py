@@ -54,6 +54,10 @@ RUNS = [
         ("API read with audit record + throttle vs without, time ratio", r"1\. API read.*?median ratio: ([\d.]+)", "measured"),
         ("failed sign-in with django-axes vs without, time ratio", r"2\. failed admin.*?median ratio: ([\d.]+)", "close to 1"),
     ]),
+    ("sign_in.py", ["--rounds", "5", "--requests", "8"], ["--rounds", "3", "--requests", "4"], [
+        ("sign-in with a TOTP code vs password alone (pbkdf2), time ratio", r"1\. sign-in.*?median ratio: ([\d.]+)", "<= 1.2"),
+        ("signed-in page, verified session vs password-only session, time ratio", r"2\. signed-in page.*?median ratio: ([\d.]+)", "measured (one device look-up)"),
+    ]),
     ("national.py", ["--sizes", "1000,10000,100000", "--rounds", "7", "--requests", "300"],
      ["--sizes", "1000,10000", "--rounds", "3", "--requests", "150"], [
         ("100,000 schools: refresh after one change (ms)", r"refresh after one change ([\d.]+) ms", "<= 20"),

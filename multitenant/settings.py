@@ -26,6 +26,9 @@ Environment variables (all optional on a developer machine):
   SCHOOL_DEFAULT_LANGUAGE    language of new schools (en; one of LANGUAGES)
   SCHOOL_DEFAULT_TIME_ZONE   IANA time zone of new schools (UTC)
   SCHOOL_DEFAULT_DATE_ORDER  how new schools write dates: dmy, mdy or iso (iso)
+  EMAIL_URL             the platform's mail server (smtp://user:pass@host:port);
+                        or EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... as in Django
+  DEFAULT_FROM_EMAIL    sender of invitations and password resets
   DJANGO_ENV            "production" for the production profile (HTTPS only,
                         secure cookies, HSTS, student data behind sign-in);
                         "development" (the default) otherwise
@@ -40,6 +43,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from multitenant.databases import MONGODB, engine_for, parse_clusters, school_database
+from multitenant.mail import email_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -117,6 +121,7 @@ if SCHOOL_ENGINE == MONGODB:
         "School.mongo.apps.MongoContentTypesConfig",
     ]
     _axes_app = "School.mongo.apps.MongoAxesConfig"
+    _otp_apps = ["School.mongo.apps.MongoOTPTotpConfig", "School.mongo.apps.MongoOTPStaticConfig"]
     DEFAULT_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
     MIGRATION_MODULES = {
         "admin": "School.mongo.migrations.admin",
@@ -126,6 +131,9 @@ if SCHOOL_ENGINE == MONGODB:
         "axes": "School.mongo.migrations.axes",
         "security": "School.mongo.migrations.security",
         "school_locale": "School.mongo.migrations.school_locale",
+        "otp_totp": "School.mongo.migrations.otp_totp",
+        "otp_static": "School.mongo.migrations.otp_static",
+        "accounts": "School.mongo.migrations.accounts",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -139,6 +147,7 @@ else:
         "django.contrib.contenttypes",
     ]
     _axes_app = "axes"
+    _otp_apps = ["django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
     DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
     DATABASE_ROUTERS = ["School.router.SchoolRouter"]
 
@@ -156,6 +165,12 @@ INSTALLED_APPS = [
     "School.security.apps.SecurityConfig",
     # Each school's language, time zone and date order; users' own language.
     "School.locale.apps.LocaleConfig",
+    # Second factors (TOTP devices, recovery codes): plain models, routed to
+    # each school's database like its users. Invitations, password resets and
+    # sign-out: School/accounts/ (last: its groups need every app's permissions).
+    "django_otp",
+    *_otp_apps,
+    "School.accounts.apps.AccountsConfig",
 ]
 
 REST_FRAMEWORK = {
@@ -198,6 +213,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a second factor in this session.
+    "School.accounts.middleware.OTPMiddleware",
+    # Where a second factor is required, a session without one reaches only /accounts/.
+    "School.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # The signed-in user's own language over the school's (School/locale/).
     # Not Django's LocaleMiddleware: the school decides, not Accept-Language.
@@ -346,11 +365,36 @@ BEHIND_PROXY = env_flag("DJANGO_BEHIND_PROXY", PRODUCTION)
 
 LOGIN_URL = "sign-in"
 LOGIN_REDIRECT_URL = "index"
+LOGOUT_REDIRECT_URL = "sign-in"
 
 # Goal: in production only a school's own users see its students.
 STUDENT_DATA_REQUIRES_LOGIN = env_flag("STUDENT_DATA_REQUIRES_LOGIN", PRODUCTION)
 API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
+
+# --- People and access (School/accounts/) -----------------------------------
+
+# A second factor for everyone who may see student data: on in production.
+# Relaxing it there is allowed but never silent (`check --deploy` warns).
+SECOND_FACTOR_REQUIRED = env_flag("SECOND_FACTOR_REQUIRED", PRODUCTION)
+# Failed codes are counted by django-axes like failed passwords; django-otp's
+# own per-device delay would only add a second, uncoordinated lock.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+INVITATION_HOURS = float(os.environ.get("INVITATION_HOURS", "72"))
+PASSWORD_RESET_TIMEOUT = int(float(os.environ.get("PASSWORD_RESET_MINUTES", "60")) * 60)
+# Reset requests per hour, per address and per client (School/security/limits.py).
+PASSWORD_RESET_PER_ADDRESS = int(os.environ.get("PASSWORD_RESET_PER_ADDRESS", "3"))
+PASSWORD_RESET_PER_CLIENT = int(os.environ.get("PASSWORD_RESET_PER_CLIENT", "10"))
+# Links in messages made outside a request (`invite` on the command line):
+# https in production; a port only when the site is not on the scheme's own
+# (in development, the port `up` serves on).
+LINK_SCHEME = os.environ.get("LINK_SCHEME", "https" if PRODUCTION else "http")
+LINK_PORT = os.environ.get("LINK_PORT", "" if PRODUCTION else "8000")
+
+# Mail, once for the platform: EMAIL_URL (smtp://user:pass@host:port,
+# smtp+tls://..., smtps://..., console:) or Django's own EMAIL_* variables.
+globals().update(email_settings(os.environ, PRODUCTION))
 
 # Headers on every page (the CSP itself: School/security/headers.py).
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -41,6 +41,7 @@ def pipelines():
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
+    from School.accounts.second_factor import device_query
     from School.records.table import StudentTableQuery
     from School.security.tokens import token_query
     from School.utils import REGISTRY_QUERIES, registry_query
@@ -60,6 +61,7 @@ def pipelines():
         **{f"registry_{name}": compiled(registry_query(name, **params), "default") for name in REGISTRY_QUERIES},
         "admin_login_user": compiled(get_user_model().objects.filter(username="ama")[:21], "nairobi"),
         "api_token": compiled(token_query("some-key", timezone.now())[:1], "nairobi"),
+        "otp_device": compiled(device_query("otp_totp.totpdevice/0123456789abcdef01234567"), "nairobi"),
         "admin_session": compiled(
             Session.objects.filter(session_key="k" * 32, expire_date__gt=timezone.now())[:21], "nairobi"
         ),

@@ -129,3 +129,11 @@ def test_registrar_journey_across_two_schools(three_schools, live_server_url, br
         browser.get(accra("/?q=ACC/9"))
         assert registration_numbers() == []
 
+
+    with step(browser, "5-sign-out"):
+        sign_out = browser.find_element(By.CSS_SELECTOR, "#sign-out button[type=submit]")
+        submit_and_wait(browser, sign_out)
+        assert browser.current_url == accra("/accounts/login/")
+        assert browser.find_element(By.ID, "sign-in")
+        browser.get(accra("/students/import/"))
+        assert browser.current_url.startswith(accra("/admin/login/"))  # signed out: the staff page asks again

@@ -265,6 +265,14 @@ def test_api_token_lookup_matches_the_unique_digest_without_a_join(pipelines):
     assert "some-key" not in str(token)  # only the hash is ever sent
 
 
+def test_a_sessions_second_factor_is_found_by_its_objectid(pipelines):
+    # django-otp's own look-up does int(id): no session would stay verified on MongoDB.
+    device = pipelines["otp_device"]
+    assert device["collection"] == "otp_totp_totpdevice"
+    assert "$lookup" not in stages(device) and "$sort" not in stages(device)
+    assert device["pipeline"] == [{"$match": {"_id": {"$oid": "0123456789abcdef01234567"}}}, {"$limit": 1}]
+
+
 def test_schools_list_shows_the_cluster_without_credentials(settings):
     from School.management.commands.schools import database_of
     from School.utils import SchoolInfo

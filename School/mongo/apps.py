@@ -8,6 +8,8 @@ from axes.apps import AppConfig as AxesConfig
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.auth.apps import AuthConfig
 from django.contrib.contenttypes.apps import ContentTypesConfig
+from django_otp.plugins.otp_static.apps import DefaultConfig as StaticConfig
+from django_otp.plugins.otp_totp.apps import DefaultConfig as TotpConfig
 
 OBJECT_ID_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
 
@@ -25,4 +27,12 @@ class MongoContentTypesConfig(ContentTypesConfig):
 
 
 class MongoAxesConfig(AxesConfig):
+    default_auto_field = OBJECT_ID_FIELD
+
+
+class MongoOTPTotpConfig(TotpConfig):
+    default_auto_field = OBJECT_ID_FIELD
+
+
+class MongoOTPStaticConfig(StaticConfig):
     default_auto_field = OBJECT_ID_FIELD

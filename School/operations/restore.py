@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from multitenant.databases import MONGODB
+from School.accounts.invitations import withdraw_all
 from School.connections import drop_database, ensure_alias, forget_alias, sqlite_file
 from School.context import tenant_context
 from School.models import School
@@ -182,6 +183,17 @@ def replace(path, name):
     return kept
 
 
+def _withdraw_invitations(target):
+    """A clone is a copy to look at or train on: nobody joins it through the source's invitations."""
+    alias = ensure_alias(target)
+    try:
+        withdrawn = withdraw_all(alias)
+    finally:
+        forget_alias(target.alias)
+    if withdrawn:
+        logger.info("%d live invitation(s) of the source revoked in the clone", withdrawn, extra={"school": target.display_name})
+
+
 def clone(source, name, hosts, display_name="", schema_only=False):
     """A new school `name` with a copy of `source`'s data (or only its schema)."""
     origin = school_by_name(source)
@@ -197,6 +209,8 @@ def clone(source, name, hosts, display_name="", schema_only=False):
                 write_backup(origin, Path(scratch) / f"{source}.jsonl.gz")
             backup = check_backup(Path(scratch) / f"{source}.jsonl.gz")
         _build_or_drop(backup, target, schema_only)
+        if not schema_only:
+            _withdraw_invitations(target)
     locale = {"language": origin.language, "time_zone": origin.time_zone, "date_order": origin.date_order}
     register_school(name, hosts, display_name, database=target.database, locale=locale)
     logger.info("cloned from %s%s", source, " (schema only)" if schema_only else "", extra={"school": name})

@@ -5,6 +5,7 @@
   lockout.py     django-axes glue: the lock-out page and the client's address
   tokens.py      hashed, expiring API tokens (only a SHA-256 digest is stored)
   throttling.py  API rate limit per token, keyed by school
+  limits.py      allow(scope, key, limit, period): a limit shared through Django's cache
   audit.py       the audit trail of who exported, imported and read students
   tls_ask.py     Caddy's on-demand TLS question: is this host a school's?
 

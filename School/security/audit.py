@@ -29,6 +29,12 @@ EXPORT = AuditEvent.Action.EXPORT
 IMPORT = AuditEvent.Action.IMPORT
 DETAIL = AuditEvent.Action.DETAIL
 API_READ = AuditEvent.Action.API_READ
+INVITED = AuditEvent.Action.INVITED
+INVITATION_REVOKED = AuditEvent.Action.INVITATION_REVOKED
+JOINED = AuditEvent.Action.JOINED
+PASSWORD_RESET = AuditEvent.Action.PASSWORD_RESET
+SECOND_FACTOR_ON = AuditEvent.Action.SECOND_FACTOR_ON
+SECOND_FACTOR_RESET = AuditEvent.Action.SECOND_FACTOR_RESET
 HASHED_FIELDS = ("at", "username", "action", "target", "format", "rows", "file_name", "result", "address")
 
 
@@ -39,23 +45,25 @@ def event_hash(event, previous_hash):
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def record(request, action, *, target="", format="", rows=None, file_name="", result="ok", using=None):
-    """Add one event for the request's user to the active school's trail."""
+def record(request, action, *, target="", format="", rows=None, file_name="", result="ok", using=None, username=None):
+    """Add one event for the request's user (or `username`, e.g. from a command) to the active school's trail."""
     user = getattr(request, "user", None)
+    if username is None:
+        username = user.get_username() if user is not None and user.is_authenticated else ""
     using = using or current_alias()
     # Milliseconds: what every engine (MongoDB included) stores exactly, so the
     # hash recomputed from the stored row matches.
     now = timezone.now()
     event = AuditEvent(
         at=now.replace(microsecond=now.microsecond // 1000 * 1000),
-        username=user.get_username() if user is not None and user.is_authenticated else "",
+        username=username,
         action=action,
         target=str(target)[:300],
         format=format,
         rows=rows,
         file_name=str(file_name)[:255],
         result=str(result)[:200],
-        address=client_ip(request)[:45],
+        address=client_ip(request)[:45] if request is not None else "",
     )
     with transaction.atomic(using=using):
         # Insert first: on SQLite that takes the write lock, so no other event

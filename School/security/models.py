@@ -30,13 +30,22 @@ class ApiToken(models.Model):
 
 
 class AuditEvent(models.Model):
-    """One access to students' records. Each row's hash covers the previous row's hash."""
+    """One access to students' records, or a change of who may access them.
+
+    Each row's hash covers the previous row's hash."""
 
     class Action(models.TextChoices):
         EXPORT = "export", _("Export")
         IMPORT = "import", _("Import")
         DETAIL = "detail", _("Student viewed")
         API_READ = "api_read", _("API read")
+        # People and access (School/accounts/)
+        INVITED = "invited", _("Invitation sent")
+        INVITATION_REVOKED = "invite_revoked", _("Invitation revoked")
+        JOINED = "joined", _("Invitation accepted")
+        PASSWORD_RESET = "password_reset", _("Password reset by email")
+        SECOND_FACTOR_ON = "2fa_on", _("Second factor set up")
+        SECOND_FACTOR_RESET = "2fa_reset", _("Second factor reset")
 
     at = models.DateTimeField(_("at"), db_index=True)
     # Text, not a foreign key: the trail outlives deleted users.

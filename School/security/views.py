@@ -2,6 +2,8 @@
 
 Both authenticate through django.contrib.auth with the request, so
 django-axes counts their failures and locks them like the admin's login.
+Their URLs are routed to School/accounts/sign_in.py, which adds the second
+factor to both.
 """
 
 from django.conf import settings
@@ -31,6 +33,9 @@ class TokenRequest(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
     name = serializers.CharField(max_length=100, required=False, default="")
+    code = serializers.CharField(
+        max_length=32, required=False, default="", help_text="The second factor's code, for users who have one."
+    )
 
 
 class NewToken(serializers.Serializer):
@@ -56,9 +61,16 @@ class CreateTokenView(PlatformLocaleMixin, APIView):
         if user is None:
             # A locked-out client is answered 429 by axes' middleware instead.
             return Response({"detail": "Wrong user name or password."}, status=status.HTTP_401_UNAUTHORIZED)
+        refusal = self.refusal(request._request, user, form.validated_data)
+        if refusal is not None:
+            return refusal
         key, token = create_token(user, form.validated_data["name"])
         return Response(
             {"key": key, "name": token.name, "expires_at": token.expires_at, "days": settings.API_TOKEN_DAYS},
             status=status.HTTP_201_CREATED,
         )
+
+    def refusal(self, request, user, data):
+        """A response refusing a token to `user` despite the right password, or None."""
+        return None
 

@@ -1,0 +1,91 @@
+"""Messages of one school: its display name in them, its host in their links.
+
+A message is handed to the mail server only after the transaction that
+made its reason (an invitation, ...) commits, so nobody gets a link to a row
+that was rolled back. The outcome is returned to the caller (the page says
+whether it went out) and never undoes what was committed: an invitation
+whose message failed stays, and can be sent again.
+"""
+
+import logging
+import smtplib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from School.context import current_alias, current_school
+
+logger = logging.getLogger(__name__)
+
+# What a mail server that is down, refuses us or does not answer raises.
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
+
+
+@dataclass
+class Outcome:
+    """Filled in once the message was handed over (after the commit)."""
+
+    sent: bool = False
+    error: str = ""
+
+
+def school_name():
+    school = current_school()
+    return school.display_name if school is not None else "School records"
+
+
+def link(path, request=None):
+    """An absolute link to `path` at the school: the request's own host, or the school's first host."""
+    if request is not None:
+        return request.build_absolute_uri(path)
+    school = current_school()
+    host = school.hosts[0] if school is not None and school.hosts else "localhost"
+    port = f":{settings.LINK_PORT}" if settings.LINK_PORT else ""
+    return f"{settings.LINK_SCHEME}://{host}{port}{path}"
+
+
+def build_message(template, context, to):
+    """A plain-text message from `accounts/<template>_subject.txt` and `_body.txt`."""
+    context = {"school_name": school_name(), **context}
+    subject = " ".join(render_to_string(f"accounts/mail/{template}_subject.txt", context).split())
+    body = render_to_string(f"accounts/mail/{template}_body.txt", context)
+    return EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+
+
+def deliver(message, outcome, connection=None):
+    try:
+        message.connection = connection or get_connection()
+        message.send()
+    except MAIL_ERRORS as error:
+        outcome.error = str(error) or error.__class__.__name__
+        logger.warning("mail to %s not sent: %s", ", ".join(message.to), outcome.error)
+    else:
+        outcome.sent = True
+        logger.info("mail sent to %s: %s", ", ".join(message.to), message.subject)
+
+
+def send_after_commit(message, on_done=None, using=None):
+    """Send `message` once the school's current transaction commits (at once outside one)."""
+    outcome = Outcome()
+
+    def send():
+        deliver(message, outcome)
+        if on_done is not None:
+            on_done(outcome)
+
+    transaction.on_commit(send, using=using or current_alias())
+    return outcome
+
+
+def mail_server_answers():
+    """Open (and close) a connection: can mail be sent at all right now?"""
+    connection = get_connection()
+    try:
+        connection.open()
+    except MAIL_ERRORS as error:
+        logger.warning("mail server unreachable: %s", error)
+        return None
+    return connection

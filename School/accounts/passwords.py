@@ -1,0 +1,48 @@
+"""Password reset by email, per school and per host.
+
+Django's reset tokens are already single-use (they cover the password hash
+and the last sign-in) and expire (PASSWORD_RESET_TIMEOUT). Ours also cover
+the school and the host the reset was asked at, so a link opens nowhere else,
+even where another school has a user with the same id.
+
+Requests are limited per address and per client (School/security/limits.py)
+and the answer is the same whether or not the address has an account.
+"""
+
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+
+from School.accounts import mail
+from School.context import current_alias
+from School.security.limits import allow
+from School.security.lockout import client_ip
+
+HOUR = 3600
+
+
+class SchoolHostTokenGenerator(PasswordResetTokenGenerator):
+    """Reset tokens valid only at one school's one host."""
+
+    def __init__(self, request):
+        super().__init__()
+        self.key_salt = f"{PasswordResetTokenGenerator.key_salt}:{current_alias()}:{request.get_host().lower()}"
+
+
+def within_limits(request, email):
+    """Count this request against its address and its client; False when either is over its limit."""
+    school = current_alias()
+    by_client = allow("password-reset-client", f"{school}:{client_ip(request)}", settings.PASSWORD_RESET_PER_CLIENT, HOUR)
+    by_address = allow("password-reset-address", f"{school}:{email.strip().lower()}", settings.PASSWORD_RESET_PER_ADDRESS, HOUR)
+    return by_client and by_address
+
+
+class SchoolPasswordResetForm(PasswordResetForm):
+    """Django's form, its message built with the school's name and sent through one checked connection."""
+
+    connection = None
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
+        message = mail.build_message("password_reset", context, to_email)
+        outcome = mail.Outcome()
+        mail.deliver(message, outcome, connection=self.connection)
