@@ -68,9 +68,15 @@ class InvitationAdmin(admin.ModelAdmin):
         request.invitation_outcome = (invitation, outcome)
 
     def response_add(self, request, obj, post_url_continue=None):
-        invitation, outcome = request.invitation_outcome
-        report_mail(request, self, invitation, outcome)
         return self.response_post_save_add(request, obj)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        response = super().add_view(request, form_url, extra_context)
+        # Only now: the admin saves inside a transaction of its own, and the
+        # message goes out when that commits, after response_add.
+        if hasattr(request, "invitation_outcome"):
+            report_mail(request, self, *request.invitation_outcome)
+        return response
 
     @admin.action(description=gettext_lazy("Resend the selected invitations (new link)"), permissions=["add"])
     def resend(self, request, queryset):
