@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import secrets
 import json
 import re
 
@@ -11,6 +12,9 @@ from django.db import DEFAULT_DB_ALIAS
 from django.test import Client
 from django.utils import timezone, translation
 
+from School.accounts import second_factor
+from School.accounts.invitations import digest
+from School.accounts.models import Invitation
 from School.context import tenant_context
 from School.locale import catalogues
 from School.locale.models import LanguagePreference
@@ -18,6 +22,7 @@ from School.models import School, Student
 from School.records.files import COLUMNS, StudentImport, export_lines
 from School.records.table import StudentTableQuery
 from School.utils import school_by_name
+from tests.accounts_helpers import body, smtp  # noqa: F401  (fixture)
 
 PASSWORD = "correct horse battery staple"
 HEADER = ",".join(COLUMNS)
@@ -147,6 +152,36 @@ def test_cookies_and_accept_language_cannot_change_the_schools_language(three_sc
     assert response.status_code == 200 and "Wanafunzi" in response.content.decode()
 
 
+def account_pages(staff, language):
+    """The pages of School/accounts/ (sign-in steps, password reset, invitations, second factor)."""
+    anonymous = Client(HTTP_HOST="nairobi.localhost")
+    secret = secrets.token_urlsafe(32)
+    with tenant_context("nairobi"):
+        Invitation.objects.create(
+            email=f"new_{language}@nairobi.test", digest=digest(secret), expires_at=timezone.now() + datetime.timedelta(hours=1)
+        )
+        holder = get_user_model().objects.create_user(f"holder_{language}", f"holder_{language}@x.test", PASSWORD)
+        recovery_code = second_factor.enrol(holder, second_factor.new_key(), 0)[0]
+    pages = {
+        "password reset": anonymous.get("/accounts/password-reset/"),
+        "password reset sent": anonymous.get("/accounts/password-reset/sent/"),
+        "password reset link refused": anonymous.get("/accounts/reset/MQ/forged-token/"),
+        "invitation": anonymous.get(f"/accounts/invitation/{secret}/"),
+        "invitation refused": anonymous.get("/accounts/invitation/no-such-link/"),
+        "second-factor enrolment": staff.get("/accounts/two-factor/"),
+        "second-factor enrolment, wrong code": staff.post("/accounts/two-factor/", {"code": "x"}),
+        "admin invitations": staff.get("/admin/accounts/invitation/"),
+    }
+    holding = Client(HTTP_HOST="nairobi.localhost")
+    assert holding.post("/accounts/login/", {"username": holder.username, "password": PASSWORD}).url == "/accounts/login/code/"
+    pages["second-factor code"] = holding.get("/accounts/login/code/")
+    pages["second-factor code, wrong"] = holding.post("/accounts/login/code/", {"code": "x"})
+    assert holding.post("/accounts/login/code/", {"code": recovery_code}).status_code == 302
+    pages["second factor on"] = holding.get("/accounts/two-factor/")
+    pages["new recovery codes"] = holding.post("/accounts/two-factor/", {"action": "recovery"})
+    return pages
+
+
 def test_every_page_is_translated_into_each_language(three_schools, tmp_path):
     with tenant_context("nairobi"):
         student = Student.objects.get(registration_no="NBI-0001")
@@ -168,6 +203,7 @@ def test_every_page_is_translated_into_each_language(three_schools, tmp_path):
             "language": client.get("/language/"),
             "not found": client.get("/no/such/page/"),
             "sign-in": Client(HTTP_HOST="nairobi.localhost").get("/accounts/login/"),
+            **account_pages(client, language),
             "admin student": client.get(f"/admin/School/student/{student.pk}/change/"),
             "admin history": client.get(f"/admin/School/student/{student.pk}/history/"),
             "audit trail": client.get("/admin/security/auditevent/"),
@@ -179,8 +215,9 @@ def test_every_page_is_translated_into_each_language(three_schools, tmp_path):
         set_locale("default", language=language)
         pages["platform admin school"] = platform_admin(f"root_{language}").get(
             f"/admin/School/school/{School.objects.using(DEFAULT_DB_ALIAS).get(name='accra').pk}/change/")
+        assert 'href="/accounts/password-reset/"' in pages["sign-in"].content.decode()
         for name, response in pages.items():
-            assert response.status_code in (200, 400, 404, 503), (language, name, response.status_code)
+            assert response.status_code in (200, 400, 404, 410, 503), (language, name, response.status_code)
             left = english_left(visible_text(response), language)
             assert not left, f"{language} {name}: English left: {left}"
 
@@ -341,3 +378,32 @@ def test_commands_stay_english_whatever_the_schools_language(three_schools, run_
     assert result.returncode == 2
     assert "bad date '31/02/2012': there is no such day" in result.stderr
     assert "dates day first (DD/MM/YYYY)" in result.stdout
+
+
+def test_mail_goes_out_in_the_schools_language_whoever_sends_it(three_schools, smtp, run_cli):
+    set_locale("nairobi", language="fr")
+    mail_env = {"EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}", "DEFAULT_FROM_EMAIL": "records@school.test"}
+    result = run_cli("nairobi", "invite", "awino@nairobi.test", env=mail_env)
+    assert result.returncode == 0 and "Invited awino@nairobi.test" in result.stdout, result.stderr  # the command: English
+    invitation = smtp.wait_for(1)
+    assert invitation["Subject"].strip() == "Vous êtes invité(e) aux dossiers d'élèves de Nairobi School"
+    assert re.search(r"Nairobi School vous invite .*\(il ne fonctionne qu'une fois, pendant \d+ heures\)", body(invitation), re.S)
+    assert not english_left(body(invitation), "fr")
+
+    set_locale("nairobi", language="sw")
+    admin = staff_client("nairobi", "nairobi.localhost")
+    assert admin.post("/language/", {"language": "en"}).status_code == 302  # the admin reads English
+    page = admin.post("/admin/accounts/invitation/add/", {"email": "baraka@nairobi.test"}, follow=True).content.decode()
+    assert "Invitation sent to baraka@nairobi.test." in page  # once the admin's transaction committed
+    invitation = smtp.wait_for(2)
+    assert invitation["Subject"].strip() == "Umealikwa kwenye kumbukumbu za wanafunzi za Nairobi School"
+    assert not english_left(body(invitation), "sw")
+
+    set_locale("nairobi", language="pt")
+    with tenant_context("nairobi"):
+        get_user_model().objects.create_user("ana", "ana@nairobi.test", PASSWORD)
+    sent = Client(HTTP_HOST="nairobi.localhost").post("/accounts/password-reset/", {"email": "ana@nairobi.test"})
+    assert sent.status_code == 302
+    reset = smtp.wait_for(3)
+    assert reset["Subject"].strip() == "A sua palavra-passe em Nairobi School"
+    assert "Olá ana," in body(reset) and not english_left(body(reset), "pt")

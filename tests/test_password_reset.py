@@ -59,7 +59,7 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_other_sessions(users, sm
     browser, path = follow(live_server_url, url)
     status, page = set_password(browser, path)
     assert status == 200 and "you were signed out everywhere" in page
-    assert "Your 1 API token(s) still work" in page  # kept, and said so
+    assert "Your 1 API token still works" in page  # kept, and said so
     # The other session is over; the new password works, the old one not.
     status, _, page = signed_in_elsewhere.request("/admin/")
     assert "Log in" in page and "Site administration" not in page

@@ -3,10 +3,18 @@
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from School.accounts import invitations
 from School.accounts.models import Invitation
+
+# Invitation.state() is a code (the tests and the audit read it); people read these.
+STATE_LABELS = {
+    "pending": pgettext_lazy("invitation state", "pending"),
+    "accepted": pgettext_lazy("invitation state", "accepted"),
+    "revoked": pgettext_lazy("invitation state", "revoked"),
+    "expired": pgettext_lazy("invitation state", "expired"),
+}
 
 
 class InvitationForm(forms.ModelForm):
@@ -45,7 +53,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("state"))
     def state_shown(self, invitation):
-        return invitation.state()
+        return STATE_LABELS[invitation.state()]
 
     def has_change_permission(self, request, obj=None):
         # An invitation is sent, resent or revoked; never edited.
@@ -60,9 +68,15 @@ class InvitationAdmin(admin.ModelAdmin):
         request.invitation_outcome = (invitation, outcome)
 
     def response_add(self, request, obj, post_url_continue=None):
-        invitation, outcome = request.invitation_outcome
-        report_mail(request, self, invitation, outcome)
         return self.response_post_save_add(request, obj)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        response = super().add_view(request, form_url, extra_context)
+        # Only now: the admin saves inside a transaction of its own, and the
+        # message goes out when that commits, after response_add.
+        if hasattr(request, "invitation_outcome"):
+            report_mail(request, self, *request.invitation_outcome)
+        return response
 
     @admin.action(description=gettext_lazy("Resend the selected invitations (new link)"), permissions=["add"])
     def resend(self, request, queryset):
@@ -77,4 +91,5 @@ class InvitationAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Revoke the selected invitations"), permissions=["add"])
     def revoke(self, request, queryset):
         count = invitations.revoke(queryset, request)
-        self.message_user(request, _("Revoked %(count)d invitation(s).") % {"count": count}, messages.SUCCESS)
+        message = ngettext("Revoked %(count)d invitation.", "Revoked %(count)d invitations.", count) % {"count": count}
+        self.message_user(request, message, messages.SUCCESS)

@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy
 
 
 class AccountsConfig(AppConfig):
     name = "School.accounts"
     label = "accounts"
-    verbose_name = "People and access"
+    verbose_name = gettext_lazy("People and access")
 
     def ready(self):
         from django.contrib import admin

@@ -30,6 +30,10 @@ class InvitationError(ValueError):
     """Something a person typed or clicked that cannot be accepted (the message says what)."""
 
 
+class UnknownInvitation(InvitationError):
+    """No invitation of this school has that link (the others are known, but used up)."""
+
+
 def digest(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -117,7 +121,7 @@ def find(secret):
     """The invitation behind a link: InvitationError with the reason when it cannot be used."""
     invitation = Invitation.objects.filter(digest=digest(secret)).first() if 0 < len(secret) <= 100 else None
     if invitation is None:
-        raise InvitationError(_("This invitation link is not valid at this school."))
+        raise UnknownInvitation(_("This invitation link is not valid at this school."))
     state = invitation.state()
     if state != "pending":
         reasons = {

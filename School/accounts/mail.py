@@ -15,8 +15,11 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from School.context import current_alias, current_school
+from School.locale.activation import language_of
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +37,7 @@ class Outcome:
 
 def school_name():
     school = current_school()
-    return school.display_name if school is not None else "School records"
+    return school.display_name if school is not None else _("School records")
 
 
 def link(path, request=None):
@@ -48,10 +51,16 @@ def link(path, request=None):
 
 
 def build_message(template, context, to):
-    """A plain-text message from `accounts/<template>_subject.txt` and `_body.txt`."""
-    context = {"school_name": school_name(), **context}
-    subject = " ".join(render_to_string(f"accounts/mail/{template}_subject.txt", context).split())
-    body = render_to_string(f"accounts/mail/{template}_body.txt", context)
+    """A plain-text message from `accounts/<template>_subject.txt` and `_body.txt`, in the school's language.
+
+    Not the language of whoever caused it: an admin who reads English, or a
+    command (which runs in English), still writes to the school's people in
+    the school's language.
+    """
+    with translation.override(language_of(current_school())):
+        context = {"school_name": school_name(), **context}
+        subject = " ".join(render_to_string(f"accounts/mail/{template}_subject.txt", context).split())
+        body = render_to_string(f"accounts/mail/{template}_body.txt", context)
     return EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
 
 

@@ -24,6 +24,7 @@ class Invitation(models.Model):
 
     class Meta:
         verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         ordering = ["-created_at"]
 
     def __str__(self):

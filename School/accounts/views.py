@@ -8,6 +8,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
@@ -71,7 +72,8 @@ def accept_invitation(request, secret):
     try:
         invitation = invitations.find(secret)
     except invitations.InvitationError as error:
-        unknown = "not valid" in str(error)
+        # Told by its class, not its words: those are in the school's language.
+        unknown = isinstance(error, invitations.UnknownInvitation)
         return render(request, "accounts/invitation_invalid.html", {"message": error}, status=404 if unknown else 410)
     form = AcceptInvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -142,7 +144,11 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         if tokens:
             messages.warning(
                 self.request,
-                _("Your %(count)d API token(s) still work. If your password may have been stolen, revoke them in the admin.")
+                ngettext(
+                    "Your %(count)d API token still works. If your password may have been stolen, revoke it in the admin.",
+                    "Your %(count)d API tokens still work. If your password may have been stolen, revoke them in the admin.",
+                    tokens,
+                )
                 % {"count": tokens},
             )
         return response

@@ -1,9 +1,9 @@
 """The translation catalogues of locale/: extracted, merged and compiled with Babel, no GNU gettext.
 
 Sources: our Python code (School/, multitenant/; not migrations or tests),
-Django templates (read through Django's own `templatize`, as makemessages
-does) and Jinja2 templates (first line starting with `{# Jinja2`, read by
-Jinja's Babel extractor). `base.html`, read by both engines, holds only
+Django templates of pages (.html) and mail (.txt), read through Django's own
+`templatize` as makemessages does, and Jinja2 templates (first line starting
+with `{# Jinja2`, read by Jinja's Babel extractor). `base.html`, read by both engines, holds only
 `{{ _("...") }}`, which both extractors see alike.
 
 Every language of settings.LANGUAGES but English (the source language) has
@@ -29,6 +29,7 @@ LOCALE_DIR = ROOT / "locale"
 TEMPLATE_FILE = LOCALE_DIR / "django.pot"
 PYTHON_ROOTS = ("School", "multitenant")
 TEMPLATE_ROOTS = ("templates", "School")
+TEMPLATE_SUFFIXES = (".html", ".txt")  # pages, and the subjects and bodies of mail
 SKIPPED_PARTS = {"migrations", "tests", "__pycache__", "formats"}
 JINJA_MARK = "{# Jinja2"
 KEYWORDS = {
@@ -69,7 +70,7 @@ def _messages():
         with open(path, "rb") as handle:
             for line, message, _comments, context in extract("python", handle, KEYWORDS):
                 yield path, line, message, context
-    for path in _sources(TEMPLATE_ROOTS, ".html"):
+    for path in (path for suffix in TEMPLATE_SUFFIXES for path in _sources(TEMPLATE_ROOTS, suffix)):
         if "templates" not in path.relative_to(ROOT).parts:
             continue
         is_jinja = path.read_text(encoding="utf-8").startswith(JINJA_MARK)
