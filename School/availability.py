@@ -12,7 +12,10 @@ import sys
 _CREDENTIALS = re.compile(r"//[^/@\s]*@")
 _TIMEOUTS = re.compile(r"\s*\(configured timeouts[^)]*\)")
 _ADDRESS = re.compile(r"(?:^|,)\s*([^\s,]+:\d+): ")
-_SQLITE_UNAVAILABLE = ("unable to open database file", "database is locked", "disk i/o error")
+_SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error")
+# Another writer held the write lock for longer than the busy timeout
+# (SCHOOL_SQLITE_BUSY_TIMEOUT): the statement, and its transaction, did nothing.
+_SQLITE_BUSY = ("database is locked",)
 
 
 def _causes(error):
@@ -56,4 +59,15 @@ def unavailable_reason(error):
             return _scrub(f"cannot use the MongoDB cluster: {cause}")
         if isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_UNAVAILABLE:
             return f"cannot use the SQLite database: {cause}"
+        if _is_busy(cause):
+            return "the school's database is busy: another change held it for too long; nothing was written, try again"
     return None
+
+
+def _is_busy(cause):
+    return isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_BUSY
+
+
+def is_busy(error):
+    """Did `error` come from waiting too long for another writer (nothing was written)?"""
+    return any(_is_busy(cause) for cause in _causes(error))

@@ -24,16 +24,16 @@ import json
 import logging
 import os
 import zlib
-from contextlib import nullcontext
 from pathlib import Path
 
 from django.apps import apps as live_apps
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import connections, router
 from django.db.migrations.recorder import MigrationRecorder
 
 from School.operations.durable import fsync
 from School.router import _is_registry
+from School.sqlite_files import read_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -161,12 +161,6 @@ def table_digests(alias, models):
     return digests
 
 
-def _snapshot(alias):
-    # One read transaction on SQLite: every table as of the same moment.
-    # (MongoDB reads each collection as of its own moment.)
-    return transaction.atomic(using=alias) if connections[alias].vendor == "sqlite" else nullcontext()
-
-
 def write_backup(school, path, include_sessions=False):
     """Write a backup of `school` (a SchoolInfo whose alias is usable) to `path`; returns the manifest."""
     from School.operations.provisioning import pending_migrations
@@ -192,7 +186,7 @@ def write_backup(school, path, include_sessions=False):
     }
     tables = {}
     try:
-        with _snapshot(alias), gzip.open(partial, "wt", encoding="utf-8", compresslevel=3) as out:
+        with read_snapshot(alias), gzip.open(partial, "wt", encoding="utf-8", compresslevel=3) as out:
             out.write(json.dumps(manifest) + "\n")
             for model in school_models(alias, include_sessions=include_sessions):
                 label = model._meta.label_lower
