@@ -5,6 +5,7 @@ An unreachable database is an operational condition, not a bug: pages answer
 cluster, instead of the backend's empty DatabaseError after a long wait.
 """
 
+import errno
 import re
 import sqlite3
 import sys
@@ -16,6 +17,11 @@ _SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error")
 # Another writer held the write lock for longer than the busy timeout
 # (SCHOOL_SQLITE_BUSY_TIMEOUT): the statement, and its transaction, did nothing.
 _SQLITE_BUSY = ("database is locked",)
+# The disk (or the process's file size limit, EFBIG) left no room: SQLite
+# rolled the transaction back, and file writers remove their partial files.
+_NO_SPACE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_SQLITE_FULL = ("database or disk is full",)
+NO_SPACE = "no space left on the disk: nothing was written; free some space and try again"
 
 
 def _causes(error):
@@ -59,6 +65,8 @@ def unavailable_reason(error):
             return _scrub(f"cannot use the MongoDB cluster: {cause}")
         if isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_UNAVAILABLE:
             return f"cannot use the SQLite database: {cause}"
+        if _is_no_space(cause):
+            return NO_SPACE
         if _is_busy(cause):
             return "the school's database is busy: another change held it for too long; nothing was written, try again"
     return None
@@ -66,6 +74,17 @@ def unavailable_reason(error):
 
 def _is_busy(cause):
     return isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_BUSY
+
+
+def _is_no_space(cause):
+    return (isinstance(cause, OSError) and cause.errno in _NO_SPACE_ERRNOS) or (
+        isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_FULL
+    )
+
+
+def is_no_space(error):
+    """Did `error` come from a full disk (or a file size limit)?"""
+    return any(_is_no_space(cause) for cause in _causes(error))
 
 
 def is_busy(error):

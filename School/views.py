@@ -10,7 +10,7 @@ from django.template import loader
 from django.urls import reverse
 from markupsafe import Markup
 
-from School.availability import is_busy, unavailable_reason
+from School.availability import is_busy, is_no_space, unavailable_reason
 from School.context import current_school
 from School.models import Student
 from School.records.table import SchoolFacts, StudentTableQuery
@@ -120,7 +120,7 @@ def server_error(request):
         return HttpResponseServerError(loader.render_to_string("500.html", request=request))
     school = current_school() or getattr(request, "school", None)
     logger.error("database unavailable: %s", reason, extra={"school": school.name if school else "-"})
-    context = {"school": school, "busy": is_busy(error)}
+    context = {"school": school, "busy": is_busy(error), "no_space": is_no_space(error)}
     response = HttpResponse(loader.render_to_string("School/unavailable.html", context, request=request), status=503)
     response["Retry-After"] = "30"
     return response

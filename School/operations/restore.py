@@ -98,7 +98,7 @@ def restore_as(path, name, hosts, display_name=""):
     _build_or_drop(backup, target)
     if not display_name and backup.school == name:  # a school put back under its own name
         display_name = backup.manifest.get("display_name", "")
-    register_school(name, hosts, display_name, database=target.database)
+    _register_or_drop(target, name, hosts, display_name)
     logger.info("restored from %s", path, extra={"school": name})
     return school_by_name(name)
 
@@ -107,6 +107,15 @@ def _build_or_drop(backup, target, schema_only=False):
     try:
         build_database(backup, target, schema_only)
     except BaseException:
+        _drop_new(target)
+        raise
+
+
+def _register_or_drop(target, name, hosts, display_name):
+    """Serve the new database as school `name`, or (registry full, ...) leave no unserved copy behind."""
+    try:
+        register_school(name, hosts, display_name, database=target.database)
+    except SchoolError:  # raised before anything was committed
         _drop_new(target)
         raise
 
@@ -193,7 +202,7 @@ def clone(source, name, hosts, display_name="", schema_only=False):
                 write_backup(origin, Path(scratch) / f"{source}.jsonl.gz")
             backup = check_backup(Path(scratch) / f"{source}.jsonl.gz")
         _build_or_drop(backup, target, schema_only)
-    register_school(name, hosts, display_name, database=target.database)
+    _register_or_drop(target, name, hosts, display_name)
     logger.info("cloned from %s%s", source, " (schema only)" if schema_only else "", extra={"school": name})
     return school_by_name(name)
 
