@@ -21,7 +21,10 @@ _SQLITE_BUSY = ("database is locked",)
 # rolled the transaction back, and file writers remove their partial files.
 _NO_SPACE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _SQLITE_FULL = ("database or disk is full",)
-NO_SPACE = "no space left on the disk: nothing was written; free some space and try again"
+# What SQLite says when write() fails for another reason than ENOSPC (EFBIG
+# from a file size limit, EDQUOT): still no room to write.
+_SQLITE_WRITE_FAILED = ("SQLITE_IOERR_WRITE", "SQLITE_IOERR_SHMSIZE")
+NO_SPACE = "no space left to write (the disk is full, or a file size limit was reached): nothing was written; free some space and try again"
 
 
 def _causes(error):
@@ -63,10 +66,10 @@ def unavailable_reason(error):
             return _scrub(_describe_connection_failure(str(cause)))
         if isinstance(cause, mongo_config):
             return _scrub(f"cannot use the MongoDB cluster: {cause}")
-        if isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_UNAVAILABLE:
-            return f"cannot use the SQLite database: {cause}"
         if _is_no_space(cause):
             return NO_SPACE
+        if isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_UNAVAILABLE:
+            return f"cannot use the SQLite database: {cause}"
         if _is_busy(cause):
             return "the school's database is busy: another change held it for too long; nothing was written, try again"
     return None
@@ -77,8 +80,10 @@ def _is_busy(cause):
 
 
 def _is_no_space(cause):
-    return (isinstance(cause, OSError) and cause.errno in _NO_SPACE_ERRNOS) or (
-        isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_FULL
+    if isinstance(cause, OSError):
+        return cause.errno in _NO_SPACE_ERRNOS
+    return isinstance(cause, sqlite3.OperationalError) and (
+        str(cause).lower() in _SQLITE_FULL or getattr(cause, "sqlite_errorname", "") in _SQLITE_WRITE_FAILED
     )
 
 

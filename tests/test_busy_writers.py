@@ -5,7 +5,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
 import pytest
 from django.db import connections
@@ -42,14 +42,14 @@ def write_lock_held(path):
 
 
 def journal_mode(path):
-    with sqlite3.connect(path) as probe:
+    with closing(sqlite3.connect(path)) as probe:
         return probe.execute("PRAGMA journal_mode").fetchone()[0]
 
 
 def to_rollback_journal(name):
     """Put a school's file back in the mode databases had before WAL (as an older version left them)."""
     forget_alias(name)  # no connection of ours keeps the file in WAL mode
-    with sqlite3.connect(sqlite_file(school_by_name(name))) as old:
+    with closing(sqlite3.connect(sqlite_file(school_by_name(name)))) as old:
         assert old.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
 
 
@@ -72,10 +72,7 @@ def test_a_database_in_rollback_journal_mode_switches_on_its_next_use(three_scho
 
 def test_all_migrate_switches_every_school(three_schools, run_cli):
     for name in ("nairobi", "accra"):
-        forget_alias(name)  # no connection of ours keeps the file in WAL mode
-    for name in ("nairobi", "accra"):
-        with sqlite3.connect(sqlite_file(school_by_name(name))) as old:
-            old.execute("PRAGMA journal_mode=DELETE")
+        to_rollback_journal(name)
     result = run_cli("--all", "migrate", "--verbosity", "0")
     assert result.returncode == 0, result.stderr
     assert {journal_mode(sqlite_file(school_by_name(name))) for name in ("nairobi", "accra")} == {"wal"}

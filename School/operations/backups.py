@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import zlib
+from contextlib import closing
 from pathlib import Path
 
 from django.apps import apps as live_apps
@@ -193,11 +194,14 @@ def write_backup(school, path, include_sessions=False):
                 attnames, lines = table_rows(alias, model)
                 out.write(json.dumps({"table": label, "fields": attnames}) + "\n")
                 digest, count = hashlib.sha256(), 0
-                for line in lines:
-                    line += "\n"
-                    digest.update(line.encode())
-                    out.write(line)
-                    count += 1
+                # closing(): a failed write (a full disk) ends the database
+                # cursor now, not at exit after the connection has gone.
+                with closing(lines):
+                    for line in lines:
+                        line += "\n"
+                        digest.update(line.encode())
+                        out.write(line)
+                        count += 1
                 tables[label] = {"rows": count, "sha256": digest.hexdigest()}
                 out.write(json.dumps({"end": label, **tables[label]}) + "\n")
             out.write(json.dumps({"trailer": {"tables": len(tables), "rows": sum(t["rows"] for t in tables.values())}}) + "\n")
