@@ -44,6 +44,7 @@ def database_config(school):
         location=school.database,
         conn_max_age=settings.SCHOOL_CONN_MAX_AGE,
         busy_timeout=settings.SCHOOL_SQLITE_BUSY_TIMEOUT,
+        synchronous=settings.SCHOOL_SQLITE_SYNCHRONOUS,
     )
 
 

@@ -1,6 +1,6 @@
 """A school's SQLite database is up to three files: NAME.sqlite3, -wal and -shm.
 
-In WAL mode (multitenant.databases.SQLITE_INIT_COMMAND) committed changes
+In WAL mode (multitenant.databases.sqlite_init_command) committed changes
 live in NAME.sqlite3-wal until a checkpoint copies them into the main file,
 and NAME.sqlite3-shm indexes the WAL for the connections sharing it. A copy
 of the main file alone is therefore not the database: code that copies,

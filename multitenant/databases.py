@@ -45,10 +45,16 @@ SQLITE_BUSY_TIMEOUT = 20
 # - synchronous=FULL: in WAL mode NORMAL may lose the last commits on a power
 #   cut (the WAL is synced only at checkpoints); FULL syncs the WAL at every
 #   commit, so a committed import survives. Its cost: bench/busy_writers.py.
-SQLITE_INIT_COMMAND = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL"
+SQLITE_SYNCHRONOUS = ("FULL", "NORMAL")
 
 
-def sqlite_options(busy_timeout=SQLITE_BUSY_TIMEOUT):
+def sqlite_init_command(synchronous="FULL"):
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"SCHOOL_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}, not {synchronous!r}")
+    return f"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}"
+
+
+def sqlite_options(busy_timeout=SQLITE_BUSY_TIMEOUT, synchronous="FULL"):
     """OPTIONS of a school's SQLite database.
 
     Transactions begin IMMEDIATE: they take the write lock when they begin,
@@ -57,7 +63,7 @@ def sqlite_options(busy_timeout=SQLITE_BUSY_TIMEOUT):
     at once with "database is locked", whatever the timeout. Read-only
     snapshots that must not hold the lock say so (School.sqlite_files.read_snapshot).
     """
-    return {"timeout": busy_timeout, "transaction_mode": "IMMEDIATE", "init_command": SQLITE_INIT_COMMAND}
+    return {"timeout": busy_timeout, "transaction_mode": "IMMEDIATE", "init_command": sqlite_init_command(synchronous)}
 
 
 # Django's stand-in backend: lets `makemigrations` build the MongoDB migration
@@ -80,7 +86,7 @@ def mongodb_options(uri, timeout_ms):
 
 def school_database(
     name, *, engine, db_dir, mongodb_uri="", db_prefix="school_", timeout_ms=5000, offline=False, options=None,
-    location="", conn_max_age=0, busy_timeout=SQLITE_BUSY_TIMEOUT,
+    location="", conn_max_age=0, busy_timeout=SQLITE_BUSY_TIMEOUT, synchronous="FULL",
 ):
     """A complete-enough DATABASES entry for the school called `name`.
 
@@ -105,7 +111,7 @@ def school_database(
         "NAME": sqlite_name(location or sqlite_path(db_dir, name)),
         # A registrar's save and a page load from another worker must not
         # trip over each other: wait for the lock instead of failing at once.
-        "OPTIONS": {**sqlite_options(busy_timeout), **(options or {})},
+        "OPTIONS": {**sqlite_options(busy_timeout, synchronous), **(options or {})},
         "CONN_MAX_AGE": conn_max_age,
     }
 
