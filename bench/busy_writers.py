@@ -174,6 +174,7 @@ def main():
 
     print("\n1. writers + an import into the same school")
     server = Server(data_dir, "FULL")
+    all_failures, completed = 0, 0
     try:
         for round_ in range(args.rounds):
             importing, path = start_import(data_dir, args.import_rows, f"a{round_}")
@@ -181,10 +182,12 @@ def main():
             out, err = importing.communicate()
             path.unlink()
             failures = sum(status != 201 for status in statuses)
+            all_failures, completed = all_failures + failures, completed + (importing.returncode == 0)
             print(f"   round {round_ + 1}: {len(statuses)} writes in {seconds:.1f}s, {failures} failures; "
                   f"import exit {importing.returncode} ({(out.strip() or err.strip()).splitlines()[-1]})")
     finally:
         server.stop()
+    print(f"   writes failed in all: {all_failures}; imports completed: {completed} of {args.rounds}")
 
     print("\n2. writes/s: all writers at once vs one writer alone (alternating rounds)")
     rates = {}
