@@ -78,6 +78,7 @@ RUNS = [
         ("16 writers' writes/s / (one writer's x cores), synchronous=FULL", r"synchronous=FULL: .*?cores: ([\d.]+)", ">= 0.8"),
         ("16 writers' writes/s, synchronous=FULL / NORMAL (what FULL costs)", r"FULL costs: \d+ writers at ([\d.]+)x", "measured"),
         ("student page p99 during a 20,000-row import / idle", r"median p99 ratio during import / idle: ([\d.]+)", "<= 2"),
+        ("... / beside a process burning as much CPU, no database", r"during import / beside a CPU burner: ([\d.]+)", "measured"),
     ]),
     ("soak.py", ["--requests", "100000"], ["--requests", "20000"], [
         ("soak (8 clients, 20 schools, reads/searches/API writes/imports): errors", r"errors: (\d+)", "0"),
