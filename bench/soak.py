@@ -106,14 +106,17 @@ class Load:
         self.latencies = {}  # request number -> ms
         self.errors = []
         self.rss_after_warm_up = None
+        self.rss_by_tenth = []  # (requests issued, {worker pid: KiB}) at every tenth: the trend
 
     def next_number(self):
         with self.lock:
             if self.issued >= self.total:
                 return None
             self.issued += 1
-            if self.issued == self.total // 10:
-                self.rss_after_warm_up = {pid: rss_kib(pid) for pid in worker_pids(self.master)}
+            if self.issued % max(1, self.total // 10) == 0:
+                self.rss_by_tenth.append((self.issued, {pid: rss_kib(pid) for pid in worker_pids(self.master)}))
+                if self.rss_after_warm_up is None:
+                    self.rss_after_warm_up = self.rss_by_tenth[-1][1]
             return self.issued
 
     def request(self, method, school, path, expected, **kwargs):
@@ -227,6 +230,8 @@ def main():
             growth.append(after / before - 1)
             print(f"   worker {pid}: RSS {before / 1024:.1f} MiB after the warm-up, {after / 1024:.1f} MiB at the end")
     print(f"worst worker RSS growth after the warm-up: {100 * max(growth):.1f}% (goal <= 10%)")
+    trend = ", ".join(f"{issued}: {max(sizes.values()) / 1024:.0f}" for issued, sizes in load.rss_by_tenth)
+    print(f"   largest worker RSS (MiB) by requests issued: {trend}")
     ordered = [load.latencies[number] for number in sorted(load.latencies)]
     tenth = max(2, len(ordered) // 10)
     first, last = p99(ordered[:tenth]), p99(ordered[-tenth:])
