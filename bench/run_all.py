@@ -72,7 +72,7 @@ RUNS = [
         ("--all migrate vs one migrate process per school (nothing pending)", r"one process per school: ([\d.]+)x", ">= 10x"),
         ("--all migrate vs an in-process migrate loop", r"in-process loop:\s+([\d.]+)x", "measured"),
     ]),
-    ("busy_writers.py", ["--rounds", "3"], ["--rounds", "1"], [
+    ("busy_writers.py", ["--rounds", "3"], ["--rounds", "2"], [
         ("16 API writers + a 20,000-row import into one school: failed writes", r"writes failed in all: (\d+)", "0"),
         ("... and imports completed", r"imports completed: (\d+ of \d+)", "all"),
         ("16 writers' writes/s / (one writer's x cores), synchronous=FULL", r"synchronous=FULL: .*?cores: ([\d.]+)", ">= 0.8"),
@@ -80,7 +80,7 @@ RUNS = [
         ("student page p99 during a 20,000-row import / idle", r"median p99 ratio during import / idle: ([\d.]+)", "<= 2"),
         ("... / beside a process burning as much CPU, no database", r"during import / beside a CPU burner: ([\d.]+)", "measured"),
     ]),
-    ("soak.py", ["--requests", "100000"], ["--requests", "20000"], [
+    ("soak.py", ["--requests", "100000"], ["--requests", "40000"], [
         ("soak (8 clients, 20 schools, reads/searches/API writes/imports): errors", r"errors: (\d+)", "0"),
         ("soak: worst worker RSS growth after the warm-up (%)", r"RSS growth after the warm-up: ([\d.]+)%", "<= 10"),
         ("soak: p99 last tenth / first tenth", r"ratio last/first ([\d.]+)", "<= 1"),

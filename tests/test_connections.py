@@ -52,9 +52,13 @@ def test_a_kept_connection_follows_its_file_being_replaced(three_schools):
     replacement = nairobi.with_name("replacement.sqlite3")
     # A consistent copy of a WAL-mode database (the file alone may lack the
     # latest commits): SQLite's backup API, as `sqlite3 accra.sqlite3 .backup` does.
-    with sqlite3.connect(sqlite_file(School.objects.get(name="accra"))) as source, sqlite3.connect(replacement) as copy:
-        source.backup(copy)
-    os.replace(replacement, nairobi)  # what a restore by hand does: a new file at the same path
+    source, copy = sqlite3.connect(sqlite_file(School.objects.get(name="accra"))), sqlite3.connect(replacement)
+    source.backup(copy)
+    source.close()
+    copy.close()
+    os.replace(replacement, nairobi)  # what a restore by hand does: a new file at the same path,
+    for companion in ("-wal", "-shm"):  # without the old file's WAL and its index
+        nairobi.with_name(nairobi.name + companion).unlink(missing_ok=True)
     body = page()
     assert "ACC-0001" in body and "NBI-0001" not in body
 
