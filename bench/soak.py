@@ -74,12 +74,13 @@ def make_platform(schools, students):
     return data_dir, [dict(zip(("name", "host", "token", "session"), line.split())) for line in lines if line.strip()]
 
 
-def start_server(data_dir, workers, threads):
+def start_server(data_dir, workers, threads, conn_max_age):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "multitenant.wsgi", "--workers", str(workers), "--threads", str(threads),
          "--bind", f"127.0.0.1:{port}", "--max-requests", "0"],
-        cwd=ROOT, env=env_for(data_dir, API_RATE_LIMIT="100000000/min"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env_for(data_dir, API_RATE_LIMIT="100000000/min", SCHOOL_CONN_MAX_AGE=str(conn_max_age)),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while True:
@@ -201,12 +202,15 @@ def main():
     parser.add_argument("--students", type=int, default=300, help="students per school at the start")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--conn-max-age", type=int, default=60,
+                        help="SCHOOL_CONN_MAX_AGE; 0 keeps no connection (and no page cache) between requests")
     args = parser.parse_args()
     data_dir, schools = make_platform(args.schools, args.students)
-    process, port = start_server(data_dir, args.workers, args.threads)
+    process, port = start_server(data_dir, args.workers, args.threads, args.conn_max_age)
     load = Load(args.requests, port, process.pid)
     print(f"{len(schools)} schools x {args.students} students; {args.clients} clients; {args.requests} requests;"
-          f" gunicorn {args.workers} workers x {args.threads} threads, no recycling; {os.cpu_count()} cores")
+          f" gunicorn {args.workers} workers x {args.threads} threads, no recycling, SCHOOL_CONN_MAX_AGE={args.conn_max_age};"
+          f" {os.cpu_count()} cores")
     started = time.perf_counter()
     try:
         clients = [threading.Thread(target=client, args=(load, schools, seed)) for seed in range(args.clients)]
