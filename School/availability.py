@@ -5,6 +5,7 @@ An unreachable database is an operational condition, not a bug: pages answer
 cluster, instead of the backend's empty DatabaseError after a long wait.
 """
 
+import errno
 import re
 import sqlite3
 import sys
@@ -12,7 +13,18 @@ import sys
 _CREDENTIALS = re.compile(r"//[^/@\s]*@")
 _TIMEOUTS = re.compile(r"\s*\(configured timeouts[^)]*\)")
 _ADDRESS = re.compile(r"(?:^|,)\s*([^\s,]+:\d+): ")
-_SQLITE_UNAVAILABLE = ("unable to open database file", "database is locked", "disk i/o error")
+_SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error")
+# Another writer held the write lock for longer than the busy timeout
+# (SCHOOL_SQLITE_BUSY_TIMEOUT): the statement, and its transaction, did nothing.
+_SQLITE_BUSY = ("database is locked",)
+# The disk (or the process's file size limit, EFBIG) left no room: SQLite
+# rolled the transaction back, and file writers remove their partial files.
+_NO_SPACE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+_SQLITE_FULL = ("database or disk is full",)
+# What SQLite says when write() fails for another reason than ENOSPC (EFBIG
+# from a file size limit, EDQUOT): still no room to write.
+_SQLITE_WRITE_FAILED = ("SQLITE_IOERR_WRITE", "SQLITE_IOERR_SHMSIZE")
+NO_SPACE = "no space left to write (the disk is full, or a file size limit was reached): nothing was written; free some space and try again"
 
 
 def _causes(error):
@@ -54,6 +66,32 @@ def unavailable_reason(error):
             return _scrub(_describe_connection_failure(str(cause)))
         if isinstance(cause, mongo_config):
             return _scrub(f"cannot use the MongoDB cluster: {cause}")
+        if _is_no_space(cause):
+            return NO_SPACE
         if isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_UNAVAILABLE:
             return f"cannot use the SQLite database: {cause}"
+        if _is_busy(cause):
+            return "the school's database is busy: another change held it for too long; nothing was written, try again"
     return None
+
+
+def _is_busy(cause):
+    return isinstance(cause, sqlite3.OperationalError) and str(cause).lower() in _SQLITE_BUSY
+
+
+def _is_no_space(cause):
+    if isinstance(cause, OSError):
+        return cause.errno in _NO_SPACE_ERRNOS
+    return isinstance(cause, sqlite3.OperationalError) and (
+        str(cause).lower() in _SQLITE_FULL or getattr(cause, "sqlite_errorname", "") in _SQLITE_WRITE_FAILED
+    )
+
+
+def is_no_space(error):
+    """Did `error` come from a full disk (or a file size limit)?"""
+    return any(_is_no_space(cause) for cause in _causes(error))
+
+
+def is_busy(error):
+    """Did `error` come from waiting too long for another writer (nothing was written)?"""
+    return any(_is_busy(cause) for cause in _causes(error))

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from multitenant.databases import MAIN_CLUSTER, MONGODB, school_database, sqlite_path
+from School.sqlite_files import remove_database_files
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -42,6 +43,8 @@ def database_config(school):
         offline=settings.SCHOOL_DATABASES_OFFLINE,
         location=school.database,
         conn_max_age=settings.SCHOOL_CONN_MAX_AGE,
+        busy_timeout=settings.SCHOOL_SQLITE_BUSY_TIMEOUT,
+        synchronous=settings.SCHOOL_SQLITE_SYNCHRONOUS,
     )
 
 
@@ -128,9 +131,7 @@ def drop_database(school):
         forget_alias(school.name)
         return
     forget_alias(school.name)
-    path = sqlite_file(school)
-    for suffix in ("", "-journal", "-wal", "-shm"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    remove_database_files(sqlite_file(school))
 
 
 # Django closes finished connections around every request by visiting every

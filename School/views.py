@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from markupsafe import Markup
 
-from School.availability import unavailable_reason
+from School.availability import is_busy, is_no_space, unavailable_reason
 from School.context import current_school
 from School.models import Student
 from School.records.table import SchoolFacts, StudentTableQuery
@@ -129,6 +129,7 @@ def server_error(request):
         return HttpResponseServerError(loader.render_to_string("500.html", request=request))
     school = current_school() or getattr(request, "school", None)
     logger.error("database unavailable: %s", reason, extra={"school": school.name if school else "-"})
-    response = HttpResponse(loader.render_to_string("School/unavailable.html", {"school": school}, request=request), status=503)
+    context = {"school": school, "busy": is_busy(error), "no_space": is_no_space(error)}
+    response = HttpResponse(loader.render_to_string("School/unavailable.html", context, request=request), status=503)
     response["Retry-After"] = "30"
     return response

@@ -76,6 +76,19 @@ RUNS = [
         ("--all migrate vs one migrate process per school (nothing pending)", r"one process per school: ([\d.]+)x", ">= 10x"),
         ("--all migrate vs an in-process migrate loop", r"in-process loop:\s+([\d.]+)x", "measured"),
     ]),
+    ("busy_writers.py", ["--rounds", "3"], ["--rounds", "2"], [
+        ("16 API writers + a 20,000-row import into one school: failed writes", r"writes failed in all: (\d+)", "0"),
+        ("... and imports completed", r"imports completed: (\d+ of \d+)", "all"),
+        ("16 writers' writes/s / (one writer's x cores), synchronous=FULL", r"synchronous=FULL: .*?cores: ([\d.]+)", ">= 0.8"),
+        ("16 writers' writes/s, synchronous=FULL / NORMAL (what FULL costs)", r"FULL costs: \d+ writers at ([\d.]+)x", "measured"),
+        ("student page p99 during a 20,000-row import / idle", r"median p99 ratio during import / idle: ([\d.]+)", "<= 2"),
+        ("... / beside a process burning as much CPU, no database", r"during import / beside a CPU burner: ([\d.]+)", "measured"),
+    ]),
+    ("soak.py", ["--requests", "100000"], ["--requests", "40000"], [
+        ("soak (8 clients, 20 schools, reads/searches/API writes/imports): errors", r"errors: (\d+)", "0"),
+        ("soak: worst worker RSS growth after the warm-up (%)", r"RSS growth after the warm-up: ([\d.]+)%", "<= 10"),
+        ("soak: p99 last tenth / first tenth", r"ratio last/first ([\d.]+)", "<= 1"),
+    ]),
     ("backup.py", ["--rounds", "5"], ["--rounds", "2", "--students", "5000", "--small", "500"], [
         ("backup + restore vs dumpdata + loaddata, 20,000 students", r"median ratio: ([\d.]+)x", ">= 3x"),
         ("peak memory, 20,000 vs 2,000 students (worst step)", r"memory ratio \(worst step\): ([\d.]+)", "<= 1.2"),

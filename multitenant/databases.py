@@ -34,6 +34,38 @@ def sqlite_name(path):
     return f"{Path(path).resolve().as_uri()}?mode=rw"
 
 
+# Seconds a writer waits for another's write lock before it gives up (503 on
+# the web, exit 1 on the command line). Below gunicorn's 60 s timeout.
+SQLITE_BUSY_TIMEOUT = 20
+
+# Run on every new connection (Django's OPTIONS["init_command"]):
+# - WAL: readers never wait for a writer, and a writer never waits for
+#   readers; the mode is stored in the file, so an existing database switches
+#   on its first connection after this code (or `--all migrate`).
+# - synchronous=FULL: in WAL mode NORMAL may lose the last commits on a power
+#   cut (the WAL is synced only at checkpoints); FULL syncs the WAL at every
+#   commit, so a committed import survives. Its cost: bench/busy_writers.py.
+SQLITE_SYNCHRONOUS = ("FULL", "NORMAL")
+
+
+def sqlite_init_command(synchronous="FULL"):
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"SCHOOL_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}, not {synchronous!r}")
+    return f"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}"
+
+
+def sqlite_options(busy_timeout=SQLITE_BUSY_TIMEOUT, synchronous="FULL"):
+    """OPTIONS of a school's SQLite database.
+
+    Transactions begin IMMEDIATE: they take the write lock when they begin,
+    waiting up to `busy_timeout` for it. A deferred transaction that reads and
+    then writes cannot wait (SQLite would have to break its snapshot) and fails
+    at once with "database is locked", whatever the timeout. Read-only
+    snapshots that must not hold the lock say so (School.sqlite_files.read_snapshot).
+    """
+    return {"timeout": busy_timeout, "transaction_mode": "IMMEDIATE", "init_command": sqlite_init_command(synchronous)}
+
+
 # Django's stand-in backend: lets `makemigrations` build the MongoDB migration
 # tree on a machine without a server (it skips history checks on it).
 OFFLINE_ENGINE = "django.db.backends.dummy"
@@ -54,7 +86,7 @@ def mongodb_options(uri, timeout_ms):
 
 def school_database(
     name, *, engine, db_dir, mongodb_uri="", db_prefix="school_", timeout_ms=5000, offline=False, options=None,
-    location="", conn_max_age=0,
+    location="", conn_max_age=0, busy_timeout=SQLITE_BUSY_TIMEOUT, synchronous="FULL",
 ):
     """A complete-enough DATABASES entry for the school called `name`.
 
@@ -79,7 +111,7 @@ def school_database(
         "NAME": sqlite_name(location or sqlite_path(db_dir, name)),
         # A registrar's save and a page load from another worker must not
         # trip over each other: wait for the lock instead of failing at once.
-        "OPTIONS": {"timeout": 20, **(options or {})},
+        "OPTIONS": {**sqlite_options(busy_timeout, synchronous), **(options or {})},
         "CONN_MAX_AGE": conn_max_age,
     }
 

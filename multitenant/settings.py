@@ -15,6 +15,10 @@ Environment variables (all optional on a developer machine):
   SCHOOL_CONN_MAX_AGE   seconds a worker thread keeps a school's SQLite
                         connection (and its page cache) open between
                         requests (60; 0 closes it after every request)
+  SCHOOL_SQLITE_BUSY_TIMEOUT  seconds a writer waits for another writer's
+                        lock on a school's SQLite file before giving up (20)
+  SCHOOL_SQLITE_SYNCHRONOUS   FULL (every commit survives a power cut) or
+                        NORMAL (the last commits may not); FULL
   SCHOOL_KEPT_CONNECTIONS  schools whose connections a worker thread keeps
                         open at most (64): the least recently served go first
   MONGODB_URI           switches storage to MongoDB (one database per school)
@@ -90,6 +94,8 @@ SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE = int(os.environ.get("SCHOOL_REGISTRY_UNKNOWN
 # A fresh SQLite connection per request re-reads the schema and every page a
 # query touches (a broad search at 20,000 students: 2.2 ms cold, 0.6 ms warm).
 SCHOOL_CONN_MAX_AGE = int(os.environ.get("SCHOOL_CONN_MAX_AGE", "60"))
+SCHOOL_SQLITE_BUSY_TIMEOUT = float(os.environ.get("SCHOOL_SQLITE_BUSY_TIMEOUT", "20"))
+SCHOOL_SQLITE_SYNCHRONOUS = os.environ.get("SCHOOL_SQLITE_SYNCHRONOUS", "FULL").upper()
 # One file descriptor and a page cache that grows only as far as pages are read,
 # per kept school; a worker rotating over more schools than it keeps gets a
 # cold connection on every request (bench/tenancy.py, 50 schools: 0.83x with 8).
@@ -283,6 +289,8 @@ DATABASES = {
         db_prefix=MONGODB_DB_PREFIX,
         timeout_ms=MONGODB_TIMEOUT_MS,
         offline=SCHOOL_DATABASES_OFFLINE,
+        busy_timeout=SCHOOL_SQLITE_BUSY_TIMEOUT,
+        synchronous=SCHOOL_SQLITE_SYNCHRONOUS,
     )
 }
 

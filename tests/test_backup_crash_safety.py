@@ -8,11 +8,11 @@ from django.test import Client
 from tests.conftest import outlive_registry_ttl
 from tests.test_crash_safety import count, kill_when, run, start
 
-pytestmark = pytest.mark.sqlite  # watches SQLite's rollback journals to strike mid-write
+pytestmark = pytest.mark.sqlite  # watches SQLite's WAL files to strike mid-write
 
 
 def writing_new_database(db_dir, name):
-    return lambda: any(db_dir.glob(f"{name}-*.sqlite3-journal"))
+    return lambda: any(db_dir.glob(f"{name}-*.sqlite3-wal"))
 
 
 def make_backup(platform, name, path):

@@ -1,7 +1,7 @@
 """Per-request connection handling: constant cost whatever the number of schools, warm connections that never outlive what they were opened for."""
 
 import os
-import shutil
+import sqlite3
 
 from django.core import signals
 from django.db import close_old_connections, connections
@@ -50,8 +50,15 @@ def test_a_kept_connection_follows_its_file_being_replaced(three_schools):
     assert "NBI-0001" in page()
     nairobi = sqlite_file(School.objects.get(name="nairobi"))
     replacement = nairobi.with_name("replacement.sqlite3")
-    shutil.copyfile(sqlite_file(School.objects.get(name="accra")), replacement)
-    os.replace(replacement, nairobi)  # what a restore by hand does: a new file at the same path
+    # A consistent copy of a WAL-mode database (the file alone may lack the
+    # latest commits): SQLite's backup API, as `sqlite3 accra.sqlite3 .backup` does.
+    source, copy = sqlite3.connect(sqlite_file(School.objects.get(name="accra"))), sqlite3.connect(replacement)
+    source.backup(copy)
+    source.close()
+    copy.close()
+    os.replace(replacement, nairobi)  # what a restore by hand does: a new file at the same path,
+    for companion in ("-wal", "-shm"):  # without the old file's WAL and its index
+        nairobi.with_name(nairobi.name + companion).unlink(missing_ok=True)
     body = page()
     assert "ACC-0001" in body and "NBI-0001" not in body
 

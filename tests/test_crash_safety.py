@@ -12,7 +12,7 @@ from django.test import Client
 from School.records.files import COLUMNS
 from tests.conftest import ROOT, outlive_registry_ttl
 
-pytestmark = pytest.mark.sqlite  # watches SQLite's rollback journal to strike mid-transaction
+pytestmark = pytest.mark.sqlite  # watches SQLite's write lock and WAL files to strike mid-transaction
 
 
 def start(platform, *args):
@@ -33,10 +33,27 @@ def kill_when(process, appeared, timeout=60):
     process.wait(10)
 
 
+def holds_write_lock(database):
+    """Does a connection hold `database`'s write lock (a write transaction is open)?"""
+    probe = sqlite3.connect(database, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as error:
+        if "locked" not in str(error):
+            raise
+        return True
+    finally:
+        probe.close()
+
+
 def kill_while_writing(process, database):
-    """SIGKILL `process` as soon as it holds a write transaction on `database`."""
-    journal = database.with_name(database.name + "-journal")
-    kill_when(process, journal.exists)
+    """SIGKILL `process` as soon as it holds a write transaction on `database`.
+
+    (Write transactions begin IMMEDIATE: the lock is taken when it begins.)
+    """
+    kill_when(process, lambda: holds_write_lock(database))
 
 
 def count(database, sql):
@@ -84,7 +101,7 @@ def assert_not_registered_and_retry_works(platform):
 
 
 def test_provisioning_killed_while_building_the_template_is_never_served_and_can_be_retried(three_schools):
-    building = lambda: any(three_schools.db_dir.glob(".template-*.building-*.sqlite3-journal"))  # noqa: E731
+    building = lambda: any(three_schools.db_dir.glob(".template-*.building-*.sqlite3-wal"))  # noqa: E731
     kill_when(start(three_schools, "schools", "add", "kisumu", "--host", "kisumu.localhost"), building)
     assert not (three_schools.db_dir / "kisumu.sqlite3").exists()
     assert_not_registered_and_retry_works(three_schools)

@@ -56,7 +56,7 @@ def handle_clone(command, source, name, hosts, display_name, schema_only, **opti
 
 def handle_move(command, name, to, drop_source, **options):
     place, seconds = restore.move(name, to, drop_source)
-    source = "deleted" if drop_source else "kept (delete it by hand, or move with --drop-source)"
+    source = "deleted" if drop_source else "kept (delete it, with any -wal and -shm file beside it, by hand; or move with --drop-source)"
     command.stdout.write(f"Moved school {name} to {place}; it was unavailable for {seconds:.1f}s; the old database is {source}")
 
 

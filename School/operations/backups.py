@@ -24,16 +24,17 @@ import json
 import logging
 import os
 import zlib
-from contextlib import nullcontext
+from contextlib import closing
 from pathlib import Path
 
 from django.apps import apps as live_apps
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import connections, router
 from django.db.migrations.recorder import MigrationRecorder
 
 from School.operations.durable import fsync
 from School.router import _is_registry
+from School.sqlite_files import read_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -161,12 +162,6 @@ def table_digests(alias, models):
     return digests
 
 
-def _snapshot(alias):
-    # One read transaction on SQLite: every table as of the same moment.
-    # (MongoDB reads each collection as of its own moment.)
-    return transaction.atomic(using=alias) if connections[alias].vendor == "sqlite" else nullcontext()
-
-
 def write_backup(school, path, include_sessions=False):
     """Write a backup of `school` (a SchoolInfo whose alias is usable) to `path`; returns the manifest."""
     from School.operations.provisioning import pending_migrations
@@ -194,18 +189,21 @@ def write_backup(school, path, include_sessions=False):
     }
     tables = {}
     try:
-        with _snapshot(alias), gzip.open(partial, "wt", encoding="utf-8", compresslevel=3) as out:
+        with read_snapshot(alias), gzip.open(partial, "wt", encoding="utf-8", compresslevel=3) as out:
             out.write(json.dumps(manifest) + "\n")
             for model in school_models(alias, include_sessions=include_sessions):
                 label = model._meta.label_lower
                 attnames, lines = table_rows(alias, model)
                 out.write(json.dumps({"table": label, "fields": attnames}) + "\n")
                 digest, count = hashlib.sha256(), 0
-                for line in lines:
-                    line += "\n"
-                    digest.update(line.encode())
-                    out.write(line)
-                    count += 1
+                # closing(): a failed write (a full disk) ends the database
+                # cursor now, not at exit after the connection has gone.
+                with closing(lines):
+                    for line in lines:
+                        line += "\n"
+                        digest.update(line.encode())
+                        out.write(line)
+                        count += 1
                 tables[label] = {"rows": count, "sha256": digest.hexdigest()}
                 out.write(json.dumps({"end": label, **tables[label]}) + "\n")
             out.write(json.dumps({"trailer": {"tables": len(tables), "rows": sum(t["rows"] for t in tables.values())}}) + "\n")

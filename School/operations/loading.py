@@ -22,8 +22,8 @@ from multitenant.databases import MONGODB
 from School.connections import create_database_file, ensure_alias, forget_alias, sqlite_file
 from School.context import tenant_context
 from School.operations.backups import BackupError, school_models
-from School.operations.durable import fsync
 from School.operations.provisioning import migrate_school, pending_migrations
+from School.sqlite_files import make_durable
 
 BATCH = 1000
 
@@ -224,7 +224,7 @@ def _make_durable(target):
     """On disk before the registry points at it (MongoDB acknowledges writes itself)."""
     if settings.SCHOOL_ENGINE == MONGODB:
         return
+    # Closing the last connection folds the WAL into the main file; if it
+    # could not, the WAL stays beside it and is synced with it.
     connections[target.alias].close()
-    path = sqlite_file(target)
-    fsync(path)
-    fsync(path.parent)
+    make_durable(sqlite_file(target))

@@ -16,6 +16,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.recorder import MigrationRecorder
 
 from multitenant.databases import MONGODB
+from School.availability import unavailable_reason
 from School.connections import drop_database, ensure_alias, forget_alias
 from School.models import School, SchoolHost
 from School.operations.clusters import ClusterError, place
@@ -93,12 +94,14 @@ def prepare_database(name, mongodb_uri="", cluster=""):
 
     On SQLite a new school's file is a copy of the migrated template; an
     existing file (left by an interrupted attempt, or kept by `schools remove`)
-    is migrated instead, so its data is kept.
+    is migrated instead, so its data is kept. Returns True if the file is
+    a new copy (nothing of the school's in it yet).
     """
     if settings.SCHOOL_ENGINE != MONGODB and copy_template(name):
         logger.info("database copied from the migrated template", extra={"school": name})
-        return
+        return True
     migrate_school(SchoolInfo(name, name, (), mongodb_uri, cluster=cluster))
+    return False
 
 
 def check_hosts_free(hosts, owner=None):
@@ -161,10 +164,15 @@ def add_school(name, hosts, display_name="", mongodb_uri="", cluster="", locale=
         raise SchoolError(str(error)) from None
 
     try:
-        prepare_database(name, mongodb_uri, cluster)
+        copied = prepare_database(name, mongodb_uri, cluster)
     except Exception as error:
-        raise SchoolError(f"could not create the database of school {name!r}: {error}") from error
-    register_school(name, hosts, display_name, mongodb_uri, cluster=cluster, locale=locale)
+        raise SchoolError(f"could not create the database of school {name!r}: {unavailable_reason(error) or error}") from error
+    try:
+        register_school(name, hosts, display_name, mongodb_uri, cluster=cluster, locale=locale)
+    except SchoolError:
+        if copied:  # a fresh copy of the template, nobody's data: no half-created school is left
+            drop_database(SchoolInfo(name, name))
+        raise
     logger.info("school added with hosts %s", ", ".join(hosts), extra={"school": name})
     return school_by_name(name)
 
@@ -199,7 +207,7 @@ def register_school(name, hosts, display_name="", mongodb_uri="", database="", c
         # Without transactions (a standalone MongoDB server) undo by hand, so
         # that a retry does not find a school without hosts in the way.
         School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).delete()
-        raise SchoolError(f"could not register school {name!r} (its database is ready; retry): {error}") from error
+        raise SchoolError(f"could not register school {name!r}: {unavailable_reason(error) or error}") from error
 
 
 def remove_school(name, drop_data=False):

@@ -100,7 +100,7 @@ def restore_as(path, name, hosts, display_name=""):
     _build_or_drop(backup, target)
     if not display_name and backup.school == name:  # a school put back under its own name
         display_name = backup.manifest.get("display_name", "")
-    register_school(name, hosts, display_name, database=target.database, locale=backup.manifest.get("locale"))
+    _register_or_drop(target, name, hosts, display_name, locale=backup.manifest.get("locale"))
     logger.info("restored from %s", path, extra={"school": name})
     return school_by_name(name)
 
@@ -109,6 +109,15 @@ def _build_or_drop(backup, target, schema_only=False):
     try:
         build_database(backup, target, schema_only)
     except BaseException:
+        _drop_new(target)
+        raise
+
+
+def _register_or_drop(target, name, hosts, display_name, locale=None):
+    """Serve the new database as school `name`, or (registry full, ...) leave no unserved copy behind."""
+    try:
+        register_school(name, hosts, display_name, database=target.database, locale=locale)
+    except SchoolError:  # raised before anything was committed
         _drop_new(target)
         raise
 
@@ -212,7 +221,7 @@ def clone(source, name, hosts, display_name="", schema_only=False):
         if not schema_only:
             _withdraw_invitations(target)
     locale = {"language": origin.language, "time_zone": origin.time_zone, "date_order": origin.date_order}
-    register_school(name, hosts, display_name, database=target.database, locale=locale)
+    _register_or_drop(target, name, hosts, display_name, locale=locale)
     logger.info("cloned from %s%s", source, " (schema only)" if schema_only else "", extra={"school": name})
     return school_by_name(name)
 

@@ -25,6 +25,7 @@ from multitenant.databases import sqlite_path
 from School.connections import forget_alias
 from School.operations.durable import fsync
 from School.operations.migrating import migrate_school, migration_graph_nodes
+from School.sqlite_files import make_self_contained, remove_database_files
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +55,17 @@ def ensure_template():
     try:
         migrate_school(building)
         forget_alias(building.name)
+        # Out of WAL mode: the template is then one file, which copy_template
+        # may copy as it is (a WAL-mode file copied without its -wal is not
+        # the database). Each school switches to WAL on its first connection.
+        make_self_contained(building_path)
         fsync(building_path)
         # Two processes building at once both produce a valid template: the
         # last rename wins, and a copy in progress keeps its open file.
         os.replace(building_path, path)
     finally:
         forget_alias(building.name)
-        building_path.unlink(missing_ok=True)
+        remove_database_files(building_path)
     logger.info("template database built at %s", path.name)
     for stale in path.parent.glob(f"{TEMPLATE_PREFIX}*.sqlite3"):
         if stale != path and ".building-" not in stale.name:

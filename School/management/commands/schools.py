@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from multitenant.databases import MONGODB
+from School.availability import unavailable_reason
 from School.operations.provisioning import (
     SchoolError,
     add_host,
@@ -24,6 +25,7 @@ from School.operations.clusters import cluster_of
 from School.utils import all_schools, registry_is_migrated
 
 EXIT_BAD_INPUT = 2
+EXIT_UNAVAILABLE = 1
 
 
 def add_locale_arguments(parser, default_help):
@@ -93,7 +95,9 @@ class Command(BaseCommand):
                 return BACKUP_ACTIONS[action](self, **options)
             getattr(self, f"handle_{action.replace('-', '_')}")(**options)
         except (SchoolError, BackupError) as error:
-            raise CommandError(str(error), returncode=EXIT_BAD_INPUT) from None
+            # A full disk or a busy database is no typing mistake: exit 1, as for an unreachable one.
+            status = EXIT_UNAVAILABLE if unavailable_reason(error) else EXIT_BAD_INPUT
+            raise CommandError(str(error), returncode=status) from None
 
     def handle_list(self, format, **options):
         schools = all_schools() if registry_is_migrated() else []
