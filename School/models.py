@@ -204,6 +204,7 @@ class Student(models.Model):
 
     class Meta:
         ordering = ["registration_no"]
+        permissions = [("transfer_student", "Can transfer students to another school")]
         indexes = [
             # The student table sorts, searches and filters by these.
             models.Index(fields=["second_name", "first_name"], name="student_name_idx"),

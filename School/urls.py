@@ -25,4 +25,6 @@ urlpatterns = [
     path("healthz", views.health, name="health"),
     # Sign-in for the staff pages and password-made API tokens (School/security/).
     path("", include("School.security.urls")),
+    # Students moving to another school of the platform (School/transfers/).
+    path("", include("School.transfers.urls")),
 ]

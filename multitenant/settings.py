@@ -122,6 +122,7 @@ if SCHOOL_ENGINE == MONGODB:
         "School": "School.mongo.migrations.School",
         "axes": "School.mongo.migrations.axes",
         "security": "School.mongo.migrations.security",
+        "transfers": "School.mongo.migrations.transfers",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -150,6 +151,8 @@ INSTALLED_APPS = [
     # own database, like its users (see School/security/).
     _axes_app,
     "School.security.apps.SecurityConfig",
+    # Students moving between schools: envelopes in `default`, records in the schools' own databases.
+    "School.transfers.apps.TransfersConfig",
 ]
 
 REST_FRAMEWORK = {
