@@ -27,6 +27,9 @@ def reached(step):
     _reached[step] += 1
     if _reached[step] != int(nth or 1):
         return
-    Path(os.environ["SCHOOL_TRANSFER_PAUSE_FILE"]).write_text(step)
+    signal = Path(os.environ["SCHOOL_TRANSFER_PAUSE_FILE"])
+    # Written aside and renamed: the file appears whole, with its content.
+    signal.with_name(signal.name + ".part").write_text(step)
+    signal.with_name(signal.name + ".part").rename(signal)
     while True:  # until the test's SIGKILL
         time.sleep(60)
