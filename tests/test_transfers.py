@@ -387,3 +387,54 @@ def test_cli_gives_a_taken_number_another_one(schools, run_cli):
     done = run_cli("schools", "transfer", "nairobi", NUMBER, "--to", "accra", "--accept", "--number", f"{NUMBER}=ACC-5000")
     assert done.returncode == 0, done.stderr
     assert [s.first_name for s in copies_at("accra", registration_no="ACC-5000")] == [FIRST]
+
+
+# --- which database each step writes to ----------------------------------------------------------
+
+
+def test_each_step_writes_only_to_its_own_database(schools, monkeypatch):
+    """Observed on every query: the sender's steps at the sender, the receiver's at the receiver, the envelope in default."""
+    from django.db import connections
+
+    from School.transfers import checkpoints
+
+    log = []
+    monkeypatch.setattr(checkpoints, "reached", lambda step: log.append(("step", step)))
+
+    def recorder(alias):
+        def record(execute, sql, params, many, context):
+            if sql.split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+                table = sql.split('"')[1]
+                log.append((alias, table))
+            return execute(sql, params, many, context)
+        return record
+
+    student = nairobi_student()
+    wrappers = []
+    for alias in ("default", "nairobi", "accra"):
+        protocol.school_named(alias)
+        wrappers.append(connections[alias].execute_wrapper(recorder(alias)))
+        wrappers[-1].__enter__()
+    try:
+        key = protocol.send(protocol.school_named("nairobi"), protocol.school_named("accra"), [student], actor("nairobi"))[0].key
+        accept(key)
+    finally:
+        for wrapper in reversed(wrappers):
+            wrapper.__exit__(None, None, None)
+
+    steps, writes = {}, "start"
+    for entry in log:
+        if entry[0] == "step":
+            writes = entry[1]
+        else:
+            steps.setdefault(writes, set()).add(entry)
+    assert steps["start"] == {("nairobi", "transfers_outgoingtransfer")}
+    assert steps["send:recorded"] == {("default", "transfers_transfer")}
+    # The two audit trails, then accepting starts: the envelope is claimed.
+    assert steps["send:announced"] == {("nairobi", "security_auditevent"), ("accra", "security_auditevent"), ("default", "transfers_transfer")}
+    assert steps["accept:claimed"] == {("nairobi", "transfers_outgoingtransfer"), ("nairobi", "School_student"), ("nairobi", "School_studentsstamp")}
+    assert steps["accept:prepared"] == {("accra", "School_student"), ("accra", "transfers_incomingtransfer"), ("accra", "School_studentsstamp")}
+    assert "accept:copied" not in steps  # the history part: nothing to carry for this student
+    assert steps["accept:carried"] == {("nairobi", "transfers_outgoingtransfer")}
+    # The envelope, then both audit trails.
+    assert steps["accept:finalized"] == {("default", "transfers_transfer"), ("nairobi", "security_auditevent"), ("accra", "security_auditevent")}

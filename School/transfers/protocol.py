@@ -80,8 +80,23 @@ class Actor:
         return SimpleNamespace(user=user, META=meta)
 
 
+# Every query of a transfer starts from one of these four: the registry's
+# envelopes, or one school's rows (tests/mongodb_probe.py compiles them for
+# two schools on two clusters).
 def envelopes():
     return Transfer.objects.using(DEFAULT_DB_ALIAS)
+
+
+def outgoing(school):
+    return OutgoingTransfer.objects.using(school.alias)
+
+
+def arrivals(school):
+    return IncomingTransfer.objects.using(school.alias)
+
+
+def students_at(school):
+    return Student.objects.using(school.alias)
 
 
 def school_named(name):
@@ -111,7 +126,7 @@ def check_usable(school):
     if school.suspended:
         raise TransferError(_("%(school)s is suspended: it cannot take part in a transfer now.") % {"school": school.name})
     try:
-        Student.objects.using(school.alias).exists()
+        students_at(school).exists()
     except DatabaseError as error:
         reason = unavailable_reason(error)
         if reason is None:
@@ -143,7 +158,7 @@ def send(source, target, students, actor, note="", resume=False):
     for student in students:
         if student.status == Student.Status.TRANSFERRED:
             raise TransferError(_("Student %(number)s has left %(school)s already.") % {"number": student.registration_no, "school": source.name})
-    open_rows = list(OutgoingTransfer.objects.using(source.alias).filter(
+    open_rows = list(outgoing(source).filter(
         student_id__in=[student.pk for student in students], state__in=OPEN_STATES))
     states = dict(envelopes().filter(key__in=[row.key for row in open_rows]).values_list("key", "state"))
     numbers = {student.pk: student.registration_no for student in students}
@@ -172,9 +187,9 @@ def send(source, target, students, actor, note="", resume=False):
     ]
     with atomic(source.alias):
         for row in stale:
-            OutgoingTransfer.objects.using(source.alias).filter(pk=row.pk).update(
+            outgoing(source).filter(pk=row.pk).update(
                 state=row.state if row.state not in OPEN_STATES else State.CANCELLED)
-        OutgoingTransfer.objects.using(source.alias).bulk_create(new_rows)
+        outgoing(source).bulk_create(new_rows)
     checkpoints.reached("send:recorded")
     announce = new_rows + unannounced
     envelopes().bulk_create(
@@ -222,11 +237,11 @@ def accept(target, keys, actor, numbers=None):
 
 def _accept_from(source, target, keys, actor, numbers):
     check_usable(source)
-    rows = {row.key: row for row in OutgoingTransfer.objects.using(source.alias).filter(key__in=keys)}
+    rows = {row.key: row for row in outgoing(source).filter(key__in=keys)}
     if len(rows) != len(keys):
         raise TransferError(_("%(school)s has no record of a transfer it announced; ask its staff.") % {"school": source.name})
-    originals = Student.objects.using(source.alias).in_bulk([row.student_id for row in rows.values()])
-    copied = set(IncomingTransfer.objects.using(target.alias).filter(key__in=keys).values_list("key", flat=True))
+    originals = students_at(source).in_bulk([row.student_id for row in rows.values()])
+    copied = set(arrivals(target).filter(key__in=keys).values_list("key", flat=True))
     chosen = _numbers_there(target, rows, originals, copied, numbers)
 
     # 1. Claim: from here on, cancelling and declining are refused.
@@ -243,8 +258,8 @@ def _accept_from(source, target, keys, actor, numbers):
         row.state = State.ACCEPTING
     if preparing:
         with atomic(source.alias):
-            OutgoingTransfer.objects.using(source.alias).bulk_update(preparing, ["prior_status", "registration_no_there", "state"])
-            Student.objects.using(source.alias).filter(pk__in=[row.student_id for row in preparing]).update(
+            outgoing(source).bulk_update(preparing, ["prior_status", "registration_no_there", "state"])
+            students_at(source).filter(pk__in=[row.student_id for row in preparing]).update(
                 status=Student.Status.TRANSFERRED)
     checkpoints.reached("accept:prepared")
 
@@ -253,8 +268,8 @@ def _accept_from(source, target, keys, actor, numbers):
     copies = [_copy_of(originals[row.student_id], row) for row in preparing]
     try:
         with atomic(target.alias):
-            Student.objects.using(target.alias).bulk_create(copies)
-            IncomingTransfer.objects.using(target.alias).bulk_create(
+            students_at(target).bulk_create(copies)
+            arrivals(target).bulk_create(
                 IncomingTransfer(
                     key=row.key, student_id=copy.pk, from_school=source.name, from_display_name=source.display_name,
                     registration_no_there=originals[row.student_id].registration_no, accepted_by=actor.username, accepted_at=now,
@@ -269,8 +284,8 @@ def _accept_from(source, target, keys, actor, numbers):
     checkpoints.reached("accept:copied")
 
     # 4. The record's other parts.
-    markers = {marker.key: marker for marker in IncomingTransfer.objects.using(target.alias).filter(key__in=keys)}
-    copies_by_id = Student.objects.using(target.alias).in_bulk([marker.student_id for marker in markers.values()])
+    markers = {marker.key: marker for marker in arrivals(target).filter(key__in=keys)}
+    copies_by_id = students_at(target).in_bulk([marker.student_id for marker in markers.values()])
     moves = [
         Move(key, source, target, originals[rows[key].student_id], copies_by_id[markers[key].student_id])
         for key in keys
@@ -281,7 +296,7 @@ def _accept_from(source, target, keys, actor, numbers):
 
     # 5. The sender's row says "accepted"; 6. so does the envelope.
     with atomic(source.alias):
-        OutgoingTransfer.objects.using(source.alias).filter(key__in=keys).exclude(state=State.ACCEPTED).update(
+        outgoing(source).filter(key__in=keys).exclude(state=State.ACCEPTED).update(
             state=State.ACCEPTED, answered_at=now)
         for part in RECORD_PARTS:
             part.remove(moves)
@@ -321,7 +336,7 @@ def _numbers_there(target, rows, originals, copied, numbers):
 def taken_numbers(school, numbers, chunk=500):
     taken = set()
     for start in range(0, len(numbers), chunk):
-        taken.update(Student.objects.using(school.alias).filter(registration_no__in=numbers[start:start + chunk])
+        taken.update(students_at(school).filter(registration_no__in=numbers[start:start + chunk])
                      .values_list("registration_no", flat=True))
     return taken
 
@@ -339,8 +354,8 @@ def _undo_prepare(source, rows):
         by_status[row.prior_status or Student.Status.ACTIVE].append(row.student_id)
     with atomic(source.alias):
         for status, ids in by_status.items():
-            Student.objects.using(source.alias).filter(pk__in=ids).update(status=status)
-        OutgoingTransfer.objects.using(source.alias).filter(key__in=[row.key for row in rows]).update(state=State.PENDING)
+            students_at(source).filter(pk__in=ids).update(status=status)
+        outgoing(source).filter(key__in=[row.key for row in rows]).update(state=State.PENDING)
     envelopes().filter(key__in=[row.key for row in rows], state=State.ACCEPTING).update(state=State.PENDING)
 
 
@@ -372,7 +387,7 @@ def decline(target, key, actor, reason):
     _check_pending(envelope)
     source = school_named(envelope.source)
     check_usable(source)
-    rows = OutgoingTransfer.objects.using(source.alias).filter(key=key)
+    rows = outgoing(source).filter(key=key)
     rows.update(decline_reason=reason)
     if not envelopes().filter(key=key, state=State.PENDING).update(state=State.DECLINED, answered_at=timezone.now()):
         rows.update(decline_reason="")
@@ -391,7 +406,7 @@ def cancel(source, key, actor):
     _check_pending(envelope)
     if not envelopes().filter(key=key, state=State.PENDING).update(state=State.CANCELLED, answered_at=timezone.now()):
         _check_pending(envelopes().get(key=key))
-    OutgoingTransfer.objects.using(source.alias).filter(key=key).update(state=State.CANCELLED, answered_at=timezone.now())
+    outgoing(source).filter(key=key).update(state=State.CANCELLED, answered_at=timezone.now())
     record_audit(actor, source, CANCEL, [key], f"to {envelope.target}", 1)
     try:
         record_audit(actor, school_named(envelope.target), CANCEL, [key], f"by {source.name}", 1)
