@@ -438,3 +438,18 @@ def test_each_step_writes_only_to_its_own_database(schools, monkeypatch):
     assert steps["accept:carried"] == {("nairobi", "transfers_outgoingtransfer")}
     # The envelope, then both audit trails.
     assert steps["accept:finalized"] == {("default", "transfers_transfer"), ("nairobi", "security_auditevent"), ("accra", "security_auditevent")}
+
+
+def test_the_api_reads_a_transferred_out_record_but_does_not_change_it(schools):
+    from School.security.tokens import create_token
+
+    accept(send())
+    with tenant_context("nairobi"):
+        key, _ = create_token(get_user_model().objects.create_superuser("api", "", "pw-12345-long"))
+    api = Client(HTTP_HOST="nairobi.localhost", HTTP_AUTHORIZATION=f"Token {key}")
+    student = nairobi_student()
+    assert api.get(f"/api/students/{student.pk}/").json()["status"] == "transferred"
+    changed = api.patch(f"/api/students/{student.pk}/", {"first_name": "X"}, content_type="application/json")
+    assert changed.status_code == 403 and "read-only" in changed.json()["detail"]
+    assert api.delete(f"/api/students/{student.pk}/").status_code == 403
+    assert nairobi_student().first_name == FIRST

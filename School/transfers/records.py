@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
 from School.models import Student
 from School.transfers.models import OPEN_STATES, IncomingTransfer, OutgoingTransfer, State, Transfer
 from School.transfers.protocol import envelopes, school_named
@@ -13,6 +16,15 @@ def is_transferred_out(student):
     """Whether this school's record was sent to another school (read-only from then on)."""
     return student.status == Student.Status.TRANSFERRED and OutgoingTransfer.objects.using(student._state.db).filter(
         student_id=student.pk, state__in=(State.ACCEPTING, State.ACCEPTED)).exists()
+
+
+class NotTransferredOut(BasePermission):
+    """The API reads a transferred-out record but changes and deletes it no more, as the admin."""
+
+    message = _("This record was transferred to another school: it is read-only.")
+
+    def has_object_permission(self, request, view, obj):
+        return request.method in SAFE_METHODS or not is_transferred_out(obj)
 
 
 def record_transfers(student):
