@@ -4,11 +4,9 @@ import sqlite3
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.test import Client
 
 from School.context import tenant_context
-
-PASSWORD = "correct-horse-battery"
+from tests.test_student_access import PASSWORD, signed_in  # noqa: F401 (the transfer tests sign in the same way)
 
 
 def default_holds(platform, *needles):
@@ -45,9 +43,3 @@ def make_staff(school, username, transfer=True, staff=True):
         user.user_permissions.add(*Permission.objects.filter(content_type__app_label="School", codename__in=codenames))
         return user
 
-
-def signed_in(host, username):
-    client = Client(HTTP_HOST=host)
-    response = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.content.decode()[-1500:]
-    return client

@@ -13,6 +13,7 @@ import getpass
 import json
 from types import SimpleNamespace
 
+from School.management.tables import write_table
 from School.models import Student
 from School.transfers import protocol
 from School.transfers.models import OPEN_STATES, OutgoingTransfer, State
@@ -165,14 +166,11 @@ def handle_transfers(command, school, state, format, **options):
     if not rows:
         command.stdout.write("No transfers.")
         return
-    table = [("TRANSFER", "FROM", "TO", "STATE", "SENT", "ANSWERED")] + [
+    write_table(command.stdout, ("TRANSFER", "FROM", "TO", "STATE", "SENT", "ANSWERED"), (
         (row["key"], row["source"], row["target"], row["state"], row["created_at"][:16].replace("T", " "),
          (row["answered_at"] or "-")[:16].replace("T", " "))
         for row in rows
-    ]
-    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
-    for line in table:
-        command.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+    ))
 
 
 TRANSFER_ACTIONS = {"transfer": handle_transfer, "transfers": handle_transfers}

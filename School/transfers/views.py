@@ -87,8 +87,6 @@ def send(request):
                 raise TransferError(_("Choose at least one student."))
             target = protocol.find_school(request.POST.get("to", ""))
             rows = protocol.send(school, target, students, actor(request), request.POST.get("note", "").strip())
-        except TransferNotFound as failure:
-            error = str(failure)
         except TransferError as failure:
             error = str(failure)
         else:
@@ -102,35 +100,33 @@ def send(request):
     return render(request, "transfers/send.html", context, status=400 if error else 200)
 
 
+def answered(request, step, done):
+    """Run one step on a transfer: back to the list with `done`, or the refusal's reason."""
+    try:
+        step()
+    except TransferError as error:
+        return refused(request, error)
+    messages.success(request, done)
+    return redirect("transfers")
+
+
 @require_POST
 @transfer_staff
 def cancel(request, key):
-    try:
-        protocol.cancel(this_school(request), key, actor(request))
-    except TransferError as error:
-        return refused(request, error)
-    messages.success(request, _("The transfer was cancelled."))
-    return redirect("transfers")
+    return answered(request, lambda: protocol.cancel(this_school(request), key, actor(request)),
+                    _("The transfer was cancelled."))
 
 
 @require_POST
 @transfer_staff
 def accept(request, key):
     number = request.POST.get("registration_no", "").strip()
-    try:
-        protocol.accept(this_school(request), [key], actor(request), {key: number} if number else None)
-    except TransferError as error:
-        return refused(request, error)
-    messages.success(request, _("The transfer was accepted: the record is now this school's."))
-    return redirect("transfers")
+    return answered(request, lambda: protocol.accept(this_school(request), [key], actor(request), {key: number} if number else None),
+                    _("The transfer was accepted: the record is now this school's."))
 
 
 @require_POST
 @transfer_staff
 def decline(request, key):
-    try:
-        protocol.decline(this_school(request), key, actor(request), request.POST.get("reason", ""))
-    except TransferError as error:
-        return refused(request, error)
-    messages.success(request, _("The transfer was declined."))
-    return redirect("transfers")
+    return answered(request, lambda: protocol.decline(this_school(request), key, actor(request), request.POST.get("reason", "")),
+                    _("The transfer was declined."))

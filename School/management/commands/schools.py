@@ -20,6 +20,7 @@ from School.operations.provisioning import (
 )
 from School.connections import cluster_uri
 from School.management.school_backups import BACKUP_ACTIONS, add_backup_actions
+from School.management.tables import write_table
 from School.operations.backups import BackupError
 from School.operations.clusters import cluster_of
 from School.transfers.cli import TRANSFER_ACTIONS, add_transfer_actions
@@ -120,14 +121,10 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("No schools yet: run `school_manage.py up` or `school_manage.py schools add`.")
             return
-        header = ("NAME", "DISPLAY NAME", "STATUS", "HOSTS", "DATABASE")
-        table = [header] + [
+        write_table(self.stdout, ("NAME", "DISPLAY NAME", "STATUS", "HOSTS", "DATABASE"), (
             (row["name"], row["display_name"], row["status"], ", ".join(row["hosts"]) or "-", row["database"])
             for row in rows
-        ]
-        widths = [max(len(line[column]) for line in table) for column in range(len(header))]
-        for line in table:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+        ))
         if settings.SCHOOL_ENGINE == MONGODB:
             per_cluster = Counter(dict.fromkeys(settings.MONGODB_CLUSTERS, 0))
             per_cluster.update(row["cluster"] for row in rows)
