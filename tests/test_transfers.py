@@ -428,16 +428,17 @@ def test_each_step_writes_only_to_its_own_database(schools, monkeypatch):
             writes = entry[1]
         else:
             steps.setdefault(writes, set()).add(entry)
-    assert steps["start"] == {("nairobi", "transfers_outgoingtransfer")}
+    # Each school's audit event is written with that school's own step.
+    assert steps["start"] == {("nairobi", "transfers_outgoingtransfer"), ("nairobi", "security_auditevent")}
     assert steps["send:recorded"] == {("default", "transfers_transfer")}
-    # The two audit trails, then accepting starts: the envelope is claimed.
-    assert steps["send:announced"] == {("nairobi", "security_auditevent"), ("accra", "security_auditevent"), ("default", "transfers_transfer")}
+    # The receiver's audit event, then accepting starts: the envelope is claimed.
+    assert steps["send:announced"] == {("accra", "security_auditevent"), ("default", "transfers_transfer")}
     assert steps["accept:claimed"] == {("nairobi", "transfers_outgoingtransfer"), ("nairobi", "School_student"), ("nairobi", "School_studentsstamp")}
-    assert steps["accept:prepared"] == {("accra", "School_student"), ("accra", "transfers_incomingtransfer"), ("accra", "School_studentsstamp")}
+    assert steps["accept:prepared"] == {("accra", "School_student"), ("accra", "transfers_incomingtransfer"),
+                                        ("accra", "School_studentsstamp"), ("accra", "security_auditevent")}
     assert "accept:copied" not in steps  # the history part: nothing to carry for this student
-    assert steps["accept:carried"] == {("nairobi", "transfers_outgoingtransfer")}
-    # The envelope, then both audit trails.
-    assert steps["accept:finalized"] == {("default", "transfers_transfer"), ("nairobi", "security_auditevent"), ("accra", "security_auditevent")}
+    assert steps["accept:carried"] == {("nairobi", "transfers_outgoingtransfer"), ("nairobi", "security_auditevent")}
+    assert steps["accept:finalized"] == {("default", "transfers_transfer")}
 
 
 def test_the_api_reads_a_transferred_out_record_but_does_not_change_it(schools):

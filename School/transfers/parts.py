@@ -79,8 +79,9 @@ class HistoryPart(RecordPart):
                     student_id=move.copy.pk, transfer_key=move.key, position=position, at=at,
                     school=school, username=username, action=action, message=message,
                 ))
-        with atomic(target):
-            CarriedHistory.objects.using(target).bulk_create(lines)
+        if lines:
+            with atomic(target):
+                CarriedHistory.objects.using(target).bulk_create(lines)
 
 
 RECORD_PARTS = [HistoryPart()]

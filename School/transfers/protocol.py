@@ -185,20 +185,23 @@ def send(source, target, students, actor, note="", resume=False):
         )
         for student in students if student.pk not in kept
     ]
+    announce = new_rows + unannounced
+    numbers_sent = ", ".join(numbers[row.student_id] for row in announce)
+    # Each school's audit event goes in the transaction of that school's own
+    # write where there is one: fewer commits, and never a step without its event.
     with atomic(source.alias):
         for row in stale:
             outgoing(source).filter(pk=row.pk).update(
                 state=row.state if row.state not in OPEN_STATES else State.CANCELLED)
         outgoing(source).bulk_create(new_rows)
+        if announce:
+            record_audit(actor, source, SEND, [row.key for row in announce], f"to {target.name}: {numbers_sent}", len(announce))
     checkpoints.reached("send:recorded")
-    announce = new_rows + unannounced
     envelopes().bulk_create(
         Transfer(key=row.key, source=source.name, target=target.name, created_at=row.sent_at) for row in announce
     )
     checkpoints.reached("send:announced")
     if announce:
-        detail = f"to {target.name}: " + ", ".join(numbers[row.student_id] for row in announce)
-        record_audit(actor, source, SEND, [row.key for row in announce], detail, len(announce))
         record_audit(actor, target, SEND, [row.key for row in announce], f"from {source.name}", len(announce))
         logger.info("sent %d transfers to %s", len(announce), target.name, extra={"school": source.name})
     return [*kept.values(), *new_rows]
@@ -263,7 +266,8 @@ def _accept_from(source, target, keys, actor, numbers):
                 status=Student.Status.TRANSFERRED)
     checkpoints.reached("accept:prepared")
 
-    # 3. The receiver's copy, once: the marker's unique key goes in the same transaction.
+    # 3. The receiver's copy, once: the marker's unique key (and the receiver's
+    # audit event) go in the same transaction.
     now = timezone.now()
     copies = [_copy_of(originals[row.student_id], row) for row in preparing]
     try:
@@ -276,6 +280,9 @@ def _accept_from(source, target, keys, actor, numbers):
                 )
                 for row, copy in zip(preparing, copies)
             )
+            if preparing:
+                numbers_here = ", ".join(copy.registration_no for copy in copies)
+                record_audit(actor, target, ACCEPT, [row.key for row in preparing], f"from {source.name}: {numbers_here}", len(preparing))
     except IntegrityError:
         # Someone took a number at the receiver since it was checked: put everything back as it was.
         _undo_prepare(source, preparing)
@@ -284,27 +291,27 @@ def _accept_from(source, target, keys, actor, numbers):
     checkpoints.reached("accept:copied")
 
     # 4. The record's other parts.
-    markers = {marker.key: marker for marker in arrivals(target).filter(key__in=keys)}
-    copies_by_id = students_at(target).in_bulk([marker.student_id for marker in markers.values()])
-    moves = [
-        Move(key, source, target, originals[rows[key].student_id], copies_by_id[markers[key].student_id])
-        for key in keys
-    ]
+    copy_of = {row.key: copy for row, copy in zip(preparing, copies)}
+    if len(copy_of) < len(keys):  # some were copied before an interruption: read those
+        markers = {marker.key: marker for marker in arrivals(target).filter(key__in=[key for key in keys if key not in copy_of])}
+        earlier = students_at(target).in_bulk([marker.student_id for marker in markers.values()])
+        copy_of.update({key: earlier[marker.student_id] for key, marker in markers.items()})
+    moves = [Move(key, source, target, originals[rows[key].student_id], copy_of[key]) for key in keys]
     for part in RECORD_PARTS:
         part.copy(moves)
     checkpoints.reached("accept:carried")
 
     # 5. The sender's row says "accepted"; 6. so does the envelope.
     with atomic(source.alias):
-        outgoing(source).filter(key__in=keys).exclude(state=State.ACCEPTED).update(
+        finalized = outgoing(source).filter(key__in=keys).exclude(state=State.ACCEPTED).update(
             state=State.ACCEPTED, answered_at=now)
         for part in RECORD_PARTS:
             part.remove(moves)
+        if finalized:
+            numbers_there = ", ".join(move.original.registration_no for move in moves)
+            record_audit(actor, source, ACCEPT, keys, f"to {target.name}: {numbers_there}", len(keys))
     checkpoints.reached("accept:finalized")
     envelopes().filter(key__in=keys, state=State.ACCEPTING).update(state=State.ACCEPTED, answered_at=now)
-
-    record_audit(actor, source, ACCEPT, keys, f"to {target.name}: " + ", ".join(move.original.registration_no for move in moves), len(keys))
-    record_audit(actor, target, ACCEPT, keys, f"from {source.name}: " + ", ".join(move.copy.registration_no for move in moves), len(keys))
     logger.info("accepted %d transfers from %s", len(keys), source.name, extra={"school": target.name})
     return keys
 
