@@ -20,7 +20,7 @@ from School.context import tenant_context
 from School.models import School, SchoolHost, Student
 from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
 from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, write_backup
-from School.transfers.records import is_transferred_out
+from School.transfers.records import is_sent, is_transferred_out
 from School.utils import DEFAULT_SCHOOL, school_by_name
 
 
@@ -42,7 +42,7 @@ class StudentAdmin(admin.ModelAdmin):
         return super().has_change_permission(request, obj) and not (obj is not None and is_transferred_out(obj))
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not (obj is not None and is_transferred_out(obj))
+        return super().has_delete_permission(request, obj) and not (obj is not None and is_sent(obj))
 
 
 class RegistryAdminMixin:

@@ -454,3 +454,16 @@ def test_the_api_reads_a_transferred_out_record_but_does_not_change_it(schools):
     assert changed.status_code == 403 and "read-only" in changed.json()["detail"]
     assert api.delete(f"/api/students/{student.pk}/").status_code == 403
     assert nairobi_student().first_name == FIRST
+
+
+def test_a_record_in_a_transfer_cannot_be_deleted_and_one_declined_can(schools):
+    from School.security.tokens import create_token
+
+    with tenant_context("nairobi"):
+        key, _ = create_token(get_user_model().objects.create_superuser("api", "", "pw-12345-long"))
+    api = Client(HTTP_HOST="nairobi.localhost", HTTP_AUTHORIZATION=f"Token {key}")
+    transfer = send()
+    student = nairobi_student()
+    assert api.delete(f"/api/students/{student.pk}/").status_code == 403  # pending: the receiver may accept it
+    protocol.decline(protocol.school_named("accra"), transfer, actor("accra"), "no place")
+    assert api.delete(f"/api/students/{student.pk}/").status_code == 204

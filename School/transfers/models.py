@@ -51,7 +51,7 @@ class Transfer(models.Model):
 
 class OutgoingTransfer(models.Model):
     key = models.UUIDField(unique=True)
-    student = models.ForeignKey("School.Student", on_delete=models.PROTECT, related_name="outgoing_transfers")
+    student = models.ForeignKey("School.Student", on_delete=models.CASCADE, related_name="outgoing_transfers")
     to_school = models.CharField(max_length=40)
     to_display_name = models.CharField(max_length=200)
     note = models.TextField(blank=True)
@@ -75,7 +75,7 @@ class OutgoingTransfer(models.Model):
 
 class IncomingTransfer(models.Model):
     key = models.UUIDField(unique=True)
-    student = models.ForeignKey("School.Student", on_delete=models.PROTECT, related_name="incoming_transfers")
+    student = models.ForeignKey("School.Student", on_delete=models.CASCADE, related_name="incoming_transfers")
     from_school = models.CharField(max_length=40)
     from_display_name = models.CharField(max_length=200)
     registration_no_there = models.CharField(max_length=64, blank=True)

@@ -18,12 +18,20 @@ def is_transferred_out(student):
         student_id=student.pk, state__in=(State.ACCEPTING, State.ACCEPTED)).exists()
 
 
-class NotTransferredOut(BasePermission):
-    """The API reads a transferred-out record but changes and deletes it no more, as the admin."""
+def is_sent(student):
+    """Whether the record is in a transfer not declined or cancelled: it may not be deleted."""
+    return OutgoingTransfer.objects.using(student._state.db).filter(
+        student_id=student.pk, state__in=(*OPEN_STATES, State.ACCEPTED)).exists()
 
-    message = _("This record was transferred to another school: it is read-only.")
+
+class NotTransferredOut(BasePermission):
+    """The API reads a sent record but changes (and deletes) it no more, as the admin."""
+
+    message = _("This record was transferred to another school, or is being transferred: it is read-only.")
 
     def has_object_permission(self, request, view, obj):
+        if request.method == "DELETE":
+            return not is_sent(obj)
         return request.method in SAFE_METHODS or not is_transferred_out(obj)
 
 

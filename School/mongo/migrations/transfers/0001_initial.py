@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('registration_no_there', models.CharField(blank=True, max_length=64)),
                 ('accepted_by', models.CharField(blank=True, max_length=150)),
                 ('accepted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incoming_transfers', to='School.student')),
+                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incoming_transfers', to='School.student')),
             ],
             options={
                 'ordering': ['-accepted_at', '-pk'],
@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
                 ('sent_by', models.CharField(blank=True, max_length=150)),
                 ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='outgoing_transfers', to='School.student')),
+                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='outgoing_transfers', to='School.student')),
             ],
             options={
                 'ordering': ['-sent_at', '-pk'],
