@@ -222,6 +222,7 @@ def test_send_from_the_students_page_accept_at_the_receiver_and_both_pages_say_s
     incoming = staff["accra"].get("/transfers/").content.decode()
     assert FIRST in incoming and "asthma" in incoming and "Nairobi School" in incoming
     assert staff["accra"].post(f"/transfers/{key}/accept/").status_code == 302
+    assert default_holds(schools, *PRIVATE) == set()  # the note ("asthma") included
 
     sender_page = staff["nairobi"].get(f"/students/{student.pk}/").content.decode()
     assert "Transferred out to Accra Academy on" in sender_page and "read-only" in sender_page
