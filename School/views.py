@@ -94,7 +94,8 @@ def transfer_link(request, query):
     """Staff who may transfer students get a link sending the table's students to another school."""
     if not may_transfer(request.user):
         return None
-    return {"url": f"{reverse('transfer-send')}?{query.as_params()}", "label": _("Transfer these students…")}
+    return {"url": f"{reverse('transfer-send')}?{query.as_params()}", "label": _("Transfer these students…"),
+            "list_url": reverse("transfers"), "list_label": _("Transfers")}
 
 
 def get_student_or_404(pk):

@@ -468,3 +468,24 @@ def test_a_record_in_a_transfer_cannot_be_deleted_and_one_declined_can(schools):
     assert api.delete(f"/api/students/{student.pk}/").status_code == 403  # pending: the receiver may accept it
     protocol.decline(protocol.school_named("accra"), transfer, actor("accra"), "no place")
     assert api.delete(f"/api/students/{student.pk}/").status_code == 204
+
+
+def test_an_unreachable_sender_leaves_the_receivers_list_working_and_accepting_says_why(staff, schools):
+    key = send()
+    School.objects.using("default").filter(name="nairobi").update(database="/nonexistent/dir/nairobi.sqlite3")
+    registry.invalidate()
+    listed = staff["accra"].get("/transfers/")
+    assert listed.status_code == 200 and str(key) in listed.content.decode()
+    refused = staff["accra"].post(f"/transfers/{key}/accept/")
+    assert refused.status_code == 400 and "nairobi cannot be reached" in refused.content.decode()
+    assert envelope(key).state == "pending"
+
+
+def test_decline_and_cancel_are_in_both_audit_trails(staff, schools):
+    declined, cancelled = send(), send("NBI-0002")
+    staff["accra"].post(f"/transfers/{declined}/decline/", {"reason": "full"})
+    staff["nairobi"].post(f"/transfers/{cancelled}/cancel/")
+    for school, (decliner, canceller) in {"nairobi": ("kofi (accra)", "njeri"), "accra": ("kofi", "njeri (nairobi)")}.items():
+        with tenant_context(school):
+            events = set(AuditEvent.objects.filter(action__in=["transfer_decline", "transfer_cancel"]).values_list("action", "username"))
+        assert events == {("transfer_decline", decliner), ("transfer_cancel", canceller)}, school

@@ -1,14 +1,18 @@
 """What the pages show of transfers: each school sees its own rows and the envelopes that name it."""
 
+import logging
 from dataclasses import dataclass
+from types import SimpleNamespace
 
+from django.db import DatabaseError
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from School.models import Student
 from School.transfers.models import OPEN_STATES, IncomingTransfer, OutgoingTransfer, State, Transfer
-from School.transfers.protocol import envelopes, school_named
+from School.transfers.protocol import TransferError, envelopes, school_named
 
+logger = logging.getLogger(__name__)
 LISTED = 200  # transfers a page lists per section, newest first
 
 
@@ -77,10 +81,15 @@ def incoming_to(school):
     for item in listed:
         by_source.setdefault(item.envelope.source, []).append(item)
     for source_name, items in by_source.items():
-        source = school_named(source_name)
-        rows = {row.key: row for row in OutgoingTransfer.objects.using(source.alias).filter(key__in=[item.envelope.key for item in items])}
-        students = Student.objects.using(source.alias).only(
-            "first_name", "second_name", "registration_no", "grade", "date_of_birth").in_bulk([row.student_id for row in rows.values()])
+        try:
+            source = school_named(source_name)
+            rows = {row.key: row for row in OutgoingTransfer.objects.using(source.alias).filter(key__in=[item.envelope.key for item in items])}
+            students = Student.objects.using(source.alias).only(
+                "first_name", "second_name", "registration_no", "grade", "date_of_birth").in_bulk([row.student_id for row in rows.values()])
+        except (TransferError, DatabaseError):
+            # A sender removed or unreachable: its transfers are listed without the student; accepting says why it cannot.
+            logger.warning("cannot read the transfers sent by %s", source_name, extra={"school": school.name})
+            source, rows, students = SimpleNamespace(name=source_name, display_name=source_name), {}, {}
         for item in items:
             item.row = rows.get(item.envelope.key)
             item.student = students.get(item.row.student_id) if item.row else None
