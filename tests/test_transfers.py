@@ -489,3 +489,24 @@ def test_decline_and_cancel_are_in_both_audit_trails(staff, schools):
         with tenant_context(school):
             events = set(AuditEvent.objects.filter(action__in=["transfer_decline", "transfer_cancel"]).values_list("action", "username"))
         assert events == {("transfer_decline", decliner), ("transfer_cancel", canceller)}, school
+
+
+def test_two_acceptances_at_once_copy_once_and_never_put_the_sender_back(schools, monkeypatch):
+    """The second acceptance reaches the copy after the first made it: it must not undo the sender's mark."""
+    from School.transfers import checkpoints
+
+    key = send()
+    raced = []
+
+    def the_other_acceptance_runs_now(step):
+        # The first acceptance ran to its end between this one's reads and its copy.
+        if step == "accept:prepared" and not raced:
+            raced.append(True)
+            accept(key)
+
+    monkeypatch.setattr(checkpoints, "reached", the_other_acceptance_runs_now)
+    with pytest.raises(protocol.TransferError, match="being accepted by someone else"):
+        accept(key)
+    assert len(copies_at("accra", registration_no=NUMBER)) == 1
+    assert student_state(schools, "nairobi", NUMBER) == "transferred"
+    assert envelope(key).state == "accepted"

@@ -284,6 +284,10 @@ def _accept_from(source, target, keys, actor, numbers):
                 numbers_here = ", ".join(copy.registration_no for copy in copies)
                 record_audit(actor, target, ACCEPT, [row.key for row in preparing], f"from {source.name}: {numbers_here}", len(preparing))
     except IntegrityError:
+        if arrivals(target).filter(key__in=[row.key for row in preparing]).exists():
+            # Another acceptance of the same transfers (a second click, a
+            # second operator) copied them first: theirs finishes the job.
+            raise TransferError(_("These transfers are being accepted by someone else; reload the page.")) from None
         # Someone took a number at the receiver since it was checked: put everything back as it was.
         _undo_prepare(source, preparing)
         raise TransferError(_("A registration number was taken at %(school)s meanwhile; nothing was transferred, try again.") % {
