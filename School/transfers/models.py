@@ -57,7 +57,8 @@ class OutgoingTransfer(models.Model):
     note = models.TextField(blank=True)
     # A copy of the envelope's state, for this school's pages; the envelope decides.
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
-    # Set when the receiver accepts: what the copy gets, kept so that a rerun copies the same.
+    # Set when the receiver accepts: what the copy gets (the number: only when
+    # not the same as here), kept so that a rerun copies the same.
     prior_status = models.CharField(max_length=12, blank=True)
     registration_no_there = models.CharField(max_length=64, blank=True)
     decline_reason = models.TextField(blank=True)

@@ -253,15 +253,24 @@ def _accept_from(source, target, keys, actor, numbers):
     checkpoints.reached("accept:claimed")
 
     # 2. The sender marks the students out: never active at both schools.
+    # Grouped updates, not bulk_update: its CASE per row cost half of --all.
     preparing = [rows[key] for key in keys if key not in copied]
+    by_status, renumbered = defaultdict(list), []
     for row in preparing:
         if row.state == State.PENDING:
             row.prior_status = originals[row.student_id].status
-        row.registration_no_there = chosen[row.key]
+            by_status[row.prior_status].append(row.key)
+        number = chosen[row.key] if chosen[row.key] != originals[row.student_id].registration_no else ""
+        if number != row.registration_no_there:
+            row.registration_no_there = number
+            renumbered.append(row)
         row.state = State.ACCEPTING
     if preparing:
         with atomic(source.alias):
-            outgoing(source).bulk_update(preparing, ["prior_status", "registration_no_there", "state"])
+            for status, status_keys in by_status.items():
+                outgoing(source).filter(key__in=status_keys).update(prior_status=status, state=State.ACCEPTING)
+            for row in renumbered:
+                outgoing(source).filter(pk=row.pk).update(registration_no_there=row.registration_no_there)
             students_at(source).filter(pk__in=[row.student_id for row in preparing]).update(
                 status=Student.Status.TRANSFERRED)
     checkpoints.reached("accept:prepared")
@@ -269,7 +278,7 @@ def _accept_from(source, target, keys, actor, numbers):
     # 3. The receiver's copy, once: the marker's unique key (and the receiver's
     # audit event) go in the same transaction.
     now = timezone.now()
-    copies = [_copy_of(originals[row.student_id], row) for row in preparing]
+    copies = [_copy_of(originals[row.student_id], row, chosen[row.key]) for row in preparing]
     try:
         with atomic(target.alias):
             students_at(target).bulk_create(copies)
@@ -352,9 +361,9 @@ def taken_numbers(school, numbers, chunk=500):
     return taken
 
 
-def _copy_of(original, row):
+def _copy_of(original, row, number):
     copy = Student(**{name: getattr(original, name) for name in COPIED_FIELDS})
-    copy.registration_no = row.registration_no_there
+    copy.registration_no = number
     copy.status = row.prior_status or Student.Status.ACTIVE
     return copy
 
