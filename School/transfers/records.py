@@ -22,6 +22,12 @@ def is_transferred_out(student):
         student_id=student.pk, state__in=(State.ACCEPTING, State.ACCEPTED)).exists()
 
 
+def transferred_out_ids(pks, using=None):
+    """Which of these students (ids of one school) were sent to another school: their records are read-only."""
+    rows = OutgoingTransfer.objects.using(using) if using else OutgoingTransfer.objects
+    return set(rows.filter(student_id__in=list(pks), state__in=(State.ACCEPTING, State.ACCEPTED)).values_list("student_id", flat=True))
+
+
 def is_sent(student):
     """Whether the record is in a transfer not declined or cancelled: it may not be deleted."""
     return OutgoingTransfer.objects.using(student._state.db).filter(
