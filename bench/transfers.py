@@ -29,28 +29,12 @@ from bench.common import setup_django  # noqa: E402
 
 DATA_DIR = setup_django("bench-transfers-")
 
-from bench.common import env_for  # noqa: E402
+from bench.common import env_for, make_school  # noqa: E402
 from School.context import tenant_context  # noqa: E402
 from School.models import Student  # noqa: E402
-from School.operations.provisioning import add_school  # noqa: E402
 from School.transfers import protocol  # noqa: E402
 
 ENV = env_for(DATA_DIR)
-
-
-def make_school(name, students):
-    add_school(name, [f"{name.replace('_', '-')}.localhost"])
-    with tenant_context(name):
-        Student.objects.bulk_create(
-            (
-                Student(
-                    registration_no=f"{name.upper()}/{n:06d}", first_name=f"First{n % 97}", second_name=f"Last{n % 89}",
-                    grade=f"Form {n % 4 + 1}", guardian_name=f"Guardian {n}", guardian_phone=f"+254 7{n % 100:02d} {n:06d}",
-                )
-                for n in range(students)
-            ),
-            batch_size=2000,
-        )
 
 
 def manage(*args):

@@ -10,10 +10,9 @@ interrupted, so rerunning an interrupted command finishes its job.
 """
 
 import getpass
-import json
 from types import SimpleNamespace
 
-from School.management.tables import write_table
+from School.management.tables import write_listing
 from School.models import Student
 from School.transfers import protocol
 from School.transfers.models import OPEN_STATES, OutgoingTransfer, State
@@ -160,17 +159,11 @@ def handle_transfers(command, school, state, format, **options):
          for name, value in zip(fields, values)}
         for values in listed.values_list(*fields).iterator()
     ]
-    if format == "json":
-        command.stdout.write(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        command.stdout.write("No transfers.")
-        return
-    write_table(command.stdout, ("TRANSFER", "FROM", "TO", "STATE", "SENT", "ANSWERED"), (
-        (row["key"], row["source"], row["target"], row["state"], row["created_at"][:16].replace("T", " "),
-         (row["answered_at"] or "-")[:16].replace("T", " "))
-        for row in rows
-    ))
+    write_listing(
+        command.stdout, rows, format, "No transfers.", ("TRANSFER", "FROM", "TO", "STATE", "SENT", "ANSWERED"),
+        lambda row: (row["key"], row["source"], row["target"], row["state"], row["created_at"][:16].replace("T", " "),
+                     (row["answered_at"] or "-")[:16].replace("T", " ")),
+    )
 
 
 TRANSFER_ACTIONS = {"transfer": handle_transfer, "transfers": handle_transfers}

@@ -1,6 +1,5 @@
 """schools list | add | remove | ... | restore | clone | move: the registry of schools, from the command line."""
 
-import json
 import sys
 from collections import Counter
 
@@ -20,7 +19,7 @@ from School.operations.provisioning import (
 )
 from School.connections import cluster_uri
 from School.management.school_backups import BACKUP_ACTIONS, add_backup_actions
-from School.management.tables import write_table
+from School.management.tables import write_listing
 from School.operations.backups import BackupError
 from School.operations.clusters import cluster_of
 from School.transfers.cli import TRANSFER_ACTIONS, add_transfer_actions
@@ -115,16 +114,13 @@ class Command(BaseCommand):
             }
             for school in schools
         ]
-        if format == "json":
-            self.stdout.write(json.dumps(rows, indent=2))
+        write_listing(
+            self.stdout, rows, format, "No schools yet: run `school_manage.py up` or `school_manage.py schools add`.",
+            ("NAME", "DISPLAY NAME", "STATUS", "HOSTS", "DATABASE"),
+            lambda row: (row["name"], row["display_name"], row["status"], ", ".join(row["hosts"]) or "-", row["database"]),
+        )
+        if format == "json" or not rows:
             return
-        if not rows:
-            self.stdout.write("No schools yet: run `school_manage.py up` or `school_manage.py schools add`.")
-            return
-        write_table(self.stdout, ("NAME", "DISPLAY NAME", "STATUS", "HOSTS", "DATABASE"), (
-            (row["name"], row["display_name"], row["status"], ", ".join(row["hosts"]) or "-", row["database"])
-            for row in rows
-        ))
         if settings.SCHOOL_ENGINE == MONGODB:
             per_cluster = Counter(dict.fromkeys(settings.MONGODB_CLUSTERS, 0))
             per_cluster.update(row["cluster"] for row in rows)
