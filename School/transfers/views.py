@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _, ngettext
@@ -74,7 +74,7 @@ def send(request):
     chosen = [pk for pk in params.getlist("student") if pk]
     try:
         students = list(Student.objects.filter(pk__in=chosen))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ValidationError):  # not an id of this engine
         raise Http404(_("No such student.")) from None
     offered = students
     if request.method == "GET" and not chosen:
