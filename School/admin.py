@@ -22,6 +22,7 @@ from School.context import tenant_context
 from School.models import School, SchoolHost, Student, default_date_order, default_language, default_time_zone
 from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
 from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, write_backup
+from School.transfers.records import is_sent, is_transferred_out
 from School.utils import DEFAULT_SCHOOL, school_by_name
 from School.validation import time_zone_names
 
@@ -38,6 +39,13 @@ class StudentAdmin(admin.ModelAdmin):
         (gettext_lazy("Enrolment"), {"fields": ["grade", "enrolment_date", "status"]}),
         (gettext_lazy("Guardian"), {"fields": ["guardian_name", "guardian_phone"]}),
     ]
+
+    # A record sent to another school stays here as it was when it left: read-only.
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj is not None and is_transferred_out(obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj is not None and is_sent(obj))
 
 
 class RegistryAdminMixin:

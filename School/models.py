@@ -252,6 +252,7 @@ class Student(models.Model):
         verbose_name = _("student")
         verbose_name_plural = _("students")
         ordering = ["registration_no"]
+        permissions = [("transfer_student", "Can transfer students to another school")]
         indexes = [
             # The student table sorts, searches and filters by these.
             models.Index(fields=["second_name", "first_name"], name="student_name_idx"),

@@ -29,4 +29,6 @@ urlpatterns = [
     # Sign-in (with the second factor), sign-out, invitations, password resets
     # and password-made API tokens (School/accounts/, over School/security/).
     path("", include("School.accounts.urls")),
+    # Students moving to another school of the platform (School/transfers/).
+    path("", include("School.transfers.urls")),
 ]

@@ -19,6 +19,8 @@ from School.models import Student
 from School.records.table import SchoolFacts, StudentTableQuery
 from School.security import audit
 from School.security.access import sees_students_async, student_data
+from School.transfers.records import record_transfers
+from School.transfers.views import may_transfer
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ def table_rows(rows, detail_prefix):
 
 @student_data(sign_in_here=True)
 def student_list(request):
-    query = StudentTableQuery.from_params(request.GET)
+    query = StudentTableQuery.from_params(request.GET, hide_transferred=True)
     facts = SchoolFacts()
     page = query.page_rows(request.GET.get("page"), ROW_FIELDS, facts)
     headers = [
@@ -88,11 +90,20 @@ def student_list(request):
             # The detail URL is reversed once per page, not once per row.
             "rows": table_rows(page.rows, escape(reverse("student-detail", args=["0"]).removesuffix("0/"))),
             "filtered": bool(query.search or query.grade or query.status),
+            "transfer_link": transfer_link(request, query),
             "previous_link": query.as_params(page=page.previous_number) if page.previous_number else "",
             "next_link": query.as_params(page=page.next_number) if page.next_number else "",
         },
         using="jinja2",
     )
+
+
+def transfer_link(request, query):
+    """Staff who may transfer students get a link sending the table's students to another school."""
+    if not may_transfer(request.user):
+        return None
+    return {"url": f"{reverse('transfer-send')}?{query.as_params()}", "label": _("Transfer these students…"),
+            "list_url": reverse("transfers"), "list_label": _("Transfers")}
 
 
 def get_student_or_404(pk):
@@ -108,7 +119,8 @@ def get_student_or_404(pk):
 def student_detail(request, pk):
     student = get_student_or_404(pk)
     audit.record(request, audit.DETAIL, target=f"{student.pk} {student.registration_no}", rows=1)
-    return render(request, "School/student_detail.html", {"student": student})
+    context = {"student": student, "transfers": record_transfers(student), "may_transfer": may_transfer(request.user)}
+    return render(request, "School/student_detail.html", context)
 
 
 async def health(request):

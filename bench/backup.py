@@ -36,34 +36,13 @@ DATA_DIR = setup_django("bench-backup-")
 
 import django  # noqa: E402
 
-from django.contrib.auth import get_user_model  # noqa: E402
-
-from bench.common import env_for  # noqa: E402
+from bench.common import env_for, make_school  # noqa: E402
 from School.context import tenant_context  # noqa: E402
 from School.operations.backups import write_backup  # noqa: E402
 from School.operations.restore import restore_as  # noqa: E402
 from School.utils import school_by_name  # noqa: E402
-from School.models import Student  # noqa: E402
-from School.operations.provisioning import add_school  # noqa: E402
 
 ENV = env_for(DATA_DIR)
-
-
-def make_school(name, students):
-    add_school(name, [f"{name}.localhost"])
-    with tenant_context(name):
-        Student.objects.bulk_create(
-            (
-                Student(
-                    registration_no=f"{name.upper()}/{n:06d}", first_name=f"First{n % 97}", second_name=f"Last{n % 89}",
-                    grade=f"Form {n % 4 + 1}", guardian_name=f"Guardian {n}", guardian_phone=f"+254 7{n % 100:02d} {n:06d}",
-                )
-                for n in range(students)
-            ),
-            batch_size=2000,
-        )
-        for n in range(5):
-            get_user_model().objects.create_user(f"staff{n}", password="bench-password", is_staff=True)
 
 
 # Linux carries a process's peak RSS across fork and exec: a child started
@@ -130,8 +109,8 @@ def main():
     parser.add_argument("--small", type=int, default=2_000)
     options = parser.parse_args()
 
-    make_school("big", options.students)
-    make_school("small", options.small)
+    make_school("big", options.students, staff=5)
+    make_school("small", options.small, staff=5)
     folder = DATA_DIR / "files"
     folder.mkdir()
 

@@ -78,3 +78,25 @@ def compare_in_process(title, first, second, rounds, requests, labels=("with", "
     median = statistics.median(ratios)
     print(f"median ratio ({labels[0]} / {labels[1]}): {median:.3f}")
     return median
+def make_school(name, students, staff=0):
+    """A school (after setup_django) with `students` recognisable students and `staff` staff users."""
+    from django.contrib.auth import get_user_model
+
+    from School.context import tenant_context
+    from School.models import Student
+    from School.operations.provisioning import add_school
+
+    add_school(name, [f"{name.replace('_', '-')}.localhost"])
+    with tenant_context(name):
+        Student.objects.bulk_create(
+            (
+                Student(
+                    registration_no=f"{name.upper()}/{n:06d}", first_name=f"First{n % 97}", second_name=f"Last{n % 89}",
+                    grade=f"Form {n % 4 + 1}", guardian_name=f"Guardian {n}", guardian_phone=f"+254 7{n % 100:02d} {n:06d}",
+                )
+                for n in range(students)
+            ),
+            batch_size=2000,
+        )
+        for n in range(staff):
+            get_user_model().objects.create_user(f"staff{n}", password="bench-password", is_staff=True)

@@ -94,6 +94,12 @@ RUNS = [
         ("peak memory, 20,000 vs 2,000 students (worst step)", r"memory ratio \(worst step\): ([\d.]+)", "<= 1.2"),
         ("schools move of 20,000 students: seconds unavailable", r"unavailable \(suspended\) for a median ([\d.]+)s", "measured"),
     ]),
+    ("transfers.py", ["--rounds", "3"], ["--rounds", "1", "--students", "500", "--singles", "10"], [
+        ("one student, send + accept (ms; 8 commits in 3 databases)", r"send \+ accept: median ([\d.]+) ms", "<= 100"),
+        ("one student, send + accept, in one-student saves (a commit each)", r"ratio: ([\d.]+) saves", "measured"),
+        ("a school of 2,000 students moved with --all (s)", r"transfer --all --accept: median ([\d.]+) s", "<= 20"),
+        ("--all vs export + import of the same students, time ratio", r"median ratio: ([\d.]+)", "measured"),
+    ]),
 ]
 
 

@@ -140,6 +140,7 @@ if SCHOOL_ENGINE == MONGODB:
         "otp_totp": "School.mongo.migrations.otp_totp",
         "otp_static": "School.mongo.migrations.otp_static",
         "accounts": "School.mongo.migrations.accounts",
+        "transfers": "School.mongo.migrations.transfers",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -171,6 +172,8 @@ INSTALLED_APPS = [
     "School.security.apps.SecurityConfig",
     # Each school's language, time zone and date order; users' own language.
     "School.locale.apps.LocaleConfig",
+    # Students moving between schools: envelopes in `default`, records in the schools' own databases.
+    "School.transfers.apps.TransfersConfig",
     # Second factors (TOTP devices, recovery codes): plain models, routed to
     # each school's database like its users. Invitations, password resets and
     # sign-out: School/accounts/ (last: its groups need every app's permissions).

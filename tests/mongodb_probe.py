@@ -5,7 +5,7 @@ at an address where nothing listens (127.0.0.1:1), because a process runs on
 one engine: these facts need the MongoDB settings, the suite's own process has
 the SQLite ones. Prints one JSON document; the tests make the assertions.
 
-    python tests/mongodb_probe.py pipelines|clients|unavailable
+    python tests/mongodb_probe.py pipelines|clients|unavailable|transfers
 """
 
 import json
@@ -119,6 +119,49 @@ def clients():
     }
 
 
+def transfers():
+    """A transfer from a school on the main cluster to one on `east`: which alias, cluster and collection each step's queries use."""
+    import uuid
+
+    from bson import ObjectId
+
+    from School.transfers import protocol
+    from School.transfers.models import OPEN_STATES
+
+    sender, receiver = SchoolInfo("nairobi", "Nairobi"), SchoolInfo("accra", "Accra", cluster="east")
+    neighbour = SchoolInfo("tamale", "Tamale", cluster="east")
+    for school in (sender, receiver, neighbour):
+        ensure_alias(school)
+    key = uuid.UUID("12345678-1234-4678-9234-123456789abc")
+    steps = {
+        # accept:claimed, the incoming list, the command's listing: the registry.
+        "claim": (protocol.envelopes().filter(key__in=[key], state__in=OPEN_STATES), "default"),
+        "incoming": (protocol.envelopes().filter(target="accra", state__in=OPEN_STATES), "default"),
+        # send:recorded, accept:prepared, accept:finalized: the sender's rows and students.
+        "sender_rows": (protocol.outgoing(sender).filter(key__in=[key]), sender.alias),
+        "sender_students": (protocol.students_at(sender).filter(pk__in=[ObjectId("0123456789abcdef01234567")]), sender.alias),
+        # accept:copied: the receiver's markers and registration numbers.
+        "receiver_markers": (protocol.arrivals(receiver).filter(key__in=[key]), receiver.alias),
+        "receiver_numbers": (protocol.students_at(receiver).filter(registration_no__in=["NBI-0001"]), receiver.alias),
+    }
+    found = {}
+    for name, (queryset, alias) in steps.items():
+        assert queryset.db == alias, (name, queryset.db)
+        found[name] = {**compiled(queryset, queryset.db), "alias": queryset.db,
+                       "host": connections[queryset.db].settings_dict["HOST"],
+                       "database": connections[queryset.db].settings_dict["NAME"]}
+    wrappers = {school.alias: connections[school.alias] for school in (sender, receiver, neighbour)}
+    for wrapper in wrappers.values():
+        wrapper.connection = wrapper.get_new_connection(wrapper.get_connection_params())
+    connected = [alias for alias in connections if alias not in wrappers and connections[alias].connection is not None]
+    return {
+        "steps": found,
+        "receiver_shares_east_client": wrappers["accra"].connection is wrappers["tamale"].connection,
+        "sender_client_is_other": wrappers["nairobi"].connection is not wrappers["accra"].connection,
+        "connected_aliases": connected,
+    }
+
+
 def unavailable():
     from django.test import Client
 
@@ -135,5 +178,5 @@ def unavailable():
 
 
 if __name__ == "__main__":
-    result = {"pipelines": pipelines, "clients": clients, "unavailable": unavailable}[sys.argv[1]]()
+    result = {"pipelines": pipelines, "clients": clients, "unavailable": unavailable, "transfers": transfers}[sys.argv[1]]()
     sys.stdout.write(json_util.dumps(result))

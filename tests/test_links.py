@@ -109,13 +109,14 @@ def test_every_link_of_a_school_leads_to_a_page_of_that_school(three_schools):
     grades = ["Form 1", "Form 2", "Form 3"]
     statuses = Student.Status.values
     with tenant_context("nairobi"):
-        # More than a page of students, in several classes and statuses.
+        # More than a page of students, in several classes and statuses (more
+        # than a page even without the transferred ones, which the table hides).
         Student.objects.bulk_create(
             Student(
                 registration_no=f"NBI-X{n:03d}", first_name=f"Pupil{n}", second_name="Kamau",
                 grade=grades[n % 3], status=statuses[n % len(statuses)],
             )
-            for n in range(60)
+            for n in range(80)
         )
         get_user_model().objects.create_superuser("registrar", password="pw", is_staff=True)
     client = Client(HTTP_HOST=HOST)

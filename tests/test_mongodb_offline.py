@@ -283,3 +283,34 @@ def test_schools_list_shows_the_cluster_without_credentials(settings):
     assert database_of(SchoolInfo("nairobi", "Nairobi")) == "school_nairobi on mongodb://db1:27017,db2:27017"
     district = SchoolInfo("kisumu", "Kisumu", (), "mongodb+srv://ops:s3cret@district.example.net/")
     assert database_of(district) == "school_kisumu on mongodb+srv://district.example.net"
+
+
+# --- a transfer between two clusters ---------------------------------------------------------------
+
+
+def test_a_transfer_across_clusters_reads_and_writes_each_school_on_its_own_cluster(tmp_path):
+    """Sender on the deployment's cluster, receiver on `east`: each step's queries go to that school's
+    alias and cluster, the envelope to the registry; no query joins (a $lookup cannot cross databases)."""
+    from School.transfers.models import IncomingTransfer, OutgoingTransfer, Transfer
+
+    result = run(["tests/mongodb_probe.py", "transfers"], mongodb_env(tmp_path, MONGODB_CLUSTERS=f"east={EAST}"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    facts = json.loads(result.stdout)
+    steps = facts["steps"]
+    expected = {
+        "claim": ("default", UNREACHABLE, Transfer, {"key", "state"}),
+        "incoming": ("default", UNREACHABLE, Transfer, {"target", "state"}),
+        "sender_rows": ("nairobi", UNREACHABLE, OutgoingTransfer, {"key"}),
+        "sender_students": ("nairobi", UNREACHABLE, Student, {"_id"}),
+        "receiver_markers": ("accra", EAST, IncomingTransfer, {"key"}),
+        "receiver_numbers": ("accra", EAST, Student, {"registration_no"}),
+    }
+    for name, (alias, host, model, fields) in expected.items():
+        step = steps[name]
+        assert (step["alias"], step["host"], step["collection"]) == (alias, host, model._meta.db_table), name
+        assert "$lookup" not in stages(step), name
+        assert matched_fields(step["pipeline"][0]["$match"]) == fields, name
+        assert next(iter(fields - {"state"})) in indexed_fields(model), name
+    assert steps["receiver_markers"]["database"] == "school_accra" and steps["sender_rows"]["database"] == "school_nairobi"
+    assert facts["receiver_shares_east_client"] and facts["sender_client_is_other"]
+    assert facts["connected_aliases"] == []  # compiling opened no connection

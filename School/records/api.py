@@ -16,6 +16,7 @@ from School.records.files import COLUMNS
 from School.records.table import SORTABLE, StudentTableQuery
 from School.security.access import StudentDataPermission
 from School.security.audit import AuditedReads
+from School.transfers.records import NotTransferredOut
 from School.views import get_student_or_404
 
 
@@ -52,7 +53,7 @@ LIST_PARAMETERS = [
 @extend_schema_view(list=extend_schema(parameters=LIST_PARAMETERS))
 class StudentViewSet(PlatformLocaleMixin, AuditedReads, viewsets.ModelViewSet):
     serializer_class = StudentSerializer
-    permission_classes = [permissions.DjangoModelPermissions, StudentDataPermission]
+    permission_classes = [permissions.DjangoModelPermissions, StudentDataPermission, NotTransferredOut]
     lookup_value_regex = "[^/]+"
     queryset = Student.objects.none()  # for permissions and the schema; see get_queryset
 

@@ -24,6 +24,7 @@ from School.models import Student
 from School.records.dates import DateReader, write_date
 from School.records.formats import FileFormatError, csv_lines, open_rows, restore, write_xlsx
 from School.transactions import atomic
+from School.transfers.records import transferred_out_ids
 
 COLUMNS = [
     "registration_no",
@@ -279,8 +280,13 @@ class StudentImport:
                         "registration_no", "pk"
                     )
                 )
+                left = transferred_out_ids(existing.values()) if self.update and existing else set()
                 for line, student in students:
                     pk = existing.get(student.registration_no)
+                    if pk in left:
+                        report.add_error(RowError(line, student.registration_no, [
+                            _("transferred to another school: the record is read-only")]))
+                        continue
                     if pk is not None and not self.update:
                         report.add_error(RowError(
                             line, student.registration_no,

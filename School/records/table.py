@@ -37,9 +37,12 @@ class StudentTableQuery:
     descending: bool = False
     grade: str = ""
     status: str = ""
+    # The page's default list leaves out students transferred to another
+    # school; choosing the status "transferred" shows them.
+    hide_transferred: bool = False
 
     @classmethod
-    def from_params(cls, params):
+    def from_params(cls, params, hide_transferred=False):
         search = " ".join(params.get("q", "").split())[:100]
         sort = params.get("sort", DEFAULT_SORT)
         descending = sort.startswith("-")
@@ -49,7 +52,7 @@ class StudentTableQuery:
         status = params.get("status", "")
         if status not in Student.Status.values:
             status = ""
-        return cls(search, sort, descending, params.get("grade", "").strip()[:40], status)
+        return cls(search, sort, descending, params.get("grade", "").strip()[:40], status, hide_transferred)
 
     def as_params(self, **changes):
         """The URL parameters of this query (with `changes`), for links."""
@@ -68,6 +71,8 @@ class StudentTableQuery:
             students = students.filter(grade=self.grade)
         if self.status:
             students = students.filter(status=self.status)
+        elif self.hide_transferred:
+            students = students.exclude(status=Student.Status.TRANSFERRED)
         if self.search:
             # Names and registration numbers STARTING with the text, in any
             # case: a range on the lower-case key columns, which their indexes
@@ -237,9 +242,10 @@ class SchoolFacts:
 
         `students`: the query's queryset when the caller has built it already.
         """
-        if query is None or not (query.search or query.grade or query.status):
+        if query is None or not (query.search or query.grade or query.status or query.hide_transferred):
             return self._get("count", Student.objects.using(self.alias).count)
         students = query.queryset() if students is None else students
         students = students.using(self.alias)
-        return self._get(("count", query.search, query.grade, query.status), lambda: count_of(students))
+        key = ("count", query.search, query.grade, query.status, query.hide_transferred and not query.status)
+        return self._get(key, lambda: count_of(students))
 

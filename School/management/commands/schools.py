@@ -1,6 +1,5 @@
 """schools list | add | remove | ... | restore | clone | move: the registry of schools, from the command line."""
 
-import json
 from collections import Counter
 
 from django.conf import settings
@@ -20,8 +19,10 @@ from School.operations.provisioning import (
 )
 from School.management.school_backups import BACKUP_ACTIONS, add_backup_actions
 from School.management.school_answers import confirm, database_of
+from School.management.tables import write_listing
 from School.operations.backups import BackupError
 from School.operations.clusters import cluster_of
+from School.transfers.cli import TRANSFER_ACTIONS, add_transfer_actions
 from School.utils import all_schools, registry_is_migrated
 
 EXIT_BAD_INPUT = 2
@@ -45,9 +46,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         actions = parser.add_subparsers(
             dest="action", required=True,
-            metavar="{list,add,set,import,migrations,remove,suspend,resume,add-host,remove-host,restore,clone,move}",
+            metavar="{list,add,set,import,migrations,remove,suspend,resume,add-host,remove-host,restore,clone,move,transfer,transfers}",
         )
         add_backup_actions(actions)
+        add_transfer_actions(actions)
 
         listing = actions.add_parser("list", help="every school with its hosts and database")
         listing.add_argument("--format", choices=["table", "json"], default="table")
@@ -93,6 +95,8 @@ class Command(BaseCommand):
                 ensure_registry()
             if action in BACKUP_ACTIONS:
                 return BACKUP_ACTIONS[action](self, **options)
+            if action in TRANSFER_ACTIONS:
+                return TRANSFER_ACTIONS[action](self, **options)
             getattr(self, f"handle_{action.replace('-', '_')}")(**options)
         except (SchoolError, BackupError) as error:
             # A full disk or a busy database is no typing mistake: exit 1, as for an unreachable one.
@@ -115,20 +119,13 @@ class Command(BaseCommand):
             }
             for school in schools
         ]
-        if format == "json":
-            self.stdout.write(json.dumps(rows, indent=2))
+        write_listing(
+            self.stdout, rows, format, "No schools yet: run `school_manage.py up` or `school_manage.py schools add`.",
+            ("NAME", "DISPLAY NAME", "STATUS", "HOSTS", "DATABASE"),
+            lambda row: (row["name"], row["display_name"], row["status"], ", ".join(row["hosts"]) or "-", row["database"]),
+        )
+        if format == "json" or not rows:
             return
-        if not rows:
-            self.stdout.write("No schools yet: run `school_manage.py up` or `school_manage.py schools add`.")
-            return
-        header = ("NAME", "DISPLAY NAME", "STATUS", "HOSTS", "DATABASE")
-        table = [header] + [
-            (row["name"], row["display_name"], row["status"], ", ".join(row["hosts"]) or "-", row["database"])
-            for row in rows
-        ]
-        widths = [max(len(line[column]) for line in table) for column in range(len(header))]
-        for line in table:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
         if settings.SCHOOL_ENGINE == MONGODB:
             per_cluster = Counter(dict.fromkeys(settings.MONGODB_CLUSTERS, 0))
             per_cluster.update(row["cluster"] for row in rows)
