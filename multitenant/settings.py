@@ -21,6 +21,9 @@ Environment variables (all optional on a developer machine):
   MONGODB_DB_PREFIX     prefix of each school's MongoDB database (school_)
   MONGODB_TIMEOUT_MS    how long to wait for an unreachable cluster (5000)
   MONGODB_CLUSTERS      more clusters for new schools: "east=mongodb://...;west=mongodb+srv://..."
+  CACHE_URL             the cache every worker shares (rate limits): a
+                        directory under the data dir by default, or
+                        redis://host:6379/0 (multitenant/caches.py)
   USE_X_FORWARDED_HOST  "1" behind a proxy that sets X-Forwarded-Host
   DJANGO_STATIC_ROOT    where `collectstatic` puts assets in production
   DJANGO_ENV            "production" for the production profile (HTTPS only,
@@ -36,6 +39,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from multitenant.caches import cache_config
 from multitenant.databases import MONGODB, engine_for, parse_clusters, school_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -168,6 +172,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["School.security.throttling.SchoolTokenThrottle"],
 }
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
+# Shared by every worker, so that a limit holds across them (multitenant/caches.py).
+CACHES = {"default": cache_config(os.environ.get("CACHE_URL", ""), SCHOOL_DATA_DIR)}
 SPECTACULAR_SETTINGS = {
     "TITLE": "School records API",
     "DESCRIPTION": "The students of the school whose host name the request is sent to.",
