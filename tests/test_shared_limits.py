@@ -2,6 +2,8 @@
 
 import pickle
 import re
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -17,7 +19,7 @@ from School.security import limits
 from School.security.shared_cache import LockedFileCache
 from School.security.tokens import create_token
 from multitenant.caches import cache_config
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 WORKERS = 3
 
@@ -102,13 +104,41 @@ def worker_pids(server):
     return set(re.findall(r"^<(\d+)> ", server.access_log.read_text(), re.M))
 
 
+@pytest.fixture
+def redis_url(tmp_path):
+    """Debian's redis-server on a free port, keeping nothing on disk."""
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed (.ci/run installs it)")
+    port = free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline and process.poll() is None, "redis-server did not start"
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(params=["file", "redis"])
+def cache_url(request):
+    return "" if request.param == "file" else request.getfixturevalue("redis_url")
+
+
 @pytest.mark.sqlite
-def test_a_token_gets_its_limit_not_workers_times_its_limit(three_schools, gunicorn):
+def test_a_token_gets_its_limit_not_workers_times_its_limit(three_schools, gunicorn, cache_url):
     with tenant_context("nairobi"):
         user = get_user_model().objects.create_superuser("registrar", "", "correct-horse-battery")
         key = create_token(user)[0]
     limit = 10
-    server = gunicorn(workers=WORKERS, env={"API_RATE_LIMIT": f"{limit}/hour"})
+    server = gunicorn(workers=WORKERS, env={"API_RATE_LIMIT": f"{limit}/hour", "CACHE_URL": cache_url})
     server.access_log.write_text("")
 
     def call(_):
