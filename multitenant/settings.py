@@ -345,6 +345,13 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    # Preloading is close to irreversible for a domain and all its subdomains,
+    # and schools come on their own custom domains: only the operator opts in.
+    # Unset, `check --deploy` keeps asking (security.W021); an explicit
+    # "false" is a decision too, and silences it.
+    _hsts_preload = os.environ.get("DJANGO_HSTS_PRELOAD", "").strip()
+    SECURE_HSTS_PRELOAD = env_flag("DJANGO_HSTS_PRELOAD")
+    if _hsts_preload and not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
