@@ -172,6 +172,13 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["School.security.throttling.SchoolTokenThrottle"],
 }
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
+# Student imports (School/records/): limits that a school's real list never
+# meets and a zip bomb always does, named in the refusal.
+IMPORT_MAX_UNPACKED_MB = int(os.environ.get("IMPORT_MAX_UNPACKED_MB", "100"))  # 20,000 rows: ~11 MB
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000"))  # one web import (gunicorn's timeout)
+IMPORT_MAX_ROWS_CLI = int(os.environ.get("IMPORT_MAX_ROWS_CLI", "1000000"))  # import_students, with progress
+# An upload waiting for its confirmation is deleted after this (School/records/uploads.py).
+IMPORT_UPLOAD_EXPIRY_MINUTES = int(os.environ.get("IMPORT_UPLOAD_EXPIRY_MINUTES", "120"))
 # Shared by every worker, so that a limit holds across them (multitenant/caches.py).
 CACHES = {"default": cache_config(os.environ.get("CACHE_URL", ""), SCHOOL_DATA_DIR)}
 SPECTACULAR_SETTINGS = {

@@ -15,6 +15,7 @@ from itertools import islice
 from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from School.models import Student
 from School.records.formats import FileFormatError, csv_lines, open_rows, restore, write_xlsx
@@ -233,9 +234,13 @@ def _batches(iterable, size):
 class StudentImport:
     """Check, then apply, an import from a CSV file on disk."""
 
-    def __init__(self, path, update=False):
+    def __init__(self, path, update=False, max_rows=None, progress=None):
+        """max_rows: refuse a longer file (a bomb) as soon as its row max_rows + 1 is read.
+        progress: called with the number of rows read so far, after each batch."""
         self.path = path
         self.update = update
+        self.max_rows = max_rows
+        self.progress = progress
         self.columns = []
 
     def _checked(self, report):
@@ -245,6 +250,11 @@ class StudentImport:
             report.file_format = str(file_format)
             for batch in _batches(rows, BATCH):
                 students = []
+                if self.max_rows is not None and report.rows + len(batch) > self.max_rows:
+                    raise CsvFileError(
+                        _("the file has more than %(limit)s rows, the limit of one import")
+                        % {"limit": f"{self.max_rows:,}"}
+                    )
                 for line, row, problem in batch:
                     report.rows += 1
                     if problem:
@@ -273,6 +283,8 @@ class StudentImport:
                         ))
                         continue
                     yield line, student, pk
+                if self.progress:
+                    self.progress(report.rows)
 
     def check(self):
         """Preview: what the import would do, and every row's problems. Writes nothing."""
