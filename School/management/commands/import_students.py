@@ -9,12 +9,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from School.context import current_school
+from School.management.checks import all_but_page_checks
 from School.records.files import COLUMNS, CsvFileError, StudentImport
 
 EXIT_BAD_INPUT = 2
 
 
 class Command(BaseCommand):
+    requires_system_checks = all_but_page_checks()  # it serves no page (School/management/checks.py)
     help = (
         "Import students from an Excel workbook (.xlsx) or a CSV/TSV file (UTF-8, UTF-16, Windows-1252; the "
         f"format is read from the content) with a header row (columns: {', '.join(COLUMNS)})."

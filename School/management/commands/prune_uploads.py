@@ -9,10 +9,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from School.context import current_school
+from School.management.checks import all_but_page_checks
 from School.records import uploads
 
 
 class Command(BaseCommand):
+    requires_system_checks = all_but_page_checks()  # it serves no page (School/management/checks.py)
     help = "Delete import uploads older than IMPORT_UPLOAD_EXPIRY_MINUTES: the active school's, or every school's."
 
     def handle(self, **options):

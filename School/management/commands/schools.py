@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from multitenant.databases import MONGODB
 from School.connections import sqlite_file
+from School.management.checks import all_but_page_checks
 from School.operations.provisioning import (
     SchoolError,
     add_host,
@@ -46,6 +47,7 @@ def confirm(name, refusal, question, undone):
 
 
 class Command(BaseCommand):
+    requires_system_checks = all_but_page_checks()  # it serves no page (School/management/checks.py)
     help = "List, add, remove, suspend or resume schools, and change their hosts."
 
     def add_arguments(self, parser):
