@@ -248,13 +248,8 @@ class StudentImport:
         seen = {}
         with open(self.path, "rb") as binary, read_rows(binary) as (file_format, self.columns, rows):
             report.file_format = str(file_format)
-            for batch in _batches(rows, BATCH):
+            for batch in _batches(self._limited(rows), BATCH):
                 students = []
-                if self.max_rows is not None and report.rows + len(batch) > self.max_rows:
-                    raise CsvFileError(
-                        _("the file has more than %(limit)s rows, the limit of one import")
-                        % {"limit": f"{self.max_rows:,}"}
-                    )
                 for line, row, problem in batch:
                     report.rows += 1
                     if problem:
@@ -285,6 +280,15 @@ class StudentImport:
                     yield line, student, pk
                 if self.progress:
                     self.progress(report.rows)
+
+    def _limited(self, rows):
+        """The rows, refused (a bomb) as soon as one more than max_rows is read."""
+        for count, row in enumerate(rows, start=1):
+            if self.max_rows is not None and count > self.max_rows:
+                raise CsvFileError(
+                    _("the file has more than %(limit)s rows, the limit of one import") % {"limit": f"{self.max_rows:,}"}
+                )
+            yield row
 
     def check(self):
         """Preview: what the import would do, and every row's problems. Writes nothing."""

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from School.records.openpyxl_patch import openpyxl
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 SAMPLE_BYTES = 64 * 1024
@@ -154,10 +156,8 @@ def open_rows(binary):
     """(FileFormat, rows): each row a list of cell texts, the header first; streams."""
     file_format = detect(binary)
     if file_format.is_workbook:
-        import openpyxl  # here, not at the top: ~0.3 s that every command's URL check would pay
-
         try:
-            workbook = openpyxl.load_workbook(binary, read_only=True, data_only=True)
+            workbook = openpyxl().load_workbook(binary, read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises many kinds for a damaged file
             raise _unreadable(error) from None
         try:
@@ -214,10 +214,9 @@ def csv_lines(header, rows):
 
 def write_xlsx(target, header, rows, title="Students"):
     """An .xlsx workbook of string cells (never formulas), written row by row to `target`."""
-    import openpyxl  # here, not at the top (see open_rows)
     from openpyxl.cell import WriteOnlyCell
 
-    workbook = openpyxl.Workbook(write_only=True)
+    workbook = openpyxl().Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
 
     def cells(values, quote=True):
