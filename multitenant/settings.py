@@ -24,6 +24,8 @@ Environment variables (all optional on a developer machine):
   CACHE_URL             the cache every worker shares (rate limits): a
                         directory under the data dir by default, or
                         redis://host:6379/0 (multitenant/caches.py)
+  IMPORT_MAX_UNPACKED_MB, IMPORT_MAX_ROWS, IMPORT_MAX_ROWS_CLI,
+  IMPORT_UPLOAD_EXPIRY_MINUTES  limits of a student import (see below)
   USE_X_FORWARDED_HOST  "1" behind a proxy that sets X-Forwarded-Host
   DJANGO_STATIC_ROOT    where `collectstatic` puts assets in production
   DJANGO_ENV            "production" for the production profile (HTTPS only,
