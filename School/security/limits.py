@@ -44,9 +44,10 @@ def allow(scope: str, key: str, limit: int, period_seconds: int) -> bool:
     # The key outlives its window by a little, never by a whole window.
     timeout = int(window_remaining(period_seconds)) + 2
     for _ in range(3):
-        cache.add(cache_key, 0, timeout)
         try:
             return cache.incr(cache_key) <= limit
         except ValueError:
-            continue  # expired (or culled) between add and incr: start it again
+            # The window's first hit (or its count expired or was culled):
+            # start it. Of processes racing here one adds; all then count.
+            cache.add(cache_key, 0, timeout)
     return False
