@@ -89,6 +89,9 @@ RUNS = [
         ("soak: worst worker RSS growth after the warm-up (%)", r"RSS growth after the warm-up: ([\d.]+)%", "<= 10"),
         ("soak: p99 last tenth / first tenth", r"ratio last/first ([\d.]+)", "<= 1"),
     ]),
+    ("startup.py", ["--rounds", "21"], ["--rounds", "5"], [
+        ("`schools list` vs `django.setup()` alone, process wall time", r"schools list / django.setup\(\): ([\d.]+)x", "<= 1.3"),
+    ]),
     ("backup.py", ["--rounds", "5"], ["--rounds", "2", "--students", "5000", "--small", "500"], [
         ("backup + restore vs dumpdata + loaddata, 20,000 students", r"median ratio: ([\d.]+)x", ">= 3x"),
         ("peak memory, 20,000 vs 2,000 students (worst step)", r"memory ratio \(worst step\): ([\d.]+)", "<= 1.2"),

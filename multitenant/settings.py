@@ -25,6 +25,11 @@ Environment variables (all optional on a developer machine):
   MONGODB_DB_PREFIX     prefix of each school's MongoDB database (school_)
   MONGODB_TIMEOUT_MS    how long to wait for an unreachable cluster (5000)
   MONGODB_CLUSTERS      more clusters for new schools: "east=mongodb://...;west=mongodb+srv://..."
+  CACHE_URL             the cache every worker shares (rate limits): a
+                        directory under the data dir by default, or
+                        redis://host:6379/0 (multitenant/caches.py)
+  IMPORT_MAX_UNPACKED_MB, IMPORT_MAX_ROWS, IMPORT_MAX_ROWS_CLI,
+  IMPORT_UPLOAD_EXPIRY_MINUTES  limits of a student import (see below)
   USE_X_FORWARDED_HOST  "1" behind a proxy that sets X-Forwarded-Host
   DJANGO_STATIC_ROOT    where `collectstatic` puts assets in production
   SCHOOL_DEFAULT_LANGUAGE    language of new schools (en; one of LANGUAGES)
@@ -46,6 +51,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from multitenant.caches import cache_config
 from multitenant.databases import MONGODB, engine_for, parse_clusters, school_database
 from multitenant.mail import email_settings
 
@@ -198,6 +204,15 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["School.security.throttling.SchoolTokenThrottle"],
 }
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/min")
+# Student imports (School/records/): limits that a school's real list never
+# meets and a zip bomb always does, named in the refusal.
+IMPORT_MAX_UNPACKED_MB = int(os.environ.get("IMPORT_MAX_UNPACKED_MB", "100"))  # 20,000 rows: ~11 MB
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000"))  # one web import (gunicorn's timeout)
+IMPORT_MAX_ROWS_CLI = int(os.environ.get("IMPORT_MAX_ROWS_CLI", "1000000"))  # import_students, with progress
+# An upload waiting for its confirmation is deleted after this (School/records/uploads.py).
+IMPORT_UPLOAD_EXPIRY_MINUTES = int(os.environ.get("IMPORT_UPLOAD_EXPIRY_MINUTES", "120"))
+# Shared by every worker, so that a limit holds across them (multitenant/caches.py).
+CACHES = {"default": cache_config(os.environ.get("CACHE_URL", ""), SCHOOL_DATA_DIR)}
 SPECTACULAR_SETTINGS = {
     "TITLE": "School records API",
     "DESCRIPTION": "The students of the school whose host name the request is sent to.",
@@ -421,6 +436,13 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    # Preloading is close to irreversible for a domain and all its subdomains,
+    # and schools come on their own custom domains: only the operator opts in.
+    # Unset, `check --deploy` keeps asking (security.W021); an explicit
+    # "false" is a decision too, and silences it.
+    _hsts_preload = os.environ.get("DJANGO_HSTS_PRELOAD", "").strip()
+    SECURE_HSTS_PRELOAD = env_flag("DJANGO_HSTS_PRELOAD")
+    if _hsts_preload and not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

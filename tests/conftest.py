@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
@@ -150,6 +151,7 @@ def platform(tmp_path, template_databases, settings, django_db_blocker):
         shutil.copy(template_databases / "default.sqlite3", data_dir / "db" / "default.sqlite3")
         default_settings["NAME"] = sqlite_name(data_dir / "db" / "default.sqlite3")
     registry.invalidate()
+    cache.clear()  # counters of limits (School/security/limits.py) start from zero
     platform = Platform(data_dir, template_databases)
     with django_db_blocker.unblock():
         if ON_MONGODB:

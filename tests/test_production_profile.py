@@ -25,11 +25,24 @@ def production_env(**extra):
     return {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), **extra}
 
 
-def test_check_deploy_reports_nothing_in_the_production_profile(run_cli):
-    result = run_cli("check", "--deploy", "--fail-level", "WARNING", script="manage.py", env=production_env())
+@pytest.mark.parametrize("preload", ["false", "true"])
+def test_check_deploy_reports_nothing_once_the_operator_decided_on_preload(run_cli, preload):
+    env = production_env(DJANGO_HSTS_PRELOAD=preload)
+    result = run_cli("check", "--deploy", "--fail-level", "WARNING", script="manage.py", env=env)
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
     assert "WARNINGS" not in result.stderr
+
+
+def test_hsts_preload_is_off_until_the_operator_opts_in_and_check_deploy_asks(run_cli):
+    """Preloading is close to irreversible for a domain and its subdomains: never on by default."""
+    result = run_cli("check", "--deploy", script="manage.py", env=production_env())
+    assert "security.W021" in result.stderr
+    assert result.stderr.count("security.W") == 1
+    code = "from django.conf import settings as s; print(s.SECURE_HSTS_PRELOAD)"
+    for value, expected in ((None, "False"), ("false", "False"), ("true", "True")):
+        env = production_env(**({} if value is None else {"DJANGO_HSTS_PRELOAD": value}))
+        assert run_cli("shell", "--verbosity", "0", "-c", code, script="manage.py", env=env).stdout.strip() == expected
 
 
 def test_development_profile_is_unchanged(run_cli):

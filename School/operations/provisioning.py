@@ -22,6 +22,7 @@ from School.models import School, SchoolHost
 from School.operations.clusters import ClusterError, place
 from School.operations.migrating import migrate_school, migration_graph_nodes
 from School.operations.templates import copy_template
+from School.records import uploads
 from School.transactions import atomic
 from School.uri import redact_uri
 from School.utils import DEFAULT_SCHOOL, SchoolInfo, registry, school_by_name, table_exists
@@ -220,6 +221,7 @@ def remove_school(name, drop_data=False):
     School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).delete()
     if drop_data:
         drop_database(school)
+        uploads.remove_all(name)  # children's records outside the database: they go with it
         logger.warning("school removed and its data dropped", extra={"school": name})
     else:
         forget_alias(name)

@@ -243,9 +243,14 @@ def _batches(iterable, size):
 class StudentImport:
     """Check, then apply, an import from a CSV file on disk."""
 
-    def __init__(self, path, update=False, date_order=None):
+    def __init__(self, path, update=False, date_order=None, max_rows=None, progress=None):
+        """date_order: how the file writes dates (the active school's order unless told).
+        max_rows: refuse a longer file (a bomb) as soon as its row max_rows + 1 is read.
+        progress: called with the number of rows read so far, after each batch."""
         self.path = path
         self.update = update
+        self.max_rows = max_rows
+        self.progress = progress
         self.columns = []
         # The active school's order (the import runs as the school), unless told.
         self.date_order = date_order or date_order_of(current_school())
@@ -257,7 +262,7 @@ class StudentImport:
         with open(self.path, "rb") as binary, read_rows(binary) as (file_format, self.columns, rows):
             report.file_format = str(file_format)
             report.date_order = str(dates.description)
-            for batch in _batches(rows, BATCH):
+            for batch in _batches(self._limited(rows), BATCH):
                 students = []
                 for line, row, problem in batch:
                     report.rows += 1
@@ -294,9 +299,20 @@ class StudentImport:
                         ))
                         continue
                     yield line, student, pk
+                if self.progress:
+                    self.progress(report.rows)
             mixed = dates.mixed_orders()
             if mixed:
                 report.add_error(RowError(dates.first_mixed_line, "", [mixed]))
+
+    def _limited(self, rows):
+        """The rows, refused (a bomb) as soon as one more than max_rows is read."""
+        for count, row in enumerate(rows, start=1):
+            if self.max_rows is not None and count > self.max_rows:
+                raise CsvFileError(
+                    _("the file has more than %(limit)s rows, the limit of one import") % {"limit": f"{self.max_rows:,}"}
+                )
+            yield row
 
     def check(self):
         """Preview: what the import would do, and every row's problems. Writes nothing."""

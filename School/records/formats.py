@@ -19,10 +19,11 @@ import io
 import zipfile
 from dataclasses import dataclass
 
-import openpyxl
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl.cell import WriteOnlyCell
+
+from School.records.openpyxl_patch import openpyxl
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
@@ -81,6 +82,30 @@ def _is_utf8(binary):
         binary.seek(0)
 
 
+def _check_workbook_archive(binary):
+    """Refuse a zip that is no workbook, or that unpacks to more than an import takes (a zip bomb).
+
+    The sizes the archive declares bound what is unpacked: zipfile stops at
+    the declared size and then fails the CRC check.
+    """
+    if not zipfile.is_zipfile(binary):
+        raise FileFormatError(_("the file is a zip archive, not an Excel workbook (.xlsx)"))
+    binary.seek(0)
+    try:
+        entries = zipfile.ZipFile(binary).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise FileFormatError(_("the Excel workbook cannot be read (damaged zip archive)")) from None
+    if "xl/workbook.xml" not in {entry.filename for entry in entries}:
+        raise FileFormatError(_("the file is a zip archive, not an Excel workbook (.xlsx)"))
+    limit_mb = settings.IMPORT_MAX_UNPACKED_MB
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > limit_mb * 1024 * 1024:
+        raise FileFormatError(
+            _("the Excel workbook unpacks to %(size)s MB, more than the %(limit)s MB limit of an import")
+            % {"size": f"{unpacked / 1024 / 1024:,.0f}", "limit": f"{limit_mb:,}"}
+        )
+
+
 def _encoding(binary, sample):
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
@@ -104,8 +129,7 @@ def detect(binary):
     if not sample.strip():
         raise FileFormatError(_("the file is empty: the first line must name the columns"))
     if sample.startswith(b"PK\x03\x04"):
-        if not zipfile.is_zipfile(binary) or "xl/workbook.xml" not in zipfile.ZipFile(binary).namelist():
-            raise FileFormatError(_("the file is a zip archive, not an Excel workbook (.xlsx)"))
+        _check_workbook_archive(binary)
         binary.seek(0)
         return FileFormat()
     if sample.startswith(b"\xd0\xcf\x11\xe0"):
@@ -136,14 +160,11 @@ def open_rows(binary):
     file_format = detect(binary)
     if file_format.is_workbook:
         try:
-            workbook = openpyxl.load_workbook(binary, read_only=True, data_only=True)
+            workbook = openpyxl().load_workbook(binary, read_only=True, data_only=True)
         except Exception as error:  # openpyxl raises many kinds for a damaged file
-            raise FileFormatError(
-                _("the Excel workbook cannot be read (%(error)s)") % {"error": error.__class__.__name__}
-            ) from None
+            raise _unreadable(error) from None
         try:
-            sheet = workbook.worksheets[0]
-            yield file_format, ([_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True))
+            yield file_format, _workbook_rows(workbook)
         finally:
             workbook.close()
         return
@@ -152,6 +173,23 @@ def open_rows(binary):
         yield file_format, _decoded(csv.reader(text, delimiter=file_format.delimiter), file_format)
     finally:
         text.detach()
+
+
+def _unreadable(error):
+    return FileFormatError(_("the Excel workbook cannot be read (%(problem)s)") % {"problem": error.__class__.__name__})
+
+
+def _workbook_rows(workbook):
+    """The first sheet's rows. A sheet is parsed only as it is read: a missing
+    part, broken XML or a DTD with entities (refused by defusedxml, or stopped
+    by expat) shows up here, not when the workbook is opened."""
+    if not workbook.worksheets:
+        raise FileFormatError(_("the Excel workbook cannot be read (it has no sheet)"))
+    try:
+        for row in workbook.worksheets[0].iter_rows(values_only=True):
+            yield [_cell_text(value) for value in row]
+    except Exception as error:
+        raise _unreadable(error) from None
 
 
 def _decoded(reader, file_format):
@@ -181,7 +219,9 @@ def csv_lines(header, rows):
 
 def write_xlsx(target, header, rows, title="Students"):
     """An .xlsx workbook of string cells (never formulas), written row by row to `target`."""
-    workbook = openpyxl.Workbook(write_only=True)
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = openpyxl().Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
 
     def cells(values, quote=True):

@@ -5,8 +5,6 @@ only the confirmation writes, all or nothing, from the file kept between the
 two steps under the data directory of that school.
 """
 
-import re
-import secrets
 import tempfile
 
 from django import forms
@@ -22,12 +20,12 @@ from django.utils.translation import gettext_lazy
 from School.context import current_alias
 from School.locale.activation import date_order_of
 from School.records.dates import DESCRIPTIONS
+from School.records import uploads
 from School.records.files import COLUMNS, CsvFileError, StudentImport, export_lines, export_xlsx
 from School.records.table import StudentTableQuery
 from School.security import audit
 from School.security.access import student_data
 
-TOKEN = re.compile(r"[0-9a-f]{32}")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -62,11 +60,10 @@ class ExportForm(forms.Form):
 
 
 def _upload_path(request, token):
-    if not TOKEN.fullmatch(token or ""):
+    path = uploads.upload_path(request.school.name, token)
+    if path is None:
         raise Http404(_("No such upload."))
-    folder = settings.SCHOOL_DATA_DIR / "uploads" / request.school.name
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{token}.upload"  # CSV, text or xlsx: the content says which
+    return path
 
 
 def _export_date_order(request):
@@ -127,29 +124,31 @@ def export_page(request):
 @staff_member_required
 @student_data
 def student_import(request):
+    uploads.sweep(request.school.name)  # no cron needed: forgotten uploads go on the school's next import
     if request.method == "POST" and "token" in request.POST:
         return _confirm(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        token = secrets.token_hex(16)
-        path = _upload_path(request, token)
-        with open(path, "wb") as handle:
-            for chunk in form.cleaned_data["file"].chunks():
-                handle.write(chunk)
-        update = form.cleaned_data["update"]
-        return _preview(request, form, StudentImport(path, update=update), token, update)
+        return _preview(request, form)
     return render(request, "School/student_import.html", {"form": form})
 
 
-def _preview(request, form, student_import, token, update):
+def _preview(request, form):
+    """Keep the upload for its confirmation only if it checks out; never after an error."""
+    token, path = uploads.new_upload(request.school.name)
+    update = form.cleaned_data["update"]
+    report = None
     try:
-        report = student_import.check()
+        with open(path, "wb") as handle:
+            for chunk in form.cleaned_data["file"].chunks():
+                handle.write(chunk)
+        report = StudentImport(path, update=update, max_rows=settings.IMPORT_MAX_ROWS).check()
     except CsvFileError as error:
-        student_import.path.unlink(missing_ok=True)
         form.add_error("file", str(error))
         return render(request, "School/student_import.html", {"form": form}, status=400)
-    if not report.ok:
-        student_import.path.unlink(missing_ok=True)
+    finally:
+        if report is None or not report.ok:
+            path.unlink(missing_ok=True)
     result = "checked" if report.ok else report.summary()
     audit.record(request, audit.IMPORT, file_name=form.cleaned_data["file"].name, rows=report.rows, result=result)
     context = {"form": UploadForm(), "report": report, "token": token, "update": update}
@@ -158,12 +157,13 @@ def _preview(request, form, student_import, token, update):
 
 def _confirm(request):
     path = _upload_path(request, request.POST["token"])
-    if not path.exists():
+    if uploads.is_expired(path):
+        path.unlink(missing_ok=True)
         messages.error(request, _("That upload has expired or was already imported; please upload the file again."))
         return redirect("student-import")
     update = request.POST.get("update") == "1"
     try:
-        report = StudentImport(path, update=update).apply()
+        report = StudentImport(path, update=update, max_rows=settings.IMPORT_MAX_ROWS).apply()
     except CsvFileError as error:
         report = None
         messages.error(request, _("Nothing was imported: %(error)s") % {"error": error})

@@ -1,17 +1,17 @@
 """API rate limit per token (or user, or address), per school.
 
-DRF's throttles keep their counters in Django's cache, which is shared by all
-schools of a process: the key names the school, or Nairobi's token 12 would
-share Accra's token 12's allowance. The rate is read from settings at each
-request (API_RATE_LIMIT, e.g. "600/min"), so an operator or a test can change
-it without a restart. Counters are per process (the local-memory cache), so
-with W workers a client may get up to W times the rate.
+The count is kept by School/security/limits.py in the cache every worker
+shares, so a token gets its limit, not workers × limit. The key names the
+school, or Nairobi's token 12 would share Accra's token 12's allowance. The
+rate is read from settings at each request (API_RATE_LIMIT, e.g. "600/min"),
+so an operator or a test can change it without a restart.
 """
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from School.context import current_alias
+from School.security import limits
 from School.security.lockout import client_ip
 from School.security.models import ApiToken
 
@@ -29,4 +29,15 @@ class SchoolTokenThrottle(SimpleRateThrottle):
             who = f"user-{request.user.pk}"
         else:
             who = f"address-{client_ip(request)}"
-        return f"throttle:{current_alias()}:{who}"
+        return f"{current_alias()}:{who}"
+
+    def allow_request(self, request, view):
+        # The rate is parsed again here: settings may have changed since __init__.
+        self.num_requests, self.duration = self.parse_rate(self.get_rate())
+        if self.num_requests is None:
+            return True
+        key = self.get_cache_key(request, view)
+        return limits.allow("api", key, self.num_requests, self.duration)
+
+    def wait(self):
+        return limits.window_remaining(self.duration)

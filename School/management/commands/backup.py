@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from School.context import current_school
+from School.management.checks import all_but_page_checks
 from School.operations.backups import BackupError, backup_path, backups_dir, prune, write_backup
 from School.utils import DEFAULT_SCHOOL, school_by_name
 
@@ -10,6 +11,7 @@ EXIT_BAD_INPUT = 2
 
 
 class Command(BaseCommand):
+    requires_system_checks = all_but_page_checks()  # it serves no page (School/management/checks.py)
     help = "Back up the active school to one portable file (school_manage.py NAME backup)."
 
     def add_arguments(self, parser):

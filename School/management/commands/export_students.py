@@ -10,12 +10,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from School.context import current_school
 from School.locale.activation import date_order_of
+from School.management.checks import all_but_page_checks
 from School.models import Student
 from School.records.files import export_lines, export_xlsx
 from School.records.table import StudentTableQuery
 
 
 class Command(BaseCommand):
+    requires_system_checks = all_but_page_checks()  # it serves no page (School/management/checks.py)
     help = "Export students as CSV or xlsx, optionally filtered like the student table."
 
     def add_arguments(self, parser):

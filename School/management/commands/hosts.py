@@ -5,6 +5,7 @@ import ipaddress
 
 from django.core.management.base import BaseCommand
 
+from School.management.checks import all_but_page_checks
 from School.utils import all_schools, registry_is_migrated
 
 
@@ -23,6 +24,7 @@ def ip_argument(value):
 
 
 class Command(BaseCommand):
+    requires_system_checks = all_but_page_checks()  # it serves no page (School/management/checks.py)
     help = "Print /etc/hosts lines for every registered host."
 
     def add_arguments(self, parser):

@@ -6,12 +6,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
+from School.management.checks import all_but_page_checks
 from School.models import RegistryChange
 
 EXIT_BAD_INPUT = 2
 
 
 class Command(BaseCommand):
+    requires_system_checks = all_but_page_checks()  # it serves no page (School/management/checks.py)
     help = (
         "Delete registry changes older than --days. Workers only need the changes of the last "
         "SCHOOL_REGISTRY_TTL seconds; one that finds its position pruned forgets its cache."

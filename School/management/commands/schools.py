@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from multitenant.databases import MONGODB
 from School.availability import unavailable_reason
+from School.management.checks import all_but_page_checks
 from School.operations.provisioning import (
     SchoolError,
     add_host,
@@ -41,6 +42,7 @@ def locale_options(options):
 
 
 class Command(BaseCommand):
+    requires_system_checks = all_but_page_checks()  # it serves no page (School/management/checks.py)
     help = "List, add, remove, suspend or resume schools, and change their hosts."
 
     def add_arguments(self, parser):
