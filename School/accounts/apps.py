@@ -12,9 +12,16 @@ class AccountsConfig(AppConfig):
         from django.contrib import admin
 
         from School.accounts import checks, groups  # noqa: F401  (registers the deploy check)
-        from School.accounts.sign_in import admin_sign_in
 
         # Last in INSTALLED_APPS: by now every app's permissions exist.
         post_migrate.connect(groups.ensure_groups_after_migrate, sender=self)
         # The admin's sign-in asks for the second factor like /accounts/login/.
-        admin.site.login = admin_sign_in
+        admin.site.login = _admin_sign_in
+
+
+def _admin_sign_in(request, extra_context=None):
+    # Imported on the first admin sign-in, not at start-up: the sign-in pulls in
+    # DRF, and commands that serve no page must not pay for it (bench/startup.py).
+    from School.accounts.sign_in import admin_sign_in
+
+    return admin_sign_in(request, extra_context)

@@ -6,6 +6,7 @@ ObjectIds on MongoDB).
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, viewsets
@@ -16,8 +17,19 @@ from School.records.files import COLUMNS
 from School.records.table import SORTABLE, StudentTableQuery
 from School.security.access import StudentDataPermission
 from School.security.audit import AuditedReads
-from School.transfers.records import NotTransferredOut
+from School.transfers.records import is_sent, is_transferred_out
 from School.views import get_student_or_404
+
+
+class NotTransferredOut(permissions.BasePermission):
+    """The API reads a sent record but changes (and deletes) it no more, as the admin."""
+
+    message = _("This record was transferred to another school, or is being transferred: it is read-only.")
+
+    def has_object_permission(self, request, view, obj):
+        if request.method == "DELETE":
+            return not is_sent(obj)
+        return request.method in permissions.SAFE_METHODS or not is_transferred_out(obj)
 
 
 class StudentSerializer(serializers.ModelSerializer):

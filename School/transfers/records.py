@@ -5,8 +5,6 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from django.db import DatabaseError
-from django.utils.translation import gettext_lazy as _
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from School.models import Student
 from School.transfers.models import OPEN_STATES, IncomingTransfer, OutgoingTransfer, State, Transfer
@@ -32,17 +30,6 @@ def is_sent(student):
     """Whether the record is in a transfer not declined or cancelled: it may not be deleted."""
     return OutgoingTransfer.objects.using(student._state.db).filter(
         student_id=student.pk, state__in=(*OPEN_STATES, State.ACCEPTED)).exists()
-
-
-class NotTransferredOut(BasePermission):
-    """The API reads a sent record but changes (and deletes) it no more, as the admin."""
-
-    message = _("This record was transferred to another school, or is being transferred: it is read-only.")
-
-    def has_object_permission(self, request, view, obj):
-        if request.method == "DELETE":
-            return not is_sent(obj)
-        return request.method in SAFE_METHODS or not is_transferred_out(obj)
 
 
 def record_transfers(student):
