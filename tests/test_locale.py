@@ -7,7 +7,9 @@ import json
 import re
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import DEFAULT_DB_ALIAS
 from django.test import Client
 from django.utils import timezone, translation
@@ -15,14 +17,19 @@ from django.utils import timezone, translation
 from School.accounts import second_factor
 from School.accounts.invitations import digest
 from School.accounts.models import Invitation
+from School.connections import forget_alias
 from School.context import tenant_context
 from School.locale import catalogues
 from School.locale.models import LanguagePreference
 from School.models import School, Student
+from School.transfers.models import Transfer
 from School.records.files import COLUMNS, StudentImport, export_lines
 from School.records.table import StudentTableQuery
+from School.transfers import protocol
 from School.utils import school_by_name
 from tests.accounts_helpers import body, smtp  # noqa: F401  (fixture)
+from tests.conftest import ON_MONGODB
+from tests.test_busy_writers import nairobi_file, write_lock_held
 
 PASSWORD = "correct horse battery staple"
 HEADER = ",".join(COLUMNS)
@@ -182,9 +189,72 @@ def account_pages(staff, language):
     return pages
 
 
-def test_every_page_is_translated_into_each_language(three_schools, tmp_path):
+def transfers_both_ways():
+    """Nairobi's transfers in every state its pages show: sent (pending, accepted, declined) and received
+    (waiting for its answer, accepted with the history the record carried). The students' ids at nairobi."""
+    nairobi, accra = protocol.school_named("nairobi"), protocol.school_named("accra")
+
+    def student(school, number):
+        with tenant_context(school.name):
+            return Student.objects.get(registration_no=number)
+
+    def send(source, target, number):
+        return protocol.send(source, target, [student(source, number)], protocol.Actor("registrar", source.name),
+                             "asthma: inhaler in bag")[0].key
+
+    send(nairobi, accra, "NBI-0002")
+    protocol.accept(accra, [send(nairobi, accra, "NBI-0003")], protocol.Actor("kofi", "accra"))
+    protocol.decline(accra, send(nairobi, accra, "NBI-0004"), protocol.Actor("kofi", "accra"), "class full")
+    send(accra, nairobi, "ACC-0001")
+    with tenant_context("accra"):
+        arriving = Student.objects.get(registration_no="ACC-0002")
+        LogEntry.objects.create(
+            user=get_user_model().objects.create_user("kofi"), content_type=ContentType.objects.get_for_model(Student),
+            object_id=str(arriving.pk), object_repr=str(arriving), action_flag=CHANGE, change_message="")
+    protocol.accept(nairobi, [send(accra, nairobi, "ACC-0002")], protocol.Actor("registrar", "nairobi"))
+    return {name: student(nairobi, number).pk for name, number in
+            [("pending", "NBI-0002"), ("out", "NBI-0003"), ("in", "ACC-0002")]}
+
+
+def transfer_pages(client, students):
+    """The pages of School/transfers/ and what they add to the students' pages, seen by nairobi's staff."""
+    accepted = Transfer.objects.using(DEFAULT_DB_ALIAS).get(target="nairobi", state="accepted").key
+    pages = {
+        "transfer send": client.get("/transfers/send/"),
+        "transfer send refused": client.post("/transfers/send/", {"student": [students["pending"]], "to": "accra"}),
+        "transfer send, no student": client.post("/transfers/send/", {"to": "accra"}),
+        "transfers": client.get("/transfers/"),
+        "transfer accepted twice": client.post(f"/transfers/{accepted}/accept/"),
+        "student being transferred": client.get(f"/students/{students['pending']}/"),
+        "student transferred out": client.get(f"/students/{students['out']}/"),
+        "student transferred in": client.get(f"/students/{students['in']}/"),
+        "table, transferred": client.get("/", {"status": "transferred"}),
+    }
+    body = pages["transfers"].content.decode()
+    assert 'id="incoming"' in body and 'id="outgoing"' in body and 'id="arrived"' in body
+    assert 'id="transferred-out"' in pages["student transferred out"].content.decode()
+    assert 'id="carried-history"' in pages["student transferred in"].content.decode()
+    return pages
+
+
+def busy_page(client, settings):
+    """The 503 page of a write that waited too long for another writer's lock (SQLite only: a file lock)."""
+    usual, settings.SCHOOL_SQLITE_BUSY_TIMEOUT = settings.SCHOOL_SQLITE_BUSY_TIMEOUT, 0.3
+    forget_alias("nairobi")  # configured again with the short timeout
+    client.raise_request_exception = False  # the test client would re-raise what the 503 page answers
+    with write_lock_held(nairobi_file()):
+        response = client.post("/language/", {"language": "en"})
+    client.raise_request_exception = True
+    settings.SCHOOL_SQLITE_BUSY_TIMEOUT = usual
+    forget_alias("nairobi")
+    assert response.status_code == 503 and "Retry-After" in response
+    return response
+
+
+def test_every_page_is_translated_into_each_language(three_schools, tmp_path, settings):
     with tenant_context("nairobi"):
         student = Student.objects.get(registration_no="NBI-0001")
+    transferred = transfers_both_ways()
     for language in catalogues.translated_languages():
         set_locale("nairobi", language=language)
         client = staff_client("nairobi", "nairobi.localhost", f"clerk_{language}")
@@ -208,7 +278,10 @@ def test_every_page_is_translated_into_each_language(three_schools, tmp_path):
             "admin history": client.get(f"/admin/School/student/{student.pk}/history/"),
             "audit trail": client.get("/admin/security/auditevent/"),
             "api tokens": client.get("/admin/security/apitoken/"),
+            **transfer_pages(client, transferred),
         }
+        if not ON_MONGODB:
+            pages["busy"] = busy_page(client, settings)
         set_locale("nairobi", suspended=True)
         pages["suspended"] = Client(HTTP_HOST="nairobi.localhost").get("/")
         set_locale("nairobi", suspended=False)

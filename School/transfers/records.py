@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from django.db import DatabaseError
+from django.utils.translation import pgettext_lazy
 
 from School.models import Student
 from School.transfers.models import OPEN_STATES, IncomingTransfer, OutgoingTransfer, State, Transfer
@@ -12,6 +13,15 @@ from School.transfers.protocol import TransferError, envelopes, school_named
 
 logger = logging.getLogger(__name__)
 LISTED = 200  # transfers a page lists per section, newest first
+
+# A carried history line keeps its action in English (School/transfers/parts.py):
+# it travels between schools of different languages; each page shows it in its own.
+HISTORY_ACTIONS = {
+    "added": pgettext_lazy("record history", "added"),
+    "changed": pgettext_lazy("record history", "changed"),
+    "deleted": pgettext_lazy("record history", "deleted"),
+    "transferred in": pgettext_lazy("record history", "transferred in"),
+}
 
 
 def is_transferred_out(student):
@@ -45,8 +55,13 @@ def record_transfers(student):
         "incoming": incoming,
         "transferred_out": outgoing is not None and outgoing.state in (State.ACCEPTING, State.ACCEPTED)
         and student.status == Student.Status.TRANSFERRED,
-        "history": list(student.carried_history.using(db).all()[:500]),
+        "history": [labelled(line) for line in student.carried_history.using(db).all()[:500]],
     }
+
+
+def labelled(line):
+    line.action_label = HISTORY_ACTIONS.get(line.action, line.action)
+    return line
 
 
 @dataclass
