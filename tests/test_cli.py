@@ -295,7 +295,7 @@ def test_import_and_export_students_from_the_command_line(demo, run_cli, platfor
     refused = run_cli("accra", "import_students", str(bad))
     assert refused.returncode == 2
     assert "line 2 (K/1): date_of_birth: bad date '2011-13-01'" in refused.stderr
-    assert "nothing was written: 1 of 2 rows have errors" in refused.stderr
+    assert "nothing was written: 1 of 2 rows has errors" in refused.stderr
     assert query(platform.db_dir / "accra.sqlite3", "SELECT count(*) FROM School_student") == [(ACCRA_DEMO,)]
 
     imported = run_cli("accra", "import_students", str(exported))
