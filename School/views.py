@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from School.availability import unavailable_reason
 from School.context import current_school
+from School.documents.page import student_files
 from School.models import Student
 from School.records.table import SchoolFacts, StudentTableQuery
 from School.security import audit
@@ -99,7 +100,7 @@ def get_student_or_404(pk):
 def student_detail(request, pk):
     student = get_student_or_404(pk)
     audit.record(request, audit.DETAIL, target=f"{student.pk} {student.registration_no}", rows=1)
-    return render(request, "School/student_detail.html", {"student": student})
+    return render(request, "School/student_detail.html", {"student": student, **student_files(student, request.user)})
 
 
 async def health(request):

@@ -122,6 +122,7 @@ if SCHOOL_ENGINE == MONGODB:
         "School": "School.mongo.migrations.School",
         "axes": "School.mongo.migrations.axes",
         "security": "School.mongo.migrations.security",
+        "documents": "School.mongo.migrations.documents",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -150,6 +151,8 @@ INSTALLED_APPS = [
     # own database, like its users (see School/security/).
     _axes_app,
     "School.security.apps.SecurityConfig",
+    # Students' photos and documents, in each school's own storage (School/documents/).
+    "School.documents.apps.DocumentsConfig",
 ]
 
 REST_FRAMEWORK = {
@@ -324,6 +327,18 @@ LOGIN_REDIRECT_URL = "index"
 STUDENT_DATA_REQUIRES_LOGIN = env_flag("STUDENT_DATA_REQUIRES_LOGIN", PRODUCTION)
 API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "365"))
+
+# --- Students' photos and documents (School/documents/) ---------------------
+# "" keeps files with the school's data (a directory beside its SQLite file,
+# or GridFS in its MongoDB database); "s3": django-storages' S3Storage (its own
+# AWS_* settings) under SCHOOL_FILES_S3_PREFIX/<school database>/.
+SCHOOL_FILES_STORAGE = os.environ.get("SCHOOL_FILES_STORAGE", "").strip().lower()
+SCHOOL_FILES_S3_PREFIX = os.environ.get("SCHOOL_FILES_S3_PREFIX", "schools")
+SCHOOL_FILE_MAX_BYTES = int(os.environ.get("SCHOOL_FILE_MAX_BYTES", str(10 * 1024 * 1024)))
+# Per school, all its files together; 0: no quota.
+SCHOOL_FILES_QUOTA_BYTES = int(os.environ.get("SCHOOL_FILES_QUOTA_BYTES", str(5 * 1024 * 1024 * 1024)))
+# Pillow's decompression-bomb guard: images with more pixels are refused.
+SCHOOL_IMAGE_MAX_PIXELS = int(os.environ.get("SCHOOL_IMAGE_MAX_PIXELS", str(50_000_000)))
 
 # Headers on every page (the CSP itself: School/security/headers.py).
 SECURE_CONTENT_TYPE_NOSNIFF = True

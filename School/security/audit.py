@@ -29,6 +29,9 @@ EXPORT = AuditEvent.Action.EXPORT
 IMPORT = AuditEvent.Action.IMPORT
 DETAIL = AuditEvent.Action.DETAIL
 API_READ = AuditEvent.Action.API_READ
+FILE_UPLOAD = AuditEvent.Action.FILE_UPLOAD
+FILE_DOWNLOAD = AuditEvent.Action.FILE_DOWNLOAD
+FILE_DELETE = AuditEvent.Action.FILE_DELETE
 HASHED_FIELDS = ("at", "username", "action", "target", "format", "rows", "file_name", "result", "address")
 
 

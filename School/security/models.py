@@ -33,6 +33,9 @@ class AuditEvent(models.Model):
         IMPORT = "import", "Import"
         DETAIL = "detail", "Student viewed"
         API_READ = "api_read", "API read"
+        FILE_UPLOAD = "file_upload", "File uploaded"
+        FILE_DOWNLOAD = "file_download", "File downloaded"
+        FILE_DELETE = "file_delete", "File deleted"
 
     at = models.DateTimeField(db_index=True)
     # Text, not a foreign key: the trail outlives deleted users.
