@@ -18,7 +18,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
-from School.context import current_school
+from School.context import current_school, tenant_context
 from School.documents.inspection import FileRefused, inspect
 from School.documents.models import StorageUsage, StudentFile
 from School.documents.storage import MissingFile, storage_for
@@ -70,6 +70,16 @@ def recount_usage(school_name, using):
     StorageUsage.objects.using(DEFAULT_DB_ALIAS).update_or_create(
         school=school_name, defaults={"files": rows.count(), "bytes": school_bytes(using)}
     )
+
+
+def recount_school_usage(name):
+    """recount_usage for a registered school by name (after a restore, clone or move switched its data)."""
+    from School.connections import ensure_alias
+    from School.utils import school_by_name
+
+    school = school_by_name(name)
+    with tenant_context(school):
+        recount_usage(name, ensure_alias(school))
 
 
 def _school_name():

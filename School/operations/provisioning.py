@@ -20,6 +20,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from multitenant.databases import MONGODB
 from School.connections import create_database_file, drop_database, ensure_alias, forget_alias
+from School.documents.models import StorageUsage
 from School.context import tenant_context
 from School.models import School, SchoolHost
 from School.operations.clusters import ClusterError, place
@@ -204,7 +205,8 @@ def remove_school(name, drop_data=False):
         raise SchoolError(f"unknown school {name!r}")
     School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).delete()
     if drop_data:
-        drop_database(school)
+        drop_database(school)  # the students' files with it (School.documents)
+        StorageUsage.objects.using(DEFAULT_DB_ALIAS).filter(school=name).delete()
         logger.warning("school removed and its data dropped", extra={"school": name})
     else:
         forget_alias(name)

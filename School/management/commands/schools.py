@@ -6,6 +6,7 @@ from collections import Counter
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import filesizeformat
 
 from multitenant.databases import MONGODB
 from School.connections import sqlite_file
@@ -19,6 +20,7 @@ from School.operations.provisioning import (
     set_suspended,
 )
 from School.connections import cluster_uri
+from School.documents.usage import usage_by_school
 from School.management.school_backups import BACKUP_ACTIONS, add_backup_actions
 from School.operations.backups import BackupError
 from School.operations.clusters import cluster_of
@@ -99,6 +101,7 @@ class Command(BaseCommand):
 
     def handle_list(self, format, **options):
         schools = all_schools() if registry_is_migrated() else []
+        usage = usage_by_school() if schools else {}
         rows = [
             {
                 "name": school.name,
@@ -107,6 +110,8 @@ class Command(BaseCommand):
                 "status": "suspended" if school.suspended else "active",
                 "database": database_of(school),
                 "cluster": cluster_of(school),
+                "files": usage.get(school.name, (0, 0))[0],
+                "file_bytes": usage.get(school.name, (0, 0))[1],
             }
             for school in schools
         ]
@@ -116,9 +121,12 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("No schools yet: run `school_manage.py up` or `school_manage.py schools add`.")
             return
-        header = ("NAME", "DISPLAY NAME", "STATUS", "HOSTS", "DATABASE")
+        header = ("NAME", "DISPLAY NAME", "STATUS", "HOSTS", "FILES", "DATABASE")
         table = [header] + [
-            (row["name"], row["display_name"], row["status"], ", ".join(row["hosts"]) or "-", row["database"])
+            (
+                row["name"], row["display_name"], row["status"], ", ".join(row["hosts"]) or "-",
+                f"{row['files']} ({filesizeformat(row['file_bytes'])})".replace("\xa0", " "), row["database"],
+            )
             for row in rows
         ]
         widths = [max(len(line[column]) for line in table) for column in range(len(header))]
