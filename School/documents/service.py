@@ -82,7 +82,7 @@ def recount_school_usage(name):
         recount_usage(name, ensure_alias(school))
 
 
-def _school_name():
+def active_school_name():
     school = current_school()
     return school.name if school else ""
 
@@ -125,7 +125,7 @@ def store_file(student, kind, handle, name, *, size, title="", actor=None):
         for written_key in written:
             storage.delete(written_key)
         raise
-    change_usage(_school_name(), 1, row.stored_bytes)
+    change_usage(active_school_name(), 1, row.stored_bytes)
     if actor is not None:
         audit.record(
             actor, audit.FILE_UPLOAD, target=f"{student.pk} {student.registration_no}", format=clean.content_type,
@@ -153,7 +153,7 @@ def forget_bytes(using, row):
     for key in (row.key, row.thumbnail_key):
         if key:
             storage.delete(key)
-    change_usage(_school_name(), -1, -row.stored_bytes)
+    change_usage(active_school_name(), -1, -row.stored_bytes)
 
 
 def open_stored(row, thumbnail=False):

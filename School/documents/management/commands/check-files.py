@@ -6,7 +6,7 @@ from School.context import current_alias, current_school
 from School.documents.integrity import check_files
 
 EXIT_BAD_INPUT = 2
-PARTIAL_AGE = 3600  # seconds: an unfinished write older than this is no upload in progress
+PARTIAL_AGE = 3600  # seconds: an unfinished write older than this is no upload in progress (default)
 
 
 class Command(BaseCommand):
@@ -17,11 +17,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--repair", action="store_true")
+        parser.add_argument(
+            "--older-than", type=float, default=PARTIAL_AGE, metavar="SECONDS",
+            help="count unfinished writes started more than SECONDS ago (default: an hour; younger ones may be uploads in progress)",
+        )
 
-    def handle(self, *args, repair, **options):
+    def handle(self, *args, repair, older_than, **options):
         if current_school() is None:
             raise CommandError("name the school: school_manage.py NAME check-files", returncode=EXIT_BAD_INPUT)
-        report = check_files(current_alias(), current_school().name, repair=repair, partial_age=PARTIAL_AGE)
+        report = check_files(current_alias(), current_school().name, repair=repair, partial_age=older_than)
         for key in report.orphans:
             self.stdout.write(f"orphan: {key}{' (removed)' if repair else ''}")
         for name in report.partials:
