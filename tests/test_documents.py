@@ -314,6 +314,7 @@ def test_removing_a_student_removes_its_files(school):
     assert StorageUsage.objects.get(school="nairobi").files == 1
 
 
+@pytest.mark.sqlite
 def test_schools_remove_drop_data_removes_the_files(school, run_cli):
     registrar = signed_in(NAIROBI, "registrar")
     post_file(registrar, student().pk, "r.pdf", pdf())

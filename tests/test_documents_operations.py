@@ -255,6 +255,7 @@ def test_a_version_1_backup_still_restores(school, run_cli):
     assert run_cli("old", "attach", "NBI/2021/012", str(FIXTURES / "backup-v1-nairobi.jsonl.gz"), "--kind", "other").returncode == 2
 
 
+@pytest.mark.sqlite
 def test_clone_and_move_carry_the_files(school_with_files, run_cli, tmp_path):
     assert run_cli("schools", "clone", "nairobi", "training", "--host", "training.localhost").returncode == 0
     outlive_registry_ttl()
@@ -315,3 +316,20 @@ def test_a_students_files_can_be_carried_to_another_school(school_with_files):
         photo = StudentFile.objects.get()
         assert photo.thumbnail_key and photo.uploaded_at == carried[0].uploaded_at
     assert StorageUsage.objects.get(school="accra").files == 1
+
+
+@pytest.mark.mongodb
+def test_gridfs_keeps_files_in_the_schools_database_and_a_broken_write_shows_nothing(school):
+    row = attach("NBI-0001", "r.pdf", pdf())
+    with tenant_context("nairobi"):
+        storage = storage_for("nairobi")
+        assert storage.database.name.endswith("nairobi")
+        assert b"".join(read_chunks(storage.open(row.key))) == pdf()
+
+        def broken():
+            yield b"x" * (300 * 1024)  # more than one GridFS chunk
+            raise RuntimeError("the uploader went away")
+
+        with pytest.raises(RuntimeError):
+            storage.save("feedfacefeedfacefeedfacefeedface", broken())
+        assert sorted(storage.keys()) == [row.key]

@@ -275,3 +275,15 @@ def test_schools_list_shows_the_cluster_without_credentials(settings):
     assert database_of(SchoolInfo("nairobi", "Nairobi")) == "school_nairobi on mongodb://db1:27017,db2:27017"
     district = SchoolInfo("kisumu", "Kisumu", (), "mongodb+srv://ops:s3cret@district.example.net/")
     assert database_of(district) == "school_kisumu on mongodb+srv://district.example.net"
+
+
+# --- students' files (School/documents/) -------------------------------------------------
+
+
+def test_student_files_go_to_gridfs_in_the_schools_own_database(tmp_path):
+    facts = probe(tmp_path, "documents")
+    assert facts["nairobi"] == {"storage": "GridFSStorage", "database": "school_nairobi", "bucket": "documents"}
+    # A restored or moved school's files follow its database.
+    assert facts["kisumu"]["database"] == "school_kisumu_20261130t0900z_abc123"
+    for query in (facts["page"], facts["thumbnail"]):
+        assert query["collection"] == "documents_studentfile" and "$lookup" not in stages(query)

@@ -41,7 +41,7 @@ class StudentFile(models.Model):
     class Meta:
         verbose_name = _("student file")
         verbose_name_plural = _("student files")
-        ordering = ["student", "kind", "-uploaded_at"]
+        ordering = ["kind", "-uploaded_at"]
         indexes = [models.Index(fields=["student", "kind"], name="studentfile_student_kind_idx")]
 
     def __str__(self):

@@ -237,8 +237,7 @@ def storage_for(alias):
         return DjangoStorageAdapter(S3Storage(), f"{settings.SCHOOL_FILES_S3_PREFIX}/{_database_name(alias)}")
     connection = connections[alias]
     if connection.vendor == "mongodb":
-        connection.ensure_connection()
-        return GridFSStorage(connection.database)
+        return GridFSStorage(connection.database)  # the school's own database, as the ORM's
     return DirectoryStorage(files_dir(alias_sqlite_file(alias)))
 
 

@@ -33,7 +33,7 @@ def _visible_file(request, pk):
     if not may_see_students(request.user):
         raise Http404
     try:
-        return StudentFile.objects.select_related("student").get(pk=pk)
+        return StudentFile.objects.get(pk=pk)
     except (StudentFile.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
 
