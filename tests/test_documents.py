@@ -334,3 +334,36 @@ def test_schools_list_shows_each_schools_usage(school, run_cli):
     assert rows["nairobi"]["files"] == 1 and rows["nairobi"]["file_bytes"] == len(pdf())
     assert rows["accra"]["files"] == 0
     assert "1 (" in run_cli("schools", "list").stdout
+
+
+# --- the admin and photo day on the web -----------------------------------------------------------
+
+
+def test_the_admin_uploads_through_the_same_checks_and_deletes_with_the_bytes(school):
+    with tenant_context("nairobi"):
+        get_user_model().objects.create_superuser("boss", "", PASSWORD)
+    boss = signed_in(NAIROBI, "boss")
+    refused = boss.post(
+        "/admin/documents/studentfile/add/",
+        {"student": student().pk, "kind": "medical", "title": "x", "upload": upload("x.pdf", b"<html></html>")},
+    )
+    assert refused.status_code == 200 and "Web pages" in refused.content.decode() and files_of() == []
+    added = boss.post(
+        "/admin/documents/studentfile/add/",
+        {"student": student().pk, "kind": "medical", "title": "Vaccinations", "upload": upload("v.pdf", pdf())},
+    )
+    assert added.status_code == 302, added.content.decode()[-2000:]
+    [row] = files_of()
+    assert row.title == "Vaccinations" and row.uploaded_by == "boss" and stored_keys() == [row.key]
+    assert "Vaccinations" in boss.get("/admin/documents/studentfile/").content.decode()
+    boss.post(f"/admin/documents/studentfile/{row.pk}/delete/", {"post": "yes"})
+    assert files_of() == [] and stored_keys() == []
+
+
+def test_photo_day_on_the_web_imports_a_zip_for_staff(school):
+    registrar = signed_in(NAIROBI, "registrar")
+    archive = zipped({"NBI-0001.jpg": jpeg(), "photos/NBI-2021-012.jpg": jpeg(), "stranger.jpg": jpeg()})
+    page = registrar.post("/students/photos/import/", {"archive": upload("day.zip", archive)}).content.decode()
+    assert "2 matched (0 replaced), 1 matched no student, 0 refused." in page and "stranger.jpg" in page
+    assert {row.kind for row in files_of()} == {"photo"} and len(files_of()) == 2
+    assert signed_in(NAIROBI, "teacher").get("/students/photos/import/").status_code in (302, 403)
