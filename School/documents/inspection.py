@@ -8,7 +8,6 @@ else (a polyglot), is refused with one message a registrar can act on.
 """
 
 import io
-import re
 import tempfile
 import unicodedata
 import warnings
@@ -29,10 +28,18 @@ TYPE_EXTENSIONS = frozenset(
     "msi dll ps1 vbs jar sh php py pl cgi asp aspx jsp zip rar 7z gz tar doc docx xls xlsx ppt pptx rtf txt "
     "csv hta lnk".split()
 )
-# Markers of markup or of another container inside a file that claims to be
-# an image or a PDF: browsers and archive tools look for them anywhere.
-MARKUP = re.compile(rb"<\s*(?:script|html|!doctype|svg|iframe|body|object|embed)\b|javascript:", re.IGNORECASE)
-PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA)\b")
+# Markers of markup inside a file that claims to be an image or a PDF:
+# browsers look for them anywhere. A tag name must be followed by what ends
+# it in HTML, so that random bytes of compressed data (1 in 256 is "<") do
+# not refuse good files; every "<" is looked at with one startswith().
+MARKUP_TAGS = tuple(
+    b"<" + tag + end
+    for tag in (b"script", b"html", b"!doctype", b"svg", b"iframe", b"body", b"object", b"embed")
+    for end in (b" ", b">", b"/", b"\n", b"\t", b"\r")
+)
+# Long enough never to occur by chance; a JavaScript action names its type
+# /JavaScript, so the shorter /JS key needs no search of its own.
+PDF_ACTIVE = (b"/JavaScript", b"/Launch", b"/EmbeddedFile", b"/RichMedia")
 # A zip is found by its end record, within its last 64 KiB: a file with one
 # there opens as an archive too (a JPEG+ZIP polyglot).
 ZIP_END = b"PK\x05\x06"
@@ -111,15 +118,26 @@ def _refuse_unknown(head):
     raise FileRefused(_("This type of file is not accepted: upload a PDF, JPEG, PNG or WebP file."))
 
 
+def _has_markup(lowered):
+    if b"javascript:" in lowered:
+        return True
+    position = lowered.find(b"<")
+    while position >= 0:
+        if lowered.startswith(MARKUP_TAGS, position):
+            return True
+        position = lowered.find(b"<", position + 1)
+    return False
+
+
 def _scan(handle, pdf):
     """Refuse markup, archives or (in a PDF) active content anywhere in the file."""
     handle.seek(0)
     tail = b""
     while chunk := handle.read(CHUNK):
         window = tail + chunk
-        if MARKUP.search(window):
+        if _has_markup(window.lower()):
             raise FileRefused(_("The file holds web page code as well: it is not accepted."))
-        if pdf and PDF_ACTIVE.search(window):
+        if pdf and any(marker in window for marker in PDF_ACTIVE):
             raise FileRefused(_("The PDF holds scripts, attachments or actions: print it to a plain PDF first."))
         tail = window[-OVERLAP:]
     handle.seek(max(0, handle.tell() - ZIP_END_REACH))
