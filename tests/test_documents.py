@@ -18,8 +18,8 @@ from School.documents.models import StorageUsage, StudentFile
 from School.documents.storage import storage_for
 from School.models import Student
 from School.security.models import AuditEvent
+from tests.test_student_access import PASSWORD, signed_in
 
-PASSWORD = "correct-horse-battery"
 NAIROBI = "nairobi.localhost"
 
 
@@ -81,13 +81,6 @@ def make_user(school, username, perms=("School.view_student",), staff=False):
             app, codename = perm.split(".")
             user.user_permissions.add(Permission.objects.get(content_type__app_label=app, codename=codename))
         return user
-
-
-def signed_in(host, username):
-    client = Client(HTTP_HOST=host)
-    response = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.content.decode()[-1500:]
-    return client
 
 
 REGISTRAR_PERMS = ("School.view_student", "documents.add_studentfile", "documents.delete_studentfile")
