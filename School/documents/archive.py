@@ -62,11 +62,11 @@ def decoded(chunk_line):
 def load_files(backup, alias):
     """Write every file of a verified backup into `alias`'s storage; returns the first key whose bytes
     differ from the backup's checksum (the disk changed since verify()), or None."""
-    storage = storage_for(alias)
-    for key, chunks in backup.files():
-        size, sha256 = storage.save(key, chunks)
-        if backup.files_summary.get(key) != {"size": size, "sha256": sha256}:
-            return key
+    with storage_for(alias).bulk_writes() as storage:
+        for key, chunks in backup.files():
+            size, sha256 = storage.save(key, chunks)
+            if backup.files_summary.get(key) != {"size": size, "sha256": sha256}:
+                return key
     return None
 
 

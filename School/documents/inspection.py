@@ -217,7 +217,10 @@ def inspect(handle, name, *, size, images_only=False):
         handle.seek(0)
         return CleanFile(PDF, "pdf", display_name, handle)
     image = _open_image(handle, kind)
-    content_type, body, thumbnail = _reencode(image, kind)
+    try:
+        content_type, body, thumbnail = _reencode(image, kind)
+    except (OSError, ValueError):  # a mode Pillow cannot turn into RGB, a frame it cannot write
+        raise FileRefused(_("The image could not be converted: save it as an ordinary JPEG or PNG.")) from None
     extension = "png" if content_type == PNG else "jpg"
     stem = display_name.rsplit(".", 1)[0] if "." in display_name else display_name
     return CleanFile(content_type, extension, f"{stem}.{extension}", body, thumbnail)
