@@ -59,9 +59,11 @@ def registration_keys(using=None):
 
 
 def _directory_entries(folder):
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            yield path.name, path.stat().st_size, lambda path=path: open(path, "rb")
+    return [
+        (path.name, path.stat().st_size, lambda path=path: open(path, "rb"))
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.is_symlink()
+    ]
 
 
 def _copy_capped(source, limit):
@@ -85,13 +87,13 @@ def _zip_entries(archive):
     members = [info for info in archive.infolist() if not info.is_dir()]
     if len(members) > MAX_MEMBERS:
         raise ImportRefused(_("The zip holds more than %(n)s files.") % {"n": MAX_MEMBERS})
+    entries = []
     for info in members:
         # Only the last part of the path names the photo; nothing is written where the path points.
         name = PurePosixPath(info.filename.replace("\\", "/")).name
-        if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
-            yield name, -1, None
-            continue
-        yield name, info.file_size, lambda info=info: archive.open(info)
+        bomb = info.compress_size and info.file_size / info.compress_size > MAX_RATIO
+        entries.append((name, info.file_size, None if bomb else lambda info=info: archive.open(info)))
+    return entries
 
 
 def _entries(source):
@@ -105,7 +107,11 @@ def _entries(source):
 
 
 def import_photos(source, *, actor=None, progress=None):
-    """Store every photo of `source` (a folder or a zip) as its student's photo; returns an ImportReport."""
+    """Store every photo of `source` (a folder or a zip) as its student's photo; returns an ImportReport.
+
+    `progress(total)` is called once the files are counted and returns a
+    callable that is told (file name, outcome) after each file.
+    """
     source = Path(source)
     if not source.exists():
         raise ImportRefused(_("%(path)s does not exist.") % {"path": source})
@@ -113,11 +119,12 @@ def import_photos(source, *, actor=None, progress=None):
     entries, archive = _entries(source)
     report = ImportReport()
     limit = settings.SCHOOL_FILE_MAX_BYTES
+    step = progress(len(entries)) if progress is not None else None
     try:
         for name, size, opener in entries:
             outcome = _import_one(name, size, opener, keys, limit, actor, report)
-            if progress is not None:
-                progress(name, outcome)
+            if step is not None:
+                step(name, outcome)
     finally:
         if archive is not None:
             archive.close()

@@ -27,18 +27,12 @@ class Command(BaseCommand):
     def handle(self, *args, source, **options):
         if current_school() is None:
             raise CommandError("name the school: school_manage.py NAME import-photos DIR_OR_ZIP", returncode=EXIT_BAD_INPUT)
-        out = getattr(self.stdout, "_out", self.stdout)
-        progress = None
-
-        def show(name, outcome):
-            nonlocal progress
-            if progress is None:
-                progress = Progress(0, out)
-            progress.total = max(progress.total, progress.done + 1)
-            progress.update(SimpleNamespace(school=name, status=outcome))
+        def counted(total):
+            bar = Progress(total, getattr(self.stdout, "_out", self.stdout))
+            return lambda name, outcome: bar.update(SimpleNamespace(school=name, status=outcome))
 
         try:
-            report = import_photos(source, actor=command_line_actor(), progress=show)
+            report = import_photos(source, actor=command_line_actor(), progress=counted)
         except ImportRefused as refusal:
             raise CommandError(f"{source}: {refusal}; nothing was stored", returncode=EXIT_BAD_INPUT) from None
         for name in report.unmatched:
