@@ -14,7 +14,7 @@ import uuid
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
@@ -51,25 +51,28 @@ def check_quota(using, adding, freeing=0):
         })
 
 
+def _usage_rows(school_name):
+    """The school's usage row as a queryset, the row created first if it is missing."""
+    rows = StorageUsage.objects.using(DEFAULT_DB_ALIAS).filter(school=school_name)
+    if not rows.exists():
+        try:
+            with transaction.atomic(using=DEFAULT_DB_ALIAS):
+                StorageUsage.objects.using(DEFAULT_DB_ALIAS).create(school=school_name)
+        except IntegrityError:  # another process created it meanwhile
+            pass
+    return rows
+
+
 def change_usage(school_name, files, size):
     """Keep the registry's usage figure (for `schools list`) in step with a write."""
-    if not school_name or (not files and not size):
-        return
-    if not StorageUsage.objects.using(DEFAULT_DB_ALIAS).filter(school=school_name).update(
-        files=F("files") + files, bytes=F("bytes") + size
-    ):
-        StorageUsage.objects.using(DEFAULT_DB_ALIAS).get_or_create(school=school_name)
-        StorageUsage.objects.using(DEFAULT_DB_ALIAS).filter(school=school_name).update(
-            files=F("files") + files, bytes=F("bytes") + size
-        )
+    if school_name and (files or size):
+        # Plain updates: portable to MongoDB, which has no SELECT ... FOR UPDATE for update_or_create().
+        _usage_rows(school_name).update(files=F("files") + files, bytes=F("bytes") + size)
 
 
 def recount_usage(school_name, using):
     """Set the registry's usage figure from the school's own rows (after a restore, clone, move, repair)."""
-    rows = StudentFile.objects.using(using)
-    StorageUsage.objects.using(DEFAULT_DB_ALIAS).update_or_create(
-        school=school_name, defaults={"files": rows.count(), "bytes": school_bytes(using)}
-    )
+    _usage_rows(school_name).update(files=StudentFile.objects.using(using).count(), bytes=school_bytes(using))
 
 
 def recount_school_usage(name):
