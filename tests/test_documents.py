@@ -7,7 +7,7 @@ import zipfile
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from PIL import Image

@@ -24,7 +24,7 @@ from School.models import Student
 from School.operations.backups import BackupFile, write_backup
 from School.utils import school_by_name
 from tests.conftest import ROOT, outlive_registry_ttl
-from tests.test_documents import jpeg, pdf, png, zipped
+from tests.test_documents import jpeg, pdf, png
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -2,18 +2,18 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from School.context import current_school
+from School.documents.commands import EXIT_BAD_INPUT, SchoolCommand
 from School.documents.inspection import FileRefused
 from School.documents.models import StudentFile
 from School.documents.service import command_line_actor, store_file
 from School.models import Student
 
-EXIT_BAD_INPUT = 2
 
-
-class Command(BaseCommand):
+class Command(SchoolCommand):
+    usage = "attach REGNO FILE --kind KIND"
     help = "Add one file (PDF, JPEG, PNG or WebP) to a student's documents, or as the photo with --kind photo."
 
     def add_arguments(self, parser):
@@ -23,8 +23,6 @@ class Command(BaseCommand):
         parser.add_argument("--title", default="")
 
     def handle(self, *args, registration_no, file, kind, title, **options):
-        if current_school() is None:
-            raise CommandError("name the school: school_manage.py NAME attach REGNO FILE --kind KIND", returncode=EXIT_BAD_INPUT)
         student = Student.objects.filter(registration_no=registration_no).first()
         if student is None:
             raise CommandError(f"no student with registration number {registration_no!r}", returncode=EXIT_BAD_INPUT)

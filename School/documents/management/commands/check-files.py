@@ -1,15 +1,16 @@
 """check-files [--repair]: files without a row (orphans), rows without their file (missing), unfinished writes."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from School.context import current_alias, current_school
+from School.documents.commands import SchoolCommand
 from School.documents.integrity import check_files
 
-EXIT_BAD_INPUT = 2
 PARTIAL_AGE = 3600  # seconds: an unfinished write older than this is no upload in progress (default)
 
 
-class Command(BaseCommand):
+class Command(SchoolCommand):
+    usage = "check-files"
     help = (
         "List stored files that no student's record names (orphans, e.g. after a crash mid-upload), records whose "
         "file is missing, and unfinished writes; --repair removes the orphans and unfinished writes."
@@ -23,8 +24,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, repair, older_than, **options):
-        if current_school() is None:
-            raise CommandError("name the school: school_manage.py NAME check-files", returncode=EXIT_BAD_INPUT)
         report = check_files(current_alias(), current_school().name, repair=repair, partial_age=older_than)
         for key in report.orphans:
             self.stdout.write(f"orphan: {key}{' (removed)' if repair else ''}")

@@ -5,17 +5,17 @@ Run for a school: `school_manage.py nairobi import-photos photos.zip`.
 
 from types import SimpleNamespace
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from School.context import current_school
+from School.documents.commands import EXIT_BAD_INPUT, SchoolCommand
 from School.documents.photo_import import ImportRefused, import_photos
 from School.documents.service import command_line_actor
 from School.operations.fanout import Progress
 
-EXIT_BAD_INPUT = 2
 
-
-class Command(BaseCommand):
+class Command(SchoolCommand):
+    usage = "import-photos DIR_OR_ZIP"
     help = (
         "Store the photos of a folder or zip as the students' photos, matched by file name to the registration "
         "number (a / in the number may be written - or _). Reports matched, replaced and unmatched files."
@@ -25,8 +25,6 @@ class Command(BaseCommand):
         parser.add_argument("source", metavar="DIR_OR_ZIP")
 
     def handle(self, *args, source, **options):
-        if current_school() is None:
-            raise CommandError("name the school: school_manage.py NAME import-photos DIR_OR_ZIP", returncode=EXIT_BAD_INPUT)
         def counted(total):
             bar = Progress(total, getattr(self.stdout, "_out", self.stdout))
             return lambda name, outcome: bar.update(SimpleNamespace(school=name, status=outcome))
