@@ -77,6 +77,14 @@ RUNS = [
         ("peak memory, 20,000 vs 2,000 students (worst step)", r"memory ratio \(worst step\): ([\d.]+)", "<= 1.2"),
         ("schools move of 20,000 students: seconds unavailable", r"unavailable \(suspended\) for a median ([\d.]+)s", "measured"),
     ]),
+    ("documents.py", ["--rounds", "5", "--photos", "1000", "--requests", "300"],
+     ["--rounds", "3", "--photos", "200", "--requests", "100"], [
+        ("store a 5 MiB PDF (checks, checksum, atomic write, row, audit) vs write + fsync of the same bytes", r"1\. upload.*?median ratio: ([\d.]+)", "measured"),
+        ("a photo's thumbnail to a signed-in user vs a static file of the same size, same gunicorn", r"2\. a thumbnail.*?median ratio: ([\d.]+)", "<= 1.2"),
+        ("the cheapest signed-in view (/healthz) vs that static file: the floor of the line above", r"median ratio: ([\d.]+) \(/healthz", "measured"),
+        ("backup + restore of a school with 1,000 photos vs rows-only backup + restore + tar czf/xzf of its files", r"3\. backup.*?median ratio: ([\d.]+)", "measured"),
+        ("student table page with a photo for every student vs none", r"4\. the student table.*?median ratio: ([\d.]+)", "about 1"),
+    ]),
 ]
 
 
