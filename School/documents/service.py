@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from School.context import current_school, tenant_context
 from School.documents.inspection import FileRefused, inspect
 from School.documents.models import StorageUsage, StudentFile
-from School.documents.storage import MissingFile, storage_for
+from School.documents.storage import storage_for
 from School.security import audit
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,11 @@ def store_file(student, kind, handle, name, *, size, title="", actor=None):
     check_quota(using, size, replaced.stored_bytes if replaced else 0)
     storage = storage_for(using)
     key = new_key()
-    stored_size, sha256 = storage.save(key, clean.chunks())
+    try:
+        stored_size, sha256 = storage.save(key, clean.chunks())
+    finally:
+        if clean.body is not handle:  # the re-encoded image's spool
+            clean.body.close()
     thumbnail_key, thumbnail_size = "", 0
     written = [key]
     try:
@@ -163,5 +167,3 @@ def open_stored(row, thumbnail=False):
     """The stored bytes of a row as a file object (MissingFile if they are gone)."""
     return storage_for(row._state.db).open(row.thumbnail_key if thumbnail else row.key)
 
-
-__all__ = ["FileRefused", "MissingFile", "store_file", "delete_file", "open_stored", "command_line_actor"]
