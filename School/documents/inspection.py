@@ -37,6 +37,7 @@ MARKUP_TAGS = tuple(
     for tag in (b"script", b"html", b"!doctype", b"svg", b"iframe", b"body", b"object", b"embed")
     for end in (b" ", b">", b"/", b"\n", b"\t", b"\r")
 )
+MARKUP_REACH = 1024 * 1024
 # Long enough never to occur by chance; a JavaScript action names its type
 # /JavaScript, so the shorter /JS key needs no search of its own.
 PDF_ACTIVE = (b"/JavaScript", b"/Launch", b"/EmbeddedFile", b"/RichMedia")
@@ -129,13 +130,20 @@ def _has_markup(lowered):
     return False
 
 
-def _scan(handle, pdf):
-    """Refuse markup, archives or (in a PDF) active content anywhere in the file."""
+def _scan(handle, size, pdf):
+    """Refuse markup at either end, an archive at the end, or (in a PDF) active content anywhere.
+
+    Markup is looked for in the first and last MARKUP_REACH bytes, where
+    browsers and other sniffers look (and where a polyglot puts it): the
+    middle of a large PDF is compressed streams, served as a PDF, sandboxed.
+    """
     handle.seek(0)
-    tail = b""
+    tail, offset = b"", 0
     while chunk := handle.read(CHUNK):
         window = tail + chunk
-        if _has_markup(window.lower()):
+        offset += len(chunk)
+        at_an_end = offset - len(window) < MARKUP_REACH or offset > size - MARKUP_REACH
+        if at_an_end and _has_markup(window.lower()):
             raise FileRefused(_("The file holds web page code as well: it is not accepted."))
         if pdf and any(marker in window for marker in PDF_ACTIVE):
             raise FileRefused(_("The PDF holds scripts, attachments or actions: print it to a plain PDF first."))
@@ -211,7 +219,7 @@ def inspect(handle, name, *, size, images_only=False):
         _refuse_unknown(head)
     if images_only and kind not in IMAGE_TYPES:
         raise FileRefused(_("A photo must be a JPEG, PNG or WebP image."))
-    _scan(handle, pdf=kind == PDF)
+    _scan(handle, size, pdf=kind == PDF)
     if kind == PDF:
         _check_pdf(handle, size)
         handle.seek(0)
