@@ -8,6 +8,7 @@ else (a polyglot), is refused with one message a registrar can act on.
 """
 
 import io
+import re
 import tempfile
 import unicodedata
 import warnings
@@ -40,7 +41,7 @@ MARKUP_TAGS = tuple(
 MARKUP_REACH = 1024 * 1024
 # Long enough never to occur by chance; a JavaScript action names its type
 # /JavaScript, so the shorter /JS key needs no search of its own.
-PDF_ACTIVE = (b"/JavaScript", b"/Launch", b"/EmbeddedFile", b"/RichMedia")
+PDF_ACTIVE = re.compile(rb"/(?:JavaScript|Launch|EmbeddedFile|RichMedia)")
 # A zip is found by its end record, within its last 64 KiB: a file with one
 # there opens as an archive too (a JPEG+ZIP polyglot).
 ZIP_END = b"PK\x05\x06"
@@ -145,7 +146,7 @@ def _scan(handle, size, pdf):
         at_an_end = offset - len(window) < MARKUP_REACH or offset > size - MARKUP_REACH
         if at_an_end and _has_markup(window.lower()):
             raise FileRefused(_("The file holds web page code as well: it is not accepted."))
-        if pdf and any(marker in window for marker in PDF_ACTIVE):
+        if pdf and PDF_ACTIVE.search(window):
             raise FileRefused(_("The PDF holds scripts, attachments or actions: print it to a plain PDF first."))
         tail = window[-OVERLAP:]
     handle.seek(max(0, handle.tell() - ZIP_END_REACH))
