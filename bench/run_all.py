@@ -79,7 +79,7 @@ RUNS = [
     ]),
     ("documents.py", ["--rounds", "5", "--photos", "1000", "--requests", "300"],
      ["--rounds", "3", "--photos", "200", "--requests", "100"], [
-        ("store a 5 MiB PDF (checks, checksum, atomic write, row, audit) vs write + fsync of the same bytes", r"1\. upload.*?median ratio: ([\d.]+)", "measured"),
+        ("store a 5 MiB PDF (content checks, checksum, atomic write, row, usage) vs write + fsync of the same bytes", r"1\. upload.*?median ratio: ([\d.]+)", "measured"),
         ("a photo's thumbnail to a signed-in user vs a static file of the same size, same gunicorn", r"2\. a thumbnail.*?median ratio: ([\d.]+)", "<= 1.2"),
         ("the cheapest signed-in view (/healthz) vs that static file: the floor of the line above", r"median ratio: ([\d.]+) \(/healthz", "measured"),
         ("backup + restore of a school with 1,000 photos vs rows-only backup + restore + tar czf/xzf of its files", r"3\. backup.*?median ratio: ([\d.]+)", "measured"),
