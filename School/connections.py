@@ -8,6 +8,7 @@ reads at start-up, so an alias added later must get them here).
 
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -20,7 +21,7 @@ from asgiref.local import Local
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from multitenant.databases import MAIN_CLUSTER, MONGODB, school_database, sqlite_path
+from multitenant.databases import MAIN_CLUSTER, MONGODB, files_dir, school_database, sqlite_path
 from School.sqlite_files import remove_database_files
 
 logger = logging.getLogger(__name__)
@@ -131,7 +132,10 @@ def drop_database(school):
         forget_alias(school.name)
         return
     forget_alias(school.name)
-    remove_database_files(sqlite_file(school))
+    path = sqlite_file(school)
+    remove_database_files(path)
+    # The students' photos and documents (School.documents) go with the data.
+    shutil.rmtree(files_dir(path), ignore_errors=True)
 
 
 # Django closes finished connections around every request by visiting every
@@ -194,6 +198,11 @@ def registry_changed():
     """Retire every kept connection of this process (all threads): the registry changed."""
     global _epoch
     _epoch += 1
+
+
+def alias_sqlite_file(alias):
+    """The SQLite file a configured alias opens (its files directory is beside it)."""
+    return Path(_sqlite_file(connections.settings[alias]))
 
 
 def _sqlite_file(settings_dict):

@@ -16,6 +16,7 @@ REGISTRY_MODELS = frozenset({
     ("School", "schoolhost"),
     ("School", "registrychange"),
     ("transfers", "transfer"),
+    ("documents", "storageusage"),  # each school's storage figure, for `schools list`
 })
 
 

@@ -19,6 +19,8 @@ urlpatterns = [
     path("students/export.csv", import_views.student_export, name="student-export"),
     path("students/export.xlsx", import_views.student_export_xlsx, name="student-export-xlsx"),
     path("students/import/", import_views.student_import, name="student-import"),
+    # Students' photos and documents (School/documents/); before students/<pk>/.
+    path("", include("School.documents.urls")),
     # <str:pk>: ids are ObjectIds on MongoDB, integers on SQLite.
     path("students/<str:pk>/", views.student_detail, name="student-detail"),
     # The API has a namespace of its own: its router names routes such as

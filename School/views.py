@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from School.availability import is_busy, is_no_space, unavailable_reason
 from School.context import current_school
+from School.documents.page import student_files
 from School.models import Student
 from School.records.table import SchoolFacts, StudentTableQuery
 from School.security import audit
@@ -119,7 +120,10 @@ def get_student_or_404(pk):
 def student_detail(request, pk):
     student = get_student_or_404(pk)
     audit.record(request, audit.DETAIL, target=f"{student.pk} {student.registration_no}", rows=1)
-    context = {"student": student, "transfers": record_transfers(student), "may_transfer": may_transfer(request.user)}
+    context = {
+        "student": student, "transfers": record_transfers(student), "may_transfer": may_transfer(request.user),
+        **student_files(student, request.user),
+    }
     return render(request, "School/student_detail.html", context)
 
 

@@ -103,6 +103,14 @@ RUNS = [
         ("a school of 2,000 students moved with --all (s)", r"transfer --all --accept: median ([\d.]+) s", "<= 20"),
         ("--all vs export + import of the same students, time ratio", r"median ratio: ([\d.]+)", "measured"),
     ]),
+    ("documents.py", ["--rounds", "5", "--photos", "1000", "--requests", "300"],
+     ["--rounds", "3", "--photos", "200", "--requests", "100"], [
+        ("store a 5 MiB PDF (content checks, checksum, atomic write, row, usage) vs write + fsync of the same bytes", r"1\. upload.*?median ratio: ([\d.]+)", "measured"),
+        ("a photo's thumbnail to a signed-in user vs a static file of the same size, same gunicorn", r"2\. a thumbnail.*?median ratio: ([\d.]+)", "<= 1.2"),
+        ("the cheapest signed-in view (/healthz) vs that static file: the floor of the line above", r"median ratio: ([\d.]+) \(/healthz", "measured"),
+        ("backup + restore of a school with 1,000 photos vs rows-only backup + restore + tar czf/xzf of its files", r"3\. backup.*?median ratio: ([\d.]+)", "measured"),
+        ("student table page with a photo for every student vs none", r"4\. the student table.*?median ratio: ([\d.]+)", "about 1"),
+    ]),
 ]
 
 

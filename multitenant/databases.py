@@ -22,6 +22,17 @@ def sqlite_path(db_dir, name):
     return Path(db_dir) / f"{name}.sqlite3"
 
 
+def files_dir(sqlite_file):
+    """Where the files of the school kept in `sqlite_file` live: a directory beside it.
+
+    Tied to the database file, not to the school's name: a restore, clone or
+    move writes a new database file AND a new directory, and the registry's
+    one-step switch to the new file switches the files with it.
+    """
+    sqlite_file = Path(sqlite_file)
+    return sqlite_file.with_name(f"{sqlite_file.stem}.files")
+
+
 def sqlite_name(path):
     """The NAME Django opens: read-write, never create.
 

@@ -147,6 +147,7 @@ if SCHOOL_ENGINE == MONGODB:
         "otp_static": "School.mongo.migrations.otp_static",
         "accounts": "School.mongo.migrations.accounts",
         "transfers": "School.mongo.migrations.transfers",
+        "documents": "School.mongo.migrations.documents",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -180,6 +181,8 @@ INSTALLED_APPS = [
     "School.locale.apps.LocaleConfig",
     # Students moving between schools: envelopes in `default`, records in the schools' own databases.
     "School.transfers.apps.TransfersConfig",
+    # Students' photos and documents, in each school's own storage (School/documents/).
+    "School.documents.apps.DocumentsConfig",
     # Second factors (TOTP devices, recovery codes): plain models, routed to
     # each school's database like its users. Invitations, password resets and
     # sign-out: School/accounts/ (last: its groups need every app's permissions).
@@ -421,6 +424,17 @@ LINK_PORT = os.environ.get("LINK_PORT", "" if PRODUCTION else "8000")
 # Mail, once for the platform: EMAIL_URL (smtp://user:pass@host:port,
 # smtp+tls://..., smtps://..., console:) or Django's own EMAIL_* variables.
 globals().update(email_settings(os.environ, PRODUCTION))
+# --- Students' photos and documents (School/documents/) ---------------------
+# "" keeps files with the school's data (a directory beside its SQLite file,
+# or GridFS in its MongoDB database); "s3": django-storages' S3Storage (its own
+# AWS_* settings) under SCHOOL_FILES_S3_PREFIX/<school database>/.
+SCHOOL_FILES_STORAGE = os.environ.get("SCHOOL_FILES_STORAGE", "").strip().lower()
+SCHOOL_FILES_S3_PREFIX = os.environ.get("SCHOOL_FILES_S3_PREFIX", "schools")
+SCHOOL_FILE_MAX_BYTES = int(os.environ.get("SCHOOL_FILE_MAX_BYTES", str(10 * 1024 * 1024)))
+# Per school, all its files together; 0: no quota.
+SCHOOL_FILES_QUOTA_BYTES = int(os.environ.get("SCHOOL_FILES_QUOTA_BYTES", str(5 * 1024 * 1024 * 1024)))
+# Pillow's decompression-bomb guard: images with more pixels are refused.
+SCHOOL_IMAGE_MAX_PIXELS = int(os.environ.get("SCHOOL_IMAGE_MAX_PIXELS", str(50_000_000)))
 
 # Headers on every page (the CSP itself: School/security/headers.py).
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -5,7 +5,7 @@ at an address where nothing listens (127.0.0.1:1), because a process runs on
 one engine: these facts need the MongoDB settings, the suite's own process has
 the SQLite ones. Prints one JSON document; the tests make the assertions.
 
-    python tests/mongodb_probe.py pipelines|clients|unavailable|transfers
+    python tests/mongodb_probe.py pipelines|clients|unavailable|transfers|documents
 """
 
 import json
@@ -162,6 +162,32 @@ def transfers():
     }
 
 
+def documents():
+    """Where a school's files go on MongoDB: GridFS in the school's own database (no server needed to tell)."""
+    from bson import ObjectId
+
+    from django_mongodb_backend.base import DatabaseWrapper
+
+    from School.documents.models import StudentFile
+    from School.documents.storage import storage_for
+
+    # Connecting asks the server its version; pymongo itself opens nothing until an operation.
+    DatabaseWrapper.get_database_version = lambda self: (7, 0)
+    found = {}
+    for school in (SchoolInfo("nairobi", "Nairobi"), SchoolInfo("kisumu", "Kisumu", database="school_kisumu_20261130t0900z_abc123")):
+        ensure_alias(school)
+        storage = storage_for(school.alias)
+        found[school.name] = {
+            "storage": type(storage).__name__,
+            "database": storage.database.name,
+            "bucket": storage.bucket._collection.name,
+        }
+    student = ObjectId("0123456789abcdef01234567")
+    found["page"] = compiled(StudentFile.objects.filter(student=student).order_by("kind", "-uploaded_at"), "nairobi")
+    found["thumbnail"] = compiled(StudentFile.objects.only("thumbnail_key").filter(pk=student, kind="photo"), "nairobi")
+    return found
+
+
 def unavailable():
     from django.test import Client
 
@@ -178,5 +204,7 @@ def unavailable():
 
 
 if __name__ == "__main__":
-    result = {"pipelines": pipelines, "clients": clients, "unavailable": unavailable, "transfers": transfers}[sys.argv[1]]()
+    result = {
+        "pipelines": pipelines, "clients": clients, "unavailable": unavailable, "transfers": transfers, "documents": documents,
+    }[sys.argv[1]]()
     sys.stdout.write(json_util.dumps(result))

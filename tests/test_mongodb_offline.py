@@ -314,3 +314,15 @@ def test_a_transfer_across_clusters_reads_and_writes_each_school_on_its_own_clus
     assert steps["receiver_markers"]["database"] == "school_accra" and steps["sender_rows"]["database"] == "school_nairobi"
     assert facts["receiver_shares_east_client"] and facts["sender_client_is_other"]
     assert facts["connected_aliases"] == []  # compiling opened no connection
+
+
+# --- students' files (School/documents/) -------------------------------------------------
+
+
+def test_student_files_go_to_gridfs_in_the_schools_own_database(tmp_path):
+    facts = probe(tmp_path, "documents")
+    assert facts["nairobi"] == {"storage": "GridFSStorage", "database": "school_nairobi", "bucket": "documents"}
+    # A restored or moved school's files follow its database.
+    assert facts["kisumu"]["database"] == "school_kisumu_20261130t0900z_abc123"
+    for query in (facts["page"], facts["thumbnail"]):
+        assert query["collection"] == "documents_studentfile" and "$lookup" not in stages(query)

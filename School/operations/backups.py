@@ -1,13 +1,18 @@
 """The backup file of one school: a portable, streamed, self-checking format.
 
-A backup is a gzip'd stream of JSON lines, the same whatever the engine:
+A backup is a gzip'd stream of JSON lines (the files in a second gzip member),
+the same whatever the engine:
 
     {"format": "school-records-backup", "version": 1, "school": ..., "migrations": [[app, name], ...], ...}
     {"table": "auth.user", "fields": ["id", "password", ...]}
     [1, "pbkdf2_sha256$...", ...]                       one line per row
     {"end": "auth.user", "rows": 3, "sha256": "..."}     the row lines' checksum
     ...                                                  every table of the school's database
-    {"trailer": {"tables": 12, "rows": 20345}}           missing = the file is truncated
+    {"file": "<key>"} "<base64>"... {"end_file": ...}    version 2: every stored file of the school,
+                                                         with its size and SHA-256 (School/documents/archive.py)
+    {"trailer": {"tables": 12, "rows": 20345, "files": 40}}   missing = the file is truncated
+
+Version 1 (before students' files) has no file sections; it still restores.
 
 Values are written as JSON where they are JSON (numbers, strings, booleans,
 null) and as ISO text otherwise (dates, decimals, ObjectIds); each field's
@@ -32,6 +37,7 @@ from django.conf import settings
 from django.db import connections, router
 from django.db.migrations.recorder import MigrationRecorder
 
+from School.documents.archive import decoded, write_files
 from School.operations.durable import fsync
 from School.router import _is_registry
 from School.sqlite_files import read_snapshot
@@ -39,7 +45,7 @@ from School.sqlite_files import read_snapshot
 logger = logging.getLogger(__name__)
 
 FORMAT = "school-records-backup"
-VERSION = 1
+VERSION = 2
 EXTENSION = ".jsonl.gz"
 CHUNK = 500
 SESSIONS = "sessions"
@@ -189,24 +195,29 @@ def write_backup(school, path, include_sessions=False):
     }
     tables = {}
     try:
-        with read_snapshot(alias), gzip.open(partial, "wt", encoding="utf-8", compresslevel=3) as out:
-            out.write(json.dumps(manifest) + "\n")
-            for model in school_models(alias, include_sessions=include_sessions):
-                label = model._meta.label_lower
-                attnames, lines = table_rows(alias, model)
-                out.write(json.dumps({"table": label, "fields": attnames}) + "\n")
-                digest, count = hashlib.sha256(), 0
-                # closing(): a failed write (a full disk) ends the database
-                # cursor now, not at exit after the connection has gone.
-                with closing(lines):
-                    for line in lines:
-                        line += "\n"
-                        digest.update(line.encode())
-                        out.write(line)
-                        count += 1
-                tables[label] = {"rows": count, "sha256": digest.hexdigest()}
-                out.write(json.dumps({"end": label, **tables[label]}) + "\n")
-            out.write(json.dumps({"trailer": {"tables": len(tables), "rows": sum(t["rows"] for t in tables.values())}}) + "\n")
+        with read_snapshot(alias), open(partial, "wb") as raw:
+            with gzip.open(raw, "wt", encoding="utf-8", compresslevel=3) as out:
+                out.write(json.dumps(manifest) + "\n")
+                for model in school_models(alias, include_sessions=include_sessions):
+                    label = model._meta.label_lower
+                    attnames, lines = table_rows(alias, model)
+                    out.write(json.dumps({"table": label, "fields": attnames}) + "\n")
+                    digest, count = hashlib.sha256(), 0
+                    # closing(): a failed write (a full disk) ends the database
+                    # cursor now, not at exit after the connection has gone.
+                    with closing(lines):
+                        for line in lines:
+                            line += "\n"
+                            digest.update(line.encode())
+                            out.write(line)
+                            count += 1
+                    tables[label] = {"rows": count, "sha256": digest.hexdigest()}
+                    out.write(json.dumps({"end": label, **tables[label]}) + "\n")
+            with _FilesMember(raw) as out:
+                # Within the snapshot: the files the rows just written name.
+                files = write_files(out, alias, school.name)
+                trailer = {"tables": len(tables), "rows": sum(t["rows"] for t in tables.values()), "files": len(files)}
+                out.write(json.dumps({"trailer": trailer}) + "\n")
         fsync(partial)
         os.replace(partial, path)
     except BaseException:
@@ -214,7 +225,29 @@ def write_backup(school, path, include_sessions=False):
         raise
     fsync(path.parent)
     logger.info("backup written to %s", path, extra={"school": school.name})
-    return {**manifest, "tables": tables, "path": str(path)}
+    return {**manifest, "tables": tables, "files": len(files), "path": str(path)}
+
+
+class _FilesMember:
+    """The files section as a second gzip member of the same file (gzip readers read on across members).
+
+    Photos and PDFs are compressed already: their base64 text only gains from
+    Huffman coding (back to about their own size), and LZ77's searching at
+    any level was most of a backup's time with 1,000 photos.
+    """
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.compressor = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS, 8, zlib.Z_HUFFMAN_ONLY)
+
+    def write(self, text):
+        self.raw.write(self.compressor.compress(text.encode("utf-8")))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.raw.write(self.compressor.flush())
 
 
 class BackupFile:
@@ -224,6 +257,7 @@ class BackupFile:
         self.path = Path(path)
         self.manifest = None
         self.tables_summary = {}
+        self.files_summary = {}
 
     def _lines(self):
         try:
@@ -239,7 +273,7 @@ class BackupFile:
             raise BackupError(f"{self.path} is corrupted: {error}") from None
 
     def _records(self):
-        """(kind, value) for every line: manifest, table, row (the raw line), end, trailer."""
+        """(kind, value) for every line: manifest, table, row (the raw line), end, file, chunk (raw), end_file, trailer."""
         lines = self._lines()
         try:
             first = json.loads(next(lines, "") or "null")
@@ -256,18 +290,21 @@ class BackupFile:
             if line.startswith("["):
                 yield "row", line
                 continue
+            if line.startswith('"'):
+                yield "chunk", line
+                continue
             try:
                 record = json.loads(line)
             except ValueError:
                 raise BackupError(f"{self.path} is corrupted: unreadable line {line[:40]!r}") from None
             kind = next(iter(record), None) if isinstance(record, dict) else None
-            if kind not in ("table", "end", "trailer"):
+            if kind not in ("table", "end", "file", "end_file", "trailer"):
                 raise BackupError(f"{self.path} is corrupted: unexpected line {line[:40]!r}")
             yield kind, record
 
     def verify(self):
-        """Read the whole file; BackupError unless every table's count and checksum match."""
-        table, digest, count, trailer = None, None, 0, None
+        """Read the whole file; BackupError unless every table's and file's count and checksum match."""
+        table, digest, count, trailer, stored = None, None, 0, None, None
         for kind, value in self._records():
             if trailer is not None:
                 raise BackupError(f"{self.path} is corrupted: data after the end of the backup")
@@ -280,6 +317,8 @@ class BackupFile:
                     raise BackupError(f"{self.path} is corrupted: a row outside any table")
                 digest.update(value.encode())
                 count += 1
+            elif kind in ("file", "chunk", "end_file"):
+                stored = self._verify_file(kind, value, table, stored)
             elif kind == "end":
                 if value.get("end") != table or value.get("rows") != count or value.get("sha256") != digest.hexdigest():
                     raise BackupError(f"{self.path} is corrupted: wrong checksum or row count for table {table}")
@@ -287,11 +326,37 @@ class BackupFile:
                 table = None
             else:
                 trailer = value["trailer"]
-        if trailer is None or table is not None:
+        if trailer is None or table is not None or stored is not None:
             raise BackupError(f"{self.path} is truncated: it ends before the end of the backup")
         if trailer.get("tables") != len(self.tables_summary):
             raise BackupError(f"{self.path} is corrupted: tables are missing")
+        if trailer.get("files", 0) != len(self.files_summary):
+            raise BackupError(f"{self.path} is corrupted: files are missing")
         return self.manifest
+
+    def _verify_file(self, kind, value, table, stored):
+        """One line of a file section; returns the file being read (key, digest, size) or None after its end."""
+        if table is not None:
+            raise BackupError(f"{self.path} is corrupted: a file inside table {table}")
+        if kind == "file":
+            if stored is not None:
+                raise BackupError(f"{self.path} is corrupted: file {stored[0]} has no end")
+            return value["file"], hashlib.sha256(), 0
+        if stored is None:
+            raise BackupError(f"{self.path} is corrupted: file data outside any file")
+        key, digest, size = stored
+        if kind == "chunk":
+            try:
+                chunk = decoded(value)
+            except (ValueError, TypeError):
+                raise BackupError(f"{self.path} is corrupted: unreadable data in file {key}") from None
+            digest.update(chunk)
+            return key, digest, size + len(chunk)
+        summary = {"size": size, "sha256": digest.hexdigest()}
+        if value.get("end_file") != key or {"size": value.get("size"), "sha256": value.get("sha256")} != summary:
+            raise BackupError(f"{self.path} is corrupted: wrong checksum or size for file {key}")
+        self.files_summary[key] = summary
+        return None
 
     def tables(self):
         """(table, fields, iterator of decoded rows) per table, in file order (call verify() first)."""
@@ -300,10 +365,26 @@ class BackupFile:
         for kind, value in records:
             if kind == "table":
                 yield value["table"], value["fields"], _rows_until_end(records)
+            elif kind in ("file", "trailer"):
+                return  # the tables are all before the files
+
+    def files(self):
+        """(key, iterator of byte chunks) per stored file, in file order (call verify() first)."""
+        records = self._records()
+        for kind, value in records:
+            if kind == "file":
+                yield value["file"], _chunks_until_end(records)
 
     @property
     def school(self):
         return self.manifest["school"]
+
+
+def _chunks_until_end(records):
+    for kind, value in records:
+        if kind != "chunk":
+            return
+        yield decoded(value)
 
 
 def _rows_until_end(records):

@@ -21,6 +21,7 @@ from django.db.models.query import QuerySet
 from multitenant.databases import MONGODB
 from School.connections import create_database_file, ensure_alias, forget_alias, sqlite_file
 from School.context import tenant_context
+from School.documents.archive import load_files
 from School.operations.backups import BackupError, school_models
 from School.operations.provisioning import migrate_school, pending_migrations
 from School.sqlite_files import make_durable
@@ -181,6 +182,9 @@ def build_database(backup, target, schema_only=False):
             with tenant_context(target):
                 _unsynced(connections[alias])
                 _load(backup, connections[alias])
+                damaged = load_files(backup, alias)
+                if damaged:
+                    raise BackupError(f"file {damaged} of the backup differs from its checksum")
             if pending_migrations(target):  # an older backup; else there is nothing to run
                 migrate_school(target)
         _make_durable(target)
@@ -194,7 +198,9 @@ def _load(backup, connection):
     connection.prepare_database()
     targets = _migration_targets(executor, backup.manifest)
     executor.migrate(targets)
-    state_apps = executor.loader.project_state(targets, at_end=True).apps
+    # (app, None): an app the backup's code did not have yet (e.g. documents in
+    # a version 1 backup); it has no state to build, and no rows in the file.
+    state_apps = executor.loader.project_state([node for node in targets if node[1] is not None], at_end=True).apps
     models = {model._meta.label_lower: model for model in school_models(connection.alias, state_apps, True)}
     referenced = {
         field.related_model._meta.label_lower
@@ -228,3 +234,4 @@ def _make_durable(target):
     # could not, the WAL stays beside it and is synced with it.
     connections[target.alias].close()
     make_durable(sqlite_file(target))
+    # The stored files were made durable as they were loaded (School.documents.archive).

@@ -18,6 +18,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from multitenant.databases import MONGODB
 from School.availability import unavailable_reason
 from School.connections import drop_database, ensure_alias, forget_alias
+from School.documents.models import StorageUsage
 from School.models import School, SchoolHost
 from School.operations.clusters import ClusterError, place
 from School.operations.migrating import migrate_school, migration_graph_nodes
@@ -220,8 +221,9 @@ def remove_school(name, drop_data=False):
         raise SchoolError(f"unknown school {name!r}")
     School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).delete()
     if drop_data:
-        drop_database(school)
+        drop_database(school)  # the students' files with it (School.documents)
         uploads.remove_all(name)  # children's records outside the database: they go with it
+        StorageUsage.objects.using(DEFAULT_DB_ALIAS).filter(school=name).delete()
         logger.warning("school removed and its data dropped", extra={"school": name})
     else:
         forget_alias(name)

@@ -30,6 +30,8 @@ from multitenant.databases import MONGODB
 from School.accounts.invitations import withdraw_all
 from School.connections import drop_database, ensure_alias, forget_alias, sqlite_file
 from School.context import tenant_context
+from School.documents.archive import copied_files_match
+from School.documents.service import recount_school_usage
 from School.models import School
 from School.operations.backups import (
     BackupError,
@@ -101,6 +103,7 @@ def restore_as(path, name, hosts, display_name=""):
     if not display_name and backup.school == name:  # a school put back under its own name
         display_name = backup.manifest.get("display_name", "")
     _register_or_drop(target, name, hosts, display_name, locale=backup.manifest.get("locale"))
+    recount_school_usage(name)
     logger.info("restored from %s", path, extra={"school": name})
     return school_by_name(name)
 
@@ -187,7 +190,8 @@ def replace(path, name):
             kept.unlink()  # the replaced data is still the school's
             raise
     _switch(name, target.database, locale=backup.manifest.get("locale"))
-    drop_database(_old_database(school))  # its rows are in `kept`
+    recount_school_usage(name)
+    drop_database(_old_database(school))  # its rows and files are in `kept`
     logger.info("replaced from %s; the replaced data is in %s", path, kept, extra={"school": name})
     return kept
 
@@ -222,6 +226,7 @@ def clone(source, name, hosts, display_name="", schema_only=False):
             _withdraw_invitations(target)
     locale = {"language": origin.language, "time_zone": origin.time_zone, "date_order": origin.date_order}
     _register_or_drop(target, name, hosts, display_name, locale=locale)
+    recount_school_usage(name)
     logger.info("cloned from %s%s", source, " (schema only)" if schema_only else "", extra={"school": name})
     return school_by_name(name)
 
@@ -261,6 +266,7 @@ def move(name, destination, drop_source=False):
         _verify_copy(backup, target)
     _switch(name, target.database, cluster)
     seconds = time.monotonic() - started
+    recount_school_usage(name)
     if drop_source:
         drop_database(source)
     logger.info("moved to %s in %.1fs", _place(target), seconds, extra={"school": name})
@@ -273,9 +279,13 @@ def _verify_copy(backup, target):
         with tenant_context(target):
             models = school_models(alias, include_sessions=backup.manifest.get("sessions", False))
             copied = table_digests(alias, models)
+            files_match = copied_files_match(backup.files_summary, alias)
     finally:
         forget_alias(target.alias)
     for label, summary in backup.tables_summary.items():
         if copied.get(label) != (summary["rows"], summary["sha256"]):
             _drop_new(target)
             raise SchoolError(f"the copy of table {label} differs from the source: the move was undone")
+    if not files_match:
+        _drop_new(target)
+        raise SchoolError("the copy of the students' files differs from the source: the move was undone")

@@ -35,6 +35,9 @@ JOINED = AuditEvent.Action.JOINED
 PASSWORD_RESET = AuditEvent.Action.PASSWORD_RESET
 SECOND_FACTOR_ON = AuditEvent.Action.SECOND_FACTOR_ON
 SECOND_FACTOR_RESET = AuditEvent.Action.SECOND_FACTOR_RESET
+FILE_UPLOAD = AuditEvent.Action.FILE_UPLOAD
+FILE_DOWNLOAD = AuditEvent.Action.FILE_DOWNLOAD
+FILE_DELETE = AuditEvent.Action.FILE_DELETE
 HASHED_FIELDS = ("at", "username", "action", "target", "format", "rows", "file_name", "result", "address")
 
 

@@ -46,6 +46,10 @@ class AuditEvent(models.Model):
         PASSWORD_RESET = "password_reset", _("Password reset by email")
         SECOND_FACTOR_ON = "2fa_on", _("Second factor set up")
         SECOND_FACTOR_RESET = "2fa_reset", _("Second factor reset")
+        # A student's photo and documents (School/documents/)
+        FILE_UPLOAD = "file_upload", _("File uploaded")
+        FILE_DOWNLOAD = "file_download", _("File downloaded")
+        FILE_DELETE = "file_delete", _("File deleted")
 
     at = models.DateTimeField(_("at"), db_index=True)
     # Text, not a foreign key: the trail outlives deleted users.

@@ -4,6 +4,7 @@ from collections import Counter
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import filesizeformat
 
 from multitenant.databases import MONGODB
 from School.availability import unavailable_reason
@@ -18,6 +19,7 @@ from School.operations.provisioning import (
     set_school,
     set_suspended,
 )
+from School.documents.usage import usage_by_school
 from School.management.school_backups import BACKUP_ACTIONS, add_backup_actions
 from School.management.school_answers import confirm, database_of
 from School.management.tables import write_listing
@@ -107,6 +109,7 @@ class Command(BaseCommand):
 
     def handle_list(self, format, **options):
         schools = all_schools() if registry_is_migrated() else []
+        usage = usage_by_school() if schools else {}
         rows = [
             {
                 "name": school.name,
@@ -118,13 +121,18 @@ class Command(BaseCommand):
                 "language": school.language,
                 "time_zone": school.time_zone,
                 "date_order": school.date_order,
+                "files": usage.get(school.name, (0, 0))[0],
+                "file_bytes": usage.get(school.name, (0, 0))[1],
             }
             for school in schools
         ]
         write_listing(
             self.stdout, rows, format, "No schools yet: run `school_manage.py up` or `school_manage.py schools add`.",
-            ("NAME", "DISPLAY NAME", "STATUS", "HOSTS", "DATABASE"),
-            lambda row: (row["name"], row["display_name"], row["status"], ", ".join(row["hosts"]) or "-", row["database"]),
+            ("NAME", "DISPLAY NAME", "STATUS", "HOSTS", "FILES", "DATABASE"),
+            lambda row: (
+                row["name"], row["display_name"], row["status"], ", ".join(row["hosts"]) or "-",
+                f"{row['files']} ({filesizeformat(row['file_bytes'])})".replace("\xa0", " "), row["database"],
+            ),
         )
         if format == "json" or not rows:
             return
