@@ -184,6 +184,47 @@ def test_history_travels_with_the_record(schools):
     assert ("Accra Academy", "transferred in", "operator") in lines
 
 
+def test_the_photo_and_documents_travel_with_the_record_once(schools):
+    from tests.test_documents import jpeg, pdf
+    from tests.test_documents_operations import attach, contents, rows
+
+    attach(NUMBER, "photo.jpg", jpeg(), kind="photo")
+    attach(NUMBER, "letter.pdf", pdf(pages=2), kind="transfer_letter")
+    key = send()
+    accept(key)
+    with pytest.raises(protocol.TransferError, match="accepted already"):
+        accept(key)
+    carried = {(number, kind) for number, kind, _sha in rows("accra")}
+    assert carried == {(NUMBER, "photo"), (NUMBER, "transfer_letter")}
+    assert contents("accra") == contents("nairobi")  # the same bytes, checked by their checksums
+    # The sender keeps its read-only record with its files.
+    assert {(number, kind) for number, kind, _sha in rows("nairobi")} == carried
+
+
+def test_an_acceptance_cut_off_while_carrying_files_is_finished_by_accepting_again(schools, monkeypatch):
+    from School.documents import carry
+    from School.transfers import parts
+    from tests.test_documents import jpeg, pdf
+    from tests.test_documents_operations import attach, rows
+
+    attach(NUMBER, "photo.jpg", jpeg(), kind="photo")
+    attach(NUMBER, "letter.pdf", pdf(pages=2), kind="transfer_letter")
+    key = send()
+
+    def first_file_only(student, carried_files, school_name=""):
+        carry.write_student_files(student, [next(iter(carried_files))], school_name)
+        raise OSError("the machine went down")
+
+    monkeypatch.setattr(parts, "write_student_files", first_file_only)
+    with pytest.raises(OSError):
+        accept(key)
+    assert len(rows("accra")) == 1
+    monkeypatch.undo()
+    accept(key)  # finishes the job: the file already there is not copied again
+    assert {(number, kind) for number, kind, _sha in rows("accra")} == {(NUMBER, "photo"), (NUMBER, "transfer_letter")}
+    assert student_state(schools, "accra", NUMBER) == "active" and student_state(schools, "nairobi", NUMBER) == "transferred"
+
+
 def test_writes_go_through_the_model_so_the_tables_counts_follow(schools):
     client = Client(HTTP_HOST="nairobi.localhost")
     assert "5 students" in client.get("/").content.decode()

@@ -7,7 +7,7 @@ each must do its work once per transfer key:
     remove(moves)   at the sending school, once the receiver holds it (most parts keep it)
 
 `moves` are Move tuples of one sender and one receiver. To carry another
-part (documents, photos), append an instance to RECORD_PARTS.
+part, append an instance to RECORD_PARTS.
 """
 
 from dataclasses import dataclass
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 
+from School.documents.carry import read_student_files, write_student_files
 from School.models import Student
 from School.transactions import atomic
 from School.transfers.models import CarriedHistory, IncomingTransfer
@@ -84,4 +85,18 @@ class HistoryPart(RecordPart):
                 CarriedHistory.objects.using(target).bulk_create(lines)
 
 
-RECORD_PARTS = [HistoryPart()]
+class DocumentsPart(RecordPart):
+    """The student's photo and documents go with the record (School/documents/); the sender keeps its copies.
+
+    A rerun after a crash skips the files the receiver already holds
+    (write_student_files is idempotent per file: same kind, same checksum).
+    """
+
+    name = "documents"
+
+    def copy(self, moves):
+        for move in moves:
+            write_student_files(move.copy, read_student_files(move.original), school_name=move.target.name)
+
+
+RECORD_PARTS = [HistoryPart(), DocumentsPart()]
