@@ -18,6 +18,7 @@ from School.accounts import second_factor
 from School.accounts.invitations import digest
 from School.accounts.models import Invitation
 from School.connections import forget_alias
+from School.documents.models import StudentFile
 from School.context import tenant_context
 from School.locale import catalogues
 from School.locale.models import LanguagePreference
@@ -30,6 +31,7 @@ from School.utils import school_by_name
 from tests.accounts_helpers import body, smtp  # noqa: F401  (fixture)
 from tests.conftest import ON_MONGODB
 from tests.test_busy_writers import nairobi_file, write_lock_held
+from tests.test_documents import jpeg, pdf, zipped
 
 PASSWORD = "correct horse battery staple"
 HEADER = ",".join(COLUMNS)
@@ -237,6 +239,41 @@ def transfer_pages(client, students):
     return pages
 
 
+def document_pages(client, student_pk):
+    """The pages of School/documents/: a student with a photo and a document (and the upload form),
+    a refused upload's message, photo day with its report, and the admin's student files."""
+
+    def post_file(name, data, kind):
+        upload = io.BytesIO(data)
+        upload.name = name
+        return client.post(f"/students/{student_pk}/files/", {"kind": kind, "title": "", "file": upload}, follow=True)
+
+    assert post_file("photo.jpg", jpeg(), "photo").status_code == 200
+    stored = post_file("bulletin.pdf", pdf(), "report")
+    archive = io.BytesIO(zipped({"NBI-0001.jpg": jpeg(), "nobody.jpg": jpeg(), "NBI-0001.png": b"not a photo"}))
+    archive.name = "photo-day.zip"
+    refused_in_admin = io.BytesIO(b"GIF89a" + b"\x00" * 40)
+    refused_in_admin.name = "x.gif"
+    pages = {
+        "student with files": stored,
+        "upload refused": post_file("x.gif", b"GIF89a" + b"\x00" * 40, "report"),
+        "photo day": client.get("/students/photos/import/"),
+        "photo day report": client.post("/students/photos/import/", {"archive": archive}),
+        "admin student files": client.get("/admin/documents/studentfile/"),
+        "admin student file add, refused": client.post(
+            "/admin/documents/studentfile/add/", {"student": student_pk, "kind": "report", "upload": refused_in_admin}),
+    }
+    with tenant_context("nairobi"):
+        pages["admin student file"] = client.get(
+            f"/admin/documents/studentfile/{StudentFile.objects.filter(student_id=student_pk).first().pk}/change/")
+    shown = pages["student with files"].content.decode()
+    assert 'id="student-photo"' in shown and "bulletin.pdf" in shown and 'id="file-upload"' in shown
+    assert 'class="errorlist' in pages["admin student file add, refused"].content.decode()
+    report = pages["photo day report"].content.decode()
+    assert 'class="unmatched"' in report and 'class="refused"' in report
+    return pages
+
+
 def busy_page(client, settings):
     """The 503 page of a write that waited too long for another writer's lock (SQLite only: a file lock)."""
     usual, settings.SCHOOL_SQLITE_BUSY_TIMEOUT = settings.SCHOOL_SQLITE_BUSY_TIMEOUT, 0.3
@@ -279,6 +316,7 @@ def test_every_page_is_translated_into_each_language(three_schools, tmp_path, se
             "audit trail": client.get("/admin/security/auditevent/"),
             "api tokens": client.get("/admin/security/apitoken/"),
             **transfer_pages(client, transferred),
+            **document_pages(client, student.pk),
         }
         if not ON_MONGODB:
             pages["busy"] = busy_page(client, settings)
