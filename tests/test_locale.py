@@ -31,7 +31,7 @@ from School.utils import school_by_name
 from tests.accounts_helpers import body, smtp  # noqa: F401  (fixture)
 from tests.conftest import ON_MONGODB
 from tests.test_busy_writers import nairobi_file, write_lock_held
-from tests.test_documents import jpeg, pdf, zipped
+from tests.test_documents import jpeg, pdf, post_file, upload, zipped
 
 PASSWORD = "correct horse battery staple"
 HEADER = ",".join(COLUMNS)
@@ -242,21 +242,14 @@ def transfer_pages(client, students):
 def document_pages(client, student_pk):
     """The pages of School/documents/: a student with a photo and a document (and the upload form),
     a refused upload's message, photo day with its report, and the admin's student files."""
-
-    def post_file(name, data, kind):
-        upload = io.BytesIO(data)
-        upload.name = name
-        return client.post(f"/students/{student_pk}/files/", {"kind": kind, "title": "", "file": upload}, follow=True)
-
-    assert post_file("photo.jpg", jpeg(), "photo").status_code == 200
-    stored = post_file("bulletin.pdf", pdf(), "report")
-    archive = io.BytesIO(zipped({"NBI-0001.jpg": jpeg(), "nobody.jpg": jpeg(), "NBI-0001.png": b"not a photo"}))
-    archive.name = "photo-day.zip"
-    refused_in_admin = io.BytesIO(b"GIF89a" + b"\x00" * 40)
-    refused_in_admin.name = "x.gif"
+    gif = b"GIF89a" + b"\x00" * 40
+    assert post_file(client, student_pk, "photo.jpg", jpeg(), kind="photo").status_code == 200
+    stored = post_file(client, student_pk, "bulletin.pdf", pdf())
+    archive = upload("photo-day.zip", zipped({"NBI-0001.jpg": jpeg(), "nobody.jpg": jpeg(), "NBI-0001.png": b"not a photo"}))
+    refused_in_admin = upload("x.gif", gif)
     pages = {
         "student with files": stored,
-        "upload refused": post_file("x.gif", b"GIF89a" + b"\x00" * 40, "report"),
+        "upload refused": post_file(client, student_pk, "x.gif", gif),
         "photo day": client.get("/students/photos/import/"),
         "photo day report": client.post("/students/photos/import/", {"archive": archive}),
         "admin student files": client.get("/admin/documents/studentfile/"),
@@ -268,6 +261,7 @@ def document_pages(client, student_pk):
             f"/admin/documents/studentfile/{StudentFile.objects.filter(student_id=student_pk).first().pk}/change/")
     shown = pages["student with files"].content.decode()
     assert 'id="student-photo"' in shown and "bulletin.pdf" in shown and 'id="file-upload"' in shown
+    assert "x.gif" in pages["upload refused"].content.decode()  # only its refusal message names it
     assert 'class="errorlist' in pages["admin student file add, refused"].content.decode()
     report = pages["photo day report"].content.decode()
     assert 'class="unmatched"' in report and 'class="refused"' in report
