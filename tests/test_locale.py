@@ -18,6 +18,7 @@ from School.accounts import second_factor
 from School.accounts.invitations import digest
 from School.accounts.models import Invitation
 from School.connections import forget_alias
+from School.documents.models import StudentFile
 from School.context import tenant_context
 from School.locale import catalogues
 from School.locale.models import LanguagePreference
@@ -30,6 +31,7 @@ from School.utils import school_by_name
 from tests.accounts_helpers import body, smtp  # noqa: F401  (fixture)
 from tests.conftest import ON_MONGODB
 from tests.test_busy_writers import nairobi_file, write_lock_held
+from tests.test_documents import jpeg, pdf, post_file, upload, zipped
 
 PASSWORD = "correct horse battery staple"
 HEADER = ",".join(COLUMNS)
@@ -237,6 +239,35 @@ def transfer_pages(client, students):
     return pages
 
 
+def document_pages(client, student_pk):
+    """The pages of School/documents/: a student with a photo and a document (and the upload form),
+    a refused upload's message, photo day with its report, and the admin's student files."""
+    gif = b"GIF89a" + b"\x00" * 40
+    assert post_file(client, student_pk, "photo.jpg", jpeg(), kind="photo").status_code == 200
+    stored = post_file(client, student_pk, "bulletin.pdf", pdf())
+    archive = upload("photo-day.zip", zipped({"NBI-0001.jpg": jpeg(), "nobody.jpg": jpeg(), "NBI-0001.png": b"not a photo"}))
+    refused_in_admin = upload("x.gif", gif)
+    pages = {
+        "student with files": stored,
+        "upload refused": post_file(client, student_pk, "x.gif", gif),
+        "photo day": client.get("/students/photos/import/"),
+        "photo day report": client.post("/students/photos/import/", {"archive": archive}),
+        "admin student files": client.get("/admin/documents/studentfile/"),
+        "admin student file add, refused": client.post(
+            "/admin/documents/studentfile/add/", {"student": student_pk, "kind": "report", "upload": refused_in_admin}),
+    }
+    with tenant_context("nairobi"):
+        pages["admin student file"] = client.get(
+            f"/admin/documents/studentfile/{StudentFile.objects.filter(student_id=student_pk).first().pk}/change/")
+    shown = pages["student with files"].content.decode()
+    assert 'id="student-photo"' in shown and "bulletin.pdf" in shown and 'id="file-upload"' in shown
+    assert "x.gif" in pages["upload refused"].content.decode()  # only its refusal message names it
+    assert 'class="errorlist' in pages["admin student file add, refused"].content.decode()
+    report = pages["photo day report"].content.decode()
+    assert 'class="unmatched"' in report and 'class="refused"' in report
+    return pages
+
+
 def busy_page(client, settings):
     """The 503 page of a write that waited too long for another writer's lock (SQLite only: a file lock)."""
     usual, settings.SCHOOL_SQLITE_BUSY_TIMEOUT = settings.SCHOOL_SQLITE_BUSY_TIMEOUT, 0.3
@@ -279,6 +310,7 @@ def test_every_page_is_translated_into_each_language(three_schools, tmp_path, se
             "audit trail": client.get("/admin/security/auditevent/"),
             "api tokens": client.get("/admin/security/apitoken/"),
             **transfer_pages(client, transferred),
+            **document_pages(client, student.pk),
         }
         if not ON_MONGODB:
             pages["busy"] = busy_page(client, settings)

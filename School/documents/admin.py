@@ -38,7 +38,7 @@ class StudentFileAdmin(admin.ModelAdmin):
     search_fields = ["student__registration_no", "title", "display_name"]
     list_select_related = ["student"]
     raw_id_fields = ["student"]
-    readonly_fields = ["display_name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at", "open_link"]
+    readonly_fields = ["display_name", "content_type", "size", "checksum", "uploaded_by", "uploaded_at", "open_link"]
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -52,6 +52,11 @@ class StudentFileAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "student", "kind"] if obj else []
+
+    @admin.display(description=_("SHA-256 checksum"))
+    def checksum(self, obj):
+        # The field's own label would read "Sha256" in every language, and renaming it needs a migration.
+        return obj.sha256
 
     @admin.display(description=_("open"))
     def open_link(self, obj):
