@@ -23,7 +23,10 @@ import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_static.models import StaticDevice
 
+from School.accounts.second_factor import new_recovery_codes
 from School.context import tenant_context
 from School.records.files import COLUMNS
 from tests.conftest import ON_MONGODB, ROOT
@@ -42,7 +45,13 @@ def server(request, three_schools, gunicorn):
     """deploy/gunicorn.conf.py with 3 workers; "cut short": a graceful timeout no request here fits in."""
     signed_in = Client(HTTP_HOST=HOST)
     with tenant_context("nairobi"):  # the user and the session live in the school's database
-        signed_in.force_login(get_user_model().objects.create_superuser("registrar", ""))
+        registrar = get_user_model().objects.create_superuser("registrar", "")
+        signed_in.force_login(registrar)
+        # Production asks for a second factor: the session has passed it, as with a recovery code.
+        new_recovery_codes(registrar)
+        session = signed_in.session
+        session[DEVICE_ID_SESSION_KEY] = StaticDevice.objects.get(user=registrar).persistent_id
+        session.save()
     args = ["-c", str(ROOT / "deploy" / "gunicorn.conf.py")]
     if request.param == "cut short":
         args += ["--graceful-timeout", "1"]
