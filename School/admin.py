@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from School.context import tenant_context
 from School.models import School, SchoolHost, Student
 from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
-from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, write_backup
+from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, make_backup
 from School.utils import DEFAULT_SCHOOL, school_by_name
 
 
@@ -111,7 +111,7 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
             school = school_by_name(row.name)
             try:
                 with tenant_context(school):
-                    path = write_backup(school, backup_path(backups_dir(), school.name))["path"]
+                    path = make_backup(school, backup_path(backups_dir(), school.name))["path"]
             except BackupError as error:
                 self.message_user(request, str(error), messages.ERROR)
                 continue

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 
+from School.events import students_changed
 from School.validation import (
     not_in_future,
     today,
@@ -125,6 +126,7 @@ class StudentsStamp(models.Model):
     def bump(cls, using):
         """Called AFTER the write: a reader that sees the new token also sees the new rows."""
         renew_token(cls.objects.using(using), "students")
+        students_changed.send(sender=cls, using=using)
 
 
 def renew_token(stamps, key):

@@ -1,19 +1,28 @@
 """Send every query to the active school's database.
 
-The registry (which schools exist, which hosts reach them) stays in `default`
-whatever school is active, and its tables are only ever created there.
+The registry (which schools exist, which hosts reach them) and the
+platform's aggregate figures stay in `default` whatever school is active,
+and their tables are only ever created there.
 """
 
 from django.db import DEFAULT_DB_ALIAS
 
 from School.context import current_alias
 
-REGISTRY_APP = "School"
-REGISTRY_MODELS = frozenset({"school", "schoolhost", "registrychange"})
+# (app label, model name) of every model that lives in `default` only.
+REGISTRY_MODELS = frozenset(
+    {
+        ("School", "school"),
+        ("School", "schoolhost"),
+        ("School", "registrychange"),
+        ("platform", "schoolfigures"),
+        ("platform", "nationalsnapshot"),
+    }
+)
 
 
 def _is_registry(model):
-    return model._meta.app_label == REGISTRY_APP and model._meta.model_name in REGISTRY_MODELS
+    return (model._meta.app_label, model._meta.model_name) in REGISTRY_MODELS
 
 
 class SchoolRouter:
@@ -32,6 +41,6 @@ class SchoolRouter:
     # allow_relation is left to Django: related objects must share a database.
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
-        if app_label == REGISTRY_APP and model_name in REGISTRY_MODELS:
+        if (app_label, model_name) in REGISTRY_MODELS:
             return db == DEFAULT_DB_ALIAS
         return None

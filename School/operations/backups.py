@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
+from School.events import backup_completed
 from School.operations.durable import fsync
 from School.router import _is_registry
 
@@ -215,6 +216,15 @@ def write_backup(school, path, include_sessions=False):
     fsync(path.parent)
     logger.info("backup written to %s", path, extra={"school": school.name})
     return {**manifest, "tables": tables, "path": str(path)}
+
+
+def make_backup(school, path, include_sessions=False):
+    """A school's backup (the command, the admin's "Back up now"): written, then recorded in the registry."""
+    manifest = write_backup(school, path, include_sessions=include_sessions)
+    size = Path(manifest["path"]).stat().st_size
+    made = datetime.datetime.fromisoformat(manifest["created_at"])
+    backup_completed.send(sender=BackupFile, school=school.name, path=manifest["path"], size=size, at=made)
+    return manifest
 
 
 class BackupFile:

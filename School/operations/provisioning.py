@@ -21,6 +21,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from multitenant.databases import MONGODB
 from School.connections import create_database_file, drop_database, ensure_alias, forget_alias
 from School.context import tenant_context
+from School.events import school_data_replaced
 from School.models import School, SchoolHost
 from School.operations.clusters import ClusterError, place
 from School.operations.templates import copy_template
@@ -193,6 +194,7 @@ def register_school(name, hosts, display_name="", mongodb_uri="", database="", c
         # that a retry does not find a school without hosts in the way.
         School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).delete()
         raise SchoolError(f"could not register school {name!r} (its database is ready; retry): {error}") from error
+    school_data_replaced.send(sender=School, school=name)
 
 
 def remove_school(name, drop_data=False):

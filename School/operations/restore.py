@@ -29,6 +29,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from multitenant.databases import MONGODB
 from School.connections import drop_database, ensure_alias, forget_alias, sqlite_file
 from School.context import tenant_context
+from School.events import school_data_replaced
 from School.models import School
 from School.operations.backups import (
     BackupError,
@@ -143,6 +144,7 @@ def _switch(name, database, mongodb_uri=None):
         row.mongodb_uri = mongodb_uri
         fields.append("mongodb_uri")
     row.save(update_fields=fields)  # the save signal tells every worker
+    school_data_replaced.send(sender=School, school=name)
 
 
 def _old_database(school):

@@ -20,6 +20,7 @@ from School.operations.provisioning import (
 )
 from School.connections import cluster_uri
 from School.management.school_backups import BACKUP_ACTIONS, add_backup_actions
+from School.platform.commands import PLATFORM_ACTIONS, add_platform_actions
 from School.operations.backups import BackupError
 from School.operations.clusters import cluster_of
 from School.utils import all_schools, registry_is_migrated
@@ -51,9 +52,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         actions = parser.add_subparsers(
             dest="action", required=True,
-            metavar="{list,add,import,migrations,remove,suspend,resume,add-host,remove-host,restore,clone,move}",
+            metavar="{list,add,import,migrations,remove,suspend,resume,add-host,remove-host,restore,clone,move,refresh-figures,report,health}",
         )
         add_backup_actions(actions)
+        add_platform_actions(actions)
 
         listing = actions.add_parser("list", help="every school with its hosts and database")
         listing.add_argument("--format", choices=["table", "json"], default="table")
@@ -93,6 +95,8 @@ class Command(BaseCommand):
                 ensure_registry()
             if action in BACKUP_ACTIONS:
                 return BACKUP_ACTIONS[action](self, **options)
+            if action in PLATFORM_ACTIONS:
+                return PLATFORM_ACTIONS[action](self, **options)
             getattr(self, f"handle_{action.replace('-', '_')}")(**options)
         except (SchoolError, BackupError) as error:
             raise CommandError(str(error), returncode=EXIT_BAD_INPUT) from None

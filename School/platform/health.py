@@ -1,0 +1,104 @@
+"""`schools health`: which schools need attention, and why, read from the registry alone.
+
+Nothing here opens a school's database: reachability and pending migrations
+are as of the last count (`schools refresh-figures`, nightly), backups as
+recorded when each completed. So it answers as fast with 100,000 schools as
+with three, and `/metrics` counts the same facts with a few queries.
+"""
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from School.platform.listing import schools_with_figures
+from School.platform.national import figures, schools
+
+UNREACHABLE, SUSPENDED, PENDING, NO_BACKUP, STALE = (
+    "unreachable", "suspended", "pending migrations", "no recent backup", "stale figures",
+)
+KINDS = (UNREACHABLE, SUSPENDED, PENDING, NO_BACKUP, STALE)
+FIELDS = ("counted_at", "unreachable_at", "unreachable_error", "pending_migrations", "last_backup_at", "last_backup_size")
+
+
+@dataclass
+class Problem:
+    kind: str
+    detail: str
+
+
+def _when(moment):
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def problems_of(school, row, now):
+    """The Problems of one school (a listing.Registered and its figures or None)."""
+    found = []
+    if row and row.unreachable_at:
+        found.append(Problem(UNREACHABLE, f"last attempt {_when(row.unreachable_at)}: {row.unreachable_error}"))
+    if school.suspended:
+        found.append(Problem(SUSPENDED, "its hosts answer 'temporarily unavailable'"))
+    if row and row.pending_migrations:
+        found.append(Problem(PENDING, f"{row.pending_migrations} migrations not applied (as of {_when(row.counted_at)})"))
+    last_backup = row.last_backup_at if row else None
+    if not last_backup or now - last_backup > settings.BACKUP_MAX_AGE:
+        found.append(Problem(NO_BACKUP, f"last backup {_when(last_backup)}"))
+    counted = row.counted_at if row else None
+    if not counted or now - counted > settings.FIGURES_MAX_AGE:
+        found.append(Problem(STALE, f"last counted {_when(counted)}"))
+    return found
+
+
+def needing_attention():
+    """(Registered, [Problem]) of every school with at least one problem, by name."""
+    now = timezone.now()
+    for school, row in schools_with_figures(*FIELDS):
+        found = problems_of(school, row, now)
+        if found:
+            yield school, found
+
+
+def attention_counts():
+    """{kind: number of schools} and the number of schools: counting queries only (for /metrics)."""
+    now = timezone.now()
+    total = schools().count()
+    fresh_backups = figures().filter(last_backup_at__gte=now - settings.BACKUP_MAX_AGE).count()
+    fresh_figures = figures().filter(counted_at__gte=now - settings.FIGURES_MAX_AGE).count()
+    return total, {
+        UNREACHABLE: figures().filter(unreachable_at__isnull=False).count(),
+        SUSPENDED: schools().filter(suspended=True).count(),
+        PENDING: figures().filter(pending_migrations__gt=0).count(),
+        NO_BACKUP: total - fresh_backups,
+        STALE: total - fresh_figures,
+    }
+
+
+def summary_line(schools_seen, attention, per_kind):
+    detail = ", ".join(f"{per_kind[kind]} {kind}" for kind in KINDS if per_kind[kind])
+    return f"{attention} of {schools_seen} schools need attention" + (f": {detail}" if detail else "")
+
+
+def write_health(stdout, as_json):
+    """Write the report; returns the number of schools needing attention."""
+    per_kind, attention = Counter(), 0
+    for school, found in needing_attention():
+        attention += 1
+        per_kind.update(problem.kind for problem in found)
+        if as_json:
+            row = {"school": school.name, "problems": [{"kind": p.kind, "detail": p.detail} for p in found]}
+            stdout.write(('{"schools": [\n  ' if attention == 1 else ",\n  ") + json.dumps(row))
+        else:
+            if attention == 1:
+                stdout.write(f"{'SCHOOL':<40}  PROBLEMS\n")
+            stdout.write(f"{school.name:<40}  " + "; ".join(f"{p.kind}: {p.detail}" for p in found) + "\n")
+    total = schools().count()
+    line = summary_line(total, attention, per_kind)
+    if as_json:
+        stdout.write("\n]" if attention else '{"schools": []')
+        counts = {kind: per_kind[kind] for kind in KINDS}
+        stdout.write(f', "summary": {json.dumps({"schools": total, "attention": attention, **counts, "line": line})}}}\n')
+    else:
+        stdout.write(line + "\n")
+    return attention
