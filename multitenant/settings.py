@@ -179,6 +179,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 MIDDLEWARE = [
+    # Counts and times every response, refusals included, and answers
+    # /metrics (loopback or bearer token only) before anything else runs.
+    "School.platform.metrics.RequestMetricsMiddleware",
     # Caddy's on-demand TLS question, answered before any school is resolved:
     # it arrives with the Host of the ask URL, not of the school asked about.
     "School.security.tls_ask.TlsAskMiddleware",
