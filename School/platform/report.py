@@ -97,7 +97,7 @@ def write_report(by, format, output, stdout):
     target = Path(output)
     partial = target.with_name(f".{target.name}.partial")
     try:
-        handle = open(partial, "wb" if format == "xlsx" else "w", newline="")
+        handle = open(partial, "wb") if format == "xlsx" else open(partial, "w", newline="", encoding="utf-8")
     except OSError as error:
         raise ReportError(f"cannot write {output}: {error.strerror or error}") from None
     try:
