@@ -23,6 +23,8 @@ urlpatterns = [
     # `student-detail`, which must never shadow the pages' names in reverse().
     path("api/", include((api_urls, "api"))),
     path("healthz", views.health, name="health"),
+    # The dashboard across schools: the default school's hosts only, platform staff only.
+    path("platform/", include("School.platform.urls")),
     # Sign-in for the staff pages and password-made API tokens (School/security/).
     path("", include("School.security.urls")),
 ]
