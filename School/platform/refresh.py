@@ -11,6 +11,7 @@ import time
 from collections import Counter
 
 from School.operations.fanout import Progress, map_schools
+from School.operations.provisioning import migration_graph_nodes
 from School.platform.figures import count_school, store
 from School.platform.national import take_snapshot
 
@@ -36,6 +37,7 @@ def refresh(schools, jobs, stdout, stderr, batch=DEFAULT_BATCH):
                 stderr.write(f"{stored.school}: drift repaired: the figures said {stored.drift[0]} students, it has {stored.drift[1]}\n")
         waiting.clear()
 
+    migration_graph_nodes()  # read once here, not once per forked worker
     for counted in map_schools(count_school, schools, jobs):
         waiting.append(counted)
         if len(waiting) >= batch:

@@ -91,7 +91,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         try:
-            if action not in ("list", "migrations"):  # reporting on a fresh machine must not create anything
+            if action not in ("list", "migrations", "report", "health"):  # reporting must not create anything
                 ensure_registry()
             if action in BACKUP_ACTIONS:
                 return BACKUP_ACTIONS[action](self, **options)
