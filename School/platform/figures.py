@@ -42,10 +42,14 @@ class Counted:
     error: str = ""
 
 
+def counts_query(alias):
+    """Students by class and status, grouped by the database itself (a $group on MongoDB)."""
+    return Student.objects.using(alias).order_by().values_list("grade", "status").annotate(n=Count("pk"))
+
+
 def _read_counts(alias):
     by_class = {}
-    rows = Student.objects.using(alias).order_by().values_list("grade", "status").annotate(n=Count("pk"))
-    for grade, status, n in rows:
+    for grade, status, n in counts_query(alias):
         by_class.setdefault(grade or "", {})[status] = n
     return by_class
 
