@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from School.platform.listing import schools_with_figures
 from School.platform.national import figures, schools
@@ -23,31 +25,46 @@ KINDS = (UNREACHABLE, SUSPENDED, PENDING, NO_BACKUP, STALE)
 FIELDS = ("counted_at", "unreachable_at", "unreachable_error", "pending_migrations", "last_backup_at", "last_backup_size")
 
 
+LABELS = {
+    UNREACHABLE: gettext_lazy("unreachable"),
+    SUSPENDED: gettext_lazy("suspended"),
+    PENDING: gettext_lazy("pending migrations"),
+    NO_BACKUP: gettext_lazy("no recent backup"),
+    STALE: gettext_lazy("stale figures"),
+}
+
+
 @dataclass
 class Problem:
-    kind: str
+    kind: str  # one of KINDS: the key in JSON and /metrics
     detail: str
+
+    @property
+    def label(self):
+        return LABELS[self.kind]
 
 
 def _when(moment):
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else _("never")
 
 
 def problems_of(school, row, now):
     """The Problems of one school (a listing.Registered and its figures or None)."""
     found = []
     if row and row.unreachable_at:
-        found.append(Problem(UNREACHABLE, f"last attempt {_when(row.unreachable_at)}: {row.unreachable_error}"))
+        found.append(Problem(UNREACHABLE, _("last attempt %(when)s: %(error)s") % {
+            "when": _when(row.unreachable_at), "error": row.unreachable_error}))
     if school.suspended:
-        found.append(Problem(SUSPENDED, "its hosts answer 'temporarily unavailable'"))
+        found.append(Problem(SUSPENDED, _("its hosts answer 'temporarily unavailable'")))
     if row and row.pending_migrations:
-        found.append(Problem(PENDING, f"{row.pending_migrations} migrations not applied (as of {_when(row.counted_at)})"))
+        found.append(Problem(PENDING, _("%(count)s migrations not applied (as of %(when)s)") % {
+            "count": row.pending_migrations, "when": _when(row.counted_at)}))
     last_backup = row.last_backup_at if row else None
     if not last_backup or now - last_backup > settings.BACKUP_MAX_AGE:
-        found.append(Problem(NO_BACKUP, f"last backup {_when(last_backup)}"))
+        found.append(Problem(NO_BACKUP, _("last backup %(when)s") % {"when": _when(last_backup)}))
     counted = row.counted_at if row else None
     if not counted or now - counted > settings.FIGURES_MAX_AGE:
-        found.append(Problem(STALE, f"last counted {_when(counted)}"))
+        found.append(Problem(STALE, _("last counted %(when)s") % {"when": _when(counted)}))
     return found
 
 

@@ -59,7 +59,7 @@ def overview(request):
             (charts.class_label(grade), [counts.get(status, 0) for status in STATUSES], total)
             for grade, counts, total in data.classes
         ],
-        "charts": charts.CHARTS,
+        "trend_rows": [(day.isoformat(), total) for day, total in data.trend],
         "may_act": request.user.has_perm(CHANGE_SCHOOLS),
     }
     return render(request, "platform/dashboard.html", context)
@@ -76,41 +76,39 @@ def chart(request, name):
     return response
 
 
-def _school_or_404(name):
+def _school_action(request, name, act):
+    """Run act(school) for a POST of platform staff allowed to change schools; back to the health table."""
+    if not request.user.has_perm(CHANGE_SCHOOLS):
+        raise Http404
     school = school_by_name(name)
     if school is None:
         raise Http404
-    return school
+    try:
+        messages.success(request, act(school))
+    except (BackupError, SchoolError) as error:
+        messages.error(request, str(error))
+    dashboard.forget()
+    return redirect(reverse("platform:dashboard") + "#health")
+
+
+def _back_up(school):
+    with tenant_context(school):
+        path = make_backup(school, backup_path(backups_dir(), school.name))["path"]
+    return _("Backed up %(school)s to %(path)s") % {"school": school.name, "path": path}
+
+
+def _resume(school):
+    set_suspended(school.name, False)
+    return _("Resumed %(school)s") % {"school": school.name}
 
 
 @require_POST
 @platform_staff
 def back_up(request, name):
-    if not request.user.has_perm(CHANGE_SCHOOLS):
-        raise Http404
-    school = _school_or_404(name)
-    try:
-        with tenant_context(school):
-            path = make_backup(school, backup_path(backups_dir(), school.name))["path"]
-    except BackupError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Backed up %(school)s to %(path)s") % {"school": school.name, "path": path})
-    dashboard.forget()
-    return redirect(reverse("platform:dashboard") + "#health")
+    return _school_action(request, name, _back_up)
 
 
 @require_POST
 @platform_staff
 def resume(request, name):
-    if not request.user.has_perm(CHANGE_SCHOOLS):
-        raise Http404
-    school = _school_or_404(name)
-    try:
-        set_suspended(school.name, False)
-    except SchoolError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Resumed %(school)s") % {"school": school.name})
-    dashboard.forget()
-    return redirect(reverse("platform:dashboard") + "#health")
+    return _school_action(request, name, _resume)
