@@ -51,7 +51,20 @@ def handle_refresh_figures(command, name, all, jobs, batch, **options):
         raise CommandError(f"{counts['failed']} schools could not be counted (marked unreachable)", returncode=1)
 
 
+def _figures_ready():
+    """CommandError (exit 2) unless `default` has the figures' tables (a fresh machine, or code newer than the registry)."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from School.platform.models import SchoolFigures
+    from School.utils import table_exists
+
+    if not table_exists(connections[DEFAULT_DB_ALIAS], SchoolFigures._meta.db_table):
+        raise CommandError("the registry has no figures yet: run `school_manage.py up` or `--all migrate` first",
+                           returncode=EXIT_BAD_INPUT)
+
+
 def handle_report(command, by, format, output, **options):
+    _figures_ready()
     try:
         write_report(by, format, output, getattr(command.stdout, "_out", command.stdout))
     except ReportError as error:
@@ -59,6 +72,7 @@ def handle_report(command, by, format, output, **options):
 
 
 def handle_health(command, format, **options):
+    _figures_ready()
     if write_health(getattr(command.stdout, "_out", command.stdout), format == "json"):
         raise CommandError("some schools need attention", returncode=1)
 

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -78,17 +79,23 @@ def needing_attention():
 
 
 def attention_counts():
-    """{kind: number of schools} and the number of schools: counting queries only (for /metrics)."""
+    """(schools, suspended, students, {kind: number of schools}): two aggregate queries, one pass over each table (for /metrics)."""
     now = timezone.now()
-    total = schools().count()
-    fresh_backups = figures().filter(last_backup_at__gte=now - settings.BACKUP_MAX_AGE).count()
-    fresh_figures = figures().filter(counted_at__gte=now - settings.FIGURES_MAX_AGE).count()
-    return total, {
-        UNREACHABLE: figures().filter(unreachable_at__isnull=False).count(),
-        SUSPENDED: schools().filter(suspended=True).count(),
-        PENDING: figures().filter(pending_migrations__gt=0).count(),
-        NO_BACKUP: total - fresh_backups,
-        STALE: total - fresh_figures,
+    registry = schools().aggregate(schools=Count("pk"), suspended=Count("pk", filter=Q(suspended=True)))
+    counted = figures().aggregate(
+        students=Sum("total"),
+        unreachable=Count("pk", filter=Q(unreachable_at__isnull=False)),
+        pending=Count("pk", filter=Q(pending_migrations__gt=0)),
+        fresh_backups=Count("pk", filter=Q(last_backup_at__gte=now - settings.BACKUP_MAX_AGE)),
+        fresh_figures=Count("pk", filter=Q(counted_at__gte=now - settings.FIGURES_MAX_AGE)),
+    )
+    total = registry["schools"]
+    return total, registry["suspended"], counted["students"] or 0, {
+        UNREACHABLE: counted["unreachable"],
+        SUSPENDED: registry["suspended"],
+        PENDING: counted["pending"],
+        NO_BACKUP: total - counted["fresh_backups"],
+        STALE: total - counted["fresh_figures"],
     }
 
 

@@ -55,10 +55,8 @@ class PlatformCollector:
     def collect(self):
         from School.models import SchoolHost
         from School.platform.health import attention_counts
-        from School.platform.national import national_totals, schools
 
-        suspended = schools().filter(suspended=True).count()
-        total, per_problem = attention_counts()
+        total, suspended, students, per_problem = attention_counts()
         states = GaugeMetricFamily("school_schools", "Registered schools, by state.", labels=["state"])
         states.add_metric(["active"], total - suspended)
         states.add_metric(["suspended"], suspended)
@@ -70,8 +68,7 @@ class PlatformCollector:
         for problem, count in per_problem.items():
             attention.add_metric([problem.replace(" ", "_")], count)
         yield attention
-        totals = national_totals()
-        yield GaugeMetricFamily("school_students", "Students in every school, as last counted.", value=totals["total"])
+        yield GaugeMetricFamily("school_students", "Students in every school, as last counted.", value=students)
 
 
 def scrape():
