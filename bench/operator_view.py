@@ -1,6 +1,6 @@
 """Benchmark: the operator's view across schools (issue 24) with a national registry.
 
-    python bench/platform.py [--schools 100000] [--refresh-schools 2000] [--rounds 5] [--requests 20]
+    python bench/operator_view.py [--schools 100000] [--refresh-schools 2000] [--rounds 5] [--requests 20]
 
 A platform whose registry holds --schools schools (rows inserted in bulk, as
 bench/national.py does), each with a figures row (8 classes x 4 statuses)
