@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -98,6 +98,13 @@ class Stored:
 def store(results):
     """Write a batch of Counted to `default` in one transaction; returns a Stored per result."""
     results = list(results)
+    try:
+        return _store(results)
+    except IntegrityError:  # another process created one of these rows meanwhile: it is there now
+        return _store(results)
+
+
+def _store(results):
     keys = dict(
         School.objects.using(DEFAULT_DB_ALIAS).filter(name__in=[r.school for r in results]).values_list("name", "pk")
     )
@@ -158,8 +165,11 @@ def record_backup(name, at, size):
     key = School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).values_list("pk", flat=True).first()
     if key is None:
         return
-    updated = SchoolFigures.objects.using(DEFAULT_DB_ALIAS).filter(school_id=key).update(
-        last_backup_at=at, last_backup_size=size
-    )
-    if not updated:
-        SchoolFigures.objects.using(DEFAULT_DB_ALIAS).create(school_id=key, last_backup_at=at, last_backup_size=size)
+    rows = SchoolFigures.objects.using(DEFAULT_DB_ALIAS).filter(school_id=key)
+    if rows.update(last_backup_at=at, last_backup_size=size):
+        return
+    try:
+        with transaction.atomic(using=DEFAULT_DB_ALIAS):
+            rows.create(school_id=key, last_backup_at=at, last_backup_size=size)
+    except IntegrityError:  # counted meanwhile: the row is there now
+        rows.update(last_backup_at=at, last_backup_size=size)
