@@ -309,3 +309,13 @@ def test_refresh_killed_mid_way_leaves_finished_schools_right_and_a_rerun_comple
     assert SchoolFigures.objects.using("default").count() == 301
     assert national.national_totals()["total"] == sum(n % 7 for n in range(300))
     assert_no_foreign_students_in_default(("S001-", "S299first", "S150last"))
+
+
+def test_figures_follow_writes_in_the_fan_out_workers(schools, run_cli, tmp_path):
+    assert refresh(run_cli, "--all").returncode == 0
+    path = tmp_path / "two.csv"
+    path.write_text("registration_no,first_name,second_name,grade\nALL-1,Zawadi,One,Form 3\nALL-2,Zawadi,Two,Form 3\n")
+    result = run_cli("--all", "--jobs", "2", "import_students", str(path))
+    assert result.returncode == 0, result.stderr
+    # Each worker recounted the schools it changed before it ended.
+    assert [figures_of(name).total for name in ("default", "nairobi", "accra")] == [5, 7, 9]

@@ -38,6 +38,7 @@ class Follower:
         self.due = set()
         self.timer = None
         self.pid = os.getpid()
+        self.exit_hook_pid = None
 
     def note(self, alias):
         delay = settings.FIGURES_FOLLOW_DELAY
@@ -56,6 +57,12 @@ class Follower:
         # parent recounts those; the child starts afresh.
         if self.pid != os.getpid():
             self.pid, self.due, self.timer = os.getpid(), set(), None
+        if self.exit_hook_pid != self.pid:
+            # multiprocessing's children (the fan-out's workers) leave through
+            # os._exit, which skips atexit, after running the finalizers
+            # registered in the child itself (the parent's are cleared).
+            self.exit_hook_pid = self.pid
+            multiprocessing_util.Finalize(None, flush_at_exit, exitpriority=10)
 
     def _on_timer(self):
         with self.lock:
@@ -112,9 +119,6 @@ def connect():
     school_data_replaced.connect(_data_replaced, dispatch_uid="platform-figures")
     backup_completed.connect(_backup_completed, dispatch_uid="platform-figures")
     atexit.register(flush_at_exit)
-    # Fan-out workers (multiprocessing) leave through os._exit, which skips
-    # atexit but runs multiprocessing's finalizers.
-    multiprocessing_util.Finalize(None, flush_at_exit, exitpriority=10)
 
 
 def wait_for_timer(timeout):
