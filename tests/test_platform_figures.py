@@ -244,6 +244,11 @@ def test_health_exits_0_when_nothing_needs_attention(schools, run_cli, tmp_path)
     health = run_cli("schools", "health")
     assert health.returncode == 0, health.stdout
     assert health.stdout.strip() == "0 of 3 schools need attention"
+    assert run_cli("schools", "suspend", "accra").returncode == 0
+    health = run_cli("schools", "health")
+    assert health.returncode == 1
+    assert health.stdout.strip().splitlines()[1:] == [
+        f"{'accra':<40}  suspended: its hosts answer 'temporarily unavailable'", "1 of 3 schools need attention: 1 suspended"]
 
 
 def test_report_formats_and_an_unwritable_output(schools, run_cli, tmp_path):

@@ -69,11 +69,28 @@ def problems_of(school, row, now):
     return found
 
 
+def _may_need_attention(now):
+    """The figures rows with a problem of their own (the others can only be suspended)."""
+    return (
+        Q(unreachable_at__isnull=False) | Q(pending_migrations__gt=0)
+        | Q(last_backup_at__isnull=True) | Q(last_backup_at__lt=now - settings.BACKUP_MAX_AGE)
+        | Q(counted_at__isnull=True) | Q(counted_at__lt=now - settings.FIGURES_MAX_AGE)
+    )
+
+
 def needing_attention():
-    """(Registered, [Problem]) of every school with at least one problem, by name."""
+    """(Registered, [Problem]) of every school with at least one problem, by name.
+
+    Only the figures rows that have a problem are read whole: with 100,000
+    schools most are fine, and reading their dates is what costs.
+    """
     now = timezone.now()
-    for school, row in schools_with_figures(*FIELDS):
-        found = problems_of(school, row, now)
+    counted = set(figures().values_list("school_id", flat=True).iterator(chunk_size=10000))
+    for school, row in schools_with_figures(*FIELDS, only=_may_need_attention(now)):
+        if row is None and school.key in counted:
+            found = [Problem(SUSPENDED, _("its hosts answer 'temporarily unavailable'"))] if school.suspended else []
+        else:
+            found = problems_of(school, row, now)
         if found:
             yield school, found
 

@@ -42,11 +42,13 @@ def by_status():
 
 def by_class():
     """[(class, {status: n}, total)] over every school, by class name."""
-    classes = defaultdict(Counter)
+    classes = defaultdict(dict)
     for per_class in figures().values_list("by_class", flat=True).iterator(chunk_size=5000):
         for grade, counts in per_class.items():
-            classes[grade].update(counts)
-    return [(grade, dict(counts), sum(counts.values())) for grade, counts in sorted(classes.items())]
+            total = classes[grade]
+            for status, n in counts.items():
+                total[status] = total.get(status, 0) + n
+    return [(grade, counts, sum(counts.values())) for grade, counts in sorted(classes.items())]
 
 
 def by_cluster():
