@@ -48,7 +48,7 @@ rows = []
 for key in School.objects.filter(figures__isnull=True).values_list("pk", flat=True).iterator():
     by_class = {f"Form {n}": {s: random.randint(0, 60) for s in STATUSES} for n in range(1, 9)}
     per = {s: sum(c[s] for c in by_class.values()) for s in STATUSES}
-    rows.append(SchoolFigures(school_id=key, by_class=by_class, total=sum(per.values()), **per, stamp="x",
+    rows.append(SchoolFigures(school_id=key, by_class=by_class, total=sum(per.values()), **per,
                               counted_at=now, changed_at=now, baseline_at=now, growth=random.randint(-5, 40),
                               last_backup_at=now - datetime.timedelta(hours=random.randint(1, 40)), last_backup_size=1000))
     if len(rows) == 5000:

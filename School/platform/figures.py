@@ -1,6 +1,6 @@
 """Count a school's students by class and status, and keep the counts in `default`.
 
-Counting reads the school's own database (one GROUP BY, the stamp, the
+Counting reads the school's own database (one GROUP BY and the
 applied migrations) and returns numbers only; storing writes them to the
 school's SchoolFigures row. The two halves are apart so that a walk over
 every school counts in worker processes and stores in the parent, in
@@ -20,7 +20,7 @@ from django.utils import timezone
 from School.availability import unavailable_reason
 from School.connections import forget_alias
 from School.context import tenant_context
-from School.models import School, Student, StudentsStamp
+from School.models import School, Student
 from School.operations.provisioning import pending_migrations
 from School.platform.models import SchoolFigures
 
@@ -37,7 +37,6 @@ class Counted:
     school: str
     read_at: datetime.datetime
     by_class: dict = field(default_factory=dict)
-    stamp: str = ""
     pending: int = 0
     error: str = ""
 
@@ -59,14 +58,9 @@ def count_school(school, keep_alias=False):
     read_at = timezone.now()
     try:
         with tenant_context(school):
-            alias = school.alias
-            # The stamp first: every write renews it after its rows, so rows
-            # read after it are at least as new as it says (a write in between
-            # renews it again, and is counted by whoever follows that write).
-            stamp = StudentsStamp.current(alias) or ""
-            by_class = _read_counts(alias)
+            by_class = _read_counts(school.alias)
             pending = len(pending_migrations(school))
-        return Counted(school.name, read_at, by_class, stamp, pending)
+        return Counted(school.name, read_at, by_class, pending)
     except Exception as error:  # one broken school must not stop the others
         reason = unavailable_reason(error) or str(error) or type(error).__name__
         logger.warning("could not count the students: %s", reason, extra={"school": school.name})
@@ -138,7 +132,7 @@ def _apply(row, result):
     drift = (row.total, total) if counted_before and changed else ()
     if changed or not counted_before:
         row.changed_at = now
-    row.by_class, row.total, row.stamp = result.by_class, total, result.stamp
+    row.by_class, row.total = result.by_class, total
     for status in STATUSES:
         setattr(row, status, per_status.get(status, 0))
     window = datetime.timedelta(days=settings.FIGURES_GROWTH_DAYS)

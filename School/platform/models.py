@@ -18,8 +18,6 @@ class SchoolFigures(models.Model):
     withdrawn = models.PositiveIntegerField(default=0)
     # {class: {status: count}}; "" is a student with no class.
     by_class = models.JSONField(default=dict)
-    # The school's StudentsStamp token these counts were read with.
-    stamp = models.CharField(max_length=32, blank=True)
     changed_at = models.DateTimeField(null=True, blank=True, help_text="When the counts last changed.")
     counted_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="When they were last counted.")
     # Growth: total minus the total at the start of the current growth window.
