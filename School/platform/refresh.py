@@ -12,10 +12,12 @@ from collections import Counter
 
 from School.operations.fanout import Progress, map_schools
 from School.operations.provisioning import migration_graph_nodes
-from School.platform.figures import count_school, store
+from School.platform.figures import count_schools, store
 from School.platform.national import take_snapshot
 
 DEFAULT_BATCH = 100
+# Schools a worker counts per task (fewer when there are few schools, so that every worker gets some).
+CHUNK = 50
 
 
 def refresh(schools, jobs, stdout, stderr, batch=DEFAULT_BATCH):
@@ -38,8 +40,10 @@ def refresh(schools, jobs, stdout, stderr, batch=DEFAULT_BATCH):
         waiting.clear()
 
     migration_graph_nodes()  # read once here, not once per forked worker
-    for counted in map_schools(count_school, schools, jobs):
-        waiting.append(counted)
+    size = max(1, min(CHUNK, len(schools) // (4 * jobs)))
+    chunks = [schools[start:start + size] for start in range(0, len(schools), size)]
+    for counted_chunk in map_schools(count_schools, chunks, jobs):
+        waiting.extend(counted_chunk)
         if len(waiting) >= batch:
             store_waiting()
     store_waiting()
