@@ -9,7 +9,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('School', '0007_student_search_and_stamp'),
+        # Only the School model (created there) is needed: a school rolled back to an older
+        # School migration keeps its platform tables.
+        ('School', '0001_initial'),
     ]
 
     operations = [
