@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from School.context import tenant_context
 from School.models import School, SchoolHost, Student, default_date_order, default_language, default_time_zone
 from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
-from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, write_backup
+from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, make_backup
 from School.transfers.records import is_sent, is_transferred_out
 from School.utils import DEFAULT_SCHOOL, school_by_name
 from School.validation import time_zone_names
@@ -165,7 +165,7 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
             school = school_by_name(row.name)
             try:
                 with tenant_context(school):
-                    path = write_backup(school, backup_path(backups_dir(), school.name))["path"]
+                    path = make_backup(school, backup_path(backups_dir(), school.name))["path"]
             except BackupError as error:
                 self.message_user(request, str(error), messages.ERROR)
                 continue

@@ -17,6 +17,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from School.events import students_changed
 from School.validation import (
     DATE_ORDERS,
     not_in_future,
@@ -169,6 +170,7 @@ class StudentsStamp(models.Model):
     def bump(cls, using):
         """Called AFTER the write: a reader that sees the new token also sees the new rows."""
         renew_token(cls.objects.using(using), "students")
+        students_changed.send(sender=cls, using=using)
 
 
 def renew_token(stamps, key):

@@ -1,7 +1,8 @@
 """Send every query to the active school's database.
 
-The registry (which schools exist, which hosts reach them) stays in `default`
-whatever school is active, and its tables are only ever created there.
+The registry (which schools exist, which hosts reach them) and the
+platform's aggregate figures stay in `default` whatever school is active,
+and their tables are only ever created there.
 """
 
 from django.db import DEFAULT_DB_ALIAS
@@ -10,13 +11,15 @@ from School.context import current_alias
 
 # (app label, model name) of every model kept in `default` only. Transfers'
 # envelopes are there too: which schools, which transfer, its state, never a
-# student's data (School/transfers/).
+# student's data (School/transfers/); and the platform's aggregate figures.
 REGISTRY_MODELS = frozenset({
     ("School", "school"),
     ("School", "schoolhost"),
     ("School", "registrychange"),
     ("transfers", "transfer"),
     ("documents", "storageusage"),  # each school's storage figure, for `schools list`
+    ("platform", "schoolfigures"),
+    ("platform", "nationalsnapshot"),
 })
 
 

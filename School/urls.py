@@ -28,6 +28,8 @@ urlpatterns = [
     path("api/", include((api_urls, "api"))),
     path("language/", preferences.language_page, name="language"),
     path("healthz", views.health, name="health"),
+    # The dashboard across schools: the default school's hosts only, platform staff only.
+    path("platform/", include("School.platform.urls")),
     # Sign-in (with the second factor), sign-out, invitations, password resets
     # and password-made API tokens (School/accounts/, over School/security/).
     path("", include("School.accounts.urls")),

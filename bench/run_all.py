@@ -111,6 +111,15 @@ RUNS = [
         ("backup + restore of a school with 1,000 photos vs rows-only backup + restore + tar czf/xzf of its files", r"3\. backup.*?median ratio: ([\d.]+)", "measured"),
         ("student table page with a photo for every student vs none", r"4\. the student table.*?median ratio: ([\d.]+)", "about 1"),
     ]),
+    ("operator_view.py", ["--schools", "100000", "--refresh-schools", "2000", "--rounds", "3", "--requests", "20", "--saves", "300"],
+     ["--schools", "10000", "--refresh-schools", "300", "--rounds", "2", "--requests", "10", "--saves", "100"], [
+        ("100,000 schools: schools report --by school --format csv (s)", r"--format csv \(\d+ rows\): median ([\d.]+) s", "<= 3"),
+        ("100,000 schools: schools report, national totals (s)", r"national totals\): median ([\d.]+) s", "<= 1"),
+        ("100,000 schools: dashboard page, median (ms)", r"dashboard page: median ([\d.]+) ms", "<= 300"),
+        ("100,000 schools: /metrics, median (ms)", r"/metrics: median ([\d.]+) ms", "<= 100"),
+        ("schools refresh-figures --all on SQLite (schools/s)", r"= (\d+) schools/s", ">= 500"),
+        ("one student save with the figures following vs without, time ratio", r"median ratio ([\d.]+) \(goal <= 1.1\)", "<= 1.1"),
+    ]),
 ]
 
 

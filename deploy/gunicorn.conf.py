@@ -7,6 +7,16 @@ reachable by anybody else. Values can be changed from the environment.
 
 import multiprocessing
 import os
+import shutil
+from pathlib import Path
+
+# prometheus-client reads this when it is first imported (by the application,
+# preloaded below): every worker then writes its counters to files there,
+# which /metrics adds up (School/platform/metrics.py).
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR",
+    str(Path(os.environ.get("SCHOOL_DATA_DIR") or Path(__file__).resolve().parent.parent / "var") / "metrics"),
+)
 
 wsgi_app = "multitenant.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -25,3 +35,23 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 access_log_format = '%(h)s "%({host}i)s" "%(r)s" %(s)s %(b)s %(L)ss'
 raw_env = ["DJANGO_ENV=production"]
+
+
+def on_starting(server):
+    # Counters of a previous run would be added to this one's.
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server, worker):
+    # Recount now the schools this worker changed in the last few seconds.
+    from School.platform.follow import flush_at_exit
+
+    flush_at_exit()

@@ -148,6 +148,7 @@ if SCHOOL_ENGINE == MONGODB:
         "accounts": "School.mongo.migrations.accounts",
         "transfers": "School.mongo.migrations.transfers",
         "documents": "School.mongo.migrations.documents",
+        "platform": "School.mongo.migrations.platform",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -183,6 +184,8 @@ INSTALLED_APPS = [
     "School.transfers.apps.TransfersConfig",
     # Students' photos and documents, in each school's own storage (School/documents/).
     "School.documents.apps.DocumentsConfig",
+    # Aggregate figures, report, health, dashboard and metrics across schools (School/platform/).
+    "School.platform.apps.PlatformConfig",
     # Second factors (TOTP devices, recovery codes): plain models, routed to
     # each school's database like its users. Invitations, password resets and
     # sign-out: School/accounts/ (last: its groups need every app's permissions).
@@ -224,6 +227,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 MIDDLEWARE = [
+    # Counts and times every response, refusals included, and answers
+    # /metrics (loopback or bearer token only) before anything else runs.
+    "School.platform.metrics.RequestMetricsMiddleware",
     # Caddy's on-demand TLS question, answered before any school is resolved:
     # it arrives with the Host of the ask URL, not of the school asked about.
     "School.security.tls_ask.TlsAskMiddleware",
@@ -371,6 +377,28 @@ LOGGING = {
     },
 }
 
+# --- Platform figures, health and metrics (School/platform/) ----------------
+
+# Seconds after a student write before this process recounts the school's
+# figures (0: right after the write; negative: never, only refresh-figures).
+FIGURES_FOLLOW_DELAY = float(os.environ.get("FIGURES_FOLLOW_DELAY", "5"))
+# Figures not checked for this long are "stale" in `schools health`
+# (a nightly `schools refresh-figures --all` keeps them fresh).
+FIGURES_MAX_AGE = timedelta(hours=float(os.environ.get("FIGURES_MAX_AGE", "26")))
+# A school with no backup newer than this needs attention.
+BACKUP_MAX_AGE = timedelta(hours=float(os.environ.get("BACKUP_MAX_AGE", "26")))
+# Daily national snapshots are kept this many days (the dashboard's trend).
+FIGURES_SNAPSHOT_DAYS = int(os.environ.get("FIGURES_SNAPSHOT_DAYS", "730"))
+# "Fastest-growing": students gained since the start of the current window of this many days.
+FIGURES_GROWTH_DAYS = int(os.environ.get("FIGURES_GROWTH_DAYS", "30"))
+# Seconds a worker reuses the dashboard's national aggregates.
+PLATFORM_DASHBOARD_TTL = float(os.environ.get("PLATFORM_DASHBOARD_TTL", "30"))
+# /metrics: from these client addresses (the TCP peer), or with `Authorization: Bearer METRICS_TOKEN`.
+METRICS_ALLOWED_ADDRESSES = [
+    address.strip() for address in os.environ.get("METRICS_ALLOWED_ADDRESSES", "127.0.0.1,::1").split(",") if address.strip()
+]
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
 # --- Security (School/security/) -------------------------------------------
 
 # django-axes: lock-outs per school. Its rows go through our router, so they
@@ -447,7 +475,7 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
     # Monitors may ask gunicorn directly; without credentials it tells only "ok".
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # Preloading is close to irreversible for a domain and all its subdomains,

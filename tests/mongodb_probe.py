@@ -69,8 +69,27 @@ def pipelines():
     from School.operations.clusters import counts_query
 
     found["schools_per_cluster"] = compiled(counts_query(), "default")
+    found.update(platform_queries())
     connected = [alias for alias in connections if connections[alias].connection is not None]
     return {"queries": found, "connected_aliases": connected}
+
+
+def platform_queries():
+    """What the platform's figures send: the count in a school, the flat reads of `default`."""
+    from django.utils import timezone
+
+    from School.platform.dashboard import TOP
+    from School.platform.figures import counts_query
+    from School.platform.health import FIELDS
+    from School.platform.national import figures, schools
+
+    return {
+        "figures_count": compiled(counts_query("nairobi"), "nairobi"),
+        "figures_listing": compiled(figures().values_list("school_id", *FIELDS), "default"),
+        "figures_schools": compiled(schools().order_by("name").values_list("pk", "name", "cluster", "suspended"), "default"),
+        "figures_fresh_backups": compiled(figures().filter(last_backup_at__gte=timezone.now()), "default"),
+        "figures_largest": compiled(figures().order_by("-total").values_list("school_id", "total")[:TOP], "default"),
+    }
 
 
 def clients():

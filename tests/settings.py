@@ -16,3 +16,7 @@ from multitenant.settings import *  # noqa: E402,F403
 
 # Tests create users on many schools; the real hasher is deliberately slow.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The figures follow writes in a background thread of the writing process;
+# tests that need it turn it on (settings.FIGURES_FOLLOW_DELAY = 0).
+FIGURES_FOLLOW_DELAY = -1

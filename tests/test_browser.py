@@ -25,8 +25,8 @@ if not have_browser and os.environ.get("CI"):
 pytestmark = pytest.mark.skipif(not have_browser, reason="Debian's chromium and chromium-driver are not installed")
 
 
-@pytest.fixture
-def browser(tmp_path):
+def start_chromium(folder, javascript=True, console_log=False):
+    """Debian's headless Chromium under selenium, with its profile in `folder`."""
     os.environ["SE_OFFLINE"] = "true"  # selenium must never fetch a driver or browser
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -36,13 +36,23 @@ def browser(tmp_path):
     for argument in (
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--window-size=1200,900", f"--user-data-dir={tmp_path / 'chromium'}",
+        "--disable-dev-shm-usage", "--window-size=1200,900", f"--user-data-dir={folder / 'chromium'}",
         # Every school host is this machine, whatever the resolver says.
         "--host-resolver-rules=MAP *.localhost 127.0.0.1, MAP localhost 127.0.0.1",
     ):
         options.add_argument(argument)
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    if console_log:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(5)
+    return driver
+
+
+@pytest.fixture
+def browser(tmp_path):
+    driver = start_chromium(tmp_path)
     yield driver
     driver.quit()
 

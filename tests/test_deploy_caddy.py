@@ -210,3 +210,14 @@ def test_the_ask_endpoint_is_not_public(front):
     caddy, _, server = front
     assert caddy.https("nairobi.school.test", "/_platform/tls-ask?domain=accra.school.test")[0] == 404
     assert server.get("127.0.0.1", "/_platform/tls-ask?domain=accra.school.test")[0] == 200
+
+
+def test_metrics_answer_loopback_only_never_through_caddy(front):
+    caddy, _, server = front
+    for path in ("/metrics", "/metrics?x=1", "/metrics/", "/%6detrics"):
+        status, _, body = caddy.https("nairobi.school.test", path)
+        assert status == 404, path
+        assert "school_http_requests" not in body
+    # Prometheus on the machine itself asks gunicorn directly.
+    status, body = server.get("localhost", "/metrics")
+    assert status == 200 and "school_http_requests_total" in body

@@ -326,3 +326,18 @@ def test_student_files_go_to_gridfs_in_the_schools_own_database(tmp_path):
     assert facts["kisumu"]["database"] == "school_kisumu_20261130t0900z_abc123"
     for query in (facts["page"], facts["thumbnail"]):
         assert query["collection"] == "documents_studentfile" and "$lookup" not in stages(query)
+
+
+def test_platform_figures_are_counted_by_the_server_and_read_without_a_join(pipelines):
+    from School.platform.models import SchoolFigures
+
+    count = pipelines["figures_count"]
+    assert count["collection"] == Student._meta.db_table
+    assert "$group" in stages(count)  # one document per class and status, not per student
+    for name in ("figures_listing", "figures_schools", "figures_fresh_backups", "figures_largest"):
+        assert "$lookup" not in stages(pipelines[name]), name
+    assert pipelines["figures_listing"]["collection"] == SchoolFigures._meta.db_table
+    assert pipelines["figures_schools"]["collection"] == School._meta.db_table
+    assert {"$limit": 10} in pipelines["figures_largest"]["pipeline"]
+    assert next(s["$sort"] for s in pipelines["figures_largest"]["pipeline"] if "$sort" in s) == {"total": -1}
+    assert "last_backup_at" in matched_fields(pipelines["figures_fresh_backups"]["pipeline"][0]["$match"])

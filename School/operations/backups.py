@@ -38,6 +38,7 @@ from django.db import connections, router
 from django.db.migrations.recorder import MigrationRecorder
 
 from School.documents.archive import decoded, write_files
+from School.events import backup_completed
 from School.operations.durable import fsync
 from School.router import _is_registry
 from School.sqlite_files import read_snapshot
@@ -248,6 +249,15 @@ class _FilesMember:
 
     def __exit__(self, *exc_info):
         self.raw.write(self.compressor.flush())
+
+
+def make_backup(school, path, include_sessions=False):
+    """A school's backup (the command, the admin's "Back up now"): written, then recorded in the registry."""
+    manifest = write_backup(school, path, include_sessions=include_sessions)
+    size = Path(manifest["path"]).stat().st_size
+    made = datetime.datetime.fromisoformat(manifest["created_at"])
+    backup_completed.send(sender=BackupFile, school=school.name, path=manifest["path"], size=size, at=made)
+    return manifest
 
 
 class BackupFile:

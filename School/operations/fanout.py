@@ -17,6 +17,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import DatabaseError, connections
 
@@ -129,9 +130,18 @@ def _report_failure(outcome, stderr):
 
 
 def _execute(prog, schools, argv, jobs):
+    return map_schools(partial(run_one, prog), schools, jobs, argv)
+
+
+def map_schools(task, schools, jobs, *args):
+    """task(school, *args) for every school, in `jobs` worker processes; yields the results as they finish.
+
+    `task` must close what it opens and return something small: a worker
+    runs many schools.
+    """
     if jobs <= 1 or len(schools) <= 1:
         for school in schools:
-            yield run_one(prog, school, argv)
+            yield task(school, *args)
         return
     # Workers are forked with the parent's settings and registry; connections
     # are closed first so no socket or SQLite handle is shared.
@@ -141,12 +151,12 @@ def _execute(prog, schools, argv, jobs):
     with ProcessPoolExecutor(max_workers=min(jobs, len(schools)), mp_context=context) as pool:
         # A few schools per worker in flight, not all of them: finished
         # outcomes are handed on and freed at once.
-        running = {pool.submit(run_one, prog, school, argv) for school in itertools.islice(waiting, 2 * jobs)}
+        running = {pool.submit(task, school, *args) for school in itertools.islice(waiting, 2 * jobs)}
         while running:
             finished, running = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 yield future.result()
-                running |= {pool.submit(run_one, prog, school, argv) for school in itertools.islice(waiting, 1)}
+                running |= {pool.submit(task, school, *args) for school in itertools.islice(waiting, 1)}
 
 
 def _summary(counts, failed, argv, seconds, stdout):

@@ -19,6 +19,7 @@ from multitenant.databases import MONGODB
 from School.availability import unavailable_reason
 from School.connections import drop_database, ensure_alias, forget_alias
 from School.documents.models import StorageUsage
+from School.events import school_data_replaced
 from School.models import School, SchoolHost
 from School.operations.clusters import ClusterError, place
 from School.operations.migrating import migrate_school, migration_graph_nodes
@@ -210,6 +211,7 @@ def register_school(name, hosts, display_name="", mongodb_uri="", database="", c
         # that a retry does not find a school without hosts in the way.
         School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).delete()
         raise SchoolError(f"could not register school {name!r}: {unavailable_reason(error) or error}") from error
+    school_data_replaced.send(sender=School, school=name)
 
 
 def remove_school(name, drop_data=False):

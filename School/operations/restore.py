@@ -32,6 +32,7 @@ from School.connections import drop_database, ensure_alias, forget_alias, sqlite
 from School.context import tenant_context
 from School.documents.archive import copied_files_match
 from School.documents.service import recount_school_usage
+from School.events import school_data_replaced
 from School.models import School
 from School.operations.backups import (
     BackupError,
@@ -160,6 +161,7 @@ def _switch(name, database, mongodb_uri=None, locale=None):
         row.mongodb_uri = mongodb_uri
         fields.append("mongodb_uri")
     row.save(update_fields=fields)  # the save signal tells every worker
+    school_data_replaced.send(sender=School, school=name)
 
 
 def _old_database(school):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from School.context import current_school
 from School.management.checks import all_but_page_checks
-from School.operations.backups import BackupError, backup_path, backups_dir, prune, write_backup
+from School.operations.backups import BackupError, backup_path, backups_dir, make_backup, prune
 from School.utils import DEFAULT_SCHOOL, school_by_name
 
 EXIT_BAD_INPUT = 2
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         directory = output_dir or backups_dir()
         path = output or backup_path(directory, school.name)
         try:
-            manifest = write_backup(school, path, include_sessions=include_sessions)
+            manifest = make_backup(school, path, include_sessions=include_sessions)
         except BackupError as error:
             raise CommandError(str(error), returncode=EXIT_BAD_INPUT) from None
         rows = sum(table["rows"] for table in manifest["tables"].values())

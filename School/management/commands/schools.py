@@ -23,6 +23,7 @@ from School.documents.usage import usage_by_school
 from School.management.school_backups import BACKUP_ACTIONS, add_backup_actions
 from School.management.school_answers import confirm, database_of
 from School.management.tables import write_listing
+from School.platform.commands import PLATFORM_ACTIONS, add_platform_actions
 from School.operations.backups import BackupError
 from School.operations.clusters import cluster_of
 from School.transfers.cli import TRANSFER_ACTIONS, add_transfer_actions
@@ -50,10 +51,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         actions = parser.add_subparsers(
             dest="action", required=True,
-            metavar="{list,add,set,import,migrations,remove,suspend,resume,add-host,remove-host,restore,clone,move,transfer,transfers}",
+            metavar="{list,add,set,import,migrations,remove,suspend,resume,add-host,remove-host,restore,clone,move,"
+            "transfer,transfers,refresh-figures,report,health}",
         )
         add_backup_actions(actions)
         add_transfer_actions(actions)
+        add_platform_actions(actions)
 
         listing = actions.add_parser("list", help="every school with its hosts and database")
         listing.add_argument("--format", choices=["table", "json"], default="table")
@@ -95,12 +98,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         try:
-            if action not in ("list", "migrations"):  # reporting on a fresh machine must not create anything
+            if action not in ("list", "migrations", "report", "health"):  # reporting must not create anything
                 ensure_registry()
             if action in BACKUP_ACTIONS:
                 return BACKUP_ACTIONS[action](self, **options)
             if action in TRANSFER_ACTIONS:
                 return TRANSFER_ACTIONS[action](self, **options)
+            if action in PLATFORM_ACTIONS:
+                return PLATFORM_ACTIONS[action](self, **options)
             getattr(self, f"handle_{action.replace('-', '_')}")(**options)
         except (SchoolError, BackupError) as error:
             # A full disk or a busy database is no typing mistake: exit 1, as for an unreachable one.

@@ -1,0 +1,174 @@
+"""Count a school's students by class and status, and keep the counts in `default`.
+
+Counting reads the school's own database (one GROUP BY and the
+applied migrations) and returns numbers only; storing writes them to the
+school's SchoolFigures row. The two halves are apart so that a walk over
+every school counts in worker processes and stores in the parent, in
+batches (one transaction each): a `kill -9` leaves the finished batches
+stored and the rest as they were.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from School.availability import unavailable_reason
+from School.connections import forget_alias
+from School.context import tenant_context
+from School.models import School, Student
+from School.operations.provisioning import pending_migrations
+from School.platform.models import SchoolFigures
+
+logger = logging.getLogger(__name__)
+
+STATUSES = tuple(Student.Status.values)
+ERROR_LENGTH = SchoolFigures._meta.get_field("unreachable_error").max_length
+
+
+@dataclass
+class Counted:
+    """What one count of one school found (or why it could not count)."""
+
+    school: str
+    read_at: datetime.datetime
+    by_class: dict = field(default_factory=dict)
+    pending: int = 0
+    error: str = ""
+
+
+def counts_query(alias):
+    """Students by class and status, grouped by the database itself (a $group on MongoDB)."""
+    return Student.objects.using(alias).order_by().values_list("grade", "status").annotate(n=Count("pk"))
+
+
+def _read_counts(alias):
+    by_class = {}
+    for grade, status, n in counts_query(alias):
+        by_class.setdefault(grade or "", {})[status] = n
+    return by_class
+
+
+def count_school(school, keep_alias=False):
+    """Counted for `school` (a SchoolInfo), never raising for an unreachable or broken school."""
+    read_at = timezone.now()
+    try:
+        with tenant_context(school):
+            by_class = _read_counts(school.alias)
+            pending = len(pending_migrations(school))
+        return Counted(school.name, read_at, by_class, pending)
+    except Exception as error:  # one broken school must not stop the others
+        reason = unavailable_reason(error) or str(error) or type(error).__name__
+        logger.warning("could not count the students: %s", reason, extra={"school": school.name})
+        return Counted(school.name, read_at, error=reason[:ERROR_LENGTH])
+    finally:
+        if not keep_alias:
+            forget_alias(school.name)
+
+
+def count_schools(schools):
+    """[Counted] of a few schools: one task of a fan-out worker (a task per school costs the parent more than the count)."""
+    return [count_school(school) for school in schools]
+
+
+def totals_of(by_class):
+    """{status: count} and the total of a {class: {status: count}} map."""
+    per_status = dict.fromkeys(STATUSES, 0)
+    for counts in by_class.values():
+        for status, n in counts.items():
+            per_status[status] = per_status.get(status, 0) + n
+    return per_status, sum(per_status.values())
+
+
+@dataclass
+class Stored:
+    """The outcome of storing one Counted: drift is (old total, new total) when the counts were wrong."""
+
+    school: str
+    status: str  # "counted", "unchanged", "failed", "gone", "newer"
+    drift: tuple = ()
+    detail: str = ""
+
+
+def store(results):
+    """Write a batch of Counted to `default` in one transaction; returns a Stored per result."""
+    results = list(results)
+    try:
+        return _store(results)
+    except IntegrityError:  # another process created one of these rows meanwhile: it is there now
+        return _store(results)
+
+
+def _store(results):
+    keys = dict(
+        School.objects.using(DEFAULT_DB_ALIAS).filter(name__in=[r.school for r in results]).values_list("name", "pk")
+    )
+    existing = {
+        row.school_id: row for row in SchoolFigures.objects.using(DEFAULT_DB_ALIAS).filter(school_id__in=keys.values())
+    }
+    outcomes = []
+    with transaction.atomic(using=DEFAULT_DB_ALIAS):
+        for result in results:
+            key = keys.get(result.school)
+            if key is None:  # removed meanwhile: its figures left with it
+                outcomes.append(Stored(result.school, "gone"))
+                continue
+            row = existing.get(key) or SchoolFigures(school_id=key)
+            outcomes.append(_apply(row, result))
+            row.save(using=DEFAULT_DB_ALIAS)
+    return outcomes
+
+
+def _apply(row, result):
+    now = timezone.now()
+    if result.error:
+        row.unreachable_at, row.unreachable_error = now, result.error
+        return Stored(result.school, "failed", detail=result.error)
+    if row.counted_at and row.counted_at > result.read_at:
+        # Another process counted after this read began: its counts are newer.
+        return Stored(result.school, "newer")
+    per_status, total = totals_of(result.by_class)
+    counted_before = row.counted_at is not None
+    changed = row.by_class != result.by_class
+    drift = (row.total, total) if counted_before and changed else ()
+    if changed or not counted_before:
+        row.changed_at = now
+    row.by_class, row.total = result.by_class, total
+    for status in STATUSES:
+        setattr(row, status, per_status.get(status, 0))
+    window = datetime.timedelta(days=settings.FIGURES_GROWTH_DAYS)
+    if row.baseline_at is None or now - row.baseline_at > window:
+        row.baseline_total, row.baseline_at = total, now
+    row.growth = total - row.baseline_total
+    row.counted_at, row.pending_migrations = result.read_at, result.pending
+    row.unreachable_at, row.unreachable_error = None, ""
+    return Stored(result.school, "counted" if changed or not counted_before else "unchanged", drift)
+
+
+def recount(name):
+    """Count and store one registered school now; returns its Stored, or None if it is not registered."""
+    from School.utils import school_by_name
+
+    school = school_by_name(name)
+    if school is None or not School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).exists():
+        return None
+    return store([count_school(school, keep_alias=True)])[0]
+
+
+def record_backup(name, at, size):
+    """Note in the registry that school `name` has a complete backup of `size` bytes made at `at`."""
+    key = School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).values_list("pk", flat=True).first()
+    if key is None:
+        return
+    rows = SchoolFigures.objects.using(DEFAULT_DB_ALIAS).filter(school_id=key)
+    if rows.update(last_backup_at=at, last_backup_size=size):
+        return
+    try:
+        with transaction.atomic(using=DEFAULT_DB_ALIAS):
+            rows.create(school_id=key, last_backup_at=at, last_backup_size=size)
+    except IntegrityError:  # counted meanwhile: the row is there now
+        rows.update(last_backup_at=at, last_backup_size=size)

@@ -1,0 +1,145 @@
+"""`schools health`: which schools need attention, and why, read from the registry alone.
+
+Nothing here opens a school's database: reachability and pending migrations
+are as of the last count (`schools refresh-figures`, nightly), backups as
+recorded when each completed. So it answers as fast with 100,000 schools as
+with three, and `/metrics` counts the same facts with a few queries.
+"""
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from School.platform.listing import schools_with_figures
+from School.platform.national import figures, schools
+
+UNREACHABLE, SUSPENDED, PENDING, NO_BACKUP, STALE = (
+    "unreachable", "suspended", "pending migrations", "no recent backup", "stale figures",
+)
+KINDS = (UNREACHABLE, SUSPENDED, PENDING, NO_BACKUP, STALE)
+FIELDS = ("counted_at", "unreachable_at", "unreachable_error", "pending_migrations", "last_backup_at", "last_backup_size")
+
+
+LABELS = {
+    UNREACHABLE: gettext_lazy("unreachable"),
+    SUSPENDED: gettext_lazy("suspended"),
+    PENDING: gettext_lazy("pending migrations"),
+    NO_BACKUP: gettext_lazy("no recent backup"),
+    STALE: gettext_lazy("stale figures"),
+}
+
+
+@dataclass
+class Problem:
+    kind: str  # one of KINDS: the key in JSON and /metrics
+    detail: str
+
+    @property
+    def label(self):
+        return LABELS[self.kind]
+
+
+def _when(moment):
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else _("never")
+
+
+def problems_of(school, row, now):
+    """The Problems of one school (a listing.Registered and its figures or None)."""
+    found = []
+    if row and row.unreachable_at:
+        found.append(Problem(UNREACHABLE, _("last attempt %(when)s: %(error)s") % {
+            "when": _when(row.unreachable_at), "error": row.unreachable_error}))
+    if school.suspended:
+        found.append(Problem(SUSPENDED, _("its hosts answer 'temporarily unavailable'")))
+    if row and row.pending_migrations:
+        found.append(Problem(PENDING, _("%(count)s migrations not applied (as of %(when)s)") % {
+            "count": row.pending_migrations, "when": _when(row.counted_at)}))
+    last_backup = row.last_backup_at if row else None
+    if not last_backup or now - last_backup > settings.BACKUP_MAX_AGE:
+        found.append(Problem(NO_BACKUP, _("last backup %(when)s") % {"when": _when(last_backup)}))
+    counted = row.counted_at if row else None
+    if not counted or now - counted > settings.FIGURES_MAX_AGE:
+        found.append(Problem(STALE, _("last counted %(when)s") % {"when": _when(counted)}))
+    return found
+
+
+def _may_need_attention(now):
+    """The figures rows with a problem of their own (the others can only be suspended)."""
+    return (
+        Q(unreachable_at__isnull=False) | Q(pending_migrations__gt=0)
+        | Q(last_backup_at__isnull=True) | Q(last_backup_at__lt=now - settings.BACKUP_MAX_AGE)
+        | Q(counted_at__isnull=True) | Q(counted_at__lt=now - settings.FIGURES_MAX_AGE)
+    )
+
+
+def needing_attention():
+    """(Registered, [Problem]) of every school with at least one problem, by name.
+
+    Only the figures rows that have a problem are read whole: with 100,000
+    schools most are fine, and reading their dates is what costs.
+    """
+    now = timezone.now()
+    counted = set(figures().values_list("school_id", flat=True).iterator(chunk_size=10000))
+    for school, row in schools_with_figures(*FIELDS, only=_may_need_attention(now)):
+        if row is None and school.key in counted:
+            found = [Problem(SUSPENDED, _("its hosts answer 'temporarily unavailable'"))] if school.suspended else []
+        else:
+            found = problems_of(school, row, now)
+        if found:
+            yield school, found
+
+
+def attention_counts():
+    """(schools, suspended, students, {kind: number of schools}): two aggregate queries, one pass over each table (for /metrics)."""
+    now = timezone.now()
+    registry = schools().aggregate(schools=Count("pk"), suspended=Count("pk", filter=Q(suspended=True)))
+    counted = figures().aggregate(
+        students=Sum("total"),
+        unreachable=Count("pk", filter=Q(unreachable_at__isnull=False)),
+        pending=Count("pk", filter=Q(pending_migrations__gt=0)),
+        fresh_backups=Count("pk", filter=Q(last_backup_at__gte=now - settings.BACKUP_MAX_AGE)),
+        fresh_figures=Count("pk", filter=Q(counted_at__gte=now - settings.FIGURES_MAX_AGE)),
+    )
+    total = registry["schools"]
+    return total, registry["suspended"], counted["students"] or 0, {
+        UNREACHABLE: counted["unreachable"],
+        SUSPENDED: registry["suspended"],
+        PENDING: counted["pending"],
+        NO_BACKUP: total - counted["fresh_backups"],
+        STALE: total - counted["fresh_figures"],
+    }
+
+
+def summary_line(schools_seen, attention, per_kind):
+    detail = ", ".join(f"{per_kind[kind]} {kind}" for kind in KINDS if per_kind[kind])
+    return f"{attention} of {schools_seen} schools need attention" + (f": {detail}" if detail else "")
+
+
+def write_health(stdout, as_json):
+    """Write the report; returns the number of schools needing attention."""
+    per_kind, attention = Counter(), 0
+    for school, found in needing_attention():
+        attention += 1
+        per_kind.update(problem.kind for problem in found)
+        if as_json:
+            row = {"school": school.name, "problems": [{"kind": p.kind, "detail": p.detail} for p in found]}
+            stdout.write(('{"schools": [\n  ' if attention == 1 else ",\n  ") + json.dumps(row))
+        else:
+            if attention == 1:
+                stdout.write(f"{'SCHOOL':<40}  PROBLEMS\n")
+            stdout.write(f"{school.name:<40}  " + "; ".join(f"{p.kind}: {p.detail}" for p in found) + "\n")
+    total = schools().count()
+    line = summary_line(total, attention, per_kind)
+    if as_json:
+        stdout.write("\n]" if attention else '{"schools": []')
+        counts = {kind: per_kind[kind] for kind in KINDS}
+        stdout.write(f', "summary": {json.dumps({"schools": total, "attention": attention, **counts, "line": line})}}}\n')
+    else:
+        stdout.write(line + "\n")
+    return attention

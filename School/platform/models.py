@@ -1,0 +1,56 @@
+"""Aggregate figures of each school and the daily national snapshot, kept in `default` only.
+
+Only counts: no field here can hold a student's name, number or any other
+personal value (School.router keeps both models in `default`).
+"""
+
+from django.db import models
+
+
+class SchoolFigures(models.Model):
+    """One school's students by class and status, and what the operator checks about it."""
+
+    school = models.OneToOneField("School.School", on_delete=models.CASCADE, related_name="figures")
+    total = models.PositiveIntegerField(default=0, db_index=True)
+    active = models.PositiveIntegerField(default=0)
+    graduated = models.PositiveIntegerField(default=0)
+    transferred = models.PositiveIntegerField(default=0)
+    withdrawn = models.PositiveIntegerField(default=0)
+    # {class: {status: count}}; "" is a student with no class.
+    by_class = models.JSONField(default=dict)
+    changed_at = models.DateTimeField(null=True, blank=True, help_text="When the counts last changed.")
+    counted_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="When they were last counted.")
+    # Growth: total minus the total at the start of the current growth window.
+    baseline_total = models.PositiveIntegerField(default=0)
+    baseline_at = models.DateTimeField(null=True, blank=True)
+    growth = models.IntegerField(default=0, db_index=True)
+    pending_migrations = models.PositiveIntegerField(default=0, help_text="As of the last count.")
+    unreachable_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="Last failed attempt.")
+    unreachable_error = models.CharField(max_length=500, blank=True)
+    last_backup_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_backup_size = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "school figures"
+        permissions = [("view_platform", "Can see the platform dashboard")]
+
+    def __str__(self):
+        return f"{self.school_id}: {self.total}"
+
+
+class NationalSnapshot(models.Model):
+    """The national totals of one day, for the trend (pruned after FIGURES_SNAPSHOT_DAYS)."""
+
+    day = models.DateField(unique=True)
+    schools = models.PositiveIntegerField(default=0)
+    total = models.PositiveBigIntegerField(default=0)
+    active = models.PositiveBigIntegerField(default=0)
+    graduated = models.PositiveBigIntegerField(default=0)
+    transferred = models.PositiveBigIntegerField(default=0)
+    withdrawn = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self):
+        return f"{self.day}: {self.total}"

@@ -1,0 +1,86 @@
+"""National figures from the per-school rows in `default`: totals, groupings, the daily snapshot.
+
+Flat queries only (no join: a join is a $lookup on MongoDB); a removed
+school's figures are deleted with it (on_delete=CASCADE), so they leave
+every total at once.
+"""
+
+import datetime
+from collections import Counter, defaultdict
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from School.models import School
+from School.platform.figures import STATUSES
+from School.platform.models import NationalSnapshot, SchoolFigures
+
+MAIN_CLUSTER = "main"
+
+
+def figures():
+    return SchoolFigures.objects.using(DEFAULT_DB_ALIAS).order_by()
+
+
+def schools():
+    return School.objects.using(DEFAULT_DB_ALIAS).order_by()
+
+
+def national_totals():
+    """{"schools": n, "counted": n, "total": n, status: n, ...}: one aggregate query on the figures."""
+    sums = figures().aggregate(counted=Count("pk"), total=Sum("total"), **{status: Sum(status) for status in STATUSES})
+    result = {"schools": schools().count(), **{key: value or 0 for key, value in sums.items()}}
+    return result
+
+
+def by_status():
+    totals = national_totals()
+    return [(status, totals[status]) for status in STATUSES]
+
+
+def by_class():
+    """[(class, {status: n}, total)] over every school, by class name."""
+    classes = defaultdict(dict)
+    for per_class in figures().values_list("by_class", flat=True).iterator(chunk_size=5000):
+        for grade, counts in per_class.items():
+            total = classes[grade]
+            for status, n in counts.items():
+                total[status] = total.get(status, 0) + n
+    return [(grade, counts, sum(counts.values())) for grade, counts in sorted(classes.items())]
+
+
+def by_cluster():
+    """[(cluster, schools, students)]: `main` is the deployment's own cluster (and SQLite)."""
+    cluster_of = dict(schools().values_list("pk", "cluster").iterator(chunk_size=5000))
+    school_count = Counter((cluster or MAIN_CLUSTER) for cluster in cluster_of.values())
+    students = Counter()
+    for key, total in figures().values_list("school_id", "total").iterator(chunk_size=5000):
+        students[cluster_of.get(key) or MAIN_CLUSTER] += total
+    return [(cluster, school_count[cluster], students[cluster]) for cluster in sorted(school_count)]
+
+
+def take_snapshot(today=None):
+    """Write (or bring up to date) today's national snapshot and prune those past the retention."""
+    today = today or timezone.now().date()
+    totals = national_totals()
+    values = {"schools": totals["schools"], "total": totals["total"], **{status: totals[status] for status in STATUSES}}
+    snapshots = NationalSnapshot.objects.using(DEFAULT_DB_ALIAS)
+    if not snapshots.filter(day=today).update(**values):
+        try:
+            with transaction.atomic(using=DEFAULT_DB_ALIAS):
+                snapshots.create(day=today, **values)
+        except IntegrityError:  # another process took today's meanwhile
+            snapshots.filter(day=today).update(**values)
+    snapshots.filter(day__lt=today - datetime.timedelta(days=settings.FIGURES_SNAPSHOT_DAYS)).delete()
+
+
+def ensure_snapshot():
+    """Take today's snapshot unless there is one: whoever looks at the figures first each day does."""
+    if not NationalSnapshot.objects.using(DEFAULT_DB_ALIAS).filter(day=timezone.now().date()).exists():
+        take_snapshot()
+
+
+def trend():
+    return list(NationalSnapshot.objects.using(DEFAULT_DB_ALIAS).values_list("day", "total"))

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from School.platform import views
+
+app_name = "platform"
+urlpatterns = [
+    path("", views.overview, name="dashboard"),
+    path("charts/<slug:name>.svg", views.chart, name="chart"),
+    path("schools/<str:name>/backup", views.back_up, name="back-up"),
+    path("schools/<str:name>/resume", views.resume, name="resume"),
+]
