@@ -61,6 +61,10 @@ def _sources(roots, suffix):
 
 def _django_template(fileobj, keywords, comment_tags, options):
     source = templatize(fileobj.read().decode("utf-8"))
+    # templatize keeps the template's indentation, which Python's tokenizer
+    # reads as blocks (an indented line after a plain one is an error); the
+    # calls are all that matter, on the lines they came from.
+    source = "\n".join(line.lstrip() for line in source.split("\n"))
     return extract_python(io.BytesIO(source.encode("utf-8")), keywords, comment_tags, options)
 
 
