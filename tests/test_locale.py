@@ -14,7 +14,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.test import Client
 from django.utils import timezone, translation
 
-from School.accounts import second_factor
+from School.accounts import groups, second_factor
 from School.accounts.invitations import digest
 from School.accounts.models import Invitation
 from School.connections import forget_alias
@@ -58,8 +58,15 @@ def visible_text(response):
     return re.sub(r"<[^>]+>", " ", html)
 
 
+# Data, not our words, though they hold the msgid "School": the display names of tests.conftest.three_schools
+# and the names of the groups every school starts with (stored in its database, shown as they are).
+DATA_NAMES = re.compile("|".join(map(re.escape, (
+    "Default School", "Nairobi School", "Accra Academy", groups.REGISTRARS, groups.VIEWERS, groups.SCHOOL_ADMINS))))
+
+
 def english_left(text, language):
     """Our English source strings (those whose translation differs) still found in `text`."""
+    text = DATA_NAMES.sub(" ", text)
     catalog = catalogues.read_catalog(catalogues.po_path(language), language)
     left = []
     for message in catalog:
@@ -282,7 +289,43 @@ def busy_page(client, settings):
     return response
 
 
+def count_for_the_platform_dashboard():
+    """Figures for every school, accra's with problems of each kind the health table words."""
+    from School.platform import dashboard
+    from School.platform.figures import recount
+    from School.platform.models import SchoolFigures
+
+    for name in ("default", "nairobi", "accra"):
+        recount(name)
+    SchoolFigures.objects.using(DEFAULT_DB_ALIAS).filter(school__name="accra").update(
+        pending_migrations=2, unreachable_at=timezone.now(), unreachable_error="timed out")
+    dashboard.forget()
+
+
+def platform_pages(client, language):
+    """The platform dashboard (School/platform/), one of its charts and the admin's link to it, seen by a superuser
+    of `default`. The dashboard's figures are kept across requests: its words must still follow each request's language."""
+    pages = {
+        "platform dashboard": client.get("/platform/"),
+        "platform chart": client.get("/platform/charts/classes.svg"),
+        "platform admin index": client.get("/admin/"),
+    }
+    with translation.override(language):
+        words = [
+            translation.gettext("last backup %(when)s") % {"when": translation.gettext("never")},
+            translation.gettext("%(count)s migrations not applied (as of %(when)s)").split("%(count)s")[1].split("(")[0].strip(),
+        ]
+        in_the_chart = [translation.gettext("Students by class"), translation.gettext("Active")]  # title, legend
+    dashboard = visible_text(pages["platform dashboard"])
+    assert all(word in dashboard for word in words), (language, words, dashboard)
+    chart = visible_text(pages["platform chart"])
+    assert all(word in chart for word in in_the_chart), (language, in_the_chart, chart)
+    assert 'href="/platform/"' in pages["platform admin index"].content.decode()
+    return pages
+
+
 def test_every_page_is_translated_into_each_language(three_schools, tmp_path, settings):
+    count_for_the_platform_dashboard()
     with tenant_context("nairobi"):
         student = Student.objects.get(registration_no="NBI-0001")
     transferred = transfers_both_ways()
@@ -318,8 +361,10 @@ def test_every_page_is_translated_into_each_language(three_schools, tmp_path, se
         pages["suspended"] = Client(HTTP_HOST="nairobi.localhost").get("/")
         set_locale("nairobi", suspended=False)
         set_locale("default", language=language)
-        pages["platform admin school"] = platform_admin(f"root_{language}").get(
+        root = platform_admin(f"root_{language}")
+        pages["platform admin school"] = root.get(
             f"/admin/School/school/{School.objects.using(DEFAULT_DB_ALIAS).get(name='accra').pk}/change/")
+        pages.update(platform_pages(root, language))
         assert 'href="/accounts/password-reset/"' in pages["sign-in"].content.decode()
         for name, response in pages.items():
             assert response.status_code in (200, 400, 404, 410, 503), (language, name, response.status_code)

@@ -14,7 +14,7 @@ import pygal
 from django.utils.translation import gettext as _
 from pygal.style import Style
 
-from School.platform.figures import STATUSES
+from School.platform.figures import STATUSES, status_label
 
 # The configuration <script> and the comments (pygal's links to its web site).
 SCRIPT_AND_COMMENTS = re.compile(r"<script\b.*?</script>|<!--.*?-->", re.S)
@@ -29,7 +29,7 @@ STYLE = Style(
 def _chart(kind, title, **options):
     return kind(
         js=[], style=STYLE, title=title, disable_xml_declaration=True, width=800, height=400,
-        explicit_size=False, print_values=False, legend_at_bottom=True, **options,
+        explicit_size=False, print_values=False, legend_at_bottom=True, no_data_text=_("No data"), **options,
     )
 
 
@@ -45,7 +45,7 @@ def students_by_class(data):
     chart = _chart(pygal.StackedBar, _("Students by class"), x_label_rotation=30)
     chart.x_labels = [class_label(grade) for grade, _counts, _total in data.classes]
     for status in STATUSES:
-        chart.add(status, [counts.get(status, 0) for _grade, counts, _total in data.classes])
+        chart.add(status_label(status), [counts.get(status, 0) for _grade, counts, _total in data.classes])
     return render(chart)
 
 

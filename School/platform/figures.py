@@ -27,6 +27,11 @@ from School.platform.models import SchoolFigures
 logger = logging.getLogger(__name__)
 
 STATUSES = tuple(Student.Status.values)
+
+
+def status_label(status):
+    """The status as users read it, in the current language (the keys stay English in figures and CLI)."""
+    return str(Student.Status(status).label)  # pygal writes its labels as JSON: no lazy string
 ERROR_LENGTH = SchoolFigures._meta.get_field("unreachable_error").max_length
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy
 
 from School.platform.listing import schools_with_figures
@@ -33,39 +33,49 @@ LABELS = {
     NO_BACKUP: gettext_lazy("no recent backup"),
     STALE: gettext_lazy("stale figures"),
 }
+SUSPENDED_DETAIL = gettext_lazy("its hosts answer 'temporarily unavailable'")
 
 
 @dataclass
 class Problem:
     kind: str  # one of KINDS: the key in JSON and /metrics
-    detail: str
+    detail: str  # lazy: worded in the language of the request that shows it
 
     @property
     def label(self):
         return LABELS[self.kind]
 
 
+def _worded(message, values):
+    return str(message) % {key: str(value) for key, value in values.items()}
+
+
+# The dashboard keeps its problems PLATFORM_DASHBOARD_TTL seconds across requests, whose languages differ:
+# a detail is worded when it is shown, in the language of whoever reads it.
+worded = lazy(_worded, str)
+
+
 def _when(moment):
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else _("never")
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else gettext_lazy("never")
 
 
 def problems_of(school, row, now):
     """The Problems of one school (a listing.Registered and its figures or None)."""
     found = []
     if row and row.unreachable_at:
-        found.append(Problem(UNREACHABLE, _("last attempt %(when)s: %(error)s") % {
-            "when": _when(row.unreachable_at), "error": row.unreachable_error}))
+        found.append(Problem(UNREACHABLE, worded(gettext_lazy("last attempt %(when)s: %(error)s"), {
+            "when": _when(row.unreachable_at), "error": row.unreachable_error})))
     if school.suspended:
-        found.append(Problem(SUSPENDED, _("its hosts answer 'temporarily unavailable'")))
+        found.append(Problem(SUSPENDED, SUSPENDED_DETAIL))
     if row and row.pending_migrations:
-        found.append(Problem(PENDING, _("%(count)s migrations not applied (as of %(when)s)") % {
-            "count": row.pending_migrations, "when": _when(row.counted_at)}))
+        found.append(Problem(PENDING, worded(gettext_lazy("%(count)s migrations not applied (as of %(when)s)"), {
+            "count": row.pending_migrations, "when": _when(row.counted_at)})))
     last_backup = row.last_backup_at if row else None
     if not last_backup or now - last_backup > settings.BACKUP_MAX_AGE:
-        found.append(Problem(NO_BACKUP, _("last backup %(when)s") % {"when": _when(last_backup)}))
+        found.append(Problem(NO_BACKUP, worded(gettext_lazy("last backup %(when)s"), {"when": _when(last_backup)})))
     counted = row.counted_at if row else None
     if not counted or now - counted > settings.FIGURES_MAX_AGE:
-        found.append(Problem(STALE, _("last counted %(when)s") % {"when": _when(counted)}))
+        found.append(Problem(STALE, worded(gettext_lazy("last counted %(when)s"), {"when": _when(counted)})))
     return found
 
 
@@ -88,7 +98,7 @@ def needing_attention():
     counted = set(figures().values_list("school_id", flat=True).iterator(chunk_size=10000))
     for school, row in schools_with_figures(*FIELDS, only=_may_need_attention(now)):
         if row is None and school.key in counted:
-            found = [Problem(SUSPENDED, _("its hosts answer 'temporarily unavailable'"))] if school.suspended else []
+            found = [Problem(SUSPENDED, SUSPENDED_DETAIL)] if school.suspended else []
         else:
             found = problems_of(school, row, now)
         if found:
@@ -128,7 +138,7 @@ def write_health(stdout, as_json):
         attention += 1
         per_kind.update(problem.kind for problem in found)
         if as_json:
-            row = {"school": school.name, "problems": [{"kind": p.kind, "detail": p.detail} for p in found]}
+            row = {"school": school.name, "problems": [{"kind": p.kind, "detail": str(p.detail)} for p in found]}
             stdout.write(('{"schools": [\n  ' if attention == 1 else ",\n  ") + json.dumps(row))
         else:
             if attention == 1:

@@ -21,7 +21,7 @@ from School.context import tenant_context
 from School.operations.backups import BackupError, backup_path, backups_dir, make_backup
 from School.operations.provisioning import SchoolError, set_suspended
 from School.platform import charts, dashboard
-from School.platform.figures import STATUSES
+from School.platform.figures import STATUSES, status_label
 from School.utils import DEFAULT_SCHOOL, school_by_name
 
 logger = logging.getLogger(__name__)
@@ -52,8 +52,8 @@ def overview(request):
     data = dashboard.current()
     context = {
         "data": data,
-        "statuses": STATUSES,
-        "status_totals": [(status, data.totals[status]) for status in STATUSES],
+        "statuses": [status_label(status) for status in STATUSES],
+        "status_totals": [(status_label(status), data.totals[status]) for status in STATUSES],
         "classes": [(charts.class_label(grade), counts, total) for grade, counts, total in data.classes],
         "class_rows": [
             (charts.class_label(grade), [counts.get(status, 0) for status in STATUSES], total)
