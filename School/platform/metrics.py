@@ -19,11 +19,13 @@ import hmac
 import os
 import time
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotFound
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+
+from School.middleware import SyncAndAsyncMiddleware
 
 METRICS_PATH = "/metrics"
 SCHOOL, UNKNOWN, SUSPENDED = "school", "unknown", "suspended"
@@ -108,17 +110,8 @@ def metrics_response(request):
     return HttpResponse(scrape(), content_type=CONTENT_TYPE_LATEST)
 
 
-class RequestMetricsMiddleware:
+class RequestMetricsMiddleware(SyncAndAsyncMiddleware):
     """Outermost: counts and times every response (refusals too), and answers /metrics on any host."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
     def __call__(self, request):
         if self.is_async:
