@@ -5,7 +5,6 @@ API tokens), so a copy of the database opens no invitation. Resending makes
 a new secret: the old link stops working.
 """
 
-import hashlib
 import logging
 import secrets
 from datetime import timedelta
@@ -22,6 +21,7 @@ from School.accounts.groups import is_staff_group
 from School.accounts.models import Invitation
 from School.context import current_alias
 from School.security import audit
+from School.security.tokens import digest  # links are stored as API keys are: their SHA-256 only
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +32,6 @@ class InvitationError(ValueError):
 
 class UnknownInvitation(InvitationError):
     """No invitation of this school has that link (the others are known, but used up)."""
-
-
-def digest(secret):
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def live(queryset=None, now=None):
