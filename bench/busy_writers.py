@@ -11,7 +11,11 @@ the development profile, so that pages need no TLS proxy in front).
    the same school: failures (anything but 201, exit status of the import).
 2. writes/s of the --writers clients at once vs one client alone, side by
    side in alternating rounds, with synchronous=FULL (the default) and with
-   NORMAL: the ratio to "one writer's rate x cores", and what FULL costs.
+   NORMAL: the ratio to "one writer's rate x cores", and what FULL costs;
+   and how busy the machine's CPUs were (the writers run on the same
+   machine, and one writer's requests keep about one core busy: it, the
+   server and SQLite's commit take turns). With the CPUs near full, the
+   CPUs bound the writes/s, not SQLite's one writer at a time.
 3. the student page's p99 while the import runs vs when idle, and vs while
    a process that only burns CPU (no database) runs as long: on a machine
    with few cores the import's CPU alone slows the page; the second ratio is
@@ -117,16 +121,27 @@ def writer(port, key, count, statuses):
     connection.close()
 
 
-def writers(port, keys, per_writer):
-    """(seconds, statuses) of len(keys) clients writing at once."""
+def cpu_ticks():
+    """(all, idle) CPU ticks of the machine so far (/proc/stat)."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(ticks), ticks[3] + ticks[4]  # idle + iowait
+
+
+def writers(port, keys, per_writer, busy=None):
+    """(seconds, statuses) of len(keys) clients writing at once; appends the machine's busy CPU share to `busy`."""
     statuses = []
     threads = [threading.Thread(target=writer, args=(port, key, per_writer, statuses)) for key in keys]
+    ticks, idle = cpu_ticks()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return time.perf_counter() - started, statuses
+    seconds = time.perf_counter() - started
+    if busy is not None:
+        ticks_after, idle_after = cpu_ticks()
+        busy.append(1 - (idle_after - idle) / max(1, ticks_after - ticks))
+    return seconds, statuses
 
 
 def import_file(rows, tag):
@@ -201,21 +216,28 @@ def main():
     print(f"   writes failed in all: {all_failures}; imports completed: {completed} of {args.rounds}")
 
     print("\n2. writes/s: all writers at once vs one writer alone (alternating rounds)")
-    rates = {}
+    rates, busy = {}, {}
     for synchronous in ("FULL", "NORMAL"):
         server = Server(data_dir, synchronous)
+        one_busy, many_busy, ratios = [], [], []
         try:
+            writers(server.port, keys, 5)  # every worker has loaded the app and opened the school
             for _ in range(args.rounds):
-                one_seconds, one = writers(server.port, keys[:1], args.per_writer * 4)
-                many_seconds, many = writers(server.port, keys, args.per_writer)
+                one_seconds, one = writers(server.port, keys[:1], args.per_writer * 4, one_busy)
+                many_seconds, many = writers(server.port, keys, args.per_writer, many_busy)
                 assert all(status == 201 for status in one + many), set(one + many)
                 rates.setdefault(synchronous, []).append((len(one) / one_seconds, len(many) / many_seconds))
+                ratios.append(rates[synchronous][-1][1] / (rates[synchronous][-1][0] * cores))
         finally:
             server.stop()
         single = statistics.median(one for one, _ in rates[synchronous])
         together = statistics.median(many for _, many in rates[synchronous])
+        busy[synchronous] = statistics.median(one_busy), statistics.median(many_busy)
         print(f"   synchronous={synchronous}: one writer {single:.0f} writes/s, {args.writers} writers {together:.0f} writes/s;"
-              f" ratio to one writer x {cores} cores: {together / (single * cores):.2f}")
+              f" rounds' ratios {' '.join(f'{ratio:.2f}' for ratio in ratios)};"
+              f" median ratio to one writer x {cores} cores: {statistics.median(ratios):.2f}")
+        print(f"      the machine's CPUs busy (clients included): {busy[synchronous][0]:.0%} with one writer,"
+              f" {busy[synchronous][1]:.0%} with {args.writers}")
     full = statistics.median(many for _, many in rates["FULL"])
     normal = statistics.median(many for _, many in rates["NORMAL"])
     print(f"   synchronous=FULL costs: {args.writers} writers at {full / normal:.2f}x the writes/s of NORMAL")
