@@ -46,6 +46,7 @@ def database_config(school):
         conn_max_age=settings.SCHOOL_CONN_MAX_AGE,
         busy_timeout=settings.SCHOOL_SQLITE_BUSY_TIMEOUT,
         synchronous=settings.SCHOOL_SQLITE_SYNCHRONOUS,
+        heap_mib=settings.SCHOOL_SQLITE_HEAP_MIB,
     )
 
 

@@ -84,6 +84,7 @@ RUNS = [
         ("16 API writers + a 20,000-row import into one school: failed writes", r"writes failed in all: (\d+)", "0"),
         ("... and imports completed", r"imports completed: (\d+ of \d+)", "all"),
         ("16 writers' writes/s / (one writer's x cores), synchronous=FULL", r"synchronous=FULL: .*?cores: ([\d.]+)", ">= 0.8"),
+        ("... the machine's CPUs busy meanwhile, clients included (what bounds it)", r"synchronous=FULL: .*?\n.*?with one writer, (\d+%) with", "measured"),
         ("16 writers' writes/s, synchronous=FULL / NORMAL (what FULL costs)", r"FULL costs: \d+ writers at ([\d.]+)x", "measured"),
         ("student page p99 during a 20,000-row import / idle", r"median p99 ratio during import / idle: ([\d.]+)", "<= 2"),
         ("... / beside a process burning as much CPU, no database", r"during import / beside a CPU burner: ([\d.]+)", "measured"),
@@ -92,6 +93,12 @@ RUNS = [
         ("soak (8 clients, 20 schools, reads/searches/API writes/imports): errors", r"errors: (\d+)", "0"),
         ("soak: worst worker RSS growth after the warm-up (%)", r"RSS growth after the warm-up: ([\d.]+)%", "<= 10"),
         ("soak: p99 last tenth / first tenth", r"ratio last/first ([\d.]+)", "<= 1"),
+    ]),
+    ("page_cache.py", ["--rounds", "7", "--requests", "100"], ["--rounds", "3", "--requests", "60"], [
+        ("a 20,000-student school among 30 in one worker, SQLite's memory bounded (8 MiB) / not, time ratio: default page",
+         r"1\. .*?median ratio \(bounded / unbounded\): ([\d.]+)", "close to 1"),
+        ("... a search typed for the first time", r"2\. .*?median ratio \(bounded / unbounded\): ([\d.]+)", "close to 1"),
+        ("... a re-sorted page 3", r"3\. .*?median ratio \(bounded / unbounded\): ([\d.]+)", "close to 1"),
     ]),
     ("startup.py", ["--rounds", "21"], ["--rounds", "5"], [
         ("`schools list` vs `django.setup()` alone, process wall time", r"schools list / django.setup\(\): ([\d.]+)x", "<= 1.3"),

@@ -56,16 +56,29 @@ SQLITE_BUSY_TIMEOUT = 20
 # - synchronous=FULL: in WAL mode NORMAL may lose the last commits on a power
 #   cut (the WAL is synced only at checkpoints); FULL syncs the WAL at every
 #   commit, so a committed import survives. Its cost: bench/busy_writers.py.
+# - soft_heap_limit: the most memory SQLite keeps in one process (it applies
+#   to the whole process, whichever connection sets it). A worker keeps a
+#   connection per school and thread (SCHOOL_KEPT_CONNECTIONS), each with a
+#   page cache of up to 2,000 KiB that fills as its school's data grows: a
+#   worker serving many schools grows for as long as it runs (bench/soak.py,
+#   20 schools: +16% in 40,000 requests, still rising). Past the limit SQLite
+#   reuses its least recently used cached pages instead of allocating more;
+#   they are read again from the operating system's cache, which costs the
+#   student page little (bench/page_cache.py). What SQLite cannot give back
+#   (each connection's schema, about a quarter MiB) may exceed the limit.
 SQLITE_SYNCHRONOUS = ("FULL", "NORMAL")
+SQLITE_HEAP_MIB = 8
 
 
-def sqlite_init_command(synchronous="FULL"):
+def sqlite_init_command(synchronous="FULL", heap_mib=SQLITE_HEAP_MIB):
     if synchronous not in SQLITE_SYNCHRONOUS:
         raise ValueError(f"SCHOOL_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)}, not {synchronous!r}")
-    return f"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}"
+    if not (isinstance(heap_mib, int) and heap_mib > 0):
+        raise ValueError(f"SCHOOL_SQLITE_HEAP_MIB must be a positive whole number of MiB, not {heap_mib!r}")
+    return f"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA soft_heap_limit={heap_mib * 2**20}"
 
 
-def sqlite_options(busy_timeout=SQLITE_BUSY_TIMEOUT, synchronous="FULL"):
+def sqlite_options(busy_timeout=SQLITE_BUSY_TIMEOUT, synchronous="FULL", heap_mib=SQLITE_HEAP_MIB):
     """OPTIONS of a school's SQLite database.
 
     Transactions begin IMMEDIATE: they take the write lock when they begin,
@@ -74,7 +87,9 @@ def sqlite_options(busy_timeout=SQLITE_BUSY_TIMEOUT, synchronous="FULL"):
     at once with "database is locked", whatever the timeout. Read-only
     snapshots that must not hold the lock say so (School.sqlite_files.read_snapshot).
     """
-    return {"timeout": busy_timeout, "transaction_mode": "IMMEDIATE", "init_command": sqlite_init_command(synchronous)}
+    return {
+        "timeout": busy_timeout, "transaction_mode": "IMMEDIATE", "init_command": sqlite_init_command(synchronous, heap_mib),
+    }
 
 
 # Django's stand-in backend: lets `makemigrations` build the MongoDB migration
@@ -97,7 +112,7 @@ def mongodb_options(uri, timeout_ms):
 
 def school_database(
     name, *, engine, db_dir, mongodb_uri="", db_prefix="school_", timeout_ms=5000, offline=False, options=None,
-    location="", conn_max_age=0, busy_timeout=SQLITE_BUSY_TIMEOUT, synchronous="FULL",
+    location="", conn_max_age=0, busy_timeout=SQLITE_BUSY_TIMEOUT, synchronous="FULL", heap_mib=SQLITE_HEAP_MIB,
 ):
     """A complete-enough DATABASES entry for the school called `name`.
 
@@ -122,7 +137,7 @@ def school_database(
         "NAME": sqlite_name(location or sqlite_path(db_dir, name)),
         # A registrar's save and a page load from another worker must not
         # trip over each other: wait for the lock instead of failing at once.
-        "OPTIONS": {**sqlite_options(busy_timeout, synchronous), **(options or {})},
+        "OPTIONS": {**sqlite_options(busy_timeout, synchronous, heap_mib), **(options or {})},
         "CONN_MAX_AGE": conn_max_age,
     }
 

@@ -19,6 +19,8 @@ Environment variables (all optional on a developer machine):
                         lock on a school's SQLite file before giving up (20)
   SCHOOL_SQLITE_SYNCHRONOUS   FULL (every commit survives a power cut) or
                         NORMAL (the last commits may not); FULL
+  SCHOOL_SQLITE_HEAP_MIB  most memory (MiB) SQLite keeps in one worker
+                        process, page caches of every school included (8)
   SCHOOL_KEPT_CONNECTIONS  schools whose connections a worker thread keeps
                         open at most (64): the least recently served go first
   MONGODB_URI           switches storage to MongoDB (one database per school)
@@ -52,7 +54,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from multitenant.caches import cache_config
-from multitenant.databases import MONGODB, engine_for, parse_clusters, school_database
+from multitenant.databases import MONGODB, SQLITE_HEAP_MIB, engine_for, parse_clusters, school_database
 from multitenant.mail import email_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -102,6 +104,7 @@ SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE = int(os.environ.get("SCHOOL_REGISTRY_UNKNOWN
 SCHOOL_CONN_MAX_AGE = int(os.environ.get("SCHOOL_CONN_MAX_AGE", "60"))
 SCHOOL_SQLITE_BUSY_TIMEOUT = float(os.environ.get("SCHOOL_SQLITE_BUSY_TIMEOUT", "20"))
 SCHOOL_SQLITE_SYNCHRONOUS = os.environ.get("SCHOOL_SQLITE_SYNCHRONOUS", "FULL").upper()
+SCHOOL_SQLITE_HEAP_MIB = int(os.environ.get("SCHOOL_SQLITE_HEAP_MIB", str(SQLITE_HEAP_MIB)))
 # One file descriptor and a page cache that grows only as far as pages are read,
 # per kept school; a worker rotating over more schools than it keeps gets a
 # cold connection on every request (bench/tenancy.py, 50 schools: 0.83x with 8).
@@ -318,6 +321,7 @@ DATABASES = {
         offline=SCHOOL_DATABASES_OFFLINE,
         busy_timeout=SCHOOL_SQLITE_BUSY_TIMEOUT,
         synchronous=SCHOOL_SQLITE_SYNCHRONOUS,
+        heap_mib=SCHOOL_SQLITE_HEAP_MIB,
     )
 }
 
