@@ -3,8 +3,9 @@
     python bench/busy_writers.py [--rounds 2] [--writers 16] [--per-writer 40] [--import-rows 20000]
 
 One platform (`up --no-serve`: default, nairobi, accra) served by gunicorn
-with deploy/gunicorn.conf.py's shape (2 x cores + 1 workers, 4 threads each;
-the development profile, so that pages need no TLS proxy in front).
+with deploy/gunicorn.conf.py's shape on the embedded default (2 x cores + 1
+workers, 1 thread each; the development profile, so that pages need no TLS
+proxy in front).
 
 1. --writers API clients each create --per-writer students at nairobi while
    `school_manage.py nairobi import_students` imports --import-rows rows into
@@ -15,7 +16,9 @@ the development profile, so that pages need no TLS proxy in front).
    and how busy the machine's CPUs were (the writers run on the same
    machine, and one writer's requests keep about one core busy: it, the
    server and SQLite's commit take turns). With the CPUs near full, the
-   CPUs bound the writes/s, not SQLite's one writer at a time.
+   CPUs bound the writes/s, not SQLite's one writer at a time. The same
+   with 4 threads a worker (the MongoDB default): a thread that holds the
+   write lock then waits for Python's GIL while the others wait for it.
 3. the student page's p99 while the import runs vs when idle, and vs while
    a process that only burns CPU (no database) runs as long: on a machine
    with few cores the import's CPU alone slows the page; the second ratio is
@@ -41,7 +44,7 @@ from bench.common import ROOT, env_for, free_port  # noqa: E402
 
 HOST = "nairobi.localhost"
 WORKERS = os.cpu_count() * 2 + 1
-THREADS = 4
+THREADS = 1  # deploy/gunicorn.conf.py without MONGODB_URI
 
 TOKENS = """
 import sys
@@ -65,10 +68,10 @@ def make_platform(tokens):
 
 
 class Server:
-    def __init__(self, data_dir, synchronous):
+    def __init__(self, data_dir, synchronous, threads=THREADS):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "multitenant.wsgi", "--workers", str(WORKERS), "--threads", str(THREADS),
+            [sys.executable, "-m", "gunicorn", "multitenant.wsgi", "--workers", str(WORKERS), "--threads", str(threads),
              "--bind", f"127.0.0.1:{self.port}", "--max-requests", "0"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env=env_for(data_dir, SCHOOL_SQLITE_SYNCHRONOUS=synchronous, API_RATE_LIMIT="1000000/min"),
@@ -217,8 +220,10 @@ def main():
 
     print("\n2. writes/s: all writers at once vs one writer alone (alternating rounds)")
     rates, busy = {}, {}
-    for synchronous in ("FULL", "NORMAL"):
-        server = Server(data_dir, synchronous)
+    for synchronous, threads in (("FULL", THREADS), ("NORMAL", THREADS), ("FULL", 4)):
+        server = Server(data_dir, synchronous, threads)
+        if threads != THREADS:
+            synchronous = f"{synchronous}, {threads} threads a worker"
         one_busy, many_busy, ratios = [], [], []
         try:
             writers(server.port, keys, 5)  # every worker has loaded the app and opened the school

@@ -80,11 +80,12 @@ RUNS = [
         ("--all migrate vs one migrate process per school (nothing pending)", r"one process per school: ([\d.]+)x", ">= 10x"),
         ("--all migrate vs an in-process migrate loop", r"in-process loop:\s+([\d.]+)x", "measured"),
     ]),
-    ("busy_writers.py", ["--rounds", "3"], ["--rounds", "2"], [
+    ("busy_writers.py", ["--rounds", "5"], ["--rounds", "2"], [
         ("16 API writers + a 20,000-row import into one school: failed writes", r"writes failed in all: (\d+)", "0"),
         ("... and imports completed", r"imports completed: (\d+ of \d+)", "all"),
         ("16 writers' writes/s / (one writer's x cores), synchronous=FULL", r"synchronous=FULL: .*?cores: ([\d.]+)", ">= 0.8"),
         ("... the machine's CPUs busy meanwhile, clients included (what bounds it)", r"synchronous=FULL: .*?\n.*?with one writer, (\d+%) with", "measured"),
+        ("... the same with 4 threads a worker (the MongoDB default): the lock's holder waits for the GIL", r"4 threads a worker: .*?cores: ([\d.]+)", "measured"),
         ("16 writers' writes/s, synchronous=FULL / NORMAL (what FULL costs)", r"FULL costs: \d+ writers at ([\d.]+)x", "measured"),
         ("student page p99 during a 20,000-row import / idle", r"median p99 ratio during import / idle: ([\d.]+)", "<= 2"),
         ("... / beside a process burning as much CPU, no database", r"during import / beside a CPU burner: ([\d.]+)", "measured"),

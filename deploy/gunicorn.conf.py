@@ -21,7 +21,13 @@ os.environ.setdefault(
 wsgi_app = "multitenant.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# One thread a worker on the embedded default: requests there are CPU work
+# and a school's writes go one at a time. Threads of one worker take turns
+# at Python's GIL, and a thread holding a school's write lock waits for its
+# turn too, while every other writer waits for the lock (bench/busy_writers.py:
+# 4 threads write less per second than 1). On MongoDB requests wait on the
+# network, which threads overlap.
+threads = int(os.environ.get("GUNICORN_THREADS", "4" if os.environ.get("MONGODB_URI") else "1"))
 # Database clients are created lazily after the fork (see README), so loading
 # the application once in the master is safe and saves memory.
 preload_app = True
