@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import compare_in_process, make_school, setup_django  # noqa: E402
+from bench.common import compare_in_process, forget_search_counts, make_school, setup_django  # noqa: E402
 
 setup_django("bench-page-cache-")
 
@@ -31,7 +31,6 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from School.records import table  # noqa: E402
 
 UNBOUNDED_MIB = 1024
 PAGES = {
@@ -47,12 +46,6 @@ def set_heap_limit(mib):
     # Process-wide, whichever connection sets it.
     with connections["large"].cursor() as cursor:
         cursor.execute(f"PRAGMA soft_heap_limit={mib * 2**20}")
-
-
-def forget_search_counts():
-    for _token, facts in table._school_facts.values():
-        for key in [key for key in facts if isinstance(key, tuple)]:
-            del facts[key]
 
 
 def main():

@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import setup_django  # noqa: E402
+from bench.common import forget_search_counts, setup_django  # noqa: E402
 
 DATA_DIR = setup_django("bench-students-")
 
@@ -38,7 +38,6 @@ from django.test import Client  # noqa: E402
 from School.context import tenant_context  # noqa: E402
 from School.models import Student  # noqa: E402
 from School.operations.provisioning import add_school  # noqa: E402
-from School.records import table  # noqa: E402
 from School.records.files import COLUMNS, StudentImport  # noqa: E402
 
 FIRST = ["Amina", "Kwame", "Wanjiru", "Kofi", "Njeri", "Ama", "Otieno", "Esi", "Baraka", "Yaw"]
@@ -91,13 +90,6 @@ PAGES = {
 # A search's count is kept (under the school's students stamp) while the
 # registrar pages and re-sorts it; "search" repeats one search as paging does.
 FIRST_TIME = {"new search"}
-
-
-def forget_search_counts():
-    """Drop the counts SchoolFacts keeps, so the next search counts again (bench only)."""
-    for _token, facts in table._school_facts.values():
-        for key in [key for key in facts if isinstance(key, tuple)]:
-            del facts[key]
 
 
 def page_times(params, repeat=100, first_time=False):
