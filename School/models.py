@@ -283,15 +283,19 @@ class Student(models.Model):
         # The row and the stamp in one transaction on SQLite: one commit (one
         # fsync, one turn at the write lock) instead of two, and a reader sees
         # both or neither. (On MongoDB Django's atomic() is a no-op, as before.)
-        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(Student, instance=self)):
+        with self._write_transaction(kwargs.get("using")):
             super().save(*args, **kwargs)
             StudentsStamp.bump(self._state.db)
 
     def delete(self, *args, **kwargs):
-        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(Student, instance=self)):
+        with self._write_transaction(kwargs.get("using")):
             deleted = super().delete(*args, **kwargs)
             StudentsStamp.bump(self._state.db)
         return deleted
+
+    def _write_transaction(self, using):
+        # The database Django's save() and delete() would pick themselves.
+        return transaction.atomic(using=using or router.db_for_write(Student, instance=self))
 
     def clean(self):
         super().clean()
