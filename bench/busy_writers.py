@@ -219,11 +219,10 @@ def main():
     print(f"   writes failed in all: {all_failures}; imports completed: {completed} of {args.rounds}")
 
     print("\n2. writes/s: all writers at once vs one writer alone (alternating rounds)")
-    rates, busy = {}, {}
+    rates = {}
     for synchronous, threads in (("FULL", THREADS), ("NORMAL", THREADS), ("FULL", 4)):
+        label = synchronous if threads == THREADS else f"{synchronous}, {threads} threads a worker"
         server = Server(data_dir, synchronous, threads)
-        if threads != THREADS:
-            synchronous = f"{synchronous}, {threads} threads a worker"
         one_busy, many_busy, ratios = [], [], []
         try:
             writers(server.port, keys, 5)  # every worker has loaded the app and opened the school
@@ -231,18 +230,18 @@ def main():
                 one_seconds, one = writers(server.port, keys[:1], args.per_writer * 4, one_busy)
                 many_seconds, many = writers(server.port, keys, args.per_writer, many_busy)
                 assert all(status == 201 for status in one + many), set(one + many)
-                rates.setdefault(synchronous, []).append((len(one) / one_seconds, len(many) / many_seconds))
-                ratios.append(rates[synchronous][-1][1] / (rates[synchronous][-1][0] * cores))
+                one_rate, many_rate = len(one) / one_seconds, len(many) / many_seconds
+                rates.setdefault(label, []).append((one_rate, many_rate))
+                ratios.append(many_rate / (one_rate * cores))
         finally:
             server.stop()
-        single = statistics.median(one for one, _ in rates[synchronous])
-        together = statistics.median(many for _, many in rates[synchronous])
-        busy[synchronous] = statistics.median(one_busy), statistics.median(many_busy)
-        print(f"   synchronous={synchronous}: one writer {single:.0f} writes/s, {args.writers} writers {together:.0f} writes/s;"
+        single = statistics.median(one for one, _ in rates[label])
+        together = statistics.median(many for _, many in rates[label])
+        print(f"   synchronous={label}: one writer {single:.0f} writes/s, {args.writers} writers {together:.0f} writes/s;"
               f" rounds' ratios {' '.join(f'{ratio:.2f}' for ratio in ratios)};"
               f" median ratio to one writer x {cores} cores: {statistics.median(ratios):.2f}")
-        print(f"      the machine's CPUs busy (clients included): {busy[synchronous][0]:.0%} with one writer,"
-              f" {busy[synchronous][1]:.0%} with {args.writers}")
+        print(f"      the machine's CPUs busy (clients included): {statistics.median(one_busy):.0%} with one writer,"
+              f" {statistics.median(many_busy):.0%} with {args.writers}")
     full = statistics.median(many for _, many in rates["FULL"])
     normal = statistics.median(many for _, many in rates["NORMAL"])
     print(f"   synchronous=FULL costs: {args.writers} writers at {full / normal:.2f}x the writes/s of NORMAL")
