@@ -149,7 +149,7 @@ def test_the_schools_admin_invites_lists_resends_and_revokes(school_admin, smtp,
     assert "Revoked 1 invitation." in response.content.decode()
     secret = link_in(message).rstrip("/").rsplit("/", 1)[1]
     gone = Client(HTTP_HOST="nairobi.localhost").get(f"/accounts/invitation/{secret}/")
-    assert gone.status_code == 410 and "withdrawn" in gone.content.decode()
+    assert gone.status_code == 410 and "revoked" in gone.content.decode()
     # An address that already has an account is refused by the form, nothing saved.
     response = school_admin.post("/admin/accounts/invitation/add/", {"email": "head@nairobi.test"})
     assert response.status_code == 200 and "already has an account at this school" in response.content.decode()

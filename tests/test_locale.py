@@ -20,7 +20,7 @@ from School.accounts.models import Invitation
 from School.connections import forget_alias
 from School.documents.models import StudentFile
 from School.context import tenant_context
-from School.locale import catalogues
+from School.locale import catalogues, glossary
 from School.locale.models import LanguagePreference
 from School.models import School, Student
 from School.transfers.models import Transfer
@@ -508,6 +508,75 @@ def test_catalogues_are_complete_and_compiled():
     assert catalogues.problems() == []
 
 
+# --- the words themselves: the glossary, French typography ----------------------------
+
+
+def test_export_transfer_and_download_are_three_words_in_every_language(three_schools):
+    """A registrar must tell a list written to a file from children's records sent to another school."""
+    with tenant_context("nairobi"):
+        student = Student.objects.get(registration_no="NBI-0001")
+    said = {}
+    for language in catalogues.translated_languages():
+        set_locale("nairobi", language=language)
+        client = staff_client("nairobi", "nairobi.localhost", f"clerk_{language}")
+        with translation.override(language):
+            words = {"export": translation.gettext("Export CSV"), "transfer": translation.gettext("Transfer these students…"),
+                     "download": translation.gettext("Download"), "clear": translation.pgettext("search form: remove the filters", "Clear"),
+                     "delete": translation.pgettext("a student's document", "Delete")}
+        table = visible_text(client.get("/", {"q": "a"}))
+        assert words["export"] in table and words["transfer"] in table and words["clear"] in table, (language, words)
+        assert words["download"] in visible_text(client.get("/students/export/")), (language, words)
+        post_file(client, student.pk, "bulletin.pdf", pdf())
+        assert words["delete"] in visible_text(client.get(f"/students/{student.pk}/")), (language, words)
+        first = {key: word.split()[0].lower() for key, word in words.items()}
+        assert len(set(first.values())) == len(first), (language, words)  # five actions, five verbs
+        said[language] = words
+    assert (said["sw"]["export"], said["sw"]["transfer"]) == ("Tengeneza faili la CSV", "Hamisha wanafunzi hawa…")
+    assert said["pt"]["download"] == "Descarregar" and said["pt"]["transfer"].startswith("Transferir")
+
+
+def test_french_punctuation_keeps_its_space_on_the_same_line(three_schools):
+    set_locale("nairobi", language="fr")
+    sign_in = visible_text(Client(HTTP_HOST="nairobi.localhost").get("/accounts/login/"))
+    assert "Mot de passe oublié\u202f?" in sign_in
+    assert not re.search(r" [;:?!»]|« ", sign_in), sign_in  # no ordinary space a line could break at
+    # The build sets the spaces, whatever a translator typed; it leaves what is no punctuation of prose alone.
+    assert catalogues.typeset("fr", "Lu comme : « x » ; prêt ? Oui !") == (
+        "Lu comme\u00a0: «\u00a0x\u00a0»\u202f; prêt\u202f? Oui\u202f!")
+    assert catalogues.typeset("fr", "/admin/login/?next=/ à 10:30") == "/admin/login/?next=/ à 10:30"
+    assert catalogues.typeset("pt", "Lido como : x") == "Lido como : x"
+
+
+def test_every_catalogue_says_each_glossary_term_with_its_one_word():
+    terms = glossary.load(catalogues.GLOSSARY_FILE)
+    assert {"student", "transfer", "export", "download", "host", "register", "school year"} <= set(terms)
+    for language in catalogues.translated_languages():
+        assert set(terms) == {term for term, words in terms.items() if language in words}, language
+        catalog = catalogues.read_catalog(catalogues.po_path(language), language)
+        assert glossary.problems(terms, language, catalog) == [], language
+
+
+def test_the_glossary_check_finds_a_term_said_otherwise_and_two_terms_said_alike(tmp_path):
+    from babel.messages.catalog import Catalog
+
+    terms = glossary.load(catalogues.GLOSSARY_FILE)
+    swahili = Catalog(locale="sw")
+    swahili.add("Export students", "Hamisha wanafunzi")  # what the catalogue said before: the transfer's word
+    swahili.add("Transfer students", "Hamisha wanafunzi")
+    swahili.add("%(count)s host", "Wapangishaji %(count)s")  # the placeholder %(host)s is no use of the word
+    swahili.add("No school is served at %(host)s.", "Hakuna shule inayopatikana kwenye %(host)s.")
+    found = glossary.problems(terms, "sw", swahili)
+    assert len(found) == 2, found
+    assert "'Export students' uses 'export'" in found[0] and "'tengeneza faili'" in found[0]
+    assert "'%(count)s host' uses 'host'" in found[1]
+
+    alike = tmp_path / "glossary.csv"
+    alike.write_text(catalogues.GLOSSARY_FILE.read_text(encoding="utf-8").replace(
+        "export,sw,tengeneza faili,tengene[zw]", "export,sw,hamisha,hamish"), encoding="utf-8")
+    found = glossary.problems(glossary.load(alike), "sw", Catalog(locale="sw"))
+    assert found == ["sw: glossary: 'export' and 'transfer' are the same word ('hamisha', 'uhamisho')"]
+
+
 def test_a_change_made_by_another_process_is_followed_within_the_ttl(three_schools, run_cli):
     from tests.conftest import outlive_registry_ttl
 
@@ -536,7 +605,7 @@ def test_mail_goes_out_in_the_schools_language_whoever_sends_it(three_schools, s
     result = run_cli("nairobi", "invite", "awino@nairobi.test", env=mail_env)
     assert result.returncode == 0 and "Invited awino@nairobi.test" in result.stdout, result.stderr  # the command: English
     invitation = smtp.wait_for(1)
-    assert invitation["Subject"].strip() == "Vous êtes invité(e) aux dossiers d'élèves de Nairobi School"
+    assert invitation["Subject"].strip() == "Invitation à consulter les dossiers des élèves de Nairobi School"
     assert re.search(r"Nairobi School vous invite .*\(il ne fonctionne qu'une fois, pendant \d+ heures\)", body(invitation), re.S)
     assert not english_left(body(invitation), "fr")
 

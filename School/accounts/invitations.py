@@ -122,7 +122,7 @@ def find(secret):
     if state != "pending":
         reasons = {
             "accepted": _("This invitation was used already. Sign in, or ask for a new invitation."),
-            "revoked": _("This invitation was withdrawn. Ask the school for a new one."),
+            "revoked": _("This invitation was revoked. Ask the school for a new one."),
             "expired": _("This invitation has expired. Ask the school to send it again."),
         }
         raise InvitationError(reasons[state])

@@ -11,9 +11,15 @@ locale/<lang>/LC_MESSAGES/django.po, and the compiled django.mo beside it is
 committed: a fresh machine needs no msgfmt. `python manage.py translations`
 runs all of this; the test suite checks that the .mo files match the .po
 files and that every string is extracted and translated.
+
+Two things are done here so that no translator has to: French gets its
+non-breaking spaces (`typeset`), and every catalogue is held to the glossary
+of locale/glossary.csv (School/locale/glossary.py) and to its language's
+quotation marks.
 """
 
 import io
+import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -24,9 +30,12 @@ from django.conf import settings
 from django.utils.translation.template import templatize
 from jinja2.ext import babel_extract
 
+from School.locale import glossary
+
 ROOT = Path(settings.BASE_DIR)
 LOCALE_DIR = ROOT / "locale"
 TEMPLATE_FILE = LOCALE_DIR / "django.pot"
+GLOSSARY_FILE = LOCALE_DIR / "glossary.csv"
 PYTHON_ROOTS = ("School", "multitenant")
 TEMPLATE_ROOTS = ("templates", "School")
 TEMPLATE_SUFFIXES = (".html", ".txt")  # pages, and the subjects and bodies of mail
@@ -42,6 +51,18 @@ JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true"}
 # gettext's classic two forms (CLDR, Babel's default, gives French and
 # Portuguese a third form for millions that translators rarely fill).
 PLURAL_FORMS = {"fr": (2, "(n > 1)"), "pt": (2, "(n != 1)"), "sw": (2, "(n != 1)")}
+# French sets ; ? ! apart by a narrow space and : and the inside of « » by a word space, neither of which may
+# break: with ordinary spaces a browser can wrap "oublié ?" with the "?" alone at the start of the next line.
+# Only an existing space is changed (never "?next=" or "a:b"); « and » always get theirs.
+NARROW_NBSP, NBSP = "\u202f", "\u00a0"
+TYPOGRAPHY = {"fr": [
+    (re.compile(r"[ \u00a0\u202f]+([;?!])"), NARROW_NBSP + r"\1"),
+    (re.compile(r"[ \u00a0\u202f]+:"), NBSP + ":"),
+    (re.compile(r"«[ \u00a0\u202f]*"), "«" + NBSP),
+    (re.compile(r"[ \u00a0\u202f]*»"), NBSP + "»"),
+]}
+# One kind of quotation marks a language, those its readers expect (Portuguese as in Mozambique and Portugal).
+FOREIGN_QUOTES = {"fr": "“”", "pt": "“”", "sw": "«»"}
 
 
 def translated_languages():
@@ -108,6 +129,35 @@ def compiled(catalog):
     return out.getvalue()
 
 
+def typeset(language, text):
+    """`text` with the spaces its language's punctuation needs (French only; the others need none)."""
+    for pattern, replacement in TYPOGRAPHY.get(language, ()):
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _typeset_catalog(language, catalog):
+    for message in catalog:
+        if message.id and message.string:
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            typeset_strings = tuple(typeset(language, string) for string in strings)
+            message.string = typeset_strings if isinstance(message.string, tuple) else typeset_strings[0]
+
+
+def _style_problems(language, catalog):
+    found = []
+    for message in catalog:
+        if not message.id:
+            continue
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if any(typeset(language, string) != string for string in strings):
+            found.append(f"{language}: spaces before punctuation not set: {msgid!r}: run `python manage.py translations`")
+        if any(mark in string for string in strings for mark in FOREIGN_QUOTES.get(language, "")):
+            found.append(f"{language}: quotation marks not of this language ({FOREIGN_QUOTES[language]}): {msgid!r}")
+    return found
+
+
 def untranslated(catalog):
     return sorted(
         message.id if isinstance(message.id, str) else message.id[0]
@@ -132,6 +182,7 @@ def update():
         catalog.obsolete.clear()
         if language in PLURAL_FORMS:
             catalog._num_plurals, catalog._plural_expr = PLURAL_FORMS[language]
+        _typeset_catalog(language, catalog)
         with open(path, "wb") as handle:
             write_po(handle, catalog, sort_output=True, width=100)
         path.with_suffix(".mo").write_bytes(compiled(read_catalog(path, language)))
@@ -143,6 +194,7 @@ def problems():
     """What is out of date, one line each (empty when all is well): for `--check` and the tests."""
     found = []
     wanted = msgids(extracted())
+    terms = glossary.load(GLOSSARY_FILE)
     for language in translated_languages():
         path = po_path(language)
         if not path.exists():
@@ -152,6 +204,8 @@ def problems():
         have = msgids(catalog)
         found += [f"{language}: not extracted yet: {msgid!r}" for msgid in sorted(wanted - have)]
         found += [f"{language}: untranslated: {msgid!r}" for msgid in untranslated(catalog) if msgid in wanted]
+        found += _style_problems(language, catalog)
+        found += glossary.problems(terms, language, catalog)
         mo = path.with_suffix(".mo")
         if not mo.exists() or mo.read_bytes() != compiled(catalog):
             found.append(f"{language}: {mo} does not match {path}: compile it")

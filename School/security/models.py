@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ApiToken(models.Model):
@@ -35,8 +36,9 @@ class AuditEvent(models.Model):
     Each row's hash covers the previous row's hash."""
 
     class Action(models.TextChoices):
-        EXPORT = "export", _("Export")
-        IMPORT = "import", _("Import")
+        # A context of their own: in the log these are events (nouns), where the menu's "Import" is a verb.
+        EXPORT = "export", pgettext_lazy("audit action: a list of students written to a file", "Export")
+        IMPORT = "import", pgettext_lazy("audit action: students read from a file", "Import")
         DETAIL = "detail", _("Student viewed")
         API_READ = "api_read", _("API read")
         # People and access (School/accounts/)
