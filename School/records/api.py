@@ -13,7 +13,7 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.parsers import JSONParser
 
 from School.fields import TextLineField
-from School.records.api_schema import ERRORS, OPERATIONS, PATTERNS, STUDENT_FIELDS, TextLine
+from School.records.api_schema import ERRORS, OPERATIONS, PATTERNS, STUDENT_FIELDS, TextLine, stating
 
 from School.locale.activation import PlatformLocaleMixin
 from School.models import Student
@@ -60,7 +60,7 @@ class StudentSerializer(serializers.ModelSerializer):
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
         if field_name in PATTERNS:
-            kwargs["validators"] = [*kwargs.get("validators", []), PATTERNS[field_name]]
+            kwargs["validators"] = stating(kwargs.get("validators", []), PATTERNS[field_name])
         return field_class, kwargs
 
 

@@ -8,23 +8,45 @@ are in the fields' descriptions and answered with 400 naming the field.
 """
 
 from django.core.validators import RegexValidator
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from School.validation import EARLIEST_DATE, normalise_text
+from School.validation import (
+    EARLIEST_DATE,
+    normalise_text,
+    refuse_control_characters,
+    validate_phone,
+    validate_registration_no,
+)
+
+
+class Stated(RegexValidator):
+    """A model validator with the pattern the schema states for it: the check and its message stay the model's."""
+
+    def __init__(self, regex, check):
+        super().__init__(regex)
+        self.check = check
+
+    def __call__(self, value):
+        self.check(value)
+
+
+def stating(validators, pattern):
+    """`validators` with the model validator that `pattern` states replaced by it (one message, not two)."""
+    return [*(validator for validator in validators if validator is not pattern.check), pattern]
+
 
 # No control character anywhere (School.validation.CONTROL_CHARACTERS), and
-# for a required text at least one character that is not a space. Neither
-# matches "": the schema states an empty optional text as a branch of its own
-# (which must not overlap), and DRF accepts "" before running validators.
+# for a required text at least one character that is not a space (a blank one
+# is refused before, as blank). Neither matches "": the schema states an empty
+# optional text as a branch of its own, which must not overlap.
 _CONTROL = r"\x00-\x08\x0e-\x1f\x7f-\x9f"
-TEXT = RegexValidator(rf"^[^{_CONTROL}]+$", _("Remove the control characters: they cannot be shown, searched or exported."))
-SOME_TEXT = RegexValidator(rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$", _("This field may not be blank."))
+TEXT = Stated(rf"^[^{_CONTROL}]+$", refuse_control_characters)
+SOME_TEXT = Stated(rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$", refuse_control_characters)
 PATTERNS = {
     # School.validation.REGISTRATION_NO and PHONE (7 to 15 digits) as one pattern each.
-    "registration_no": RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,63}$"),
-    "guardian_phone": RegexValidator(r"^\+?[ ()-]*(?:[0-9][ ()-]*){7,15}$"),
+    "registration_no": Stated(r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,63}$", validate_registration_no),
+    "guardian_phone": Stated(r"^\+?[ ()-]*(?:[0-9][ ()-]*){7,15}$", validate_phone),
 }
 
 
@@ -34,7 +56,7 @@ class TextLine(serializers.CharField):
     def __init__(self, **kwargs):
         kwargs["trim_whitespace"] = False  # normalised below, with every other kind of space
         super().__init__(**kwargs)
-        self.validators.append(TEXT if self.allow_blank else SOME_TEXT)
+        self.validators = stating(self.validators, TEXT if self.allow_blank else SOME_TEXT)
 
     def to_internal_value(self, data):
         value = normalise_text(super().to_internal_value(data))
