@@ -1,4 +1,4 @@
-"""Model fields for text a person or a file gives (names, classes, guardians, titles).
+"""Model fields for text a person or a file gives (names, classes, guardians, titles, notes).
 
 One rule wherever the text comes from (the admin, the API, an import, the
 shell): it is stored in the form of School.validation.normalise_text, and
@@ -10,7 +10,9 @@ from django.db import models
 from School.validation import normalise_text, refuse_control_characters
 
 
-class TextLineField(models.CharField):
+class NormalisedText:
+    """For a Django text field class: the rule above."""
+
     default_validators = [refuse_control_characters]
 
     def to_python(self, value):
@@ -24,16 +26,25 @@ class TextLineField(models.CharField):
         return value
 
     def deconstruct(self):
-        # The same column as a CharField: migrations record it as one, so that
-        # adopting the rule never rebuilds a school's table (SQLite rebuilds
-        # on any change of a field's class path).
+        # The same column as Django's own field: migrations record it as that,
+        # so that adopting the rule never rebuilds a school's table (SQLite
+        # rebuilds on any change of a field's class path).
         name, _path, args, kwargs = super().deconstruct()
-        return name, "django.db.models.CharField", args, kwargs
+        django_field = next(cls for cls in type(self).__mro__ if cls.__module__.startswith("django.db.models"))
+        return name, f"django.db.models.{django_field.__name__}", args, kwargs
+
+
+class TextLineField(NormalisedText, models.CharField):
+    pass
+
+
+class NoteField(NormalisedText, models.TextField):
+    pass
 
 
 def normalise_fields(instance):
-    """Put every TextLineField of `instance` in its stored form now (before values derived from them)."""
+    """Put every normalised text field of `instance` in its stored form now (before values derived from them)."""
     for field in instance._meta.concrete_fields:
-        if isinstance(field, TextLineField):
+        if isinstance(field, NormalisedText):
             setattr(instance, field.attname, normalise_text(getattr(instance, field.attname)))
     return instance

@@ -127,6 +127,12 @@ def without_control_characters(value):
     return CONTROL_CHARACTERS.sub("", value) if value else value
 
 
+def plain_text(value):
+    """`value` in its stored form; ValidationError if it holds a control character."""
+    refuse_control_characters(value)
+    return normalise_text(value)
+
+
 def refuse_control_characters(value):
     found = CONTROL_CHARACTERS.search(value or "")
     if found:
