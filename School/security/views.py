@@ -53,7 +53,13 @@ class CreateTokenView(PlatformLocaleMixin, APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=TokenRequest, responses={201: NewToken, 400: None, 401: None, 429: None})
+    @extend_schema(
+        request=TokenRequest, responses={201: NewToken, 400: None, 401: None, 403: None, 429: None},
+        description="Make an API token of this school with a user's name and password (and, for users with "
+        "two-factor sign-in, the `code` of their authenticator app). The key is shown in this answer only; send "
+        "it as `Authorization: Token <key>`. 401: wrong name, password or code; 403: set up two-factor sign-in "
+        "first; 429: too many failures, the account is locked for a while.",
+    )
     def post(self, request):
         form = TokenRequest(data=request.data)
         form.is_valid(raise_exception=True)
