@@ -6,9 +6,8 @@ page, go out in both exports, and come back unchanged from a re-import of the
 school's own files.
 """
 
-import io
-
 import pytest
+import requests
 from django.contrib.auth import get_user_model
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +19,13 @@ from tests.test_api_fuzzing import school_schema
 from tests.test_api import token_for
 
 EXAMPLES = 80
+# Accepted whatever was generated: the texts and dates of the issue.
+KNOWN = [
+    {"registration_no": "RT/1", "first_name": "Mary\u00a0Jane", "second_name": "Anne  Marie", "grade": " Form\t2 ",
+     "date_of_birth": "1900-01-01", "enrolment_date": "1900-01-02"},
+    {"registration_no": "RT/2", "first_name": "=SUM(A1)", "second_name": "'Neill", "guardian_name": "+Ame\u0301lie",
+     "guardian_phone": "(0722) 000-111"},
+]
 
 
 def post_what_the_schema_allows(live_server_url, token):
@@ -28,8 +34,13 @@ def post_what_the_schema_allows(live_server_url, token):
     create = next(result.ok() for result in schema.get_all_operations() if result.ok().label == "POST /api/students/")
     headers = {"Host": f"nairobi.localhost:{live_server_url.rsplit(':', 1)[1]}", "Authorization": f"Token {token}"}
     accepted = []
+    for body in KNOWN:
+        response = requests.post(f"{live_server_url}/api/students/", json=body, headers=headers, timeout=30)
+        assert response.status_code == 201, response.text
+        accepted.append(response.json())
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
     @given(case=create.as_strategy())
     def post(case):
         response = case.call(base_url=live_server_url, headers=headers)
@@ -47,7 +58,7 @@ def test_every_student_the_api_accepts_is_shown_exported_and_imported_back(
 ):
     School.objects.filter(name="nairobi").update(date_order=date_order)
     accepted = post_what_the_schema_allows(live_server_url, token_for("nairobi", "maker"))
-    assert len(accepted) >= 10  # enough valid students to mean something
+    assert len(accepted) > len(KNOWN)  # some generated students were accepted too
     with tenant_context("nairobi"):
         get_user_model().objects.create_superuser("office", password="pw")
     office = Client(HTTP_HOST="nairobi.localhost")
