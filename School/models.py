@@ -18,8 +18,11 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from School.events import students_changed
+from School.fields import TextLineField, normalise_fields
 from School.validation import (
     DATE_ORDERS,
+    normalise_text,
+    not_before_earliest,
     not_in_future,
     today,
     validate_date_order,
@@ -187,6 +190,8 @@ def renew_token(stamps, key):
 
 
 def _with_search_keys(student):
+    # Normalised first: the keys are what a search (normalised the same way) meets.
+    normalise_fields(student)
     for field, key in SEARCH_KEYS.items():
         setattr(student, key, (getattr(student, field) or "").lower())
     return student
@@ -208,6 +213,9 @@ class StudentQuerySet(models.QuerySet):
         return updated
 
     def update(self, **kwargs):
+        for name, value in kwargs.items():
+            if isinstance(self.model._meta.get_field(name), TextLineField) and isinstance(value, str):
+                kwargs[name] = normalise_text(value)
         for field, key in SEARCH_KEYS.items():
             if field in kwargs:
                 value = kwargs[field]
@@ -232,16 +240,20 @@ class Student(models.Model):
     registration_no = models.CharField(
         _("registration number"), max_length=64, unique=True, validators=[validate_registration_no]
     )
-    first_name = models.CharField(_("first name"), max_length=100)
-    second_name = models.CharField(_("last name"), max_length=100)
-    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True, validators=[not_in_future])
-    grade = models.CharField(
+    first_name = TextLineField(_("first name"), max_length=100)
+    second_name = TextLineField(_("last name"), max_length=100)
+    date_of_birth = models.DateField(
+        _("date of birth"), null=True, blank=True, validators=[not_before_earliest, not_in_future]
+    )
+    grade = TextLineField(
         _("class"), max_length=40, blank=True, help_text=_("Class or grade, e.g. Form 2 or Grade 7B.")
     )
-    enrolment_date = models.DateField(_("enrolment date"), default=today, validators=[not_in_future])
+    enrolment_date = models.DateField(
+        _("enrolment date"), default=today, validators=[not_before_earliest, not_in_future]
+    )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    guardian_name = models.CharField(_("guardian's name"), max_length=200, blank=True)
-    guardian_phone = models.CharField(_("guardian's phone"), max_length=20, blank=True, validators=[validate_phone])
+    guardian_name = TextLineField(_("guardian's name"), max_length=200, blank=True)
+    guardian_phone = TextLineField(_("guardian's phone"), max_length=20, blank=True, validators=[validate_phone])
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed at"), auto_now=True)
     first_name_key = models.CharField(max_length=100, editable=False, default="")

@@ -5,8 +5,10 @@ it is kept to a small alphabet; a host is what browsers send in the Host
 header, lower-cased, without port or trailing dot.
 """
 
+import datetime
 import functools
 import re
+import unicodedata
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
@@ -79,7 +81,66 @@ def today():
 
 def not_in_future(value):
     if value and value > today():
-        raise ValidationError(_("%(date)s is in the future.") % {"date": f"{value:%Y-%m-%d}"}, code="future")
+        raise ValidationError(_("%(date)s is in the future.") % {"date": value.isoformat()}, code="future")
+
+
+# A fixed floor, not a moving window: a record kept for decades (graduates,
+# alumni) must still save and re-import as it ages. Anything before it is a
+# typo of the year (0001, 0212), which exports and spreadsheets misread.
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+
+
+def not_before_earliest(value):
+    if value and value < EARLIEST_DATE:
+        raise ValidationError(
+            _("%(date)s is before %(earliest)s: check the year.")
+            % {"date": f"{value.year:04d}-{value.month:02d}-{value.day:02d}", "earliest": EARLIEST_DATE.isoformat()},
+            code="too_early",
+        )
+
+
+# --- text people and files give ------------------------------------------------
+
+# Whitespace as str.split() knows it (spaces, tabs, line breaks, the no-break
+# space pasted from Word, ...) except the separators \x1c-\x1f and \x85,
+# which are control characters and refused below, never silently turned into spaces.
+_WHITESPACE = re.compile(r"[^\S\x1c-\x1f\x85]+")
+# C0 and C1 control characters other than the whitespace above, DEL, and lone
+# surrogates: no person means them, spreadsheets cannot hold them (openpyxl
+# refuses the whole workbook) and a search can never type them.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def normalise_text(value):
+    """The one form of a text: Unicode NFC, every run of whitespace one space, no space at either end.
+
+    The same for what is stored and what is searched, so a name is found by
+    its own text however it was typed or pasted.
+    """
+    if not value:
+        return value
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", value)).strip(" ")
+
+
+def without_control_characters(value):
+    """`value` with its control characters removed (for rows written before the rule)."""
+    return CONTROL_CHARACTERS.sub("", value) if value else value
+
+
+def plain_text(value):
+    """`value` in its stored form; ValidationError if it holds a control character."""
+    refuse_control_characters(value)
+    return normalise_text(value)
+
+
+def refuse_control_characters(value):
+    found = CONTROL_CHARACTERS.search(value or "")
+    if found:
+        raise ValidationError(
+            _("Remove the control character U+%(code)s at position %(position)s: it cannot be shown, searched "
+              "or exported.") % {"code": f"{ord(found.group()):04X}", "position": found.start() + 1},
+            code="control_character",
+        )
 
 
 def validate_registration_no(value):

@@ -6,7 +6,7 @@ from html import escape
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -108,10 +108,11 @@ def transfer_link(request, query):
 
 
 def get_student_or_404(pk):
+    # One wording for every missing student: no such id, or not an id of this
+    # engine at all (an integer on SQLite, an ObjectId on MongoDB).
     try:
-        return get_object_or_404(Student, pk=pk)
-    except (ValueError, TypeError, ValidationError):
-        # Not an id of this engine (an integer on SQLite, an ObjectId on MongoDB).
+        return Student.objects.get(pk=pk)
+    except (Student.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404(_("No such student.")) from None
 
 

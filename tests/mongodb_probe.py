@@ -58,6 +58,10 @@ def pipelines():
         "student_page": compiled(page_two, "nairobi"),
         "student_page_descending": compiled(StudentTableQuery(sort="first_name", descending=True).queryset()[:50], "nairobi"),
         "student_search_special": compiled(StudentTableQuery(search="o'neil (jr.)*").queryset()[:50], "nairobi"),
+        # As typed or pasted: a no-break space, a double space, a decomposed accent.
+        "student_search_pasted": compiled(
+            StudentTableQuery.from_params({"q": " Mary\u00a0 Ame\u0301lie "}).queryset()[:50], "nairobi"
+        ),
         **{f"registry_{name}": compiled(registry_query(name, **params), "default") for name in REGISTRY_QUERIES},
         "admin_login_user": compiled(get_user_model().objects.filter(username="ama")[:21], "nairobi"),
         "api_token": compiled(token_query("some-key", timezone.now())[:1], "nairobi"),

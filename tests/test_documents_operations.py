@@ -36,12 +36,12 @@ def school(three_schools):
     return three_schools
 
 
-def attach(number, name, data, kind="report", school_name="nairobi"):
+def attach(number, name, data, kind="report", school_name="nairobi", title=""):
     with tenant_context(school_name):
         student = Student.objects.get(registration_no=number)
         from io import BytesIO
 
-        return store_file(student, kind, BytesIO(data), name, size=len(data))[0]
+        return store_file(student, kind, BytesIO(data), name, size=len(data), title=title)[0]
 
 
 def rows(school_name="nairobi"):
@@ -333,3 +333,12 @@ def test_gridfs_keeps_files_in_the_schools_database_and_a_broken_write_shows_not
         with pytest.raises(RuntimeError):
             storage.save("feedfacefeedfacefeedfacefeedface", broken())
         assert sorted(storage.keys()) == [row.key]
+
+
+
+def test_a_title_follows_the_rule_for_text(school):
+    from School.documents.inspection import FileRefused
+
+    assert attach("NBI/2021/012", "r.pdf", pdf(), title=" Term\u00a0 3\treport ").title == "Term 3 report"
+    with pytest.raises(FileRefused, match="control character U\\+001B"):
+        attach("NBI/2021/012", "r.pdf", pdf(), title="Term\x1b3")

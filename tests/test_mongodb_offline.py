@@ -208,6 +208,12 @@ def test_user_search_text_is_not_a_regular_expression(pipelines):
     assert "$regex" not in json.dumps(pipeline)
 
 
+def test_a_pasted_search_is_normalised_as_names_are_stored(pipelines):
+    # The same form as the key columns hold (School.validation.normalise_text, lower-case).
+    match = next(stage["$match"] for stage in pipelines["student_search_pasted"]["pipeline"] if "$match" in stage)
+    assert match["$or"][0]["$and"][0] == {"first_name_key": {"$gte": "mary amélie"}}
+
+
 HOT_REGISTRY_QUERIES = {
     # What a worker runs on the request path: a first-seen host or name, and
     # the change log every SCHOOL_REGISTRY_TTL seconds.

@@ -154,6 +154,8 @@ def test_export_follows_the_table_filters(three_schools):
         {"registration_no": "bad number!", "first_name": "A", "second_name": "B", "guardian_phone": "12"},
         {"registration_no": "K/1", "first_name": "A", "second_name": "B", "status": "expelled", "grade": "G" * 41},
         {"registration_no": "K/1", "first_name": "A", "second_name": "B", "date_of_birth": datetime.date(2099, 1, 1)},
+        {"registration_no": "K/1", "first_name": " \u00a0 ", "second_name": "B\x08", "grade": "\x85",
+         "enrolment_date": datetime.date(1899, 12, 31)},
         {"registration_no": "K/1", "first_name": "A", "second_name": "B"},
     ],
 )

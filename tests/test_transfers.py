@@ -563,3 +563,13 @@ def test_an_import_with_update_leaves_a_transferred_out_record_alone(schools, tm
         report = StudentImport(path, update=True).apply()
     assert not report.written and "read-only" in str(report.errors[0])
     assert nairobi_student().first_name == FIRST and student_state(schools, "nairobi", NUMBER) == "transferred"
+
+
+def test_notes_and_reasons_follow_the_rule_for_text(schools):
+    with pytest.raises(protocol.TransferError, match="control character U\\+0007"):
+        send(note="moving\x07")
+    key = send(note="  moving\u00a0 to   Accra ")
+    protocol.decline(protocol.school_named("accra"), key, actor("accra"), "no\tplace  in Form 2")
+    with tenant_context("nairobi"):
+        row = OutgoingTransfer.objects.get(key=key)
+    assert (row.note, row.decline_reason) == ("moving to Accra", "no place in Form 2")

@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from School.fields import TextLineField
 from School.models import Student
 
 
@@ -25,7 +26,7 @@ class StudentFile(models.Model):
 
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="files", verbose_name=_("student"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    title = models.CharField(_("title"), max_length=200, blank=True)
+    title = TextLineField(_("title"), max_length=200, blank=True)
     # The uploaded name, neutralised, for display and for a download's name only.
     display_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("type"), max_length=100)

@@ -14,6 +14,7 @@ import uuid
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from School.documents.inspection import FileRefused, inspect
 from School.documents.models import StorageUsage, StudentFile
 from School.documents.storage import storage_for
 from School.security import audit
+from School.validation import plain_text
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +100,10 @@ def store_file(student, kind, handle, name, *, size, title="", actor=None):
     using = student._state.db
     if kind not in StudentFile.Kind.values:
         raise FileRefused(_("Unknown kind of document: %(kind)s.") % {"kind": kind})
+    try:
+        title = plain_text(title)
+    except ValidationError as error:
+        raise FileRefused(error.messages[0]) from None
     clean = inspect(handle, name, size=size, images_only=kind == StudentFile.Kind.PHOTO)
     replaced = (
         StudentFile.objects.using(using).filter(student=student, kind=StudentFile.Kind.PHOTO).first()

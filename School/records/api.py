@@ -10,6 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, viewsets
+from rest_framework.parsers import JSONParser
+
+from School.fields import TextLineField
+from School.records.api_schema import ERRORS, OPERATIONS, PATTERNS, STUDENT_FIELDS, TextLine, stating
 
 from School.locale.activation import PlatformLocaleMixin
 from School.models import Student
@@ -33,12 +37,15 @@ class NotTransferredOut(permissions.BasePermission):
 
 
 class StudentSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, TextLineField: TextLine}
     id = serializers.CharField(source="pk", read_only=True)
 
     class Meta:
         model = Student
         fields = ["id", *COLUMNS, "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
+        # What the validators enforce, stated in the schema (patterns, lengths, descriptions).
+        extra_kwargs = STUDENT_FIELDS
 
     def validate(self, attrs):
         # The rules that involve several fields live in Student.clean().
@@ -50,24 +57,54 @@ class StudentSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(error.message_dict) from None
         return attrs
 
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if field_name in PATTERNS:
+            kwargs["validators"] = stating(kwargs.get("validators", []), PATTERNS[field_name])
+        return field_class, kwargs
 
+
+def refuse_unknown_choices(params):
+    """400 for a status or sort the API does not know: a typo must not widen the answer to every student."""
+    problems = {}
+    for name, known in (("status", Student.Status.values), ("sort", SORT_VALUES)):
+        if name in params and params[name] not in known:
+            problems[name] = [_("%(value)s is not one of %(known)s.") % {"value": repr(params[name]), "known": ", ".join(known)}]
+    if problems:
+        raise serializers.ValidationError(problems)
+
+
+SORT_VALUES = [*SORTABLE, *(f"-{key}" for key in SORTABLE)]
 LIST_PARAMETERS = [
     OpenApiParameter("q", OpenApiTypes.STR, description="Names or registration numbers starting with this text (any case)."),
     OpenApiParameter("grade", OpenApiTypes.STR, description="Only this class."),
     OpenApiParameter("status", OpenApiTypes.STR, enum=Student.Status.values, description="Only this status."),
     OpenApiParameter(
-        "sort", OpenApiTypes.STR, enum=[*SORTABLE, *(f"-{key}" for key in SORTABLE)],
+        "sort", OpenApiTypes.STR, enum=SORT_VALUES,
         description="Column to sort by; a leading - reverses.",
     ),
 ]
 
 
-@extend_schema_view(list=extend_schema(parameters=LIST_PARAMETERS))
+@extend_schema_view(**{
+    action: extend_schema(
+        description=description, responses={success: None if action == "destroy" else StudentSerializer, **ERRORS},
+        **({"parameters": LIST_PARAMETERS} if action == "list" else {}),
+    )
+    for action, (success, description) in OPERATIONS.items()
+})
 class StudentViewSet(PlatformLocaleMixin, AuditedReads, viewsets.ModelViewSet):
     serializer_class = StudentSerializer
+    # JSON only: a form body cannot say null (date_of_birth), so the schema
+    # would promise what such a body cannot carry.
+    parser_classes = [JSONParser]
     permission_classes = [permissions.DjangoModelPermissions, StudentDataPermission, NotTransferredOut]
     lookup_value_regex = "[^/]+"
     queryset = Student.objects.none()  # for permissions and the schema; see get_queryset
+
+    def list(self, request, *args, **kwargs):
+        refuse_unknown_choices(request.query_params)
+        return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
         return StudentTableQuery.from_params(self.request.query_params).queryset()

@@ -17,15 +17,17 @@ from School.validation import DATE_ORDERS
 
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 LOCAL_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
-PATTERNS = {"dmy": "%d/%m/%Y", "mdy": "%m/%d/%Y", "iso": "%Y-%m-%d"}
+# Explicit widths, not strftime: its %Y writes year 93 as "93" on glibc, which
+# a person, Excel and our own import all read as 1993.
+PATTERNS = {"dmy": "{d:02d}/{m:02d}/{y:04d}", "mdy": "{m:02d}/{d:02d}/{y:04d}", "iso": "{y:04d}-{m:02d}-{d:02d}"}
 SPELLINGS = {"dmy": "DD/MM/YYYY", "mdy": "MM/DD/YYYY", "iso": "YYYY-MM-DD"}
 DESCRIPTIONS = DATE_ORDERS
 LINES_NAMED = 10
 
 
 def write_date(value, order="iso"):
-    """`value` (a date) as the school writes it."""
-    return value.strftime(PATTERNS[order]) if order != "iso" else value.isoformat()
+    """`value` (a date) as the school writes it, always with a four-digit year."""
+    return PATTERNS[order].format(d=value.day, m=value.month, y=value.year)
 
 
 def _lines(lines):

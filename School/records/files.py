@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from School.context import current_school
+from School.fields import normalise_fields
 from School.locale.activation import date_order_of
 from School.models import Student
 from School.records.dates import DateReader, write_date
-from School.records.formats import FileFormatError, csv_lines, open_rows, restore, write_xlsx
+from School.records.formats import FileFormatError, UnwritableCell, csv_lines, open_rows, restore, write_xlsx
 from School.transactions import atomic
 from School.transfers.records import transferred_out_ids
 
@@ -45,6 +46,10 @@ MAX_REPORTED_ERRORS = 500
 
 class CsvFileError(ValueError):
     """The file as a whole cannot be read as a student list (CSV, TSV or xlsx)."""
+
+
+class ExportError(ValueError):
+    """A student list cannot be written in the chosen format; the message names the record."""
 
 
 @dataclass
@@ -170,7 +175,12 @@ _CHECKED_FIELDS = _checked_fields()
 
 
 def _field_problems(student, exclude):
-    """{field: [messages]}: the same checks and messages as Student.clean_fields(), without its overhead."""
+    """{field: [messages]}: the same checks and messages as Student.clean_fields(), without its overhead.
+
+    Like clean_fields(), it leaves texts in their stored form and checks that
+    form (a name of spaces only is blank).
+    """
+    normalise_fields(student)
     problems = {}
     for name, attname, blank, choices, validators, field in _CHECKED_FIELDS:
         value = getattr(student, attname)
@@ -393,5 +403,18 @@ def export_lines(queryset, date_order="iso"):
 
 
 def export_xlsx(queryset, target, date_order="iso"):
-    """The students of `queryset` as an .xlsx workbook written to `target` (a path or binary file)."""
-    write_xlsx(target, COLUMNS, export_rows(queryset, date_order))
+    """The students of `queryset` as an .xlsx workbook written to `target` (a path or binary file).
+
+    ExportError naming the student if a value cannot be written (only rows
+    saved around the model, e.g. by raw SQL, can hold such a value).
+    """
+    # Closed here, not by the garbage collector after the connection is gone.
+    with contextlib.closing(export_rows(queryset, date_order)) as rows:
+        try:
+            write_xlsx(target, COLUMNS, rows)
+        except UnwritableCell as error:
+            number = queryset.values_list("registration_no", flat=True)[error.line - 2]
+            raise ExportError(
+                _("The Excel file cannot be written: the %(column)s of student %(number)s holds a control character. "
+                  "Correct it on the student's page, or export as CSV.") % {"column": error.column, "number": number}
+            ) from None

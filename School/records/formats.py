@@ -217,9 +217,22 @@ def csv_lines(header, rows):
         yield writer.writerow([neutralise(value) for value in row])
 
 
+class UnwritableCell(ValueError):
+    """A value an .xlsx workbook cannot hold (a control character): `line` of the sheet, `column`'s name."""
+
+    def __init__(self, line, column):
+        super().__init__(f"line {line}, column {column}")
+        self.line, self.column = line, column
+
+
 def write_xlsx(target, header, rows, title="Students"):
-    """An .xlsx workbook of string cells (never formulas), written row by row to `target`."""
+    """An .xlsx workbook of string cells (never formulas), written row by row to `target`.
+
+    UnwritableCell if a value cannot be written; `target` is then left as it
+    was (a write-only workbook writes nothing to it before save()).
+    """
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils.exceptions import IllegalCharacterError
 
     workbook = openpyxl().Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
@@ -231,6 +244,20 @@ def write_xlsx(target, header, rows, title="Students"):
             yield cell
 
     sheet.append(list(cells(header, quote=False)))
-    for row in rows:
-        sheet.append(list(cells(row)))
+    for line, row in enumerate(rows, start=2):
+        try:
+            sheet.append(list(cells(row)))
+        except IllegalCharacterError:
+            # openpyxl's row writer is left suspended: ended and its temporary
+            # file removed now, not at the interpreter's exit (with a traceback).
+            sheet.close()
+            sheet._writer.cleanup()
+            column = next(name for name, value in zip(header, row) if isinstance(value, str) and not _writable(value))
+            raise UnwritableCell(line, column) from None
     workbook.save(target)
+
+
+def _writable(value):
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return not ILLEGAL_CHARACTERS_RE.search(value)

@@ -21,7 +21,7 @@ from School.context import current_alias
 from School.locale.activation import date_order_of
 from School.records.dates import DESCRIPTIONS
 from School.records import uploads
-from School.records.files import COLUMNS, CsvFileError, StudentImport, export_lines, export_xlsx
+from School.records.files import COLUMNS, CsvFileError, ExportError, StudentImport, export_lines, export_xlsx
 from School.records.table import StudentTableQuery
 from School.security import audit
 from School.security.access import student_data
@@ -97,7 +97,12 @@ def student_export(request):
 def student_export_xlsx(request):
     # A workbook is a zip: written whole to a temporary file (not memory), then streamed.
     target = tempfile.TemporaryFile()
-    export_xlsx(_exported_students(request, "xlsx"), target, _export_date_order(request))
+    try:
+        export_xlsx(_exported_students(request, "xlsx"), target, _export_date_order(request))
+    except ExportError as error:
+        target.close()
+        # The export page again, saying why: the request was fine, one record is not.
+        return _export_page(request, ExportForm(), status=409, error=error)
     target.seek(0)
     return FileResponse(
         target, as_attachment=True, filename=f"{request.school.name}-students.xlsx", content_type=XLSX_TYPE
@@ -116,9 +121,12 @@ def export_page(request):
         params.pop("format", None)
         target = "student-export-xlsx" if form.cleaned_data["format"] == "xlsx" else "student-export"
         return redirect(f"{reverse(target)}?{params.urlencode()}")
-    order = date_order_of(request.school)
-    context = {"form": form, "school_order": DESCRIPTIONS[order]}
-    return render(request, "School/student_export.html", context, status=400 if submitted else 200)
+    return _export_page(request, form, status=400 if submitted else 200)
+
+
+def _export_page(request, form, status, error=None):
+    context = {"form": form, "school_order": DESCRIPTIONS[date_order_of(request.school)], "error": error}
+    return render(request, "School/student_export.html", context, status=status)
 
 
 @staff_member_required

@@ -16,6 +16,7 @@ from django.db.models import Q, Subquery
 from School.context import current_alias
 from School.models import Student, StudentsStamp
 from School.records.ordered_walk import can_walk, filter_sql, walk_page, worth_walking
+from School.validation import normalise_text
 
 PAGE_SIZE = 50
 SORTABLE = {
@@ -43,7 +44,8 @@ class StudentTableQuery:
 
     @classmethod
     def from_params(cls, params, hide_transferred=False):
-        search = " ".join(params.get("q", "").split())[:100]
+        # Normalised as names are when saved, so a name is found by its own text.
+        search = normalise_text(params.get("q", ""))[:100]
         sort = params.get("sort", DEFAULT_SORT)
         descending = sort.startswith("-")
         sort = sort.removeprefix("-")
@@ -52,7 +54,7 @@ class StudentTableQuery:
         status = params.get("status", "")
         if status not in Student.Status.values:
             status = ""
-        return cls(search, sort, descending, params.get("grade", "").strip()[:40], status, hide_transferred)
+        return cls(search, sort, descending, normalise_text(params.get("grade", ""))[:40], status, hide_transferred)
 
     def as_params(self, **changes):
         """The URL parameters of this query (with `changes`), for links."""

@@ -9,6 +9,7 @@ factor to both.
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.views import LoginView
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -30,11 +31,12 @@ def sign_in_page(request):
 
 
 class TokenRequest(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
-    name = serializers.CharField(max_length=100, required=False, default="")
+    # min_length and the pattern put in the schema what the field refuses anyway (blank).
+    username = serializers.CharField(max_length=150, min_length=1, validators=[RegexValidator(r"^[^\x00]*[^\s\x00][^\x00]*$")])
+    password = serializers.CharField(max_length=4096, min_length=1, trim_whitespace=False)
+    name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     code = serializers.CharField(
-        max_length=32, required=False, default="", help_text="The second factor's code, for users who have one."
+        max_length=32, required=False, default="", allow_blank=True, help_text="The second factor's code, for users who have one."
     )
 
 
@@ -51,7 +53,13 @@ class CreateTokenView(PlatformLocaleMixin, APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=TokenRequest, responses={201: NewToken, 400: None, 401: None, 429: None})
+    @extend_schema(
+        request=TokenRequest, responses={201: NewToken, 400: None, 401: None, 403: None, 429: None},
+        description="Make an API token of this school with a user's name and password (and, for users with "
+        "two-factor sign-in, the `code` of their authenticator app). The key is shown in this answer only; send "
+        "it as `Authorization: Token <key>`. 401: wrong name, password or code; 403: set up two-factor sign-in "
+        "first; 429: too many failures, the account is locked for a while.",
+    )
     def post(self, request):
         form = TokenRequest(data=request.data)
         form.is_valid(raise_exception=True)

@@ -17,6 +17,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from School.fields import NoteField
+
 
 class State(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -54,14 +56,14 @@ class OutgoingTransfer(models.Model):
     student = models.ForeignKey("School.Student", on_delete=models.CASCADE, related_name="outgoing_transfers")
     to_school = models.CharField(max_length=40)
     to_display_name = models.CharField(max_length=200)
-    note = models.TextField(blank=True)
+    note = NoteField(blank=True)
     # A copy of the envelope's state, for this school's pages; the envelope decides.
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
     # Set when the receiver accepts: what the copy gets (the number: only when
     # not the same as here), kept so that a rerun copies the same.
     prior_status = models.CharField(max_length=12, blank=True)
     registration_no_there = models.CharField(max_length=64, blank=True)
-    decline_reason = models.TextField(blank=True)
+    decline_reason = NoteField(blank=True)
     sent_by = models.CharField(max_length=150, blank=True)
     sent_at = models.DateTimeField(default=timezone.now)
     answered_at = models.DateTimeField(null=True, blank=True)

@@ -44,7 +44,7 @@ from School.transactions import atomic
 from School.transfers import checkpoints
 from School.transfers.models import OPEN_STATES, IncomingTransfer, OutgoingTransfer, State, Transfer
 from School.transfers.parts import RECORD_PARTS, Move
-from School.validation import validate_registration_no
+from School.validation import plain_text, validate_registration_no
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +144,14 @@ def record_audit(actor, school, action, keys, detail, rows):
 # --- send ---------------------------------------------------------------------------------------
 
 
+def _plain(text):
+    """A note or reason in its stored form (updates bypass the field's normalising); TransferError if it cannot be."""
+    try:
+        return plain_text(text)
+    except ValidationError as error:
+        raise TransferError(error.messages[0]) from None
+
+
 def send(source, target, students, actor, note="", resume=False):
     """Send `students` (rows of `source`) to `target`; returns their OutgoingTransfer rows, all pending.
 
@@ -154,6 +162,7 @@ def send(source, target, students, actor, note="", resume=False):
     """
     if source.name == target.name:
         raise TransferError(_("A student cannot be transferred to the school it is at (%(school)s).") % {"school": source.name})
+    note = _plain(note)
     check_usable(target)
     for student in students:
         if student.status == Student.Status.TRANSFERRED:
@@ -400,7 +409,7 @@ def finish_interrupted(source=None, target=None):
 
 def decline(target, key, actor, reason):
     """The receiver declines; the reason is kept at the sender (it may name the child), never in `default`."""
-    reason = (reason or "").strip()
+    reason = _plain(reason or "")
     if not reason:
         raise TransferError(_("Say why the transfer is declined."))
     envelope = addressed_to(target, [key])[key]

@@ -12,7 +12,7 @@ from School.context import current_school
 from School.locale.activation import date_order_of
 from School.management.checks import all_but_page_checks
 from School.models import Student
-from School.records.files import export_lines, export_xlsx
+from School.records.files import ExportError, export_lines, export_xlsx
 from School.records.table import StudentTableQuery
 
 
@@ -35,7 +35,10 @@ class Command(BaseCommand):
         query = StudentTableQuery.from_params({"q": search, "grade": grade, "status": status})
         order = date_order_of(current_school()) if dates == "local" else "iso"
         if format == "xlsx":
-            export_xlsx(query.queryset(), output or sys.stdout.buffer, order)
+            try:
+                export_xlsx(query.queryset(), output or sys.stdout.buffer, order)
+            except ExportError as error:
+                raise CommandError(str(error)) from None
             return
         lines = export_lines(query.queryset(), order)
         if output:
