@@ -185,7 +185,8 @@ class Enrolment(models.Model):
     class Meta:
         verbose_name = _("enrolment")
         verbose_name_plural = _("enrolments")
-        ordering = ["year__first_day"]
+        # Its own first day, not the year's: ordering by a related field is a join ($lookup) on every query.
+        ordering = ["first_day"]
         constraints = [models.UniqueConstraint(fields=["student", "year"], name="one_enrolment_per_year")]
         indexes = [models.Index(fields=["year", "outcome"], name="enrolment_year_outcome_idx")]
 

@@ -140,13 +140,15 @@ def _synced_enrolments(using, from_year, grades, school):
 
 def _resumed_enrolments(using, promotion, grades):
     """The same students as when `promotion` started, from the enrolments it closed or will close."""
-    open_or_ours = Enrolment.objects.using(using).filter(year=promotion.from_year).filter(
-        closed_by=promotion
-    ) | Enrolment.objects.using(using).filter(year=promotion.from_year, outcome=Outcome.ENROLLED, student__status=ACTIVE)
+    active = set(Student.objects.using(using).filter(status=ACTIVE).values_list("pk", flat=True))
     numbers = dict(Student.objects.using(using).values_list("pk", "registration_no"))
+    rows = Enrolment.objects.using(using).filter(year=promotion.from_year).values_list(
+        "pk", "student_id", "grade_id", "outcome", "closed_by_id"
+    )
     return {
         student: (pk, numbers[student], grades[grade_id], None)
-        for pk, student, grade_id in open_or_ours.values_list("pk", "student_id", "grade_id")
+        for pk, student, grade_id, outcome, closed_by in rows
+        if closed_by == promotion.pk or (outcome == Outcome.ENROLLED and student in active)
     }
 
 

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from School.models import Student
-from School.school_year.models import Enrolment, Promotion, SchoolYear
+from School.school_year.models import Enrolment, Grade, Promotion, SchoolClass, SchoolYear
 from School.school_year.promotion import (
     LEASE,
     STATUS_AFTER,
@@ -72,11 +72,18 @@ def _changed_since(using, school, promotion):
 
 def _expected_rows(using, promotion):
     """{student pk: (grade text or None, status)} as the promotion left them."""
-    new_grades = dict(
-        Enrolment.objects.using(using).filter(opened_by=promotion).values_list("student_id", "grade__name")
-    )
+    names = _names(Grade, using)
+    new_grades = {
+        student: names[grade]
+        for student, grade in Enrolment.objects.using(using).filter(opened_by=promotion).values_list("student_id", "grade_id")
+    }
     closed = Enrolment.objects.using(using).filter(closed_by=promotion).values_list("student_id", "outcome")
     return {student: (new_grades.get(student), STATUS_AFTER.get(outcome, ACTIVE)) for student, outcome in closed}
+
+
+def _names(model, using):
+    # Names looked up once rather than joined per enrolment (a $lookup on MongoDB).
+    return dict(model.objects.using(using).values_list("pk", "name"))
 
 
 def _matches(expected, grade, status):
@@ -115,11 +122,10 @@ def undo(using, school, name, username=""):
 def _restore_students(using, promotion):
     """Student rows as they were: the grade (or class) of the reopened enrolment, active."""
     groups = defaultdict(list)
-    rows = Enrolment.objects.using(using).filter(closed_by=promotion).values_list(
-        "student_id", "grade__name", "school_class__name"
-    )
+    grades, classes = _names(Grade, using), _names(SchoolClass, using)
+    rows = Enrolment.objects.using(using).filter(closed_by=promotion).values_list("student_id", "grade_id", "school_class_id")
     for student, grade, school_class in rows:
-        groups[school_class or grade].append(student)
+        groups[classes.get(school_class) or grades[grade]].append(student)
     for grade, pks in groups.items():
         for batch in batches(pks):
             Student.objects.using(using).filter(pk__in=batch).update(grade=grade, status=ACTIVE)

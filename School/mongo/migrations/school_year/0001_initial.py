@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'enrolment',
                 'verbose_name_plural': 'enrolments',
-                'ordering': ['year__first_day'],
+                'ordering': ['first_day'],
             },
         ),
         migrations.CreateModel(
