@@ -97,17 +97,13 @@ def set_year(using, name, first, last, terms=None, closed=None):
         year.clean()
     except ValidationError as error:
         raise CalendarError(error.messages[0]) from None
-    if terms is None:
-        terms = [Span(t.name, t.first_day, t.last_day) for t in year.terms.all()] if not created else []
-        replace_terms = False
-    else:
-        replace_terms = True
+    replace_terms, replace_closed = terms is not None, closed is not None
+    if not replace_terms:
+        terms = [Span(t.name, t.first_day, t.last_day) for t in (() if created else year.terms.all())]
+    if not replace_closed:
+        closed = [Span(c.reason, c.first_day, c.last_day) for c in (() if created else year.closed_days.all())]
+    # Kept ones are checked too: changed dates must still hold them.
     _check_spans(year, terms, "term")
-    if closed is None:
-        closed = [Span(c.reason, c.first_day, c.last_day) for c in year.closed_days.all()] if not created else []
-        replace_closed = False
-    else:
-        replace_closed = True
     _check_spans(year, closed, "closed day")
     with transaction.atomic(using=using):
         year.save(using=using)
