@@ -365,6 +365,25 @@ def test_a_promotion_cut_short_without_a_transaction_is_finished_by_the_rerun(re
         assert Promotion.objects.get().state == "done"
 
 
+def test_an_undo_cut_short_without_a_transaction_is_finished_by_the_rerun(ready, monkeypatch):
+    from School.school_year import undo as undo_module
+
+    before = snapshot("nairobi")
+    with tenant_context("nairobi"):
+        promote("nairobi", "nairobi", NEXT, leave=["F2-00"])
+    monkeypatch.setattr(undo_module, "transaction", SimpleNamespace(atomic=lambda **kwargs: nullcontext()))
+    monkeypatch.setattr(undo_module, "switch_current", lambda *a: (_ for _ in ()).throw(Crash()))
+    with tenant_context("nairobi"):
+        with pytest.raises(Crash):
+            undo_module.undo("nairobi", "nairobi", NEXT)
+        with pytest.raises(PromotionError, match=f"the undo of the promotion into {NEXT} was interrupted"):
+            promote("nairobi", "nairobi", NEXT)
+        Promotion.objects.update(lease_until=datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc))
+        monkeypatch.setattr(undo_module, "switch_current", promotion_module.switch_current)
+        undo_module.undo("nairobi", "nairobi", NEXT)
+    assert snapshot("nairobi") == before
+
+
 def test_two_promotions_racing_one_wins_the_other_is_told(ready):
     """The loser's Promotion row collides with the winner's (unique per year): it stops with a message."""
     with tenant_context("nairobi"):

@@ -189,7 +189,12 @@ def plan(using, school, to_name, repeat=(), leave=()):
     """The promotion into `to_name` as it would be done now; writes nothing (but a first default year)."""
     to_year = _year(using, to_name, school)
     started = Promotion.objects.using(using).filter(to_year=to_year).select_related("from_year").first()
-    if started is not None and started.state != Promotion.State.STARTED:
+    if started is not None and started.state == Promotion.State.UNDOING:
+        raise PromotionError(
+            f"the undo of the promotion into {to_name} was interrupted: finish it with "
+            f"`school_manage.py {school} promote --undo {to_name}`"
+        )
+    if started is not None and started.state == Promotion.State.DONE:
         raise PromotionError(
             f"{school} was already promoted into {to_name} ({started.finished_at:%Y-%m-%d %H:%M} UTC by "
             f"{started.username or 'unknown'}); undo it with `school_manage.py {school} promote --undo {to_name}`"

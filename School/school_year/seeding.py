@@ -35,7 +35,7 @@ def enrol_existing_students(apps, schema_editor):
         name=str(today.year), first_day=today.replace(month=1, day=1), last_day=today.replace(month=12, day=31),
         is_current=True,
     )
-    found = set(students.exclude(grade="").values_list("grade", flat=True).distinct())
+    found = set(students.exclude(grade="").values_list("grade", flat=True))
     names, certain = guessed_order(found)
     grades = {}
     for position, name in enumerate(names, start=1):
