@@ -158,6 +158,19 @@ def test_calendar_set_writes_a_year_with_its_terms_and_closed_days(secondary, ru
     assert "Term 1" in table and "Easter" in table
 
 
+def test_the_migrations_year_is_corrected_and_renamed_by_the_school(secondary, run_cli):
+    result = run_cli("nairobi", "calendar", "set", str(THIS_YEAR), "--first", f"{THIS_YEAR}-09-01",
+                     "--last", f"{THIS_YEAR + 1}-07-15", "--rename", f"{THIS_YEAR}/{str(THIS_YEAR + 1)[2:]}")
+    assert result.returncode == 0, result.stderr
+    assert f"Changed year {THIS_YEAR}/{str(THIS_YEAR + 1)[2:]} of nairobi" in result.stdout
+    with tenant_context("nairobi"):
+        year = SchoolYear.objects.get()
+        assert (year.name, year.first_day, year.is_current) == (
+            f"{THIS_YEAR}/{str(THIS_YEAR + 1)[2:]}", datetime.date(THIS_YEAR, 9, 1), True
+        )
+        assert Enrolment.objects.filter(year=year).count() == 23  # the enrolments stay with it
+
+
 @pytest.mark.parametrize("args, message", [
     (["--first", f"{THIS_YEAR}-06-01", "--last", f"{NEXT}-05-31"], f"overlaps year {THIS_YEAR}"),
     (["--first", f"{NEXT}-05-01", "--last", f"{NEXT}-01-01"], "after the last day"),
@@ -168,6 +181,7 @@ def test_calendar_set_writes_a_year_with_its_terms_and_closed_days(secondary, ru
     (["--first", f"{NEXT}-01-10", "--last", f"{NEXT}-11-30", "--closed", f"{NEXT}-12-25"], "not inside year"),
     (["--first", "10/01/2027", "--last", f"{NEXT}-11-30"], "is not a date"),
     (["--first", f"{NEXT}-01-10"], "calendar set YEAR --first"),
+    (["--first", f"{NEXT}-01-10", "--last", f"{NEXT}-11-30", "--rename", "2099"], f"there is no year {NEXT} to rename"),
 ])
 def test_bad_calendars_are_one_line_exit_2_and_nothing_written(secondary, run_cli, args, message):
     before = snapshot("nairobi")

@@ -78,17 +78,30 @@ def _check_spans(year, spans, what):
         raise CalendarError("two terms have the same name")
 
 
-def set_year(using, name, first, last, terms=None, closed=None):
-    """Create or change year `name`; `terms`/`closed` (lists of Span) replace the year's own when given.
-
-    The first year a school has becomes its current one; later years become
-    current by promotion. Returns (year, created).
-    """
+def _valid_name(name):
     name = name.strip()
     if not name or len(name) > 20:
         raise CalendarError("a year's name is 1 to 20 characters, e.g. 2027 or 2027/28")
+    return name
+
+
+def set_year(using, name, first, last, terms=None, closed=None, rename=None):
+    """Create or change year `name`; `terms`/`closed` (lists of Span) replace the year's own when given.
+
+    The first year a school has becomes its current one; later years become
+    current by promotion. `rename` gives an existing year another name (the
+    migration's "2026" of a school whose year is "2026/27"). Returns (year, created).
+    """
+    name = _valid_name(name)
     year = SchoolYear.objects.using(using).filter(name=name).first()
     created = year is None
+    if rename is not None:
+        rename = _valid_name(rename)
+        if created:
+            raise CalendarError(f"there is no year {name} to rename")
+        if rename != name and SchoolYear.objects.using(using).filter(name=rename).exists():
+            raise CalendarError(f"there is a year {rename} already")
+        year.name = name = rename
     if created:
         year = SchoolYear(name=name, is_current=not SchoolYear.objects.using(using).exists())
         year._state.db = using
