@@ -132,6 +132,10 @@ RUNS = [
         ("schools refresh-figures --all on SQLite (schools/s)", r"= (\d+) schools/s", ">= 500"),
         ("one student save with the figures following vs without, time ratio", r"median ratio ([\d.]+) \(goal <= 1.1\)", "<= 1.1"),
     ]),
+    ("promotion.py", ["--rounds", "7"], ["--rounds", "3"], [
+        ("`NAME promote` of 2,000 students, whole CLI process (s)", r"median: promote ([\d.]+) s", "<= 2"),
+        ("... vs `NAME export_students` of the same school, time ratio", r"baseline [\d.]+ s, ratio ([\d.]+)", "measured"),
+    ]),
 ]
 
 

@@ -152,6 +152,7 @@ if SCHOOL_ENGINE == MONGODB:
         "transfers": "School.mongo.migrations.transfers",
         "documents": "School.mongo.migrations.documents",
         "platform": "School.mongo.migrations.platform",
+        "school_year": "School.mongo.migrations.school_year",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -189,6 +190,8 @@ INSTALLED_APPS = [
     "School.documents.apps.DocumentsConfig",
     # Aggregate figures, report, health, dashboard and metrics across schools (School/platform/).
     "School.platform.apps.PlatformConfig",
+    # Years, terms, the grade ladder, classes, enrolments and promotion day (School/school_year/).
+    "School.school_year.apps.SchoolYearConfig",
     # Second factors (TOTP devices, recovery codes): plain models, routed to
     # each school's database like its users. Invitations, password resets and
     # sign-out: School/accounts/ (last: its groups need every app's permissions).

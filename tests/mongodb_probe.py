@@ -5,7 +5,7 @@ at an address where nothing listens (127.0.0.1:1), because a process runs on
 one engine: these facts need the MongoDB settings, the suite's own process has
 the SQLite ones. Prints one JSON document; the tests make the assertions.
 
-    python tests/mongodb_probe.py pipelines|clients|unavailable|transfers|documents
+    python tests/mongodb_probe.py pipelines|clients|unavailable|transfers|documents|school_year
 """
 
 import json
@@ -211,6 +211,30 @@ def documents():
     return found
 
 
+def school_year():
+    """What promotion day sends to a school's database: flat reads on indexed fields (no server needed to tell)."""
+    from bson import ObjectId
+
+    from School.school_year.models import Enrolment, Promotion, SchoolYear
+
+    year = ObjectId("0123456789abcdef01234567")
+    school = SchoolInfo("nairobi", "Nairobi")
+    ensure_alias(school)
+    found = {
+        "current_year": compiled(SchoolYear.objects.filter(is_current=True)[:1], "nairobi"),
+        "year_enrolments": compiled(
+            Enrolment.objects.filter(year=year).values_list("student_id", "pk", "grade_id", "school_class_id"), "nairobi"
+        ),
+        "new_year_students": compiled(
+            Enrolment.objects.filter(year=year, student__in=[year]).values_list("student_id", "pk"), "nairobi"
+        ),
+        "promotion_into": compiled(Promotion.objects.filter(to_year=year)[:1], "nairobi"),
+        "promotion_out_of": compiled(Promotion.objects.filter(from_year=year)[:1], "nairobi"),
+    }
+    connected = [alias for alias in connections if connections[alias].connection is not None]
+    return {"queries": found, "connected_aliases": connected}
+
+
 def unavailable():
     from django.test import Client
 
@@ -229,5 +253,6 @@ def unavailable():
 if __name__ == "__main__":
     result = {
         "pipelines": pipelines, "clients": clients, "unavailable": unavailable, "transfers": transfers, "documents": documents,
+        "school_year": school_year,
     }[sys.argv[1]]()
     sys.stdout.write(json_util.dumps(result))

@@ -13,12 +13,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
+from django.utils import timezone
 
 from School.context import tenant_context
 from School.security.models import ApiToken
 from School.security.tokens import create_token
 from School.models import School, SchoolHost, Student
 from School.operations import restore
+from School.school_year import calendar
+from School.school_year.ladder import set_ladder
+from School.school_year.models import Enrolment, Promotion, SchoolClass
 from School.operations.backups import backups_of, school_models
 from School.utils import school_by_name
 from tests.conftest import outlive_registry_ttl
@@ -43,7 +47,22 @@ def rich_school(three_schools):
         )
         student = Student.objects.get(registration_no="NBI/UNI/1")
         LogEntry.objects.log_actions(boss.pk, [student], ADDITION, change_message="added", single_object=True)
+        add_school_year(student, clerk)
     return three_schools
+
+
+def add_school_year(student, teacher):
+    """Two years with terms and a closed day, a ladder, a class with its teacher, an enrolment, a promotion row."""
+    this, then = calendar.set_year("nairobi", "2026", datetime.date(2026, 1, 5), datetime.date(2026, 11, 27),
+                                   terms=[calendar.Span("Term 1", datetime.date(2026, 1, 5), datetime.date(2026, 4, 2))],
+                                   closed=[calendar.Span("Madaraka Day", datetime.date(2026, 6, 1), datetime.date(2026, 6, 1))])
+    following, _ = calendar.set_year("nairobi", "2027", datetime.date(2027, 1, 4), datetime.date(2027, 11, 26))
+    form_2 = {grade.name: grade for grade in set_ladder("nairobi", ["Form 1", "Form 2"], finals=["Form 2"])}["Form 2"]
+    east = SchoolClass.objects.create(year=this, grade=form_2, name="Form 2 East", teacher=teacher, capacity=40)
+    Enrolment.objects.create(student=student, year=this, grade=form_2, school_class=east, first_day=this.first_day,
+                             outcome=Enrolment.Outcome.TRANSFERRED_OUT)
+    Promotion.objects.create(from_year=this, to_year=following, state=Promotion.State.STARTED, repeat=["NBI/UNI/1"],
+                             counts={"promoted": 0}, started_at=timezone.now(), lease_until=timezone.now())
 
 
 def every_row(name):
@@ -89,6 +108,8 @@ def test_backup_restored_as_a_new_school_has_every_row_and_the_same_logins(rich_
     for table in original:  # table by table: a difference names its table
         assert (table, restored[table]) == (table, original[table])
     assert ("auth.user", "boss") in {("auth.user", row[4]) for row in restored["auth.user"]}
+    # The school year came along too (compared row by row above): years, the class, the history, the promotion.
+    assert [len(restored[f"school_year.{table}"]) for table in ("schoolyear", "term", "closedday", "schoolclass", "enrolment", "promotion")] == [2, 1, 1, 1, 1, 1]
     assert Client(HTTP_HOST="kisumu.localhost").get("/healthz").json()["students"] == 6
 
     # The password hashes came along: the same password opens kisumu's admin, over real HTTP.

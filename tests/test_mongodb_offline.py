@@ -347,3 +347,34 @@ def test_platform_figures_are_counted_by_the_server_and_read_without_a_join(pipe
     assert {"$limit": 10} in pipelines["figures_largest"]["pipeline"]
     assert next(s["$sort"] for s in pipelines["figures_largest"]["pipeline"] if "$sort" in s) == {"total": -1}
     assert "last_backup_at" in matched_fields(pipelines["figures_fresh_backups"]["pipeline"][0]["$match"])
+
+
+# --- the school year (School/school_year/) ------------------------------------------------------
+
+
+def test_promotion_days_queries_are_flat_and_match_on_indexed_fields(tmp_path):
+    """The new app's collections in the school's own database; every read promotion makes is a $match
+    on fields with an index (a foreign key's, a unique constraint's), with no join. Its migrations are
+    checked by test_migrations_are_up_to_date_for_both_engines."""
+    from School.school_year.models import Enrolment, Promotion, SchoolYear
+
+    facts = probe(tmp_path, "school_year")
+    assert facts["connected_aliases"] == []  # compiling opened no connection
+    queries = facts["queries"]
+    expected = {
+        "current_year": (SchoolYear, {"is_current"}),
+        "year_enrolments": (Enrolment, {"year_id"}),
+        "new_year_students": (Enrolment, {"year_id", "student_id"}),
+        "promotion_into": (Promotion, {"to_year_id"}),
+        "promotion_out_of": (Promotion, {"from_year_id"}),
+    }
+    for name, (model, fields) in expected.items():
+        query = queries[name]
+        assert query["collection"] == model._meta.db_table, name
+        assert "$lookup" not in stages(query), name
+        assert stages(query)[0] == "$match", name
+        assert matched_fields(query["pipeline"][0]["$match"]) == fields, name
+        indexed = {field.attname for field in model._meta.fields if field.db_index or field.unique}
+        for constraint in model._meta.constraints:
+            indexed.update(model._meta.get_field(name).attname for name in constraint.fields)
+        assert fields <= indexed, name

@@ -52,6 +52,9 @@ class AuditEvent(models.Model):
         FILE_UPLOAD = "file_upload", _("File uploaded")
         FILE_DOWNLOAD = "file_download", _("File downloaded")
         FILE_DELETE = "file_delete", _("File deleted")
+        # Promotion day (School/school_year/): who moved how many students into which year.
+        PROMOTION = "promotion", _("Students promoted")
+        PROMOTION_UNDONE = "promotion_undo", _("Promotion undone")
 
     at = models.DateTimeField(_("at"), db_index=True)
     # Text, not a foreign key: the trail outlives deleted users.

@@ -1,0 +1,60 @@
+"""promote: promotion day for one school (`school_manage.py NAME promote --to YEAR` or `--undo YEAR`).
+
+Through `school_manage.py --all promote --to YEAR` every school is promoted by
+the fan-out, which goes on past a school that refuses and exits 1 at the end.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from School.context import current_alias, current_school
+from School.management.checks import all_but_page_checks
+from School.school_year.promotion import LABELS, PromotionError, plan, promote
+from School.school_year.undo import undo
+from School.transfers.cli import operator
+
+EXIT_BAD_INPUT = 2
+
+
+class Command(BaseCommand):
+    requires_system_checks = all_but_page_checks()  # it serves no page (School/management/checks.py)
+    help = "Promote the school's students into the next year (all or nothing), preview it, or undo it."
+
+    def add_arguments(self, parser):
+        target = parser.add_mutually_exclusive_group(required=True)
+        target.add_argument("--to", metavar="YEAR", help="the year to open (it must exist: see `calendar set`)")
+        target.add_argument("--undo", metavar="YEAR", help="undo the promotion into YEAR")
+        parser.add_argument("--repeat", nargs="+", default=[], metavar="REGNO", help="students who repeat their grade")
+        parser.add_argument("--leave", nargs="+", default=[], metavar="REGNO", help="students who leave the school")
+        parser.add_argument("--dry-run", action="store_true", help="show the preview, write nothing")
+
+    def handle(self, *args, to, undo, repeat, leave, dry_run, **options):
+        school = current_school()
+        if school is None:
+            raise CommandError("name the school: school_manage.py NAME promote --to YEAR", returncode=EXIT_BAD_INPUT)
+        if undo and (repeat or leave or dry_run):
+            raise CommandError("--undo takes no other option", returncode=EXIT_BAD_INPUT)
+        try:
+            if undo:
+                moved = self._undo(school, undo)
+                self.stdout.write(f"Promotion of {school.name} into {undo} undone: {moved} students back in their grades")
+                return
+            carried = (plan if dry_run else promote)(current_alias(), school.name, to, repeat, leave,
+                                                     **({} if dry_run else {"username": operator()}))
+        except PromotionError as error:
+            raise CommandError(str(error), returncode=EXIT_BAD_INPUT) from None
+        self._preview(school, carried, dry_run)
+
+    def _undo(self, school, name):
+        return undo(current_alias(), school.name, name, username=operator())
+
+    def _preview(self, school, carried, dry_run):
+        head = "Would promote" if dry_run else ("Finished the interrupted promotion of" if carried.resumed else "Promoted")
+        self.stdout.write(f"{head} {school.name} from {carried.from_year} into {carried.to_year}"
+                          f"{' (dry run: nothing written)' if dry_run else ''}")
+        for grade, counts, next_name in carried.by_grade():
+            parts = [
+                f"{counts[outcome]} {label}" + (f" to {next_name}" if label == "promoted" else "")
+                for outcome, label in LABELS.items() if counts[outcome]
+            ]
+            self.stdout.write(f"  {grade.name}: {', '.join(parts)}")
+        self.stdout.write(f"  total: {carried.summary()}")

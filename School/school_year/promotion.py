@@ -1,0 +1,351 @@
+"""Promotion day: close the current year and open the next, all or nothing, and undo it.
+
+On SQLite the whole promotion is one transaction. On MongoDB, which has no
+transaction here, it is a sequence of steps that can each be repeated: the
+Promotion row (unique per year left and per year entered) records the
+choices and the state, every enrolment it opens or closes points at it, and
+a rerun of the same command after a crash finishes the steps left without
+promoting anyone twice (an enrolment is unique per student and year). A
+lease on the row keeps a second process off while the first is alive.
+
+Which students: every active student, with the grade of their enrolment in
+the current year. Before a promotion starts, those enrolments are brought in
+line with the student rows (Student.grade is what registrars edit all year):
+a student added since gets one, a changed grade is followed.
+"""
+
+import datetime
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from School.models import Student
+from School.school_year.calendar import current_year
+from School.school_year.ladder import loop_in
+from School.school_year.models import Enrolment, Grade, Promotion, SchoolClass, SchoolYear
+from School.security import audit
+
+logger = logging.getLogger(__name__)
+
+LEASE = datetime.timedelta(seconds=30)
+BATCH = 500
+Outcome = Enrolment.Outcome
+ACTIVE = Student.Status.ACTIVE
+# What a closing outcome makes of the student row's status.
+STATUS_AFTER = {Outcome.GRADUATED: Student.Status.GRADUATED, Outcome.WITHDRAWN: Student.Status.WITHDRAWN}
+LABELS = {Outcome.PROMOTED: "promoted", Outcome.GRADUATED: "graduating", Outcome.REPEATED: "repeating",
+          Outcome.WITHDRAWN: "leaving"}
+
+
+class PromotionError(Exception):
+    """A promotion or undo refused before it wrote anything; the message says why in one line."""
+
+
+@dataclass
+class Decision:
+    enrolment: int | object | None  # the current year's enrolment (None: to be made first); ids may be ObjectIds
+    student: object
+    registration_no: str
+    grade: Grade
+    school_class: object | None
+    outcome: str
+    to_grade: Grade | None = None  # promoted: the next grade; repeating: the same
+
+
+@dataclass
+class Plan:
+    school: str
+    from_year: SchoolYear
+    to_year: SchoolYear
+    decisions: list = field(default_factory=list)
+    resumed: bool = False
+
+    def counts(self):
+        return dict(Counter(decision.outcome for decision in self.decisions))
+
+    def by_grade(self):
+        """[(grade, {outcome: n}, promoted-to name)] in ladder order."""
+        groups = defaultdict(Counter)
+        grades, next_names = {}, {}
+        for decision in self.decisions:
+            groups[decision.grade.pk][decision.outcome] += 1
+            grades[decision.grade.pk] = decision.grade
+            if decision.outcome == Outcome.PROMOTED:
+                next_names[decision.grade.pk] = decision.to_grade.name
+        ordered = sorted(grades.values(), key=lambda grade: grade.position)
+        return [(grade, groups[grade.pk], next_names.get(grade.pk, "")) for grade in ordered]
+
+    def summary(self):
+        counts = self.counts()
+        return ", ".join(f"{counts.get(outcome, 0)} {label}" for outcome, label in LABELS.items())
+
+
+def _year(using, name, school):
+    year = SchoolYear.objects.using(using).filter(name=name).first()
+    if year is None:
+        raise PromotionError(
+            f"year {name} does not exist: create it first with "
+            f"`school_manage.py {school} calendar set {name} --first YYYY-MM-DD --last YYYY-MM-DD`"
+        )
+    return year
+
+
+def _check_ladder(using, school):
+    grades = list(Grade.objects.using(using))
+    if any(not grade.confirmed for grade in grades):
+        raise PromotionError(
+            f"the grade ladder was guessed from the records and its order is not confirmed: check it with "
+            f"`school_manage.py {school} grades` and confirm it with `school_manage.py {school} grades set GRADE ... --final GRADE`"
+        )
+    names = {grade.pk: grade.name for grade in grades}
+    looping = loop_in({grade.name: names.get(grade.next_grade_id) for grade in grades})
+    if looping:
+        raise PromotionError(f"the grade ladder loops at {looping}: set it again with `school_manage.py {school} grades set`")
+    return {grade.pk: grade for grade in grades}
+
+
+def _synced_enrolments(using, from_year, grades, school):
+    """{student pk: (enrolment pk or None, regno, grade, class)} for the active students, from their rows."""
+    by_name = {grade.name: grade for grade in grades.values()}
+    classes = {c.name: c for c in SchoolClass.objects.using(using).filter(year=from_year)}
+    existing = {
+        row[0]: row[1:]
+        for row in Enrolment.objects.using(using).filter(year=from_year).values_list("student_id", "pk", "grade_id", "school_class_id")
+    }
+    rows, unknown, blank = {}, Counter(), []
+    for pk, number, text in Student.objects.using(using).filter(status=ACTIVE).values_list("pk", "registration_no", "grade"):
+        school_class = classes.get(text)
+        grade = grades[school_class.grade_id] if school_class else by_name.get(text)
+        if not text:
+            blank.append(number)
+        elif grade is None:
+            unknown[text] += 1
+        else:
+            rows[pk] = (existing.get(pk, (None,))[0], number, grade, school_class)
+    if unknown:
+        listed = ", ".join(f"{text!r} ({n})" for text, n in sorted(unknown.items()))
+        raise PromotionError(
+            f"{sum(unknown.values())} active students have a grade that is not in the ladder: {listed}; "
+            f"add it with `school_manage.py {school} grades set`"
+        )
+    if blank:
+        raise PromotionError(
+            f"{len(blank)} active students have no grade (e.g. {', '.join(sorted(blank)[:3])}): set it, or pass --leave"
+        )
+    return rows
+
+
+def _resumed_enrolments(using, promotion, grades):
+    """The same students as when `promotion` started, from the enrolments it closed or will close."""
+    active = set(Student.objects.using(using).filter(status=ACTIVE).values_list("pk", flat=True))
+    numbers = dict(Student.objects.using(using).values_list("pk", "registration_no"))
+    rows = Enrolment.objects.using(using).filter(year=promotion.from_year).values_list(
+        "pk", "student_id", "grade_id", "outcome", "closed_by_id"
+    )
+    return {
+        student: (pk, numbers[student], grades[grade_id], None)
+        for pk, student, grade_id, outcome, closed_by in rows
+        if closed_by == promotion.pk or (outcome == Outcome.ENROLLED and student in active)
+    }
+
+
+def _decide(rows, repeat, leave, grades, school):
+    numbers = {number for _, number, _, _ in rows.values()}
+    for option, given in (("--repeat", repeat), ("--leave", leave)):
+        strangers = sorted(set(given) - numbers)
+        if strangers:
+            raise PromotionError(f"{option} {strangers[0]}: no active student of the current year has that number")
+    both = sorted(set(repeat) & set(leave))
+    if both:
+        raise PromotionError(f"{both[0]} is given to both --repeat and --leave")
+    decisions, stuck = [], set()
+    for student, (enrolment, number, grade, school_class) in rows.items():
+        to_grade = None
+        if number in leave:
+            outcome = Outcome.WITHDRAWN
+        elif number in repeat:
+            outcome, to_grade = Outcome.REPEATED, grade
+        elif grade.is_final:
+            outcome = Outcome.GRADUATED
+        elif grade.next_grade_id is None:
+            stuck.add(grade.name)
+            continue
+        else:
+            outcome, to_grade = Outcome.PROMOTED, grades[grade.next_grade_id]
+        decisions.append(Decision(enrolment, student, number, grade, school_class, outcome, to_grade))
+    if stuck:
+        name = sorted(stuck)[0]
+        raise PromotionError(
+            f"grade {name} is not final and has no next grade: nobody was promoted; "
+            f"fix the ladder with `school_manage.py {school} grades set ... [--final {name}]`"
+        )
+    return decisions
+
+
+def plan(using, school, to_name, repeat=(), leave=()):
+    """The promotion into `to_name` as it would be done now; writes nothing (but a first default year)."""
+    to_year = _year(using, to_name, school)
+    started = Promotion.objects.using(using).filter(to_year=to_year).select_related("from_year").first()
+    if started is not None and started.state == Promotion.State.UNDOING:
+        raise PromotionError(
+            f"the undo of the promotion into {to_name} was interrupted: finish it with "
+            f"`school_manage.py {school} promote --undo {to_name}`"
+        )
+    if started is not None and started.state == Promotion.State.DONE:
+        raise PromotionError(
+            f"{school} was already promoted into {to_name} ({started.finished_at:%Y-%m-%d %H:%M} UTC by "
+            f"{started.username or 'unknown'}); undo it with `school_manage.py {school} promote --undo {to_name}`"
+        )
+    grades = _check_ladder(using, school)
+    if started is not None:
+        rows = _resumed_enrolments(using, started, grades)
+        decisions = _decide(rows, started.repeat, started.leave, grades, school)
+        return Plan(school, started.from_year, to_year, decisions, resumed=True)
+    from_year = current_year(using)
+    if from_year is None:
+        raise PromotionError(f"{school} has no current year: an interrupted promotion must be finished first")
+    interrupted = Promotion.objects.using(using).filter(from_year=from_year).select_related("to_year").first()
+    if interrupted is not None:
+        raise PromotionError(
+            f"a promotion from {from_year} into {interrupted.to_year} was interrupted: finish it with "
+            f"`school_manage.py {school} promote --to {interrupted.to_year}`"
+        )
+    if to_year.pk == from_year.pk:
+        raise PromotionError(f"{to_name} is already the current year")
+    if to_year.first_day <= from_year.last_day:
+        raise PromotionError(f"year {to_name} starts on {to_year.first_day}, before the current year {from_year} ends")
+    if Enrolment.objects.using(using).filter(year=to_year).exists():
+        raise PromotionError(f"year {to_name} already has enrolments: promotion opens a year that has none")
+    rows = _synced_enrolments(using, from_year, grades, school)
+    return Plan(school, from_year, to_year, _decide(rows, set(repeat), set(leave), grades, school))
+
+
+def promote(using, school, to_name, repeat=(), leave=(), username=""):
+    """Promote now (or finish an interrupted promotion); returns the Plan carried out."""
+    with transaction.atomic(using=using):
+        done = plan(using, school, to_name, repeat, leave)
+        if not done.resumed:
+            _write_current_enrolments(using, done)
+        promotion = _claim(using, done, sorted(repeat), sorted(leave), username)
+        _open_new_enrolments(using, done, promotion)
+        _renew(using, promotion)
+        _close_old_enrolments(using, done, promotion)
+        _move_students(using, done)
+        switch_current(using, done.from_year, done.to_year)
+        counts = done.counts()
+        audit.record(None, audit.PROMOTION, target=f"{done.from_year} -> {done.to_year}", rows=len(done.decisions),
+                     result=done.summary(), username=promotion.username, using=using)
+        Promotion.objects.using(using).filter(pk=promotion.pk).update(
+            state=Promotion.State.DONE, counts=counts, finished_at=timezone.now()
+        )
+    logger.info("promoted %s -> %s: %s", done.from_year, done.to_year, done.summary())
+    return done
+
+
+def _claim(using, done, repeat, leave, username):
+    """The Promotion row this process now works on; refuses while another live process holds it."""
+    now = timezone.now()
+    promotions = Promotion.objects.using(using)
+    if done.resumed:
+        promotion = promotions.get(to_year=done.to_year)
+        if not promotions.filter(pk=promotion.pk, lease_until__lt=now).update(lease_until=now + LEASE):
+            raise busy_error(done.school, promotion)
+        logger.info("finishing the interrupted promotion into %s with the choices it started with", done.to_year)
+        return promotion
+    try:
+        with transaction.atomic(using=using):
+            return promotions.create(
+                from_year=done.from_year, to_year=done.to_year, repeat=repeat, leave=leave, username=username,
+                started_at=now, lease_until=now + LEASE,
+            )
+    except IntegrityError:
+        other = promotions.filter(from_year=done.from_year).first() or promotions.filter(to_year=done.to_year).first()
+        raise busy_error(done.school, other) from None
+
+
+def busy_error(school, other):
+    if other is None:
+        return PromotionError(f"another promotion of {school} was started at the same time; run the command again to see its state")
+    return PromotionError(
+        f"another promotion of {school} ({other.from_year} -> {other.to_year}, started {other.started_at:%H:%M:%S} UTC by "
+        f"{other.username or 'unknown'}) is running; if that process died, rerun after {other.lease_until:%H:%M:%S} UTC"
+    )
+
+
+def _renew(using, promotion):
+    Promotion.objects.using(using).filter(pk=promotion.pk).update(lease_until=timezone.now() + LEASE)
+
+
+def _write_current_enrolments(using, done):
+    """The current year's enrolments as the student rows say (before the promotion row exists: harmless to repeat)."""
+    enrolments = Enrolment.objects.using(using)
+    new = [d for d in done.decisions if d.enrolment is None]
+    try:
+        enrolments.bulk_create(
+            [Enrolment(student_id=d.student, year=done.from_year, grade=d.grade, school_class=d.school_class,
+                       first_day=done.from_year.first_day) for d in new],
+            batch_size=BATCH,
+        )
+    except IntegrityError:  # another process made them meanwhile: it is promoting
+        raise busy_error(done.school, Promotion.objects.using(using).filter(from_year=done.from_year).first()) from None
+    made = dict(enrolments.filter(year=done.from_year, student__in=[d.student for d in new]).values_list("student_id", "pk"))
+    for decision in new:
+        decision.enrolment = made[decision.student]
+    groups = defaultdict(list)
+    for d in done.decisions:
+        groups[(d.grade.pk, d.school_class.pk if d.school_class else None)].append(d.enrolment)
+    for (grade, school_class), pks in groups.items():
+        for batch in batches(pks):
+            # Never one a promotion has closed (a racing process may have started).
+            enrolments.filter(pk__in=batch, closed_by=None).update(
+                grade=grade, school_class=school_class, outcome=Outcome.ENROLLED
+            )
+
+
+def _open_new_enrolments(using, done, promotion):
+    staying = [d for d in done.decisions if d.to_grade is not None]
+    there = set(Enrolment.objects.using(using).filter(year=done.to_year).values_list("student_id", flat=True))
+    Enrolment.objects.using(using).bulk_create(
+        [Enrolment(student_id=d.student, year=done.to_year, grade=d.to_grade, first_day=done.to_year.first_day,
+                   opened_by=promotion) for d in staying if d.student not in there],
+        batch_size=BATCH,
+    )
+
+
+def _close_old_enrolments(using, done, promotion):
+    groups = defaultdict(list)
+    for d in done.decisions:
+        groups[d.outcome].append(d.enrolment)
+    for outcome, pks in groups.items():
+        for batch in batches(pks):
+            Enrolment.objects.using(using).filter(pk__in=batch).update(
+                outcome=outcome, last_day=done.from_year.last_day, closed_by=promotion
+            )
+
+
+def _move_students(using, done):
+    """Student rows show the new year: through Student's queryset, so the table's stamp changes."""
+    groups = defaultdict(list)
+    for d in done.decisions:
+        groups[(d.to_grade.name if d.to_grade else None, STATUS_AFTER.get(d.outcome))].append(d.student)
+    for (grade, status), pks in groups.items():
+        changes = {name: value for name, value in (("grade", grade), ("status", status)) if value is not None}
+        for batch in batches(pks):
+            Student.objects.using(using).filter(pk__in=batch).update(**changes)
+
+
+def switch_current(using, old, new):
+    # Old first: the unique constraint allows no two current years; a crash
+    # in between leaves none, which the rerun (promotion or undo) sets right.
+    years = SchoolYear.objects.using(using)
+    years.filter(pk=old.pk).update(is_current=False)
+    years.filter(pk=new.pk).update(is_current=True)
+
+
+def batches(items):
+    items = list(items)
+    for start in range(0, len(items), BATCH):
+        yield items[start:start + BATCH]
