@@ -14,6 +14,7 @@ Writes that bypass the stamp (raw SQL) are not seen, as with the class list.
 """
 
 from collections import OrderedDict
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 # Pages kept per worker, all schools together (about 20 KiB each with the
@@ -48,7 +49,9 @@ def kept_page(query, number, fields, facts):
         while len(_pages) > KEPT_PAGES:
             _pages.popitem(last=False)
     else:
-        _pages.move_to_end(key)
+        # Another thread of this worker (4 a worker on MongoDB) may have dropped it meanwhile.
+        with suppress(KeyError):
+            _pages.move_to_end(key)
     return kept
 
 
