@@ -58,7 +58,9 @@ class Environment(BaseEnvironment):
     def for_language(self, language):
         overlay = self.per_language.get(language)
         if overlay is None:
-            overlay = self.overlay(extensions=[FoldTranslations])
+            # A cache of its own: a copy of this one could hold templates compiled unfolded.
+            capacity = 0 if self.cache is None else getattr(self.cache, "capacity", -1)
+            overlay = self.overlay(extensions=[FoldTranslations], cache_size=capacity)
             overlay.folded_language = language
             self.per_language[language] = overlay
         return overlay
