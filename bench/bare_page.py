@@ -53,12 +53,13 @@ STATUSES = ["active", "active", "active", "graduated", "transferred"]
 STUDENTS = [(f"BEN/{n:04d}", f"Amina{n}", f"Mwangi{n % 7}", GRADES[n % 4], STATUSES[n % 5]) for n in range(50)]
 DOCUMENTS = 5
 # Goals of section 3: floors that keep these pages from sliding back, set
-# from their first measurement (issue 31), not speed-ups of them. Each is a
+# below the lowest of their first two measurements (issue 31; this machine's
+# load moved them by a third between runs), not speed-ups of them. Each is a
 # signed-in page: its session, user, device and permissions are read on
 # every request (compiled statements since issue 31); a student's page also
 # writes its audit event (a commit) and reads the student's transfers and
 # files; /platform/ reads the national figures kept in `default`.
-FLOORS = {"student": ">= 0.2", "documents": ">= 0.15", "transfers": ">= 0.25", "platform": ">= 0.35"}
+FLOORS = {"student": ">= 0.2", "documents": ">= 0.15", "transfers": ">= 0.2", "platform": ">= 0.25"}
 
 # Run in a school's shell: a user with a confirmed TOTP device and a session
 # signed in and verified with it, as the sign-in's code step leaves it.

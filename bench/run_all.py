@@ -55,8 +55,8 @@ RUNS = [
         ("the student table signed in as a registrar with a second factor / anonymous, throughput", r"median ratio registrar / en: ([\d.]+)", ">= 0.91 (time within 1.1x)"),
         ("a student's page (registrar) / the bare table, throughput", r"median ratio student / bare: ([\d.]+)", ">= 0.2 (a floor: bench/bare_page.py FLOORS)"),
         ("a student's page with five documents (registrar) / the bare table, throughput", r"median ratio documents / bare: ([\d.]+)", ">= 0.15 (a floor)"),
-        ("the transfers list, three incoming (school admin) / the bare table, throughput", r"median ratio transfers / bare: ([\d.]+)", ">= 0.25 (a floor)"),
-        ("/platform/ (the operator's dashboard) / the bare table, throughput", r"median ratio platform / bare: ([\d.]+)", ">= 0.35 (a floor)"),
+        ("the transfers list, three incoming (school admin) / the bare table, throughput", r"median ratio transfers / bare: ([\d.]+)", ">= 0.2 (a floor)"),
+        ("/platform/ (the operator's dashboard) / the bare table, throughput", r"median ratio platform / bare: ([\d.]+)", ">= 0.25 (a floor)"),
     ]),
     ("security.py", ["--rounds", "7", "--requests", "200"], ["--rounds", "3", "--requests", "60"], [
         ("API read with audit record + throttle vs without, time ratio", r"1\. API read.*?median ratio \(with / without\): ([\d.]+)", "measured"),
