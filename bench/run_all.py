@@ -188,12 +188,18 @@ def render(machine):
         f"Written by `python bench/run_all.py`; the machine: {machine}. Every comparison is measured side by side"
         " in one run, in alternating rounds, median reported; absolute numbers drift with the machine's load, the"
         " ratios are the result. Each section below says when it was measured.", "",
+        "Commands: `python bench/run_all.py` runs every script and writes this file, `--only SCRIPT ...` reruns"
+        " some and keeps the others' sections, `--render` rewrites it from `bench/results/`; each section's heading"
+        " is the exact command of its script. A script that fails (a page check) or no longer prints a figure"
+        " makes run_all exit 1, and its figures read \"not measured\". One in-process request of the student"
+        " table against an earlier commit is measured apart, by `python ../shared/tools/page_cost.py --base REF"
+        " --rounds 4 --requests 400`.", "",
         "| measure | result | goal | script |", "| --- | --- | --- | --- |",
         *(f"| {label} | {value} | {goal} | `{script}` |" for label, value, goal, script in rows), "",
         *sections,
     ]
     (BENCH / "RESULTS.md").write_text("\n".join(lines))
-    return lines[: 6 + len(rows)], missing
+    return lines[: 8 + len(rows)], missing
 
 
 def main():
