@@ -71,3 +71,15 @@ def test_devices_and_the_stamp_read_as_the_orm_reads_them(three_schools):
         assert StudentsStamp.current("nairobi") == StudentsStamp.objects.get(key="students").token
     with tenant_context("accra"):
         assert device_from_persistent_id(device.persistent_id) is None
+
+
+def test_no_session_ever_names_the_permissions_backend(three_schools):
+    from django.test import Client
+
+    assert not hasattr(CompiledPermissionsBackend(), "get_user")
+    with tenant_context("nairobi"):
+        user = get_user_model().objects.create_user("forced", is_staff=True)
+        client = Client(HTTP_HOST="nairobi.localhost")
+        client.force_login(user)  # the first backend with a get_user: ModelBackend
+        assert client.session["_auth_user_backend"] == "django.contrib.auth.backends.ModelBackend"
+    assert 'id="sign-out"' in client.get("/").content.decode()
