@@ -17,6 +17,7 @@ from django.db import IntegrityError, models, router, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from School.compiled import NO_STATEMENT, row_by
 from School.events import students_changed
 from School.fields import TextLineField, normalise_fields
 from School.validation import (
@@ -167,7 +168,12 @@ class StudentsStamp(models.Model):
 
     @classmethod
     def current(cls, using):
-        return cls.objects.using(using).filter(key="students").values_list("token", flat=True).first()
+        # Read on every request of the student table: its statement is
+        # compiled once per kind of database, not built by the ORM each time.
+        row = row_by(using, cls, "key", "students", ("token",))
+        if row is NO_STATEMENT:
+            return cls.objects.using(using).filter(key="students").values_list("token", flat=True).first()
+        return row[0] if row else None
 
     @classmethod
     def bump(cls, using):

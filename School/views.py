@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from markupsafe import Markup
@@ -17,7 +17,8 @@ from School.availability import is_busy, is_no_space, unavailable_reason
 from School.context import current_school
 from School.documents.page import student_files
 from School.models import Student
-from School.records.table import SchoolFacts, StudentTableQuery
+from School.records.kept_pages import kept_page
+from School.records.table import SchoolFacts, StudentTableQuery, page_number
 from School.security import audit
 from School.security.access import sees_students_async, student_data
 from School.transfers.records import record_transfers
@@ -65,12 +66,22 @@ def table_rows(rows, detail_prefix):
     ))
 
 
-@student_data(sign_in_here=True)
-def student_list(request):
-    query = StudentTableQuery.from_params(request.GET, hide_transferred=True)
-    facts = SchoolFacts()
-    page = query.page_rows(request.GET.get("page"), ROW_FIELDS, facts)
-    headers = [
+@functools.cache
+def status_choices(language):
+    """The status filter's (value, label) pairs in `language`, translated once per language."""
+    return [(value, str(label)) for value, label in STATUS_CHOICES]
+
+
+@functools.lru_cache(maxsize=8)
+def detail_prefix(script_prefix):
+    """A student's URL without the id, escaped: reversed once per process, not once per row or page."""
+    return escape(reverse("student-detail", args=["0"]).removesuffix("0/"))
+
+
+@functools.lru_cache(maxsize=256)
+def table_headers(query, language):
+    """The column headers' labels and sort links of `query`, built once per query and language."""
+    return [
         {
             "label": str(label),
             "link": query.as_params(sort=query.sort_param(column)),
@@ -79,17 +90,27 @@ def student_list(request):
         }
         for column, label in COLUMNS
     ]
+
+
+@student_data(sign_in_here=True)
+def student_list(request):
+    query = StudentTableQuery.from_params(request.GET, hide_transferred=True)
+    facts = SchoolFacts()
+    kept = kept_page(query, page_number(request.GET.get("page")), ROW_FIELDS, facts)
+    page = kept.page
+    language = get_language()
+    prefix = detail_prefix(get_script_prefix())
+    rows = kept.rows_html((language, prefix), functools.partial(table_rows, detail_prefix=prefix))
     return render(
         request,
         "School/student_list.html",
         {
             "page": page,
             "query": query,
-            "headers": headers,
+            "headers": table_headers(query, language),
             "grades": facts.grades(),
-            "statuses": STATUS_CHOICES,
-            # The detail URL is reversed once per page, not once per row.
-            "rows": table_rows(page.rows, escape(reverse("student-detail", args=["0"]).removesuffix("0/"))),
+            "statuses": status_choices(language),
+            "rows": rows,
             "filtered": bool(query.search or query.grade or query.status),
             "transfer_link": transfer_link(request, query),
             "previous_link": query.as_params(page=page.previous_number) if page.previous_number else "",

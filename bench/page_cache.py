@@ -8,7 +8,8 @@ rounds with SQLite's soft heap limit at SCHOOL_SQLITE_HEAP_MIB (the
 platform's bound) and at 1 GiB (in effect none: each connection keeps up to
 SQLite's 2,000 KiB). Time ratio bounded / unbounded for the large school's
 default page, a search typed for the first time (it counts every match) and
-a re-sorted page, plus SQLite's memory in the process after each. Its gain,
+a re-sorted page (each read from the database: the pages a worker keeps
+are dropped before each request), plus SQLite's memory in the process after each. Its gain,
 a worker's memory held flat, is in bench/soak.py.
 
 Usage: python bench/page_cache.py [--rounds 7] [--requests 100] [--others 30]
@@ -30,6 +31,8 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
+
+from School.records.kept_pages import forget_pages  # noqa: E402
 
 
 UNBOUNDED_MIB = 1024
@@ -69,6 +72,7 @@ def main():
         def send():
             set_heap_limit(mib)
             forget_search_counts()
+            forget_pages()
             assert next(rotation).get("/", {"sort": "second_name"}).status_code == 200
             assert large.get("/", params).status_code == 200
             memory[mib] = sqlite.sqlite3_memory_used() / 2**20

@@ -8,7 +8,9 @@
    of times (lower is better; 1.0 means the size does not matter). A search
    is measured twice: repeated, as when the registrar pages or re-sorts it
    (its count is kept until the students change), and typed for the first
-   time (counted on every request).
+   time (counted on every request). Every request reads its rows: the pages
+   a worker keeps (School/records/kept_pages.py) are dropped before each, as
+   after a write; what keeping them gains is in bench/bare_page.py.
 2. Importing a 50,000-row CSV file (check + all-or-nothing write) against a
    plain bulk_create of the same rows, in alternating rounds (which goes
    first alternates): rows per second of each and their median ratio, and
@@ -39,6 +41,7 @@ from School.context import tenant_context  # noqa: E402
 from School.models import Student  # noqa: E402
 from School.operations.provisioning import add_school  # noqa: E402
 from School.records.files import COLUMNS, StudentImport  # noqa: E402
+from School.records.kept_pages import forget_pages  # noqa: E402
 
 FIRST = ["Amina", "Kwame", "Wanjiru", "Kofi", "Njeri", "Ama", "Otieno", "Esi", "Baraka", "Yaw"]
 LAST = ["Mwangi", "Mensah", "Odhiambo", "Owusu", "Kamau", "Boateng", "Achieng", "Asante", "Kiprop", "Appiah"]
@@ -104,6 +107,7 @@ def page_times(params, repeat=100, first_time=False):
         client.get("/", params)  # warm
     for number in range(repeat):
         for host, client in (clients.items() if number % 2 == 0 else reversed(clients.items())):
+            forget_pages()
             if first_time:
                 forget_search_counts()
             started = time.perf_counter()

@@ -365,7 +365,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Each school has its own session table, and cookies stay host-only (no
 # SESSION_COOKIE_DOMAIN), so a session cookie from one school names no session
-# at another.
+# at another. Django's database sessions, read with a statement compiled once.
+SESSION_ENGINE = "School.accounts.sessions"
 
 LOGGING = {
     "version": 1,
@@ -412,6 +413,9 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # land in the database of the school whose login is attacked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Signs no one in: reads a user's permissions in one compiled statement
+    # into ModelBackend's per-request cache (School/accounts/permissions.py).
+    "School.accounts.permissions.CompiledPermissionsBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))

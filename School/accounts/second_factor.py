@@ -19,7 +19,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 from django_otp.models import Device
 from django_otp.oath import TOTP
@@ -28,6 +28,7 @@ from django_otp.plugins.otp_totp import models as totp_models
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
+from School.compiled import NO_STATEMENT, instance_by
 from School.context import current_alias
 from School.security.access import may_see_students
 
@@ -168,8 +169,8 @@ def app_device(user):
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
-def device_query(persistent_id):
-    """The look-up of a session's device ("otp_totp.totpdevice/<id>"), or None for a malformed id.
+def _device_address(persistent_id):
+    """(device model, id) of a session's device ("otp_totp.totpdevice/<id>"), or None for a malformed one.
 
     django-otp's own look-up turns the id into an int, which an ObjectId
     (MongoDB) is not: every session would lose its second factor there.
@@ -181,13 +182,29 @@ def device_query(persistent_id):
         return None
     if not issubclass(model, Device) or not device_id:
         return None
+    return model, device_id
+
+
+def device_query(persistent_id):
+    """The look-up of a session's device, or None for a malformed id."""
+    address = _device_address(persistent_id)
+    if address is None:
+        return None
+    model, device_id = address
     # No ORDER BY: the id is unique.
     return model.objects.filter(pk=device_id)[:1]
 
 
 def device_from_persistent_id(persistent_id):
+    """The session's device, read on every request of a verified session (School.compiled on SQL databases)."""
     try:
-        query = device_query(persistent_id)
-        return next(iter(query), None) if query is not None else None
+        address = _device_address(persistent_id)
+        if address is None:
+            return None
+        model, device_id = address
+        device = instance_by(router.db_for_read(model), model, model._meta.pk.name, device_id)
+        if device is NO_STATEMENT:
+            device = next(iter(device_query(persistent_id)), None)
+        return device
     except (ValueError, TypeError, ValidationError):  # an id of the wrong kind for this engine
         return None

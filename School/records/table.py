@@ -106,10 +106,7 @@ class StudentTableQuery:
         Out-of-range or malformed page numbers show the last or first page,
         as Paginator.get_page does.
         """
-        try:
-            number = max(1, int(number))
-        except (TypeError, ValueError):
-            number = 1
+        number = page_number(number)
         queryset = self.queryset().values_list(*fields)
         offset = (number - 1) * PAGE_SIZE
         rows = None
@@ -138,6 +135,14 @@ class StudentTableQuery:
         if column == self.sort and not self.descending:
             return f"-{column}"
         return column
+
+
+def page_number(value):
+    """The page number a `page` parameter asks for: 1 when it is missing or malformed."""
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
 
 
 def count_of(queryset):
@@ -236,8 +241,10 @@ class SchoolFacts:
 
     def grades(self):
         """The classes that have students, for the filter."""
-        students = Student.objects.using(self.alias).exclude(grade="")
-        return self._get("grades", lambda: list(students.order_by("grade").values_list("grade", flat=True).distinct()))
+        # The queryset is built only when the cache misses: building it cost more than the cached look-up.
+        return self._get("grades", lambda: list(
+            Student.objects.using(self.alias).exclude(grade="").order_by("grade").values_list("grade", flat=True).distinct()
+        ))
 
     def count(self, query=None, students=None):
         """How many students match `query` (a StudentTableQuery; None: the whole school).

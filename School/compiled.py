@@ -1,0 +1,92 @@
+"""Hot look-ups whose statements are compiled once per kind of database.
+
+Every request of a signed-in user reads its session, its second-factor
+device and (for any permission check) its permissions, and every request of
+the student table its school's students stamp.
+The ORM built and compiled each of those statements again on every request:
+about ten times what SQLite itself spent answering them. Here the ORM
+compiles the statement once (the same text for every school of one kind of
+database), and each request runs it with its own value and converts the
+columns as the ORM would.
+
+Not on MongoDB, whose queries are not SQL text: `row_by` returns NO_STATEMENT
+there (`rows_of` None), and the caller uses the ORM.
+"""
+
+from django.db import connections
+
+NO_STATEMENT = object()
+
+_statements = {}  # (vendor, name) -> (sql, select expressions)
+
+
+def _statement(connection, alias, name, build, params):
+    """(sql, select expressions) of the queryset `build()` makes, compiled the first time for this kind of database.
+
+    `params` must be exactly what the ORM sends for it (each value as the
+    field prepares it), in order: then the statement runs as well with the
+    values of later calls. None when they differ (left to the ORM).
+    """
+    key = (connection.vendor, name)
+    statement = _statements.get(key)
+    if statement is None:
+        compiler = build().query.get_compiler(alias)
+        sql, compiled_params = compiler.as_sql()
+        if list(compiled_params) != list(params):
+            return None
+        statement = _statements[key] = (sql, [expression for expression, _sql, _alias in compiler.select])
+    return statement
+
+
+def _converted(connection, expressions, row):
+    values = list(row)
+    for index, expression in enumerate(expressions):
+        for convert in connection.ops.get_db_converters(expression) + expression.get_db_converters(connection):
+            values[index] = convert(values[index], expression, connection)
+    return tuple(values)
+
+
+def rows_of(alias, name, build, params):
+    """Every row of `build()` (a values_list queryset at `alias`) run with `params`, converted; None on MongoDB.
+
+    `name` identifies the statement's shape: one `build` for each name.
+    """
+    connection = connections[alias]
+    if connection.vendor == "mongodb":
+        return None
+    statement = _statement(connection, alias, name, build, params)
+    if statement is None:
+        return None
+    sql, expressions = statement
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return [_converted(connection, expressions, row) for row in cursor.fetchall()]
+
+
+def row_by(alias, model, field_name, value, columns):
+    """`columns` of the (first) row of `model` at `alias` whose `field_name` equals `value`, converted; None if none.
+
+    `value` is prepared by the field as the ORM does, so a malformed id raises
+    the same ValueError, TypeError or ValidationError as a filter() would.
+    """
+    connection = connections[alias]
+    if connection.vendor == "mongodb":
+        return NO_STATEMENT
+    param = model._meta.get_field(field_name).get_db_prep_value(value, connection, prepared=False)
+    columns = tuple(columns)
+    rows = rows_of(
+        alias, ("row_by", model._meta.label, field_name, columns),
+        lambda: model._default_manager.using(alias).filter(**{field_name: value}).values_list(*columns)[:1], [param],
+    )
+    if rows is None:
+        return NO_STATEMENT
+    return rows[0] if rows else None
+
+
+def instance_by(alias, model, field_name, value):
+    """The model instance at `alias` whose `field_name` equals `value` (see row_by), None, or NO_STATEMENT."""
+    fields = [field for field in model._meta.concrete_fields]
+    row = row_by(alias, model, field_name, value, tuple(field.attname for field in fields))
+    if row is None or row is NO_STATEMENT:
+        return row
+    return model.from_db(alias, [field.attname for field in fields], row)
