@@ -22,6 +22,7 @@ from School.context import tenant_context
 from School.models import School, SchoolHost, Student, default_date_order, default_language, default_time_zone
 from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
 from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, make_backup
+from School.security.privileges import is_platform_operator
 from School.transfers.records import is_sent, is_transferred_out
 from School.utils import DEFAULT_SCHOOL, school_by_name
 from School.validation import time_zone_names
@@ -49,11 +50,10 @@ class StudentAdmin(admin.ModelAdmin):
 
 
 class RegistryAdminMixin:
-    """Visible in the default school's admin only."""
+    """Visible in the default school's admin only, to its platform operators (not to a school-level group)."""
 
     def _on_default_school(self, request):
-        school = getattr(request, "school", None)
-        return school is not None and school.name == DEFAULT_SCHOOL
+        return is_platform_operator(request)
 
     def has_module_permission(self, request):
         return self._on_default_school(request) and super().has_module_permission(request)
