@@ -18,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from School.accounts import host_notice
 from School.context import tenant_context
 from School.models import School, SchoolHost, Student, default_date_order, default_language, default_time_zone
 from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
@@ -222,6 +223,13 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("hosts"))
     def host_list(self, obj):
         return ", ".join(host.host for host in obj.hosts.all())
+
+    def save_related(self, request, form, formsets, change):
+        before = set(form.instance.hosts.values_list("host", flat=True)) if change else None
+        super().save_related(request, form, formsets, change)
+        if change:
+            after = set(form.instance.hosts.values_list("host", flat=True))
+            host_notice.announce(form.instance.name, after - before, before - after, request=request)
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -8,6 +8,7 @@ from School.accounts.groups import REGISTRARS, SCHOOL_ADMINS, VIEWERS
 from School.accounts.models import Invitation
 from School.context import tenant_context
 from School.security.models import AuditEvent
+from tests.accounts_helpers import body, smtp  # noqa: F401 (a fixture)
 from tests.people_helpers import member, signed_in, user_row
 
 
@@ -136,3 +137,29 @@ def test_at_the_platforms_school_a_school_admin_reaches_neither_the_registry_nor
     assert not School.objects.using("default").filter(name="evil").exists()
     root = signed_in("localhost", "root")
     assert root.get("/platform/").status_code == 200 and root.get("/admin/School/school/").status_code == 200
+
+
+def test_moving_a_schools_host_is_audited_there_and_told_to_its_admins(default_school_admin, smtp):
+    from School.models import School, SchoolHost
+
+    member("nairobi", "amina", SCHOOL_ADMINS)
+    member("nairobi", "otieno", VIEWERS)
+    nairobi = School.objects.using("default").get(name="nairobi")
+    hosts = list(SchoolHost.objects.using("default").filter(school=nairobi).order_by("host"))
+    form = {
+        "display_name": nairobi.display_name, "language": nairobi.language, "time_zone": nairobi.time_zone,
+        "date_order": nairobi.date_order,
+        "hosts-TOTAL_FORMS": len(hosts), "hosts-INITIAL_FORMS": len(hosts), "hosts-MIN_NUM_FORMS": 0, "hosts-MAX_NUM_FORMS": 1000,
+    }
+    for n, row in enumerate(hosts):
+        form.update({f"hosts-{n}-id": row.pk, f"hosts-{n}-school": nairobi.pk, f"hosts-{n}-host": row.host})
+        if row.host == "nairobi.school.local":
+            form[f"hosts-{n}-DELETE"] = "on"
+    response = signed_in("localhost", "root").post(f"/admin/School/school/{nairobi.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    with tenant_context("nairobi"):
+        event = AuditEvent.objects.get(action=AuditEvent.Action.HOSTS_CHANGED)
+    assert (event.username, event.target) == ("root", "-nairobi.school.local")
+    message = smtp.wait_for(1)
+    assert message["To"] == "amina@nairobi.test" and "nairobi.school.local" in body(message)
+    assert len(smtp.messages) == 1  # the Viewer is not an administrator

@@ -38,6 +38,7 @@ SECOND_FACTOR_RESET = AuditEvent.Action.SECOND_FACTOR_RESET
 FILE_UPLOAD = AuditEvent.Action.FILE_UPLOAD
 FILE_DOWNLOAD = AuditEvent.Action.FILE_DOWNLOAD
 FILE_DELETE = AuditEvent.Action.FILE_DELETE
+HOSTS_CHANGED = AuditEvent.Action.HOSTS_CHANGED
 HASHED_FIELDS = ("at", "username", "action", "target", "format", "rows", "file_name", "result", "address")
 
 

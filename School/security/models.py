@@ -50,6 +50,8 @@ class AuditEvent(models.Model):
         FILE_UPLOAD = "file_upload", _("File uploaded")
         FILE_DOWNLOAD = "file_download", _("File downloaded")
         FILE_DELETE = "file_delete", _("File deleted")
+        # The registry (School/accounts/host_notice.py): who moved the school's host names
+        HOSTS_CHANGED = "hosts_changed", _("Host names changed")
 
     at = models.DateTimeField(_("at"), db_index=True)
     # Text, not a foreign key: the trail outlives deleted users.
