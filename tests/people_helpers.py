@@ -10,13 +10,13 @@ from School.context import tenant_context
 PASSWORD = "correct-horse-battery"
 
 
-def member(school, username, group=None, superuser=False):
-    """A user of `school` in `group` (staff as the group says), or a superuser."""
+def member(school, username, group=None, superuser=False, staff=None):
+    """A user of `school` in `group` (staff as the group says unless told), or a superuser."""
     with tenant_context(school):
         users = get_user_model().objects
         if superuser:
             return users.create_superuser(username, f"{username}@{school}.test", PASSWORD)
-        user = users.create_user(username, f"{username}@{school}.test", PASSWORD, is_staff=bool(group and BY_NAME[group].staff))
+        user = users.create_user(username, f"{username}@{school}.test", PASSWORD, is_staff=bool(group and BY_NAME[group].staff) if staff is None else staff)
         if group:
             user.groups.add(Group.objects.get(name=group))
         return user
