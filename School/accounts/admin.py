@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from School.accounts import invitations, people_admin
 from School.accounts.models import Invitation
+from School.security.admin_search import bound_every_search
 from School.security.privileges import grantable_groups
 
 people_admin.register()
@@ -103,3 +104,8 @@ class InvitationAdmin(admin.ModelAdmin):
         count = invitations.revoke(queryset, request)
         message = ngettext("Revoked %(count)d invitation.", "Revoked %(count)d invitations.", count) % {"count": count}
         self.message_user(request, message, messages.SUCCESS)
+
+
+# The last app's admin module (School.accounts is last in INSTALLED_APPS):
+# every app, third-party ones included, has registered its admins by now.
+bound_every_search(admin.site)

@@ -16,6 +16,7 @@ from django.db.models import Q, Subquery
 from School.context import current_alias
 from School.models import Student, StudentsStamp
 from School.records.ordered_walk import can_walk, filter_sql, walk_page, worth_walking
+from School.security.bounds import page_number, search_text
 
 PAGE_SIZE = 50
 SORTABLE = {
@@ -43,7 +44,7 @@ class StudentTableQuery:
 
     @classmethod
     def from_params(cls, params, hide_transferred=False):
-        search = " ".join(params.get("q", "").split())[:100]
+        search = search_text(params.get("q", ""))
         sort = params.get("sort", DEFAULT_SORT)
         descending = sort.startswith("-")
         sort = sort.removeprefix("-")
@@ -104,10 +105,7 @@ class StudentTableQuery:
         Out-of-range or malformed page numbers show the last or first page,
         as Paginator.get_page does.
         """
-        try:
-            number = max(1, int(number))
-        except (TypeError, ValueError):
-            number = 1
+        number = page_number(number)
         queryset = self.queryset().values_list(*fields)
         offset = (number - 1) * PAGE_SIZE
         rows = None
