@@ -24,13 +24,22 @@ from School.models import School, SchoolHost, Student, default_date_order, defau
 from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
 from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, make_backup
 from School.security.privileges import is_platform_operator
-from School.transfers.records import is_sent, is_transferred_out
+from School.transfers.records import STATUS_SET_BY_TRANSFERS, enters_transferred, is_sent, is_transferred_out
 from School.utils import DEFAULT_SCHOOL, school_by_name
 from School.validation import time_zone_names
 
 
+class StudentForm(forms.ModelForm):
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        if enters_transferred(None if self.instance._state.adding else self.instance.status, status):
+            raise ValidationError(STATUS_SET_BY_TRANSFERS)
+        return status
+
+
 @admin.register(Student)
 class StudentAdmin(admin.ModelAdmin):
+    form = StudentForm
     # Changes are recorded in the admin log ("History") of the school's own database.
     list_display = ["registration_no", "first_name", "second_name", "grade", "status", "enrolment_date"]
     search_fields = ["registration_no", "first_name", "second_name", "guardian_name"]

@@ -55,3 +55,17 @@ def test_a_registrar_still_previews_and_imports(three_schools):
     token = response.context["token"]
     assert registrar.post("/students/import/", {"token": token, "update": "1"}).status_code == 302
     assert ("NBI-0001", "Changed") in names("nairobi") and ("NBI-9999", "New") in names("nairobi")
+
+
+def test_the_admin_cannot_mark_a_student_transferred_by_hand(three_schools):
+    member("nairobi", "head", superuser=True)
+    head = signed_in("nairobi.localhost", "head")
+    with tenant_context("nairobi"):
+        student = Student.objects.get(registration_no="NBI-0001")
+    form = {"registration_no": "NBI-0001", "first_name": "Amani", "second_name": "Njoroge", "grade": "Form 1",
+            "enrolment_date": "2024-01-08", "status": "transferred"}
+    response = head.post(f"/admin/School/student/{student.pk}/change/", form)
+    assert response.status_code == 200 and "set by a transfer to another school only" in response.content.decode()
+    assert head.post(f"/admin/School/student/{student.pk}/change/", {**form, "status": "graduated"}).status_code == 302
+    with tenant_context("nairobi"):
+        assert Student.objects.get(pk=student.pk).status == "graduated"

@@ -24,7 +24,7 @@ from School.models import Student
 from School.records.dates import DateReader, write_date
 from School.records.formats import FileFormatError, csv_lines, open_rows, restore, write_xlsx
 from School.transactions import atomic
-from School.transfers.records import transferred_out_ids
+from School.transfers.records import STATUS_SET_BY_TRANSFERS, enters_transferred, transferred_out_ids
 
 COLUMNS = [
     "registration_no",
@@ -280,14 +280,17 @@ class StudentImport:
                         students.append((line, student_from_row(row, dates, line)))
                     except ValidationError as error:
                         report.add_error(RowError(line, number, _messages(error)))
-                existing = dict(
-                    Student.objects.filter(registration_no__in=[s.registration_no for _, s in students]).values_list(
-                        "registration_no", "pk"
-                    )
-                )
-                left = transferred_out_ids(existing.values()) if self.update and existing else set()
+                existing = {
+                    number: (pk, status) for number, pk, status in Student.objects.filter(
+                        registration_no__in=[s.registration_no for _, s in students]
+                    ).values_list("registration_no", "pk", "status")
+                }
+                left = transferred_out_ids(pk for pk, _status in existing.values()) if self.update and existing else set()
                 for line, student in students:
-                    pk = existing.get(student.registration_no)
+                    pk, status = existing.get(student.registration_no, (None, None))
+                    if enters_transferred(status, student.status):
+                        report.add_error(RowError(line, student.registration_no, [str(STATUS_SET_BY_TRANSFERS)]))
+                        continue
                     if pk in left:
                         report.add_error(RowError(line, student.registration_no, [
                             _("transferred to another school: the record is read-only")]))
