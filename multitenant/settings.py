@@ -247,7 +247,8 @@ MIDDLEWARE = [
     "School.middleware.SchoolMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    # Django's, with secrets bound to the school (School/security/csrf.py).
+    "School.security.csrf.SchoolCsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): signed in with a second factor in this session.
     "School.accounts.middleware.OTPMiddleware",
