@@ -341,3 +341,33 @@ def test_platform_figures_are_counted_by_the_server_and_read_without_a_join(pipe
     assert {"$limit": 10} in pipelines["figures_largest"]["pipeline"]
     assert next(s["$sort"] for s in pipelines["figures_largest"]["pipeline"] if "$sort" in s) == {"total": -1}
     assert "last_backup_at" in matched_fields(pipelines["figures_fresh_backups"]["pipeline"][0]["$match"])
+
+
+# --- issue 30: what a request may ask of the database, and who may grant what ------------------
+
+
+@pytest.fixture(scope="module")
+def access(tmp_path_factory):
+    facts = probe(tmp_path_factory.mktemp("mongo"), "access")
+    assert facts["connected_aliases"] == []  # compiling opened no connection
+    return facts["found"]
+
+
+def test_only_object_ids_reach_a_query_on_mongodb(access):
+    assert access["ids"] == {
+        "0123456789abcdef01234567": ["0123456789abcdef01234567"], "9" * 25: "404", "1": "404", "x": "404",
+    }
+
+
+def test_a_hostile_page_number_is_a_bounded_skip(access):
+    pipeline = access["last_page"]["pipeline"]
+    skip = next(stage["$skip"] for stage in pipeline if "$skip" in stage)
+    assert 0 < skip < 2**31 and {"$limit": 51} in pipeline  # an int32, what every server takes
+
+
+def test_the_rights_a_school_admin_is_compared_with_compile_for_mongodb(access):
+    # A user's permissions directly and through groups, and each group's: joins, but on admin pages only.
+    for name in ("rights", "group_rights", "permission_names"):
+        assert access[name]["collection"] in ("auth_permission", "auth_group"), name
+    rights = json.dumps(access["rights"]["pipeline"])
+    assert "auth_user_user_permissions" in rights and "auth_user_groups" in rights

@@ -30,7 +30,11 @@ def rights_of(user):
     Not user.get_all_permissions(), which is empty for an inactive user: one
     with rights beyond the actor's must not be reactivated by it.
     """
-    return names_of(Permission.objects.filter(Q(user=user) | Q(group__user=user)).distinct())
+    return names_of(rights_query(user))
+
+
+def rights_query(user):
+    return Permission.objects.filter(Q(user=user) | Q(group__user=user)).distinct()
 
 
 def may_grant(actor, permissions):
