@@ -178,11 +178,15 @@ def matched_fields(match):
     return found
 
 
+def compiled_offline(tmp_path_factory, what):
+    facts = probe(tmp_path_factory.mktemp("mongo"), what)
+    assert facts["connected_aliases"] == []  # compiling opened no connection
+    return facts
+
+
 @pytest.fixture(scope="module")
 def pipelines(tmp_path_factory):
-    facts = probe(tmp_path_factory.mktemp("mongo"), "pipelines")
-    assert facts["connected_aliases"] == []  # compiling opened no connection
-    return facts["queries"]
+    return compiled_offline(tmp_path_factory, "pipelines")["queries"]
 
 
 def test_student_page_pipeline_is_paginated_sorted_and_has_no_lookup(pipelines):
@@ -348,9 +352,7 @@ def test_platform_figures_are_counted_by_the_server_and_read_without_a_join(pipe
 
 @pytest.fixture(scope="module")
 def access(tmp_path_factory):
-    facts = probe(tmp_path_factory.mktemp("mongo"), "access")
-    assert facts["connected_aliases"] == []  # compiling opened no connection
-    return facts["found"]
+    return compiled_offline(tmp_path_factory, "access")["found"]
 
 
 def test_only_object_ids_reach_a_query_on_mongodb(access):
