@@ -201,7 +201,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Hashed, expiring tokens kept in the school's own database.
         "School.security.tokens.HashedTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # DRF's session authentication, its CSRF check bound to the school (School/security/csrf.py).
+        "School.security.csrf.SchoolSessionAuthentication",
     ],
     # Reading needs a signed-in user or a token; writing needs the model's
     # add/change/delete permission (superusers have them all).

@@ -48,3 +48,19 @@ def test_signing_in_rotates_to_a_secret_bound_to_the_school(three_schools):
 def test_a_page_without_a_form_sets_no_cookie(three_schools):
     response = Client(HTTP_HOST="nairobi.localhost").get("/healthz")
     assert "csrftoken" not in response.cookies
+
+
+def test_the_api_with_a_session_refuses_another_schools_pair_too(three_schools):
+    member("accra", "kofi", superuser=True)
+    _, cookie, token = token_pair("nairobi.localhost")
+    client, signed = sign_in("accra.localhost", *token_pair("accra.localhost")[1:], "kofi")
+    assert signed.status_code == 302
+    client.cookies["csrftoken"] = cookie  # Nairobi's pair, with Accra's session
+    created = client.post("/api/students/", {"registration_no": "X/1", "first_name": "A", "second_name": "B"},
+                          HTTP_X_CSRFTOKEN=token)
+    assert created.status_code == 403 and "another school" in created.json()["detail"]
+    own = client.get("/accounts/login/")  # a form of Accra's own: a bound secret and token
+    fresh = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', own.content.decode()).group(1)
+    created = client.post("/api/students/", {"registration_no": "X/1", "first_name": "A", "second_name": "B"},
+                          HTTP_X_CSRFTOKEN=fresh)
+    assert created.status_code == 201, created.content

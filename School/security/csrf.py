@@ -18,6 +18,8 @@ from functools import partial
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CsrfViewMiddleware, RejectRequest
 from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
 from django.utils.functional import SimpleLazyObject
+from rest_framework import exceptions
+from rest_framework.authentication import SessionAuthentication
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,13 @@ def is_bound(secret, school_name):
     return len(secret) == 2 * HALF and constant_time_compare(secret[HALF:], _mac(school_name, secret[:HALF]))
 
 
+def refuse_with_new_secret(request):
+    """A new, bound secret goes out with the refusal: the next form works."""
+    request.META["CSRF_COOKIE"] = bound_secret(_school_name(request))
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    logger.warning("CSRF secret of another school refused")
+
+
 class SchoolCsrfViewMiddleware(CsrfViewMiddleware):
     def process_request(self, request):
         super().process_request(request)
@@ -58,10 +67,7 @@ class SchoolCsrfViewMiddleware(CsrfViewMiddleware):
     def _check_token(self, request):
         super()._check_token(request)
         if not is_bound(self._get_secret(request), _school_name(request)):
-            # A new, bound secret goes out with the refusal: the next form works.
-            request.META["CSRF_COOKIE"] = bound_secret(_school_name(request))
-            request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
-            logger.warning("CSRF secret of another school refused")
+            refuse_with_new_secret(request)
             raise RejectRequest(REASON_OTHER_SCHOOL)
 
     def process_response(self, request, response):
@@ -72,3 +78,16 @@ class SchoolCsrfViewMiddleware(CsrfViewMiddleware):
             request.META["CSRF_COOKIE"] = bound_secret(_school_name(request))
             request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
         return super().process_response(request, response)
+
+
+class SchoolSessionAuthentication(SessionAuthentication):
+    """The API with a session: DRF checks CSRF with Django's own class (its views are csrf_exempt), so the school too."""
+
+    def enforce_csrf(self, request):
+        super().enforce_csrf(request)
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return
+        secret = SchoolCsrfViewMiddleware(lambda request: None)._get_secret(request._request)
+        if not is_bound(secret, _school_name(request._request)):
+            refuse_with_new_secret(request._request)
+            raise exceptions.PermissionDenied(f"CSRF Failed: {REASON_OTHER_SCHOOL}")
