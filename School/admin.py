@@ -62,23 +62,20 @@ class StudentAdmin(admin.ModelAdmin):
 class RegistryAdminMixin:
     """Visible in the default school's admin only, to its platform operators (not to a school-level group)."""
 
-    def _on_default_school(self, request):
-        return is_platform_operator(request)
-
     def has_module_permission(self, request):
-        return self._on_default_school(request) and super().has_module_permission(request)
+        return is_platform_operator(request) and super().has_module_permission(request)
 
     def has_view_permission(self, request, obj=None):
-        return self._on_default_school(request) and super().has_view_permission(request, obj)
+        return is_platform_operator(request) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request, *args):
-        return self._on_default_school(request) and super().has_add_permission(request, *args)
+        return is_platform_operator(request) and super().has_add_permission(request, *args)
 
     def has_change_permission(self, request, obj=None):
-        return self._on_default_school(request) and super().has_change_permission(request, obj)
+        return is_platform_operator(request) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return self._on_default_school(request) and super().has_delete_permission(request, obj)
+        return is_platform_operator(request) and super().has_delete_permission(request, obj)
 
 
 class SchoolHostInline(RegistryAdminMixin, admin.TabularInline):
