@@ -243,12 +243,15 @@ def _batches(iterable, size):
 class StudentImport:
     """Check, then apply, an import from a CSV file on disk."""
 
-    def __init__(self, path, update=False, date_order=None, max_rows=None, progress=None):
+    def __init__(self, path, update=False, date_order=None, max_rows=None, progress=None, historic_transfers=False):
         """date_order: how the file writes dates (the active school's order unless told).
         max_rows: refuse a longer file (a bomb) as soon as its row max_rows + 1 is read.
-        progress: called with the number of rows read so far, after each batch."""
+        progress: called with the number of rows read so far, after each batch.
+        historic_transfers: accept the status "transferred" on rows that do not have it yet
+        (the operator loading records kept before the platform; never a school's web import)."""
         self.path = path
         self.update = update
+        self.historic_transfers = historic_transfers
         self.max_rows = max_rows
         self.progress = progress
         self.columns = []
@@ -288,7 +291,7 @@ class StudentImport:
                 left = transferred_out_ids(pk for pk, _status in existing.values()) if self.update and existing else set()
                 for line, student in students:
                     pk, status = existing.get(student.registration_no, (None, None))
-                    if enters_transferred(status, student.status):
+                    if not self.historic_transfers and enters_transferred(status, student.status):
                         report.add_error(RowError(line, student.registration_no, [str(STATUS_SET_BY_TRANSFERS)]))
                         continue
                     if pk in left:
