@@ -18,8 +18,6 @@ from functools import partial
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CsrfViewMiddleware, RejectRequest
 from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
 from django.utils.functional import SimpleLazyObject
-from rest_framework import exceptions
-from rest_framework.authentication import SessionAuthentication
 
 logger = logging.getLogger(__name__)
 
@@ -79,15 +77,3 @@ class SchoolCsrfViewMiddleware(CsrfViewMiddleware):
             request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
         return super().process_response(request, response)
 
-
-class SchoolSessionAuthentication(SessionAuthentication):
-    """The API with a session: DRF checks CSRF with Django's own class (its views are csrf_exempt), so the school too."""
-
-    def enforce_csrf(self, request):
-        super().enforce_csrf(request)
-        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
-            return
-        secret = SchoolCsrfViewMiddleware(lambda request: None)._get_secret(request._request)
-        if not is_bound(secret, _school_name(request._request)):
-            refuse_with_new_secret(request._request)
-            raise exceptions.PermissionDenied(f"CSRF Failed: {REASON_OTHER_SCHOOL}")
