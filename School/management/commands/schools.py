@@ -206,10 +206,14 @@ class Command(BaseCommand):
 
     def handle_add_host(self, name, host, **options):
         added = add_host(name, host)
-        host_notice.announce(name, [added], [], actor="operator")
+        self._announce(name, [added], [])
         self.stdout.write(f"School {name} is now also served at {added}")
 
     def handle_remove_host(self, name, host, **options):
         removed = remove_host(name, host)
-        host_notice.announce(name, [], [removed], actor="operator")
+        self._announce(name, [], [removed])
         self.stdout.write(f"School {name} is no longer served at {removed}")
+
+    def _announce(self, name, added, removed):
+        if not host_notice.announce(name, added, removed, actor="operator"):
+            self.stderr.write(f"warning: {name}'s database could not record the change or tell its administrators")
