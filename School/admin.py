@@ -18,17 +18,28 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from School.accounts import host_notice
 from School.context import tenant_context
 from School.models import School, SchoolHost, Student, default_date_order, default_language, default_time_zone
 from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
 from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, make_backup
-from School.transfers.records import is_sent, is_transferred_out
+from School.security.privileges import is_platform_operator
+from School.transfers.records import STATUS_SET_BY_TRANSFERS, enters_transferred, is_sent, is_transferred_out
 from School.utils import DEFAULT_SCHOOL, school_by_name
 from School.validation import time_zone_names
 
 
+class StudentForm(forms.ModelForm):
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        if enters_transferred(None if self.instance._state.adding else self.instance.status, status):
+            raise ValidationError(STATUS_SET_BY_TRANSFERS)
+        return status
+
+
 @admin.register(Student)
 class StudentAdmin(admin.ModelAdmin):
+    form = StudentForm
     # Changes are recorded in the admin log ("History") of the school's own database.
     list_display = ["registration_no", "first_name", "second_name", "grade", "status", "enrolment_date"]
     search_fields = ["registration_no", "first_name", "second_name", "guardian_name"]
@@ -49,26 +60,22 @@ class StudentAdmin(admin.ModelAdmin):
 
 
 class RegistryAdminMixin:
-    """Visible in the default school's admin only."""
-
-    def _on_default_school(self, request):
-        school = getattr(request, "school", None)
-        return school is not None and school.name == DEFAULT_SCHOOL
+    """Visible in the default school's admin only, to its platform operators (not to a school-level group)."""
 
     def has_module_permission(self, request):
-        return self._on_default_school(request) and super().has_module_permission(request)
+        return is_platform_operator(request) and super().has_module_permission(request)
 
     def has_view_permission(self, request, obj=None):
-        return self._on_default_school(request) and super().has_view_permission(request, obj)
+        return is_platform_operator(request) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request, *args):
-        return self._on_default_school(request) and super().has_add_permission(request, *args)
+        return is_platform_operator(request) and super().has_add_permission(request, *args)
 
     def has_change_permission(self, request, obj=None):
-        return self._on_default_school(request) and super().has_change_permission(request, obj)
+        return is_platform_operator(request) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return self._on_default_school(request) and super().has_delete_permission(request, obj)
+        return is_platform_operator(request) and super().has_delete_permission(request, obj)
 
 
 class SchoolHostInline(RegistryAdminMixin, admin.TabularInline):
@@ -222,6 +229,13 @@ class SchoolAdmin(RegistryAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("hosts"))
     def host_list(self, obj):
         return ", ".join(host.host for host in obj.hosts.all())
+
+    def save_related(self, request, form, formsets, change):
+        before = set(form.instance.hosts.values_list("host", flat=True)) if change else None
+        super().save_related(request, form, formsets, change)
+        if change:
+            after = set(form.instance.hosts.values_list("host", flat=True))
+            host_notice.announce(form.instance.name, after - before, before - after, request=request)
 
     def save_model(self, request, obj, form, change):
         if change:

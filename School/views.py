@@ -18,8 +18,9 @@ from School.context import current_school
 from School.documents.page import student_files
 from School.models import Student
 from School.records.kept_pages import kept_page
-from School.records.table import SchoolFacts, StudentTableQuery, page_number
+from School.records.table import SchoolFacts, StudentTableQuery
 from School.security import audit
+from School.security.bounds import page_number
 from School.security.access import sees_students_async, student_data
 from School.transfers.records import record_transfers
 from School.transfers.views import may_transfer

@@ -5,7 +5,7 @@ at an address where nothing listens (127.0.0.1:1), because a process runs on
 one engine: these facts need the MongoDB settings, the suite's own process has
 the SQLite ones. Prints one JSON document; the tests make the assertions.
 
-    python tests/mongodb_probe.py pipelines|clients|unavailable|transfers|documents|school_year
+    python tests/mongodb_probe.py pipelines|clients|unavailable|transfers|documents|school_year|access
 """
 
 import json
@@ -250,9 +250,44 @@ def unavailable():
     }
 
 
+def access():
+    """Issue 30 on MongoDB: ids and page numbers from a request bounded, the rights queries compiled."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.http import Http404
+
+    from School.models import Student
+    from School.records.table import PAGE_SIZE, StudentTableQuery
+    from School.security.bounds import object_ids, page_number
+    from School.security.privileges import rights_query
+
+    school = SchoolInfo("nairobi", "Nairobi")
+    ensure_alias(school)
+    ids = {}
+    for text in ("0123456789abcdef01234567", "9" * 25, "1", "x"):
+        try:
+            ids[text] = [str(pk) for pk in object_ids(Student, [text])]
+        except Http404:
+            ids[text] = "404"
+    offset = (page_number("9" * 25) - 1) * PAGE_SIZE
+    user = get_user_model()(pk="0123456789abcdef01234567", username="amina")
+    groups = Group.objects.filter(permissions__isnull=False).values_list(
+        "pk", "permissions__content_type__app_label", "permissions__codename")
+    found = {
+        "ids": ids,
+        "last_page": compiled(StudentTableQuery().queryset()[offset:offset + PAGE_SIZE + 1], "nairobi"),
+        "rights": compiled(rights_query(user), "nairobi"),
+        "group_rights": compiled(groups, "nairobi"),
+        "permission_names": compiled(Permission.objects.values_list("content_type__app_label", "codename"), "nairobi"),
+    }
+    connected = [alias for alias in connections if connections[alias].connection is not None]
+    return {"found": found, "connected_aliases": connected}
+
+
 if __name__ == "__main__":
     result = {
         "pipelines": pipelines, "clients": clients, "unavailable": unavailable, "transfers": transfers, "documents": documents,
         "school_year": school_year,
+        "access": access,
     }[sys.argv[1]]()
     sys.stdout.write(json_util.dumps(result))

@@ -56,8 +56,12 @@ def test_create_retrieve_update_delete(nairobi_api):
     assert created.status_code == 201, created.json()
     student_id = created.json()["id"]
     assert nairobi_api.get(f"/api/students/{student_id}/").json()["first_name"] == "Amani"
-    patched = nairobi_api.patch(f"/api/students/{student_id}/", {"status": "transferred"}, format="json")
-    assert patched.status_code == 200 and patched.json()["status"] == "transferred"
+    patched = nairobi_api.patch(f"/api/students/{student_id}/", {"status": "graduated"}, format="json")
+    assert patched.status_code == 200 and patched.json()["status"] == "graduated"
+    # "transferred" belongs to the transfer protocol (issue 30, point 5).
+    refused = nairobi_api.patch(f"/api/students/{student_id}/", {"status": "transferred"}, format="json")
+    assert refused.status_code == 400 and "status" in refused.json()
+    assert nairobi_api.get(f"/api/students/{student_id}/").json()["status"] == "graduated"
     assert nairobi_api.delete(f"/api/students/{student_id}/").status_code == 204
     assert nairobi_api.get(f"/api/students/{student_id}/").status_code == 404
     with tenant_context("accra"):
@@ -70,6 +74,7 @@ def test_create_retrieve_update_delete(nairobi_api):
         ({"registration_no": "NBI-0001", "first_name": "A", "second_name": "B"}, "registration_no"),
         ({"registration_no": "API/2", "first_name": "", "second_name": "B"}, "first_name"),
         ({"registration_no": "API/2", "first_name": "A", "second_name": "B", "status": "expelled"}, "status"),
+        ({"registration_no": "API/2", "first_name": "A", "second_name": "B", "status": "transferred"}, "status"),
         ({"registration_no": "API/2", "first_name": "A", "second_name": "B", "date_of_birth": "2099-01-01"}, "date_of_birth"),
         ({"registration_no": "API/2", "first_name": "A", "second_name": "B", "date_of_birth": "2020-01-02",
           "enrolment_date": "2020-01-01"}, "date_of_birth"),

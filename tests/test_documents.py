@@ -228,6 +228,10 @@ BAD_FILES = {
     "double extension": ("photo.jpg.html", jpeg(), "two extensions"),
     "pdf with html prelude": ("x.pdf", b"<html><script>1</script></html>\n" + pdf(), "Web pages"),
     "pdf with script": ("x.pdf", pdf().replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "scripts"),
+    # PDF names may spell any byte as #xx: decoded before the check (issue 30, point 4).
+    "pdf with escaped script": ("x.pdf", pdf().replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /J#61vaScript /JS (app.alert(1)) >>"), "scripts"),
+    "pdf with escaped launch": ("x.pdf", pdf().replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /#4c#61#75#6E#63#68 /F (calc.exe) >>"), "scripts"),
+    "pdf with escaped attachment": ("x.pdf", pdf().replace(b"/Type /Catalog", b"/Type /Catalog /Names << /Embedded#46iles 1 0 R >>"), "scripts"),
     "pdf truncated": ("x.pdf", pdf()[:-200], "incomplete"),
     "jpeg+zip polyglot": ("x.jpg", jpeg() + zipped({"a.html": b"<b>hi</b>"}), "archive"),
     "gif": ("x.gif", b"GIF89a" + b"\x00" * 40, "not accepted"),
@@ -360,3 +364,13 @@ def test_photo_day_on_the_web_imports_a_zip_for_staff(school):
     assert "2 matched (0 replaced), 1 matched no student, 0 refused." in page and "stranger.jpg" in page
     assert {row.kind for row in files_of()} == {"photo"} and len(files_of()) == 2
     assert signed_in(NAIROBI, "teacher").get("/students/photos/import/").status_code in (302, 403)
+
+
+@pytest.mark.parametrize("piece, active", [
+    (b"/S /J#61vaScript", True), (b"/S /#4A#41#56#41#53#43#52#49#50#54", False), (b"/S /#4a#61#76#61#53#63#72#69#70#74", True),
+    (b"/Font#20Name /Helvetica", False), (b"/Rich#4dedia", True), (b"/Launch", True), (b"/Lau#6e", False),
+])
+def test_pdf_names_are_compared_after_their_escapes_are_decoded(piece, active):
+    from School.documents.inspection import has_active_content
+
+    assert has_active_content(piece) is active

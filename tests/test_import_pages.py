@@ -4,8 +4,10 @@ import io
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.test import Client
 
+from School.accounts.groups import REGISTRARS
 from School.context import tenant_context
 from School.models import Student
 from School.records.files import COLUMNS
@@ -14,7 +16,8 @@ from School.records.files import COLUMNS
 @pytest.fixture
 def registrar(three_schools):
     with tenant_context("nairobi"):
-        get_user_model().objects.create_user("registrar", password="pw", is_staff=True)
+        user = get_user_model().objects.create_user("registrar", password="pw", is_staff=True)
+        user.groups.add(Group.objects.get(name=REGISTRARS))
     client = Client(HTTP_HOST="nairobi.localhost")
     client.post("/admin/login/", {"username": "registrar", "password": "pw"})
     return client

@@ -178,11 +178,15 @@ def matched_fields(match):
     return found
 
 
+def compiled_offline(tmp_path_factory, what):
+    facts = probe(tmp_path_factory.mktemp("mongo"), what)
+    assert facts["connected_aliases"] == []  # compiling opened no connection
+    return facts
+
+
 @pytest.fixture(scope="module")
 def pipelines(tmp_path_factory):
-    facts = probe(tmp_path_factory.mktemp("mongo"), "pipelines")
-    assert facts["connected_aliases"] == []  # compiling opened no connection
-    return facts["queries"]
+    return compiled_offline(tmp_path_factory, "pipelines")["queries"]
 
 
 def test_student_page_pipeline_is_paginated_sorted_and_has_no_lookup(pipelines):
@@ -378,3 +382,31 @@ def test_promotion_days_queries_are_flat_and_match_on_indexed_fields(tmp_path):
         for constraint in model._meta.constraints:
             indexed.update(model._meta.get_field(name).attname for name in constraint.fields)
         assert fields <= indexed, name
+
+
+# --- issue 30: what a request may ask of the database, and who may grant what ------------------
+
+
+@pytest.fixture(scope="module")
+def access(tmp_path_factory):
+    return compiled_offline(tmp_path_factory, "access")["found"]
+
+
+def test_only_object_ids_reach_a_query_on_mongodb(access):
+    assert access["ids"] == {
+        "0123456789abcdef01234567": ["0123456789abcdef01234567"], "9" * 25: "404", "1": "404", "x": "404",
+    }
+
+
+def test_a_hostile_page_number_is_a_bounded_skip(access):
+    pipeline = access["last_page"]["pipeline"]
+    skip = next(stage["$skip"] for stage in pipeline if "$skip" in stage)
+    assert 0 < skip < 2**31 and {"$limit": 51} in pipeline  # an int32, what every server takes
+
+
+def test_the_rights_a_school_admin_is_compared_with_compile_for_mongodb(access):
+    # A user's permissions directly and through groups, and each group's: joins, but on admin pages only.
+    for name in ("rights", "group_rights", "permission_names"):
+        assert access[name]["collection"] in ("auth_permission", "auth_group"), name
+    rights = json.dumps(access["rights"]["pipeline"])
+    assert "auth_user_user_permissions" in rights and "auth_user_groups" in rights

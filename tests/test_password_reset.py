@@ -129,3 +129,18 @@ def test_a_mail_server_that_is_down_gets_a_clear_message_for_every_address(users
     for address in ("amina@school.test", "nobody@school.test"):
         status, _, page = ask_reset(browser, address)
         assert status == 503 and "cannot send email just now" in page
+
+
+def test_a_forged_host_port_never_reaches_the_link(users, smtp, live_server_url, settings):
+    """Issue 30: links carry the platform's scheme and port (LINK_SCHEME, LINK_PORT), not the Host header's."""
+    settings.LINK_SCHEME, settings.LINK_PORT = "https", ""
+    browser = Browser(live_server_url, "nairobi.localhost")
+    browser.host = "nairobi.localhost:4444"  # the header an attacker sends; the request still reaches the server
+    assert ask_reset(browser, "amina@school.test")[0] == 200
+    url = link_in(smtp.wait_for(1))
+    assert url.startswith("https://nairobi.localhost/accounts/reset/") and "4444" not in url
+    # The link still opens (at the platform's own port, here the live server's) and sets the password.
+    _, path = follow(live_server_url, url)
+    assert set_password(Browser(live_server_url, "nairobi.localhost"), path)[0] == 200
+    with tenant_context("nairobi"):
+        assert get_user_model().objects.get(username="amina").check_password(NEW_PASSWORD)

@@ -13,8 +13,8 @@ from django.test import Client
 from School.context import tenant_context
 from School.models import Student
 from School.security.tokens import create_token
+from tests.people_helpers import PASSWORD, signed_in
 
-PASSWORD = "correct-horse-battery"
 STUDENT_PAGES = ["/", "/students/export.csv", "/api/students/"]
 
 
@@ -24,14 +24,6 @@ def make_user(school, username, view_students=True, staff=False):
         if view_students:
             user.user_permissions.add(Permission.objects.get(content_type__app_label="School", codename="view_student"))
         return user
-
-
-def signed_in(host, username):
-    """Signed in through the school's own sign-in page (Client.login() knows no school)."""
-    client = Client(HTTP_HOST=host)
-    response = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
-    assert response.status_code == 302, response.content.decode()[-1500:]
-    return client
 
 
 @pytest.fixture

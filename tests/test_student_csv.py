@@ -124,7 +124,7 @@ def test_update_changes_existing_students_and_only_the_columns_in_the_file(three
 def test_export_then_import_round_trips_unchanged(three_schools, tmp_path):
     with tenant_context("nairobi"):
         Student.objects.filter(registration_no="NBI-0002").update(
-            date_of_birth="2010-05-17", grade="Form 3", status="transferred",
+            date_of_birth="2010-05-17", grade="Form 3", status="graduated",
             guardian_name='Mary "Mama" Kamau, Jr', guardian_phone="+254 712 345678", first_name="Ñandú",
         )
         exported = "".join(export_lines(StudentTableQuery().queryset()))
@@ -170,3 +170,12 @@ def test_the_import_checks_exactly_what_full_clean_checks(values):
     except ValidationError as error:
         expected = error.message_dict
     assert _field_problems(Student(**values), exclude={}) == expected
+
+
+def test_an_import_cannot_claim_a_transfer_that_never_happened(three_schools, tmp_path):
+    path = write(tmp_path, "registration_no,first_name,second_name,status\nNBI-0001,Amani,Njoroge,transferred\nK/8,New,One,transferred\n")
+    report = import_into("nairobi", path, update=True)
+    assert not report.ok and [error.line for error in report.errors] == [2, 3]
+    assert "set by a transfer to another school only" in str(report.errors[0])
+    with tenant_context("nairobi"):
+        assert not Student.objects.filter(status="transferred").exists()

@@ -5,8 +5,12 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
-from School.accounts import invitations
+from School.accounts import invitations, people_admin
 from School.accounts.models import Invitation
+from School.security.admin_search import bound_every_search
+from School.security.privileges import grantable_groups
+
+people_admin.register()
 
 # Invitation.state() is a code (the tests and the audit read it); people read these.
 STATE_LABELS = {
@@ -51,6 +55,13 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ["email", "accepted_username", "invited_by"]
     actions = ["resend", "revoke"]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "group":
+            # An invitee gets the group's rights: only a group the inviter may grant.
+            field.queryset = grantable_groups(request.user, field.queryset)
+        return field
+
     @admin.display(description=gettext_lazy("state"))
     def state_shown(self, invitation):
         return STATE_LABELS[invitation.state()]
@@ -93,3 +104,8 @@ class InvitationAdmin(admin.ModelAdmin):
         count = invitations.revoke(queryset, request)
         message = ngettext("Revoked %(count)d invitation.", "Revoked %(count)d invitations.", count) % {"count": count}
         self.message_user(request, message, messages.SUCCESS)
+
+
+# The last app's admin module (School.accounts is last in INSTALLED_APPS):
+# every app, third-party ones included, has registered its admins by now.
+bound_every_search(admin.site)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from School.context import current_alias, current_school
 from School.locale.activation import language_of
+from School.utils import hostname_from_the_request
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +41,24 @@ def school_name():
     return school.display_name if school is not None else _("School records")
 
 
-def link(path, request=None):
-    """An absolute link to `path` at the school: the request's own host, or the school's first host."""
-    if request is not None:
-        return request.build_absolute_uri(path)
+def link_host(request=None):
+    """The host (and LINK_PORT) of links to the school: never what the request's Host header says beyond its name.
+
+    The host the request came to when it is one of the school's (a link asked
+    for at nairobi.localhost opens there), else the school's first host; the
+    port is the platform's, never the header's (`Host: nairobi.localhost:4444`
+    must not send people to a port someone else chose).
+    """
     school = current_school()
-    host = school.hosts[0] if school is not None and school.hosts else "localhost"
-    port = f":{settings.LINK_PORT}" if settings.LINK_PORT else ""
-    return f"{settings.LINK_SCHEME}://{host}{port}{path}"
+    hosts = school.hosts if school is not None else ()
+    asked = hostname_from_the_request(request) if request is not None else ""
+    host = asked if asked in hosts else (hosts[0] if hosts else "localhost")
+    return f"{host}:{settings.LINK_PORT}" if settings.LINK_PORT else host
+
+
+def link(path, request=None):
+    """An absolute link to `path` at the school, with the platform's scheme and port (LINK_SCHEME, LINK_PORT)."""
+    return f"{settings.LINK_SCHEME}://{link_host(request)}{path}"
 
 
 def build_message(template, context, to):

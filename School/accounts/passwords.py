@@ -17,6 +17,7 @@ from School.accounts import mail
 from School.context import current_alias
 from School.security.limits import allow
 from School.security.lockout import client_ip
+from School.utils import hostname_from_the_request
 
 HOUR = 3600
 
@@ -26,7 +27,8 @@ class SchoolHostTokenGenerator(PasswordResetTokenGenerator):
 
     def __init__(self, request):
         super().__init__()
-        self.key_salt = f"{PasswordResetTokenGenerator.key_salt}:{current_alias()}:{request.get_host().lower()}"
+        # The host's name, not the Host header's port: links carry the platform's port (mail.link_host).
+        self.key_salt = f"{PasswordResetTokenGenerator.key_salt}:{current_alias()}:{hostname_from_the_request(request)}"
 
 
 def within_limits(request, email):

@@ -1,5 +1,6 @@
 """Pages of /accounts/: the second factor's set-up, invitations, password resets, sign-out."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import views as auth_views
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
 from School.accounts import invitations, second_factor
-from School.accounts.mail import mail_server_answers, school_name
+from School.accounts.mail import link_host, mail_server_answers, school_name
 from School.accounts.passwords import SchoolHostTokenGenerator, SchoolPasswordResetForm, within_limits
 from School.accounts.sign_in import safe_next
 from School.security import audit
@@ -110,7 +111,8 @@ class PasswordResetView(auth_views.PasswordResetView):
                 request=self.request,
                 use_https=self.request.is_secure(),
                 token_generator=SchoolHostTokenGenerator(self.request),
-                extra_email_context={"school_name": school_name()},
+                # Django would take both from the request's Host header.
+                extra_email_context={"school_name": school_name(), "domain": link_host(self.request), "protocol": settings.LINK_SCHEME},
             )
         finally:
             connection.close()

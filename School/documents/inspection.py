@@ -41,7 +41,12 @@ MARKUP_TAGS = tuple(
 MARKUP_REACH = 1024 * 1024
 # Long enough never to occur by chance; a JavaScript action names its type
 # /JavaScript, so the shorter /JS key needs no search of its own.
-PDF_ACTIVE = re.compile(rb"/(?:JavaScript|Launch|EmbeddedFile|RichMedia)")
+PDF_ACTIVE_NAMES = (b"JavaScript", b"Launch", b"EmbeddedFile", b"RichMedia")
+PDF_ACTIVE = re.compile(rb"/(?:" + b"|".join(PDF_ACTIVE_NAMES) + rb")")
+# A name may spell any of its bytes as #xx (/J#61vaScript is /JavaScript to
+# a reader): names with an escape are decoded before they are compared.
+PDF_ESCAPED_NAME = re.compile(rb"/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*#[0-9A-Fa-f]{2}[^\x00\t\n\x0c\r ()<>\[\]{}/%]*")
+PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 # A zip is found by its end record, within its last 64 KiB: a file with one
 # there opens as an archive too (a JPEG+ZIP polyglot).
 ZIP_END = b"PK\x05\x06"
@@ -131,6 +136,17 @@ def _has_markup(lowered):
     return False
 
 
+def has_active_content(data):
+    """Does this piece of a PDF name a script, an action, an attachment or rich media, escaped or not?"""
+    if PDF_ACTIVE.search(data):
+        return True
+    for name in PDF_ESCAPED_NAME.finditer(data):
+        decoded = PDF_NAME_ESCAPE.sub(lambda escape: bytes([int(escape.group(1), 16)]), name.group()[1:])
+        if decoded.startswith(PDF_ACTIVE_NAMES):
+            return True
+    return False
+
+
 def _scan(handle, size, pdf):
     """Refuse markup at either end, an archive at the end, or (in a PDF) active content anywhere.
 
@@ -146,7 +162,7 @@ def _scan(handle, size, pdf):
         at_an_end = offset - len(window) < MARKUP_REACH or offset > size - MARKUP_REACH
         if at_an_end and _has_markup(window.lower()):
             raise FileRefused(_("The file holds web page code as well: it is not accepted."))
-        if pdf and PDF_ACTIVE.search(window):
+        if pdf and has_active_content(window):
             raise FileRefused(_("The PDF holds scripts, attachments or actions: print it to a plain PDF first."))
         tail = window[-OVERLAP:]
     handle.seek(max(0, handle.tell() - ZIP_END_REACH))

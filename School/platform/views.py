@@ -22,11 +22,11 @@ from School.operations.backups import BackupError, backup_path, backups_dir, mak
 from School.operations.provisioning import SchoolError, set_suspended
 from School.platform import charts, dashboard
 from School.platform.figures import STATUSES, status_label
+from School.security.privileges import is_platform_operator
 from School.utils import DEFAULT_SCHOOL, school_by_name
 
 logger = logging.getLogger(__name__)
 
-VIEW_PLATFORM = "platform.view_platform"
 CHANGE_SCHOOLS = "School.change_school"
 # The chart's own inline <style> (pygal's) and nothing else: no script, no fetch.
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
@@ -40,7 +40,7 @@ def platform_staff(view):
             raise Http404
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not (request.user.is_superuser or request.user.has_perm(VIEW_PLATFORM)):
+        if not is_platform_operator(request):
             raise Http404
         return view(request, *args, **kwargs)
 

@@ -21,7 +21,7 @@ from School.records.files import COLUMNS
 from School.records.table import SORTABLE, StudentTableQuery
 from School.security.access import StudentDataPermission
 from School.security.audit import AuditedReads
-from School.transfers.records import is_sent, is_transferred_out
+from School.transfers.records import STATUS_SET_BY_TRANSFERS, enters_transferred, is_sent, is_transferred_out
 from School.views import get_student_or_404
 
 
@@ -46,6 +46,11 @@ class StudentSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
         # What the validators enforce, stated in the schema (patterns, lengths, descriptions).
         extra_kwargs = STUDENT_FIELDS
+
+    def validate_status(self, value):
+        if enters_transferred(self.instance.status if self.instance else None, value):
+            raise serializers.ValidationError(STATUS_SET_BY_TRANSFERS)
+        return value
 
     def validate(self, attrs):
         # The rules that involve several fields live in Student.clean().

@@ -25,7 +25,7 @@ from School.models import Student
 from School.records.dates import DateReader, write_date
 from School.records.formats import FileFormatError, UnwritableCell, csv_lines, open_rows, restore, write_xlsx
 from School.transactions import atomic
-from School.transfers.records import transferred_out_ids
+from School.transfers.records import STATUS_SET_BY_TRANSFERS, enters_transferred, transferred_out_ids
 
 COLUMNS = [
     "registration_no",
@@ -253,12 +253,15 @@ def _batches(iterable, size):
 class StudentImport:
     """Check, then apply, an import from a CSV file on disk."""
 
-    def __init__(self, path, update=False, date_order=None, max_rows=None, progress=None):
+    def __init__(self, path, update=False, date_order=None, max_rows=None, progress=None, historic_transfers=False):
         """date_order: how the file writes dates (the active school's order unless told).
         max_rows: refuse a longer file (a bomb) as soon as its row max_rows + 1 is read.
-        progress: called with the number of rows read so far, after each batch."""
+        progress: called with the number of rows read so far, after each batch.
+        historic_transfers: accept the status "transferred" on rows that do not have it yet
+        (the operator loading records kept before the platform; never a school's web import)."""
         self.path = path
         self.update = update
+        self.historic_transfers = historic_transfers
         self.max_rows = max_rows
         self.progress = progress
         self.columns = []
@@ -290,14 +293,17 @@ class StudentImport:
                         students.append((line, student_from_row(row, dates, line)))
                     except ValidationError as error:
                         report.add_error(RowError(line, number, _messages(error)))
-                existing = dict(
-                    Student.objects.filter(registration_no__in=[s.registration_no for _, s in students]).values_list(
-                        "registration_no", "pk"
-                    )
-                )
-                left = transferred_out_ids(existing.values()) if self.update and existing else set()
+                existing = {
+                    number: (pk, status) for number, pk, status in Student.objects.filter(
+                        registration_no__in=[s.registration_no for _, s in students]
+                    ).values_list("registration_no", "pk", "status")
+                }
+                left = transferred_out_ids(pk for pk, _status in existing.values()) if self.update and existing else set()
                 for line, student in students:
-                    pk = existing.get(student.registration_no)
+                    pk, status = existing.get(student.registration_no, (None, None))
+                    if not self.historic_transfers and enters_transferred(status, student.status):
+                        report.add_error(RowError(line, student.registration_no, [str(STATUS_SET_BY_TRANSFERS)]))
+                        continue
                     if pk in left:
                         report.add_error(RowError(line, student.registration_no, [
                             _("transferred to another school: the record is read-only")]))

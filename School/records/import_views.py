@@ -11,6 +11,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +26,7 @@ from School.records import uploads
 from School.records.files import COLUMNS, CsvFileError, ExportError, StudentImport, export_lines, export_xlsx
 from School.records.table import StudentTableQuery
 from School.security import audit
-from School.security.access import student_data
+from School.security.access import ADD_STUDENTS, CHANGE_STUDENTS, VIEW_STUDENTS
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -82,7 +84,7 @@ def _exported_students(request, file_format):
 
 
 @staff_member_required
-@student_data
+@permission_required(VIEW_STUDENTS, raise_exception=True)
 def student_export(request):
     students = _exported_students(request, "csv")
     response = StreamingHttpResponse(
@@ -93,7 +95,7 @@ def student_export(request):
 
 
 @staff_member_required
-@student_data
+@permission_required(VIEW_STUDENTS, raise_exception=True)
 def student_export_xlsx(request):
     # A workbook is a zip: written whole to a temporary file (not memory), then streamed.
     target = tempfile.TemporaryFile()
@@ -110,7 +112,7 @@ def student_export_xlsx(request):
 
 
 @staff_member_required
-@student_data
+@permission_required(VIEW_STUDENTS, raise_exception=True)
 def export_page(request):
     """The export's choices: format and dates; the download keeps the table's filters."""
     # The table's filters may come along (?q=...): only a chosen format is a submission.
@@ -130,8 +132,11 @@ def _export_page(request, form, status, error=None):
 
 
 @staff_member_required
-@student_data
+@permission_required(ADD_STUDENTS, raise_exception=True)
 def student_import(request):
+    # Updating existing records is a change: a Registrar without it may still add new ones.
+    if request.POST.get("update") in ("1", "on") and not request.user.has_perm(CHANGE_STUDENTS):
+        raise PermissionDenied(_("You may not change this school's students."))
     uploads.sweep(request.school.name)  # no cron needed: forgotten uploads go on the school's next import
     if request.method == "POST" and "token" in request.POST:
         return _confirm(request)

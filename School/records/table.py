@@ -16,7 +16,7 @@ from django.db.models import Q, Subquery
 from School.context import current_alias
 from School.models import Student, StudentsStamp
 from School.records.ordered_walk import can_walk, filter_sql, walk_page, worth_walking
-from School.validation import normalise_text
+from School.security.bounds import page_number, search_text
 
 PAGE_SIZE = 50
 SORTABLE = {
@@ -44,8 +44,7 @@ class StudentTableQuery:
 
     @classmethod
     def from_params(cls, params, hide_transferred=False):
-        # Normalised as names are when saved, so a name is found by its own text.
-        search = normalise_text(params.get("q", ""))[:100]
+        search = search_text(params.get("q", ""))
         sort = params.get("sort", DEFAULT_SORT)
         descending = sort.startswith("-")
         sort = sort.removeprefix("-")
@@ -54,7 +53,7 @@ class StudentTableQuery:
         status = params.get("status", "")
         if status not in Student.Status.values:
             status = ""
-        return cls(search, sort, descending, normalise_text(params.get("grade", ""))[:40], status, hide_transferred)
+        return cls(search, sort, descending, search_text(params.get("grade", ""), 40), status, hide_transferred)
 
     def as_params(self, **changes):
         """The URL parameters of this query (with `changes`), for links."""
@@ -135,14 +134,6 @@ class StudentTableQuery:
         if column == self.sort and not self.descending:
             return f"-{column}"
         return column
-
-
-def page_number(value):
-    """The page number a `page` parameter asks for: 1 when it is missing or malformed."""
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
-        return 1
 
 
 def count_of(queryset):

@@ -24,6 +24,9 @@ from rest_framework.permissions import BasePermission
 from School.security.tokens import valid_token
 
 VIEW_STUDENTS = "School.view_student"
+# Writes need these in every profile, whatever STUDENT_DATA_REQUIRES_LOGIN says about reads.
+ADD_STUDENTS = "School.add_student"
+CHANGE_STUDENTS = "School.change_student"
 
 
 def may_see_students(user):

@@ -40,6 +40,7 @@ FILE_DOWNLOAD = AuditEvent.Action.FILE_DOWNLOAD
 FILE_DELETE = AuditEvent.Action.FILE_DELETE
 PROMOTION = AuditEvent.Action.PROMOTION
 PROMOTION_UNDONE = AuditEvent.Action.PROMOTION_UNDONE
+HOSTS_CHANGED = AuditEvent.Action.HOSTS_CHANGED
 HASHED_FIELDS = ("at", "username", "action", "target", "format", "rows", "file_name", "result", "address")
 
 

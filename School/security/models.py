@@ -55,6 +55,8 @@ class AuditEvent(models.Model):
         # Promotion day (School/school_year/): who moved how many students into which year.
         PROMOTION = "promotion", _("Students promoted")
         PROMOTION_UNDONE = "promotion_undo", _("Promotion undone")
+        # The registry (School/accounts/host_notice.py): who moved the school's host names
+        HOSTS_CHANGED = "hosts_changed", _("Host names changed")
 
     at = models.DateTimeField(_("at"), db_index=True)
     # Text, not a foreign key: the trail outlives deleted users.

@@ -40,6 +40,7 @@ from School.context import UnknownSchool, resolve_school, tenant_context
 from School.models import SEARCH_KEYS, Student
 from School.operations.provisioning import SchoolError
 from School.security import audit
+from School.security.bounds import search_text
 from School.transactions import atomic
 from School.transfers import checkpoints
 from School.transfers.models import OPEN_STATES, IncomingTransfer, OutgoingTransfer, State, Transfer
@@ -112,7 +113,8 @@ def find_school(text):
     """A school by its name or, failing that, its display name (any case); TransferError if none."""
     from School.models import School
 
-    text = " ".join((text or "").split())
+    # No longer than a display name can be: a long one would be a LIKE pattern too complex for SQLite.
+    text = search_text(text, School._meta.get_field("display_name").max_length)
     names = School.objects.using(DEFAULT_DB_ALIAS).filter(name=text.lower()).values_list("name", flat=True)[:1]
     if not names:
         names = School.objects.using(DEFAULT_DB_ALIAS).filter(display_name__iexact=text).values_list("name", flat=True)[:2]

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from django.db import DatabaseError
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from School.models import Student
 from School.transfers.models import OPEN_STATES, IncomingTransfer, OutgoingTransfer, State, Transfer
@@ -22,6 +22,16 @@ HISTORY_ACTIONS = {
     "deleted": pgettext_lazy("record history", "deleted"),
     "transferred in": pgettext_lazy("record history", "transferred in"),
 }
+
+
+# The transfer protocol owns this status: set anywhere else, it would claim a
+# transfer that never happened (and hide the student from the table).
+STATUS_SET_BY_TRANSFERS = gettext_lazy("the status “transferred” is set by a transfer to another school only")
+
+
+def enters_transferred(old_status, new_status):
+    """Would this change give a record the status only a transfer gives (old_status None: a new record)?"""
+    return new_status == Student.Status.TRANSFERRED and old_status != Student.Status.TRANSFERRED
 
 
 def is_transferred_out(student):

@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _, ngettext
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from School.models import Student
 from School.records.table import StudentTableQuery
+from School.security.bounds import object_ids
 from School.transfers import protocol, records
 from School.transfers.protocol import TransferError, TransferNotFound
 
@@ -71,11 +72,8 @@ def refused(request, error):
 def send(request):
     school = this_school(request)
     params = request.POST if request.method == "POST" else request.GET
-    chosen = [pk for pk in params.getlist("student") if pk]
-    try:
-        students = list(Student.objects.filter(pk__in=chosen))
-    except (ValueError, TypeError, ValidationError):  # not an id of this engine
-        raise Http404(_("No such student.")) from None
+    chosen = object_ids(Student, [pk for pk in params.getlist("student") if pk])
+    students = list(Student.objects.filter(pk__in=chosen))
     offered = students
     if request.method == "GET" and not chosen:
         query = StudentTableQuery.from_params(request.GET, hide_transferred=True)

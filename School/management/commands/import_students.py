@@ -35,7 +35,10 @@ class Command(BaseCommand):
         if current_school() is None:
             raise CommandError("name the school: school_manage.py NAME import_students FILE", returncode=EXIT_BAD_INPUT)
         max_rows = settings.IMPORT_MAX_ROWS_CLI if max_rows is None else max_rows
-        student_import = StudentImport(file, update=update, max_rows=max_rows, progress=self._progress())
+        # The operator's command loads records from before the platform, students who left by transfer included.
+        student_import = StudentImport(
+            file, update=update, max_rows=max_rows, progress=self._progress(), historic_transfers=True
+        )
         try:
             report = student_import.check() if dry_run else student_import.apply()
         except (CsvFileError, OSError) as error:

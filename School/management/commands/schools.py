@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 
 from multitenant.databases import MONGODB
+from School.accounts import host_notice
 from School.availability import unavailable_reason
 from School.management.checks import all_but_page_checks
 from School.operations.provisioning import (
@@ -204,7 +205,15 @@ class Command(BaseCommand):
         self.stdout.write(f"Resumed school {name}")
 
     def handle_add_host(self, name, host, **options):
-        self.stdout.write(f"School {name} is now also served at {add_host(name, host)}")
+        added = add_host(name, host)
+        self._announce(name, [added], [])
+        self.stdout.write(f"School {name} is now also served at {added}")
 
     def handle_remove_host(self, name, host, **options):
-        self.stdout.write(f"School {name} is no longer served at {remove_host(name, host)}")
+        removed = remove_host(name, host)
+        self._announce(name, [], [removed])
+        self.stdout.write(f"School {name} is no longer served at {removed}")
+
+    def _announce(self, name, added, removed):
+        if not host_notice.announce(name, added, removed, actor="operator"):
+            self.stderr.write(f"warning: {name}'s database could not record the change or tell its administrators")
