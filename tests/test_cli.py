@@ -305,3 +305,20 @@ def test_import_and_export_students_from_the_command_line(demo, run_cli, platfor
     assert numbers == [(NAIROBI_DEMO,)]
     again = run_cli("accra", "import_students", "--update", str(exported))
     assert f"0 new, {NAIROBI_DEMO} updated" in again.stdout
+
+
+def test_a_demo_school_can_try_promotion_day_at_once(demo, run_cli, platform):
+    # Its classes are its confirmed ladder, the last graduating: a dry run previews, a real one moves everyone up.
+    assert run_cli("accra", "calendar", "set", "2099", "--first", "2099-01-05", "--last", "2099-12-04").returncode == 0
+    preview = run_cli("accra", "promote", "--to", "2099", "--dry-run")
+    assert preview.returncode == 0, preview.stderr
+    assert "SHS 3" in preview.stdout and "SHS 2" in preview.stdout
+    before = dict(query(platform.db_dir / "accra.sqlite3",
+                        "SELECT grade, count(*) FROM School_student WHERE status = 'active' GROUP BY grade"))
+    assert run_cli("accra", "promote", "--to", "2099").returncode == 0
+    after = dict(query(platform.db_dir / "accra.sqlite3",
+                       "SELECT grade, count(*) FROM School_student WHERE status = 'active' GROUP BY grade"))
+    assert after == {"SHS 2": before["SHS 1"], "SHS 3": before["SHS 2"]}
+    graduated = query(platform.db_dir / "accra.sqlite3",
+                      "SELECT count(*) FROM School_student WHERE status = 'graduated' AND grade = 'SHS 3'")
+    assert graduated[0][0] >= before["SHS 3"]

@@ -56,11 +56,10 @@ def test_the_api_with_a_session_refuses_another_schools_pair_too(three_schools):
     client, signed = sign_in("accra.localhost", *token_pair("accra.localhost")[1:], "kofi")
     assert signed.status_code == 302
     client.cookies["csrftoken"] = cookie  # Nairobi's pair, with Accra's session
-    created = client.post("/api/students/", {"registration_no": "X/1", "first_name": "A", "second_name": "B"},
-                          HTTP_X_CSRFTOKEN=token)
+    student = {"registration_no": "X/1", "first_name": "A", "second_name": "B"}
+    created = client.post("/api/students/", student, content_type="application/json", HTTP_X_CSRFTOKEN=token)
     assert created.status_code == 403 and "another school" in created.json()["detail"]
     own = client.get("/accounts/login/")  # a form of Accra's own: a bound secret and token
     fresh = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', own.content.decode()).group(1)
-    created = client.post("/api/students/", {"registration_no": "X/1", "first_name": "A", "second_name": "B"},
-                          HTTP_X_CSRFTOKEN=fresh)
+    created = client.post("/api/students/", student, content_type="application/json", HTTP_X_CSRFTOKEN=fresh)
     assert created.status_code == 201, created.content

@@ -165,8 +165,12 @@ def test_an_xlsx_export_that_cannot_be_written_is_a_page_that_says_so(office):
 # --- the API's answers --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("params, field", [({"status": "Withdrawn"}, "status"), ({"sort": "age"}, "sort")])
-def test_an_unknown_status_or_sort_is_refused_not_ignored(nairobi_api, params, field):
+@pytest.mark.parametrize("params, field", [
+    ({"status": "Withdrawn"}, "status"), ({"sort": "age"}, "sort"),
+    # An empty or malformed page is a mistake in the caller's code, not a request for the first page.
+    ({"page": ""}, "page"), ({"page": "2x"}, "page"), ({"page": "\u0663"}, "page"),
+])
+def test_an_unknown_status_sort_or_page_is_refused_not_ignored(nairobi_api, params, field):
     answer = nairobi_api.get("/api/students/", params)
     assert answer.status_code == 400 and list(answer.json()) == [field]
 
@@ -185,3 +189,9 @@ def test_the_schema_documents_every_error_answer_and_states_the_patterns(nairobi
             assert operation["description"] and "docstring" not in operation["description"]
     fields = schema["components"]["schemas"]["Student"]["properties"]
     assert fields["registration_no"]["pattern"] and fields["first_name"]["pattern"]
+
+
+def test_a_page_past_the_end_is_not_found_and_a_good_page_answers(nairobi_api):
+    assert nairobi_api.get("/api/students/", {"page": "1"}).status_code == 200
+    for outside in ("0", "-3", "9" * 30):
+        assert nairobi_api.get("/api/students/", {"page": outside}).status_code == 404

@@ -2,7 +2,8 @@
 
 Their students look like a real school's (classes, statuses, dates of birth
 and enrolment, guardians with phone numbers), and Nairobi has a few hundred
-so that search, filters and pagination show what they do. The generator is
+so that search, filters and pagination show what they do. Their classes are
+confirmed as each school's grade ladder, so promotion day works at once. The generator is
 deterministic: the same names and numbers on every machine.
 """
 
@@ -13,6 +14,8 @@ import random
 from School.context import tenant_context
 from School.models import Student
 from School.operations.provisioning import add_school
+from School.school_year.calendar import current_year
+from School.school_year.ladder import set_ladder
 
 logger = logging.getLogger(__name__)
 
@@ -68,4 +71,8 @@ def create_demo_schools(with_students=True):
         if with_students:
             with tenant_context(school):
                 Student.objects.bulk_create(sample_students(prefix, count, classes, phone_code))
+                # This year is current and the classes are the ladder, the last one graduating,
+                # as the school year's migration leaves an existing school: promotion day works at once.
+                current_year(name)
+                set_ladder(name, classes, finals=[classes[-1]])
             logger.info("demo students added", extra={"school": name})

@@ -69,12 +69,17 @@ class StudentSerializer(serializers.ModelSerializer):
         return field_class, kwargs
 
 
-def refuse_unknown_choices(params):
-    """400 for a status or sort the API does not know: a typo must not widen the answer to every student."""
+def refuse_bad_parameters(params):
+    """400 for a status or sort the API does not know (a typo must not widen the answer to every student),
+    and for a page that is not a whole number (an empty one must not quietly mean the first; a number
+    outside the pages is DRF's 404)."""
     problems = {}
     for name, known in (("status", Student.Status.values), ("sort", SORT_VALUES)):
         if name in params and params[name] not in known:
             problems[name] = [_("%(value)s is not one of %(known)s.") % {"value": repr(params[name]), "known": ", ".join(known)}]
+    page = params.get("page")
+    if page is not None and not (page.isascii() and page.lstrip("-").isdigit()):
+        problems["page"] = [_("%(value)s is not a page number: use a whole number from 1.") % {"value": repr(page)}]
     if problems:
         raise serializers.ValidationError(problems)
 
@@ -108,7 +113,7 @@ class StudentViewSet(PlatformLocaleMixin, AuditedReads, viewsets.ModelViewSet):
     queryset = Student.objects.none()  # for permissions and the schema; see get_queryset
 
     def list(self, request, *args, **kwargs):
-        refuse_unknown_choices(request.query_params)
+        refuse_bad_parameters(request.query_params)
         return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
