@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from School.management.checks import all_but_page_checks
+from School.management.tables import write_table
 from School.operations.pins import IndexUnavailable, behind, read_pins
 
 
@@ -49,9 +50,7 @@ class Command(BaseCommand):
         if not found:
             self.stdout.write(f"All {len(pins)} pins are the newest releases.")
             return
-        rows = [("package", "pinned", "newest", "change", "file", "held back because")]
-        rows += [(b.pin.name, b.pin.version, b.newest, b.change, b.pin.file, b.pin.held_back) for b in found]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        for row in rows:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        write_table(self.stdout, ("package", "pinned", "newest", "change", "file", "held back because"), [
+            (b.pin.name, b.pin.version, b.newest, b.change, b.pin.file, b.pin.held_back) for b in found
+        ])
         self.stdout.write(f"{len(found)} of {len(pins)} pins are behind.")

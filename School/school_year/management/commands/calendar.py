@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from School.context import current_alias, current_school
 from School.management.checks import all_but_page_checks
-from School.platform.report import _write_table
+from School.management.tables import write_table
 from School.school_year.calendar import CalendarError, calendar_rows, current_year, parse_date, parse_span, set_year
 
 EXIT_BAD_INPUT = 2
@@ -63,7 +63,7 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(rows, indent=2, default=str))
             return
-        _write_table(self.stdout, ("year", "first", "last", "current", "terms", "closed"), [
+        write_table(self.stdout, ("YEAR", "FIRST", "LAST", "CURRENT", "TERMS", "CLOSED"), [
             (row["name"], row["first"], row["last"], "yes" if row["current"] else "", spans(row["terms"]), spans(row["closed"]))
             for row in rows
         ])

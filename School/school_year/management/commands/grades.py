@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from School.context import current_alias, current_school
 from School.management.checks import all_but_page_checks
-from School.platform.report import _write_table
+from School.management.tables import write_table
 from School.school_year.ladder import LadderError, ladder_rows, set_ladder
 
 EXIT_BAD_INPUT = 2
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(rows, indent=2))
             return
-        _write_table(self.stdout, ("position", "grade", "next", "final", "confirmed"), [
+        write_table(self.stdout, ("POSITION", "GRADE", "NEXT", "FINAL", "CONFIRMED"), [
             (row["position"], row["name"], row["next"], "yes" if row["final"] else "", "yes" if row["confirmed"] else "NO")
             for row in rows
         ])
