@@ -9,9 +9,9 @@ a `transfer` finishes the acceptances between SRC and DST that a crash
 interrupted, so rerunning an interrupted command finishes its job.
 """
 
-import getpass
 from types import SimpleNamespace
 
+from School.management.operator import operator
 from School.management.tables import write_listing
 from School.models import Student
 from School.transfers import protocol
@@ -36,13 +36,6 @@ def add_transfer_actions(actions):
     listing.add_argument("--school", default="", help="only those from or to this school")
     listing.add_argument("--state", choices=[state.value for state in State], default="")
     listing.add_argument("--format", choices=["table", "json"], default="table")
-
-
-def operator():
-    try:
-        return f"operator:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "operator"
 
 
 def handle_transfer(command, source, numbers, all, to, accept, note, number, **options):

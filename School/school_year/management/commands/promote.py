@@ -10,7 +10,7 @@ from School.context import current_alias, current_school
 from School.management.checks import all_but_page_checks
 from School.school_year.promotion import LABELS, PromotionError, plan, promote
 from School.school_year.undo import undo
-from School.transfers.cli import operator
+from School.management.operator import operator
 
 EXIT_BAD_INPUT = 2
 
