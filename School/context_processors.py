@@ -1,5 +1,7 @@
 import functools
 
+from School.branding.looks import look_of
+
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 
@@ -28,3 +30,8 @@ def layout_links(request):
     """The layout's links as `links`: base.html is shared by the Django and Jinja2 engines,
     so it takes URLs from here, not from either engine's own tags. Reversed once per process."""
     return {"links": _layout_links(get_script_prefix())}
+
+
+def branding(request):
+    """The school's look (School/branding/looks.py) as `branding`: kept per worker, no query per request."""
+    return {"branding": look_of(getattr(request, "school", None))}

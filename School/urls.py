@@ -33,6 +33,8 @@ urlpatterns = [
     # Sign-in (with the second factor), sign-out, invitations, password resets
     # and password-made API tokens (School/accounts/, over School/security/).
     path("", include("School.accounts.urls")),
+    # Each school's logo, colours and sign-in welcome (School/branding/).
+    path("", include("School.branding.urls")),
     # Students moving to another school of the platform (School/transfers/).
     path("", include("School.transfers.urls")),
 ]

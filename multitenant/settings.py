@@ -153,6 +153,7 @@ if SCHOOL_ENGINE == MONGODB:
         "documents": "School.mongo.migrations.documents",
         "platform": "School.mongo.migrations.platform",
         "school_year": "School.mongo.migrations.school_year",
+        "branding": "School.mongo.migrations.branding",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -192,6 +193,8 @@ INSTALLED_APPS = [
     "School.platform.apps.PlatformConfig",
     # Years, terms, the grade ladder, classes, enrolments and promotion day (School/school_year/).
     "School.school_year.apps.SchoolYearConfig",
+    # Each school's logo, colours and sign-in welcome, in its own database (School/branding/).
+    "School.branding.apps.BrandingConfig",
     # Second factors (TOTP devices, recovery codes): plain models, routed to
     # each school's database like its users. Invitations, password resets and
     # sign-out: School/accounts/ (last: its groups need every app's permissions).
@@ -283,6 +286,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "School.context_processors.current_school",
                 "School.context_processors.layout_links",
+                "School.context_processors.branding",
                 "School.locale.context_processors.language",
             ],
         },
@@ -306,6 +310,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "School.context_processors.current_school",
                 "School.context_processors.layout_links",
+                "School.context_processors.branding",
                 "School.locale.context_processors.language",
             ],
         },

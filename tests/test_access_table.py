@@ -83,6 +83,10 @@ ACCESS = {
     "accounts/password-reset/sent/": row(GET),
     "accounts/reset/<uidb64>/<token>/": row(),
     "api/tokens/": row({"POST"}),
+    # Each school's branding: changed by its School admins; the logo and colours shown to anyone, sign-in pages included.
+    "branding/": row({"GET", "POST"}, "school admin", writes={"POST"}),
+    "branding/style/<slug:version>.css": row(),
+    "branding/logo/<slug:digest>.<slug:extension>": row(),
     # Transfers: the School.transfer_student permission, the School admins' only.
     "transfers/": row(ALL, "school admin"),
     "transfers/send/": row(ALL, "school admin", writes={"POST"}),

@@ -47,6 +47,8 @@ SPECS = (
             "otp_totp.delete_totpdevice",
             "otp_static.view_staticdevice",
             "otp_static.delete_staticdevice",
+            "branding.view_branding",
+            "branding.change_branding",
         ),
         staff=True,
     ),

@@ -22,7 +22,8 @@ from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 from School.accounts import second_factor
 from School.security.access import may_see_students
 
-OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz")
+# The branding's logo and colours: the sign-in pages show them too.
+OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/branding/logo/", "/branding/style/")
 
 
 class OTPMiddleware(DjangoOTPMiddleware):

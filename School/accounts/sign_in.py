@@ -26,6 +26,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from School.accounts import second_factor
+from School.branding.looks import welcome_of
 from School.security import views as security_views
 from School.security.lockout import locked_out_response
 
@@ -80,6 +81,7 @@ def admin_sign_in(request, extra_context=None):
         "subtitle": None,
         "app_path": request.get_full_path(),
         "username": request.user.get_username(),
+        "welcome": welcome_of(request),
     }
     if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
         context[REDIRECT_FIELD_NAME] = reverse("admin:index")

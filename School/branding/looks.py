@@ -1,0 +1,87 @@
+"""What the pages of a school show of its branding, kept by each worker so that no request pays a query.
+
+A worker reads a school's Branding row at most once per SCHOOL_REGISTRY_TTL
+(the time it also takes to see a registry change), and at once after any
+registry change this process sees (a restore, a move) or a change it made
+itself. The kept Look is keyed by the school's alias: a school's look is
+read from its own database and never shown on another's host.
+"""
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.urls import reverse
+
+from School.connections import registry_epoch
+
+
+@dataclass(frozen=True)
+class Look:
+    primary: str = ""
+    accent: str = ""
+    logo_digest: str = ""
+    logo_type: str = ""
+    welcome: dict = field(default_factory=dict)
+    stylesheet: str = ""
+    logo: str = ""
+
+    def welcome_in(self, language, school_language=""):
+        """The welcome in `language`, else in the school's language, else ""."""
+        return self.welcome.get(language) or self.welcome.get(school_language) or ""
+
+
+# Schools that set nothing: the platform's look (School/static/School/app.css).
+PLATFORM_LOOK = Look()
+_kept = {}  # alias -> (Look, monotonic time read, registry epoch then)
+
+
+def _look(primary, accent, logo_digest, logo_type, welcome):
+    stylesheet = logo = ""
+    if primary and accent:
+        version = hashlib.sha256(f"{primary}{accent}".encode()).hexdigest()[:12]
+        stylesheet = reverse("branding-style", args=[version])
+    if logo_digest:
+        logo = reverse("branding-logo", args=[logo_digest, "png" if logo_type == "image/png" else "jpg"])
+    return Look(primary, accent, logo_digest, logo_type, welcome or {}, stylesheet, logo)
+
+
+def read(alias):
+    """The school's Look from its database (one small query)."""
+    from School.branding.models import KEY, Branding
+
+    row = (
+        Branding.objects.using(alias).filter(key=KEY)
+        .values_list("primary", "accent", "logo_digest", "logo_type", "welcome").first()
+    )
+    return _look(*row) if row else PLATFORM_LOOK
+
+
+def look_of(school):
+    """The Look of `school` (a SchoolInfo, or None outside any school: the platform's)."""
+    if school is None:
+        return PLATFORM_LOOK
+    kept = _kept.get(school.alias)
+    now, epoch = time.monotonic(), registry_epoch()
+    if kept is not None and kept[2] == epoch and now - kept[1] < settings.SCHOOL_REGISTRY_TTL:
+        return kept[0]
+    look = read(school.alias)
+    _kept[school.alias] = (look, now, epoch)
+    return look
+
+
+def forget(alias=None):
+    """Read `alias`'s look (every school's if None) again on next use."""
+    if alias is None:
+        _kept.clear()
+    else:
+        _kept.pop(alias, None)
+
+
+def welcome_of(request):
+    """The welcome the sign-in pages show on this request's school, in the reader's language where given."""
+    from django.utils.translation import get_language
+
+    school = getattr(request, "school", None)
+    return look_of(school).welcome_in(get_language(), school.language if school else "")
