@@ -47,14 +47,19 @@ def _look(primary, accent, logo_digest, logo_type, welcome):
     return Look(primary, accent, logo_digest, logo_type, welcome or {}, stylesheet, logo)
 
 
-def read(alias):
-    """The school's Look from its database (one small query)."""
+def look_query(alias):
+    """The one read of a school's look: its single row by the unique key, without the logo's bytes."""
     from School.branding.models import KEY, Branding
 
-    row = (
-        Branding.objects.using(alias).filter(key=KEY)
-        .values_list("primary", "accent", "logo_digest", "logo_type", "welcome").first()
+    return (
+        Branding.objects.using(alias).filter(key=KEY).order_by()
+        .values_list("primary", "accent", "logo_digest", "logo_type", "welcome")[:1]
     )
+
+
+def read(alias):
+    """The school's Look from its database (one small query)."""
+    row = next(iter(look_query(alias)), None)
     return _look(*row) if row else PLATFORM_LOOK
 
 

@@ -84,7 +84,7 @@ def logo(request, digest, extension):
     look = looks.look_of(request.school)
     if digest != look.logo_digest:
         raise Http404(_("No such logo at this school."))
-    row = Branding.objects.using(request.school.alias).filter(key=KEY, logo_digest=digest).values_list("logo", "logo_type").first()
+    row = next(iter(Branding.objects.using(request.school.alias).filter(key=KEY, logo_digest=digest).values_list("logo", "logo_type")[:1]), None)
     if row is None:
         raise Http404(_("No such logo at this school."))
     response = HttpResponse(bytes(row[0]), content_type=row[1])
