@@ -70,6 +70,12 @@ RUNS = [
         ("student table, a French/Africa/Nairobi school vs one on the defaults, time ratio", r"median ratio \(fr/Nairobi / en/UTC\): ([\d.]+)", "<= 1.05"),
         ("student table with the per-request locale activation vs patched out, time ratio", r"median ratio \(activated / not\): ([\d.]+)", "<= 1.05"),
     ]),
+    ("branding.py", ["--rounds", "7", "--requests", "300"], ["--rounds", "3", "--requests", "100"], [
+        ("student table, a branded school vs one with the platform's look, time ratio", r"median ratio \(branded / plain\): ([\d.]+)", "<= 1.02"),
+        ("student table with the branding vs patched out, time ratio", r"median ratio \(branding / none\): ([\d.]+)", "<= 1.02"),
+        ("branding queries in 20 requests of a warm worker", r"has read the look: (\d+)", "0"),
+        ("branding context processor (µs per request)", r"branding context processor: ([\d.]+) µs", "measured"),
+    ]),
     ("national.py", ["--sizes", "1000,10000,100000", "--rounds", "7", "--requests", "300"],
      ["--sizes", "1000,10000", "--rounds", "3", "--requests", "150"], [
         ("100,000 schools: refresh after one change (ms)", r"refresh after one change ([\d.]+) ms", "<= 20"),

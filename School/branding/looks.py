@@ -1,17 +1,17 @@
 """What the pages of a school show of its branding, kept by each worker so that no request pays a query.
 
-A worker reads a school's Branding row at most once per SCHOOL_REGISTRY_TTL
-(the time it also takes to see a registry change), and at once after any
-registry change this process sees (a restore, a move) or a change it made
-itself. The kept Look is keyed by the school's alias: a school's look is
-read from its own database and never shown on another's host.
+A worker reads a school's Branding row once, and again only after a registry
+change this process sees: School/branding/service.py notes every branding
+change in the registry's change log (as a restore, a clone or a move does),
+which every worker reads anyway within SCHOOL_REGISTRY_TTL. So the branding
+adds no query of its own to any request but the first after a change. The
+kept Look is keyed by the school's alias: a school's look is read from its
+own database and never shown on another's host.
 """
 
 import hashlib
-import time
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.urls import reverse
 
 from School.connections import registry_epoch
@@ -34,7 +34,7 @@ class Look:
 
 # Schools that set nothing: the platform's look (School/static/School/app.css).
 PLATFORM_LOOK = Look()
-_kept = {}  # alias -> (Look, monotonic time read, registry epoch then)
+_kept = {}  # alias -> (Look, the registry epoch when it was read)
 
 
 def _look(primary, accent, logo_digest, logo_type, welcome):
@@ -68,11 +68,11 @@ def look_of(school):
     if school is None:
         return PLATFORM_LOOK
     kept = _kept.get(school.alias)
-    now, epoch = time.monotonic(), registry_epoch()
-    if kept is not None and kept[2] == epoch and now - kept[1] < settings.SCHOOL_REGISTRY_TTL:
+    epoch = registry_epoch()
+    if kept is not None and kept[1] == epoch:
         return kept[0]
     look = read(school.alias)
-    _kept[school.alias] = (look, now, epoch)
+    _kept[school.alias] = (look, epoch)
     return look
 
 

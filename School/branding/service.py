@@ -1,8 +1,10 @@
 """Change a school's branding: the school admin's page and `schools set` both come here.
 
 Everything given is checked before anything is written, so a refused change
-leaves the school as it was. The process that writes forgets its kept look at
-once; other workers within SCHOOL_REGISTRY_TTL (School/branding/looks.py).
+leaves the school as it was. A change is noted in the registry's change log
+(the school's row is saved): this process forgets its kept look at once, other
+workers within SCHOOL_REGISTRY_TTL, with the log they read anyway
+(School/branding/looks.py).
 """
 
 import hashlib
@@ -10,12 +12,14 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext as _
 
 from School.branding import looks
 from School.branding.colours import check_pair
 from School.branding.models import KEY, Branding
 from School.branding.refusals import BrandingRefused
+from School.models import School
 from School.validation import plain_text
 
 logger = logging.getLogger(__name__)
@@ -75,5 +79,8 @@ def set_branding(alias, *, logo=None, colours=None, welcome=None):
     if changed:
         branding.save(using=alias)
         looks.forget(alias)
+        registered = School.objects.using(DEFAULT_DB_ALIAS).filter(name=alias).first()
+        if registered is not None:  # every worker forgets its look of this school
+            registered.save(update_fields=["updated_at"])
     logger.info("branding changed: %s", ", ".join(changed) or "nothing", extra={"school": alias})
     return changed

@@ -1,0 +1,102 @@
+"""What a school's branding costs the hot student page, side by side in one process.
+
+1. The table at a school with a logo, colours and a welcome against the same
+   table (same students) at a school that set nothing (the platform's look).
+2. The table at the branded school against the same table with the
+   branding's context processor patched to the platform's look (what the
+   page cost before School/branding/).
+3. Queries a request sends for the branding once the worker has read it: 0
+   (the look is kept per worker until the registry's change log says otherwise).
+4. The branding's context processor alone, per request, in microseconds.
+
+Alternating rounds, Django's test client (no network), sqlite files.
+Usage: python bench/branding.py [--rounds 7] [--requests 300]
+"""
+
+import argparse
+import io
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import compare_in_process, setup_django  # noqa: E402
+
+setup_django("bench-branding-")
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connections  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+import School.context_processors  # noqa: E402
+from School.branding.looks import PLATFORM_LOOK  # noqa: E402
+from School.branding.service import set_branding  # noqa: E402
+from School.context import tenant_context  # noqa: E402
+from School.models import Student  # noqa: E402
+from School.operations.provisioning import add_school  # noqa: E402
+from School.utils import school_by_name  # noqa: E402
+
+
+def logo():
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (480, 160), (26, 94, 32)).save(out, "PNG")
+    return "image/png", out.getvalue()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=300)
+    options = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    add_school("plain", ["plain.localhost"])
+    add_school("crested", ["crested.localhost"])
+    for name in ("plain", "crested"):
+        with tenant_context(name):
+            Student.objects.bulk_create(
+                Student(registration_no=f"B/{n:05d}", first_name=f"First{n}", second_name=f"Last{n}", grade=f"Form {n % 4}")
+                for n in range(2000)
+            )
+    set_branding("crested", logo=logo(), colours=("#1a5e20", "#ffffff"), welcome={"en": "Welcome"})
+    plain, crested = Client(HTTP_HOST="plain.localhost"), Client(HTTP_HOST="crested.localhost")
+    assert "brand-logo" in crested.get("/").content.decode() and "brand-logo" not in plain.get("/").content.decode()
+
+    def page(client):
+        return lambda: client.get("/", {"sort": "second_name"})
+
+    compare_in_process("1. student table: a branded school vs one with the platform's look", page(crested), page(plain),
+                       options.rounds, options.requests, ("branded", "plain"))
+
+    kept = School.context_processors.look_of
+
+    def without_branding():
+        School.context_processors.look_of = lambda school: PLATFORM_LOOK
+        try:
+            page(crested)()
+        finally:
+            School.context_processors.look_of = kept
+
+    compare_in_process("2. student table (branded school): with the branding vs patched out", page(crested),
+                       without_branding, options.rounds, options.requests, ("branding", "none"))
+
+    with CaptureQueriesContext(connections["crested"]) as queries:
+        for _ in range(20):
+            page(crested)()
+    branding_queries = [query for query in queries.captured_queries if "branding" in query["sql"]]
+    print(f"\n3. branding queries in 20 requests of a worker that has read the look: {len(branding_queries)}")
+
+    request = type("Request", (), {"school": school_by_name("crested")})()
+    count = 100000
+    started = time.perf_counter()
+    for _ in range(count):
+        School.context_processors.branding(request)
+    print(f"\n4. branding context processor: {1e6 * (time.perf_counter() - started) / count:.2f} µs per request")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+    main()
