@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import compare_in_process, setup_django  # noqa: E402
+from bench.common import compare_in_process, make_school, setup_django  # noqa: E402
 
 setup_django("bench-branding-")
 
@@ -33,9 +33,6 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 import School.context_processors  # noqa: E402
 from School.branding.looks import PLATFORM_LOOK  # noqa: E402
 from School.branding.service import set_branding  # noqa: E402
-from School.context import tenant_context  # noqa: E402
-from School.models import Student  # noqa: E402
-from School.operations.provisioning import add_school  # noqa: E402
 from School.utils import school_by_name  # noqa: E402
 
 
@@ -53,14 +50,8 @@ def main():
     parser.add_argument("--requests", type=int, default=300)
     options = parser.parse_args()
     call_command("migrate", verbosity=0)
-    add_school("plain", ["plain.localhost"])
-    add_school("crested", ["crested.localhost"])
     for name in ("plain", "crested"):
-        with tenant_context(name):
-            Student.objects.bulk_create(
-                Student(registration_no=f"B/{n:05d}", first_name=f"First{n}", second_name=f"Last{n}", grade=f"Form {n % 4}")
-                for n in range(2000)
-            )
+        make_school(name, 2000)
     set_branding("crested", logo=logo(), colours=("#1a5e20", "#ffffff"), welcome={"en": "Welcome"})
     plain, crested = Client(HTTP_HOST="plain.localhost"), Client(HTTP_HOST="crested.localhost")
     assert "brand-logo" in crested.get("/").content.decode() and "brand-logo" not in plain.get("/").content.decode()

@@ -1,7 +1,5 @@
 """Branding in a real browser (issue 37): a school admin sets it, the pages draw it, axe-core finds nothing."""
 
-import json
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -10,19 +8,9 @@ from School.branding import looks
 from School.context import tenant_context
 from tests.test_branding import png
 from tests.test_browser import PASSWORD, have_browser, school_url, sign_in, start_chromium, step, submit_and_wait
-from tests.test_platform_browser import AXE
+from tests.test_platform_browser import axe_violations
 
 pytestmark = pytest.mark.skipif(not have_browser, reason="Debian's chromium and chromium-driver are not installed")
-
-
-def axe_violations(driver):
-    driver.execute_script(AXE.read_text())
-    result = driver.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
-        ".then(r => done(JSON.stringify(r.violations.map(v => [v.id, v.nodes.map(n => n.target)]))));"
-    )
-    return json.loads(result)
 
 
 def logo_drawn(driver):
