@@ -210,3 +210,21 @@ def test_the_default_schools_logo_is_the_platforms_on_its_dashboard(three_school
     assert f"/branding/logo/{digest}.png" in client.get("/platform/").content.decode()
     assert f"/branding/logo/{digest}.png" not in Client(HTTP_HOST="nairobi.localhost").get("/").content.decode()
     looks.forget()
+
+
+def test_a_branded_schools_mail_has_its_logo_from_its_own_host_and_its_colours(nairobi_admin):
+    from School.accounts.mail import build_message
+
+    brand_page(nairobi_admin, logo=upload(png()))
+    digest = stored("nairobi").logo_digest
+    context = {"hours": 48, "accept_url": "http://nairobi.localhost/accounts/invitation/abc/"}
+    with tenant_context("nairobi"):
+        message = build_message("invitation", context, "ana@school.test")
+    [(html, kind)] = message.alternatives
+    assert kind == "text/html"
+    assert re.search(rf'<img src="https?://nairobi\.localhost(:\d+)?/branding/logo/{digest}\.png"', html)
+    assert f"background:{GREEN};color:{WHITE}" in html and "Nairobi School" in html
+    assert '<a href="http://nairobi.localhost/accounts/invitation/abc/"' in html
+    assert "http://nairobi.localhost/accounts/invitation/abc/" in message.body  # the plain text stays whole
+    with tenant_context("accra"):
+        assert build_message("invitation", context, "ama@school.test").alternatives == []

@@ -18,6 +18,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from School.branding.looks import look_of
+from School.branding.mail import html_part
 from School.context import current_alias, current_school
 from School.locale.activation import language_of
 from School.utils import hostname_from_the_request
@@ -72,7 +74,11 @@ def build_message(template, context, to):
         context = {"school_name": school_name(), **context}
         subject = " ".join(render_to_string(f"accounts/mail/{template}_subject.txt", context).split())
         body = render_to_string(f"accounts/mail/{template}_body.txt", context)
-    return EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+        html = html_part(look_of(current_school()), context["school_name"], body, lambda path: link(path, context.get("request")))
+    message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    if html is not None:
+        message.attach_alternative(html, "text/html")
+    return message
 
 
 def deliver(message, outcome, connection=None):
