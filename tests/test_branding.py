@@ -228,3 +228,27 @@ def test_a_branded_schools_mail_has_its_logo_from_its_own_host_and_its_colours(n
     assert "http://nairobi.localhost/accounts/invitation/abc/" in message.body  # the plain text stays whole
     with tenant_context("accra"):
         assert build_message("invitation", context, "ama@school.test").alternatives == []
+
+
+def test_a_branded_schools_workbook_has_its_title_row_and_imports_back(nairobi_admin, tmp_path):
+    import openpyxl
+
+    from School.records.files import export_xlsx
+    from School.records.table import StudentTableQuery
+    from tests.test_student_files import import_file
+
+    brand_page(nairobi_admin)  # colours only
+    path = tmp_path / "nairobi.xlsx"
+    with tenant_context("nairobi"):
+        export_xlsx(StudentTableQuery().queryset(), path)
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    title = sheet["A1"]
+    assert title.value == "Nairobi School" and title.font.b
+    assert title.fill.fgColor.rgb.endswith(GREEN[1:].upper()) and title.font.color.rgb.endswith("FFFFFF")
+    assert sheet["A2"].value == "registration_no"
+    report = import_file("accra", path)
+    assert report.new == 5 and report.file_format == "Excel workbook"
+    with tenant_context("accra"):
+        plain = tmp_path / "accra.xlsx"
+        export_xlsx(StudentTableQuery().queryset(), plain)
+    assert openpyxl.load_workbook(plain).worksheets[0]["A1"].value == "registration_no"  # the platform's look: no title
