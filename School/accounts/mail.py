@@ -54,6 +54,10 @@ def link_host(request=None):
     school = current_school()
     hosts = school.hosts if school is not None else ()
     asked = hostname_from_the_request(request) if request is not None else ""
+    if asked and getattr(request, "school_path", None):
+        # Path mode: the platform's host the school was asked at (School/middleware.py
+        # served it only because it is registered); the path carries the school.
+        hosts = (asked,)
     host = asked if asked in hosts else (hosts[0] if hosts else "localhost")
     return f"{host}:{settings.LINK_PORT}" if settings.LINK_PORT else host
 

@@ -12,7 +12,7 @@ own database and never shown on another's host.
 import hashlib
 from dataclasses import dataclass, field
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from School.connections import registry_epoch
 
@@ -24,8 +24,18 @@ class Look:
     logo_digest: str = ""
     logo_type: str = ""
     welcome: dict = field(default_factory=dict)
-    stylesheet: str = ""
-    logo: str = ""
+    # Addresses below the script prefix: one school may be asked for at its own host ("/")
+    # and by path ("/s/<name>/"), and its look is kept once for both.
+    stylesheet_path: str = ""
+    logo_path: str = ""
+
+    @property
+    def stylesheet(self):
+        return get_script_prefix() + self.stylesheet_path if self.stylesheet_path else ""
+
+    @property
+    def logo(self):
+        return get_script_prefix() + self.logo_path if self.logo_path else ""
 
     def welcome_in(self, language, school_language=""):
         """The welcome in `language`, else in the school's language, else ""."""
@@ -37,13 +47,17 @@ PLATFORM_LOOK = Look()
 _kept = {}  # alias -> (Look, the registry epoch when it was read)
 
 
+def _below_prefix(url):
+    return url[len(get_script_prefix()):]
+
+
 def _look(primary, accent, logo_digest, logo_type, welcome):
     stylesheet = logo = ""
     if primary and accent:
         version = hashlib.sha256(f"{primary}{accent}".encode()).hexdigest()[:12]
-        stylesheet = reverse("branding-style", args=[version])
+        stylesheet = _below_prefix(reverse("branding-style", args=[version]))
     if logo_digest:
-        logo = reverse("branding-logo", args=[logo_digest, "png" if logo_type == "image/png" else "jpg"])
+        logo = _below_prefix(reverse("branding-logo", args=[logo_digest, "png" if logo_type == "image/png" else "jpg"]))
     return Look(primary, accent, logo_digest, logo_type, welcome or {}, stylesheet, logo)
 
 
