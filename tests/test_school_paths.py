@@ -15,6 +15,7 @@ from django.test import Client
 
 from School.context import tenant_context
 from School.models import Student
+from tests.accounts_helpers import link_in, smtp  # noqa: F401  (fixture)
 from tests.test_links import crawl
 
 PASSWORD = "correct-horse-battery"
@@ -120,3 +121,40 @@ def test_an_api_token_of_one_schools_path_is_refused_under_anothers_and_the_sche
     assert '"url": "/s/nairobi"' in schema or '"url":"/s/nairobi"' in schema or "url: /s/nairobi" in schema
     plain = Client(HTTP_HOST="nairobi.localhost").get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
     assert "/s/nairobi" not in plain
+
+
+def test_a_reset_link_asked_under_a_path_carries_it_and_opens_under_no_other(by_path, smtp):
+    with tenant_context("accra"):
+        get_user_model().objects.create_user("ana", "ana@school.test", PASSWORD)  # the same address at both schools
+    with tenant_context("nairobi"):
+        get_user_model().objects.create_user("ana", "ana@school.test", PASSWORD)
+    sent = Client(HTTP_HOST="localhost").post(f"{NAIROBI}accounts/password-reset/", {"email": "ana@school.test"})
+    assert sent.status_code == 302 and sent["Location"] == f"{NAIROBI}accounts/password-reset/sent/"
+    url = link_in(smtp.wait_for(1))
+    assert re.fullmatch(r"https?://localhost(:\d+)?/s/nairobi/accounts/reset/[^/]+/[^/]+/", url), url
+    path = "/" + url.split("/", 3)[3]
+    assert Client(HTTP_HOST="localhost").get(path.replace(NAIROBI, "/s/accra/"), follow=True).status_code == 400
+    assert Client(HTTP_HOST="nairobi.localhost").get(path[len(NAIROBI) - 1:], follow=True).status_code == 400
+    opened = Client(HTTP_HOST="localhost").get(path, follow=True)
+    assert opened.status_code == 200 and 'id="set-password"' in opened.content.decode()
+
+
+def test_the_branding_is_served_under_the_path_too(by_path):
+    import io
+
+    from PIL import Image
+
+    from School.branding import looks
+    from School.branding.service import set_branding
+
+    looks.forget()
+    out = io.BytesIO()
+    Image.new("RGB", (300, 100), (26, 94, 32)).save(out, "PNG")
+    set_branding("nairobi", logo=("image/png", out.getvalue()), colours=("#1a5e20", "#ffffff"))
+    by_host = Client(HTTP_HOST="nairobi.localhost").get("/").content.decode()
+    logo = re.search(r'<img src="(/branding/logo/[0-9a-f]+\.png)"', by_host).group(1)
+    page = Client(HTTP_HOST="localhost").get(NAIROBI).content.decode()
+    assert f'<img src="/s/nairobi{logo}"' in page and 'href="/s/nairobi/branding/style/' in page
+    assert Client(HTTP_HOST="localhost").get(f"/s/nairobi{logo}")["Content-Type"] == "image/png"
+    assert Client(HTTP_HOST="localhost").get(f"/s/accra{logo}").status_code == 404
+    looks.forget()
