@@ -16,7 +16,7 @@ def html_part(look, school_name, body, absolute):
     """
     if not (look.logo or look.stylesheet):
         return None
-    return render_to_string("branding/mail.html", {
+    return render_to_string("branding/mail/branded.html", {
         "school_name": school_name,
         "look": look,
         "logo_url": absolute(look.logo) if look.logo else "",
