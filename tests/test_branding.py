@@ -183,7 +183,7 @@ def test_schools_set_brands_a_school_with_the_pages_refusals(three_schools, run_
     assert "brand-logo" not in html and "/branding/" not in html and "Akwaaba" not in html
 
 
-def test_backup_restore_and_clone_carry_the_branding(nairobi_admin, run_cli, tmp_path):
+def test_backup_restore_clone_and_move_carry_the_branding(nairobi_admin, run_cli, tmp_path):
     brand_page(nairobi_admin, logo=upload(png()), welcome_en="Welcome to Nairobi")
     digest = stored("nairobi").logo_digest
     backup = tmp_path / "nairobi.backup"
@@ -195,6 +195,13 @@ def test_backup_restore_and_clone_carry_the_branding(nairobi_admin, run_cli, tmp
         html = Client(HTTP_HOST=host).get("/accounts/login/").content.decode()
         assert f"/branding/logo/{digest}.png" in html and "Welcome to Nairobi" in html
         assert Client(HTTP_HOST=host).get(f"/branding/logo/{digest}.png").content == bytes(stored("nairobi").logo)
+    logo = bytes(stored("nairobi").logo)
+    moved = run_cli("schools", "move", "nairobi", "--to", f"sqlite:{tmp_path / 'elsewhere'}", "--drop-source")
+    assert moved.returncode == 0, moved.stderr
+    outlive_registry_ttl()  # the move is seen by every worker within SCHOOL_REGISTRY_TTL, this process too
+    html = Client(HTTP_HOST="nairobi.localhost").get("/accounts/login/").content.decode()
+    assert f"/branding/logo/{digest}.png" in html and "Welcome to Nairobi" in html
+    assert Client(HTTP_HOST="nairobi.localhost").get(f"/branding/logo/{digest}.png").content == logo
 
 
 def test_the_default_schools_logo_is_the_platforms_on_its_dashboard(three_schools, settings):

@@ -158,3 +158,17 @@ def test_the_branding_is_served_under_the_path_too(by_path):
     assert Client(HTTP_HOST="localhost").get(f"/s/nairobi{logo}")["Content-Type"] == "image/png"
     assert Client(HTTP_HOST="localhost").get(f"/s/accra{logo}").status_code == 404
     looks.forget()
+
+
+def test_path_mode_under_asgi_too(by_path):
+    import asyncio
+
+    from django.core.asgi import get_asgi_application
+
+    from tests.test_concurrency import asgi_get
+
+    app = get_asgi_application()
+    status, body = asyncio.run(asgi_get(app, "localhost", NAIROBI))
+    assert status == 200 and "NBI-0001" in body and 'href="/s/nairobi/' in body and "ACC-0" not in body
+    assert asyncio.run(asgi_get(app, "localhost", "/s/Nairobi/"))[0] == 404
+    assert asyncio.run(asgi_get(app, "localhost", "/s/accra"))[0] == 301
