@@ -11,7 +11,8 @@ def current_school(request):
     return {"school": getattr(request, "school", None)}
 
 
-@functools.lru_cache(maxsize=8)
+# One entry in host mode ("/"); in path mode one per school's /s/<name>/ a worker serves.
+@functools.lru_cache(maxsize=1024)
 def _layout_links(script_prefix):
     return {
         "stylesheet": static("School/app.css"),

@@ -117,6 +117,8 @@ def test_an_api_token_of_one_schools_path_is_refused_under_anothers_and_the_sche
     nairobi = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Token {key}").get(f"{NAIROBI}api/students/")
     assert nairobi.status_code == 200 and "NBI-0001" in nairobi.content.decode()
     assert Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Token {key}").get("/s/accra/api/students/").status_code == 401
+    root = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Token {key}").get(f"{NAIROBI}api/", HTTP_ACCEPT="application/json")
+    assert root.json()["students"] == "http://localhost/s/nairobi/api/students/"  # the API's own links carry the path
     schema = Client(HTTP_HOST="localhost").get(f"{NAIROBI}api/schema/", HTTP_ACCEPT="application/json").content.decode()
     assert '"url": "/s/nairobi"' in schema or '"url":"/s/nairobi"' in schema or "url: /s/nairobi" in schema
     plain = Client(HTTP_HOST="nairobi.localhost").get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
