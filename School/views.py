@@ -19,6 +19,8 @@ from School.documents.page import student_files
 from School.models import Student
 from School.records.kept_pages import kept_page
 from School.records.table import SchoolFacts, StudentTableQuery
+from School.school_year.history import history_of
+from School.school_year.pages.dates import local_date
 from School.security import audit
 from School.security.bounds import page_number
 from School.security.access import sees_students_async, student_data
@@ -145,6 +147,7 @@ def student_detail(request, pk):
     audit.record(request, audit.DETAIL, target=f"{student.pk} {student.registration_no}", rows=1)
     context = {
         "student": student, "transfers": record_transfers(student), "may_transfer": may_transfer(request.user),
+        "history": history_of(student, functools.partial(local_date, request)),
         **student_files(student, request.user),
     }
     return render(request, "School/student_detail.html", context)
