@@ -144,6 +144,9 @@ RUNS = [
         ("`NAME promote` of 2,000 students, whole CLI process (s)", r"median: promote ([\d.]+) s", "<= 2"),
         ("... vs `NAME export_students` of the same school, time ratio", r"baseline [\d.]+ s, ratio ([\d.]+)", "measured"),
     ]),
+    ("student_history.py", ["--rounds", "7", "--requests", "200"], ["--rounds", "3", "--requests", "50"], [
+        ("a student's page with 6 years of history vs with 1, time ratio", r"median ratio \(6 years / 1 year\): ([\d.]+)", "<= 1.1"),
+    ]),
 ]
 
 
