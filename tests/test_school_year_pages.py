@@ -303,3 +303,32 @@ def test_the_classes_page_and_a_class_list_of_this_year_and_of_an_earlier_one(re
     assert admin.get("/classes/list/", {"class": "Form 9"}).status_code == 404
     assert admin.get("/classes/list/", {"class": "Form 1", "year": "1999"}).status_code == 404
     assert signed_in(HOST, "otieno").get("/classes/").status_code in {302, 403}
+
+
+def test_the_student_table_shows_the_current_year_unless_another_is_chosen(ready, admin):
+    page = admin.get("/").content.decode()
+    assert 'name="year"' not in page or '<option value="" selected>' in page
+    assert confirm(admin, repeat=["F1-00"], leave=["F2-00"]).status_code == 302
+    current = admin.get("/").content.decode()
+    # The selector: the current year (no parameter, selected) and the year before.
+    assert f'<option value="" selected>{NEXT}</option><option value="{THIS_YEAR}">{THIS_YEAR}</option>' in current
+    # As before: every student of the school (the status filter narrows it), each with the class of now.
+    assert current.count("<tr>") - 1 == 23 and "<td>F1-00</td>\n      <td>Form 1</td>" in current
+    earlier = admin.get("/", {"year": str(THIS_YEAR)})
+    shown = text(earlier)
+    assert "23 students enrolled in " + str(THIS_YEAR) in shown  # OLD-1 too, withdrawn before
+    rows = re.findall(r"<td>(F\d-\d\d)</td><td>([^<]*)</td><td>([^<]*)</td>", earlier.content.decode())
+    assert ("F1-00", "Form 1", "Repeated") in rows and ("F2-00", "Form 2", "Withdrawn") in rows and ("F4-00", "Form 4", "Graduated") in rows
+    searched = admin.get("/", {"year": str(THIS_YEAR), "q": "F4"})
+    assert "5 students enrolled in" in text(searched)
+    assert admin.get("/", {"year": "1999"}).status_code == 404
+    assert admin.get("/", {"year": NEXT}).content.decode().count("<tr>") - 1 == 23  # the current year, by name: the usual table
+
+
+def test_a_new_year_is_offered_at_once_by_every_worker(ready, admin):
+    """The selector's years are kept under the students' stamp: creating a year renews it."""
+    assert f'<option value="{NEXT}">' in admin.get("/").content.decode()
+    with tenant_context("nairobi"):
+        later = str(int(NEXT) + 1)
+        set_year(current_alias(), later, datetime.date(int(later), 1, 10), datetime.date(int(later), 11, 30))
+    assert f'<option value="{later}">{later}</option>' in admin.get("/").content.decode()
