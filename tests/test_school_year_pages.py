@@ -332,3 +332,24 @@ def test_a_new_year_is_offered_at_once_by_every_worker(ready, admin):
         later = str(int(NEXT) + 1)
         set_year(current_alias(), later, datetime.date(int(later), 1, 10), datetime.date(int(later), 11, 30))
     assert f'<option value="{later}">{later}</option>' in admin.get("/").content.decode()
+
+
+@pytest.mark.parametrize("language, heading, total", [
+    ("fr", "Jour du passage en classe supérieure", "Passage en classe supérieure de 22 élèves vers"),
+    ("sw", "Siku ya kupanda darasa", "Kupanda darasa: wanafunzi 22 kwenda"),
+    ("pt", "Dia da transição de classe", "Transição de classe de 22 alunos para"),
+])
+def test_the_pages_speak_the_schools_language(ready, admin, language, heading, total):
+    from School.models import School
+    from tests.conftest import outlive_registry_ttl
+
+    row = School.objects.using("default").get(name="nairobi")
+    row.language = language
+    row.save()
+    outlive_registry_ttl()
+    promotion = text(admin.post(PAGE, {"to": NEXT, "action": "preview"}))
+    assert heading in promotion and total in promotion
+    for path in ("/classes/", "/classes/list/?class=Form+1", "/school-year/grades/", f"/?year={NEXT}"):
+        assert admin.get(path).status_code == 200, path
+    assert confirm(admin).status_code == 302
+    assert admin.get("/", {"year": str(THIS_YEAR)}).status_code == 200
