@@ -292,6 +292,8 @@ def test_the_classes_page_and_a_class_list_of_this_year_and_of_an_earlier_one(re
         teacher.save()
         east = SchoolClass.objects.create(year=year, grade=Grade.objects.get(name="Form 1"), name="Form 1 East", teacher=teacher, capacity=40)
         Student.objects.filter(registration_no__in=["F1-00", "F1-01"]).update(grade=east.name)
+    # The table filtered by a class links to that class's list.
+    assert 'href="/classes/list/?class=Form%202" id="class-list-link"' in admin.get("/", {"grade": "Form 2"}).content.decode()
     shown = text(admin.get("/classes/"))
     assert "Form 1 East · 2 students · class teacher: Grace Achieng" in shown and "Form 2 · 5 students" in shown
     listed = admin.get("/classes/list/", {"class": "Form 1 East"})

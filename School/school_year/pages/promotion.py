@@ -92,20 +92,11 @@ def undo_page(request):
     try:
         moved = undo(current_alias(), request.school.name, name, username=request.user.get_username())
     except PromotionError as error:
-        return page(request, Choices.from_params(_Empty()), later_years(), error=str(error), status=400)
+        later = later_years()
+        return page(request, Choices(later[0].name if later else "", (), (), ""), later, error=str(error), status=400)
     messages.success(request, _("The promotion into %(year)s was undone: %(count)d students are back where they were.")
                      % {"year": name, "count": moved})
     return redirect("promotion")
-
-
-class _Empty:
-    """No choices at all (the undo form carries none)."""
-
-    def get(self, name, default=None):
-        return default
-
-    def getlist(self, name):
-        return []
 
 
 def later_years():
