@@ -13,7 +13,6 @@ six years <= 1.1x one year).
 """
 
 import argparse
-import datetime
 import re
 import sys
 from pathlib import Path

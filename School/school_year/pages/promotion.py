@@ -11,7 +11,6 @@ ticked after the preview is shown again before anything is written.
 """
 
 import hashlib
-import logging
 from collections import Counter
 from dataclasses import dataclass
 
@@ -30,8 +29,6 @@ from School.school_year.pages.guards import CONFIRM_LADDER, PROMOTE, may, staff_
 from School.school_year.promotion import PromotionError, plan, promote
 from School.school_year.undo import undo
 from School.security.bounds import search_text
-
-logger = logging.getLogger(__name__)
 
 OFFERED = 200  # students listed for ticking at once; a search narrows them
 MAX_MARKED = 5000  # more ticks than any school has students is not a form
@@ -76,12 +73,10 @@ def promotion_page(request):
                        username=request.user.get_username())
     except PromotionError as error:
         return page(request, choices, later, error=str(error), status=400)
-    counts = Counter(done.counts())
     messages.success(request, _(
         "Promoted from %(from)s into %(to)s: %(promoted)d promoted, %(graduating)d graduating, "
         "%(repeating)d repeating, %(leaving)d leaving."
-    ) % {"from": done.from_year, "to": done.to_year, "promoted": counts[Outcome.PROMOTED],
-         "graduating": counts[Outcome.GRADUATED], "repeating": counts[Outcome.REPEATED], "leaving": counts[Outcome.WITHDRAWN]})
+    ) % {"from": done.from_year, "to": done.to_year, **outcome_counts(Counter(done.counts()))})
     return redirect("promotion")
 
 
