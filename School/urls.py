@@ -37,4 +37,6 @@ urlpatterns = [
     path("", include("School.branding.urls")),
     # Students moving to another school of the platform (School/transfers/).
     path("", include("School.transfers.urls")),
+    # Classes, class lists, promotion day and the grade ladder (School/school_year/pages/).
+    path("", include("School.school_year.urls")),
 ]

@@ -230,6 +230,11 @@ def school_year():
         ),
         "promotion_into": compiled(Promotion.objects.filter(to_year=year)[:1], "nairobi"),
         "promotion_out_of": compiled(Promotion.objects.filter(from_year=year)[:1], "nairobi"),
+        # A student's years on their page (School/school_year/history.py): one flat read, however many years.
+        "student_history": compiled(
+            Enrolment.objects.filter(student=year).values_list(
+                "year_id", "grade_id", "school_class_id", "first_day", "last_day", "outcome"), "nairobi"
+        ),
     }
     connected = [alias for alias in connections if connections[alias].connection is not None]
     return {"queries": found, "connected_aliases": connected}
