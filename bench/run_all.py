@@ -71,8 +71,8 @@ RUNS = [
         ("student table with the per-request locale activation vs patched out, time ratio", r"median ratio \(activated / not\): ([\d.]+)", "<= 1.05"),
     ]),
     ("branding.py", ["--rounds", "7", "--requests", "300"], ["--rounds", "3", "--requests", "100"], [
-        ("student table, a branded school vs one with the platform's look, time ratio", r"median ratio \(branded / plain\): ([\d.]+)", "<= 1.02"),
-        ("student table with the branding vs patched out, time ratio", r"median ratio \(branding / none\): ([\d.]+)", "<= 1.02"),
+        ("student table of a branded school, with the branding vs patched out, time ratio", r"median ratio \(branding / none\): ([\d.]+)", "<= 1.02"),
+        ("student table of a school on the platform's look, with the branding vs patched out, time ratio", r"median ratio \(plain / none\): ([\d.]+)", "<= 1.02"),
         ("branding queries in 20 requests of a warm worker", r"has read the look: (\d+)", "0"),
         ("branding context processor (µs per request)", r"branding context processor: ([\d.]+) µs", "measured"),
     ]),
