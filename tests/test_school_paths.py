@@ -174,3 +174,13 @@ def test_path_mode_under_asgi_too(by_path):
     assert status == 200 and "NBI-0001" in body and 'href="/s/nairobi/' in body and "ACC-0" not in body
     assert asyncio.run(asgi_get(app, "localhost", "/s/Nairobi/"))[0] == 404
     assert asyncio.run(asgi_get(app, "localhost", "/s/accra"))[0] == 301
+
+
+def test_an_invitation_sent_under_a_path_links_there(by_path, smtp):
+    admin = signed_in()
+    sent = admin.post(f"{NAIROBI}admin/accounts/invitation/add/", {"email": "baraka@nairobi.test"})
+    assert sent.status_code == 302 and sent["Location"].startswith(f"{NAIROBI}admin/")
+    url = link_in(smtp.wait_for(1))
+    assert re.fullmatch(r"https?://localhost(:\d+)?/s/nairobi/accounts/invitation/[^/]+/", url), url
+    opened = Client(HTTP_HOST="localhost").get("/" + url.split("/", 3)[3])
+    assert opened.status_code == 200 and "Nairobi School" in opened.content.decode()
