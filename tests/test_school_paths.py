@@ -159,6 +159,13 @@ def test_the_branding_is_served_under_the_path_too(by_path):
     assert f'<img src="/s/nairobi{logo}"' in page and 'href="/s/nairobi/branding/style/' in page
     assert Client(HTTP_HOST="localhost").get(f"/s/nairobi{logo}")["Content-Type"] == "image/png"
     assert Client(HTTP_HOST="localhost").get(f"/s/accra{logo}").status_code == 404
+    # The platform's own look (the default school's) on its root, never under a school's path; and the reverse.
+    Image.new("RGB", (300, 100), (120, 20, 20)).save(out := io.BytesIO(), "PNG")
+    set_branding("default", logo=("image/png", out.getvalue()))
+    root = Client(HTTP_HOST="localhost").get("/").content.decode()
+    platform_logo = re.search(r'<img src="(/branding/logo/[0-9a-f]+\.png)"', root).group(1)
+    assert platform_logo != logo and logo not in root
+    assert platform_logo not in Client(HTTP_HOST="localhost").get(NAIROBI).content.decode()
     looks.forget()
 
 
