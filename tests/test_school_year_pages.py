@@ -307,6 +307,14 @@ def test_the_classes_page_and_a_class_list_of_this_year_and_of_an_earlier_one(re
     assert signed_in(HOST, "otieno").get("/classes/").status_code in {302, 403}
 
 
+def test_a_class_the_table_links_to_has_a_list_even_when_none_of_its_students_is_active(ready, admin):
+    with tenant_context("nairobi"):
+        Student.objects.filter(registration_no__in=["F1-00", "F1-01"]).update(grade="Form 1 Old", status=Student.Status.GRADUATED)
+    assert 'href="/classes/list/?class=Form%201%20Old"' in admin.get("/", {"grade": "Form 1 Old"}).content.decode()
+    listed = admin.get("/classes/list/", {"class": "Form 1 Old"})
+    assert listed.status_code == 200 and "No student in this class." in text(listed)
+
+
 def test_the_student_table_shows_the_current_year_unless_another_is_chosen(ready, admin):
     page = admin.get("/").content.decode()
     assert 'name="year"' not in page or '<option value="" selected>' in page

@@ -94,7 +94,9 @@ def class_list_page(request):
         raise Http404("No such class.")
     school_class = SchoolClass.objects.filter(year=year, name=name).first()
     grade = None if school_class else Grade.objects.filter(name=name).first()
-    if school_class is None and grade is None and not (year.is_current and Student.objects.filter(status=ACTIVE, grade=name).exists()):
+    # A class the table can filter by (a grade written on student rows, whatever their status) has a list,
+    # even when none of its students is active any more: the table links to it.
+    if school_class is None and grade is None and not (year.is_current and Student.objects.filter(grade=name).exists()):
         raise Http404("No such class.")
     teacher = teacher_names({school_class.teacher_id}).get(school_class.teacher_id, "") if school_class and school_class.teacher_id else ""
     context = {
