@@ -15,6 +15,7 @@ def _layout_links(script_prefix):
         "stylesheet": static("School/app.css"),
         "index": reverse("index"),
         "import": reverse("student-import"),
+        "jobs": reverse("jobs"),
         "export_csv": reverse("student-export"),
         "export_xlsx": reverse("student-export-xlsx"),
         "admin": reverse("admin:index"),

@@ -20,6 +20,7 @@ REGISTRY_MODELS = frozenset({
     ("documents", "storageusage"),  # each school's storage figure, for `schools list`
     ("platform", "schoolfigures"),
     ("platform", "nationalsnapshot"),
+    ("jobs", "job"),  # background jobs, each naming its school (School/jobs/)
 })
 
 

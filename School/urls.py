@@ -35,4 +35,6 @@ urlpatterns = [
     path("", include("School.accounts.urls")),
     # Students moving to another school of the platform (School/transfers/).
     path("", include("School.transfers.urls")),
+    # Background jobs of the school: imports, mail (School/jobs/).
+    path("", include("School.jobs.urls")),
 ]

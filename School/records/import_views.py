@@ -2,7 +2,8 @@
 
 An upload is checked and shown first (every bad row with its line number);
 only the confirmation writes, all or nothing, from the file kept between the
-two steps under the data directory of that school.
+two steps under the data directory of that school. The confirmation is a job
+(School/records/import_jobs.py): the page answers at once with the job's page.
 """
 
 import tempfile
@@ -20,10 +21,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from School.context import current_alias
+from School.jobs.submit import QueueUnavailable, submit
 from School.locale.activation import date_order_of
 from School.records.dates import DESCRIPTIONS
 from School.records import uploads
 from School.records.files import COLUMNS, CsvFileError, ExportError, StudentImport, export_lines, export_xlsx
+from School.records.import_jobs import IMPORT
 from School.records.table import StudentTableQuery
 from School.security import audit
 from School.security.access import ADD_STUDENTS, CHANGE_STUDENTS, VIEW_STUDENTS
@@ -169,28 +172,22 @@ def _preview(request, form):
 
 
 def _confirm(request):
-    path = _upload_path(request, request.POST["token"])
+    """Hand the kept upload to the queue: the job page shows its progress, then the summary."""
+    token = request.POST["token"]
+    path = _upload_path(request, token)
     if uploads.is_expired(path):
         path.unlink(missing_ok=True)
         messages.error(request, _("That upload has expired or was already imported; please upload the file again."))
         return redirect("student-import")
     update = request.POST.get("update") == "1"
+    path.touch()  # its expiry counts from now: the job may wait its turn
     try:
-        report = StudentImport(path, update=update, max_rows=settings.IMPORT_MAX_ROWS).apply()
-    except CsvFileError as error:
-        report = None
-        messages.error(request, _("Nothing was imported: %(error)s") % {"error": error})
-    finally:
-        path.unlink(missing_ok=True)
-    imported = report is not None and report.ok
-    audit.record(request, audit.IMPORT, rows=report.rows if report else 0, result="imported" if imported else "nothing imported")
-    if report is None or not report.ok:
-        if report is not None:
-            messages.error(request, _("Nothing was imported: %(error)s") % {"error": report.summary()})
-        return redirect("student-import")
-    messages.success(
-        request,
-        _("Imported %(rows)s students: %(new)s new, %(updated)s updated.")
-        % {"rows": report.rows, "new": report.new, "updated": report.updated},
-    )
-    return redirect("index")
+        job_id = submit(
+            request.school.name, IMPORT, {"token": token, "update": update}, started_by=request.user.get_username(),
+        )
+    except QueueUnavailable:
+        audit.record(request, audit.IMPORT, result="not queued")
+        # The upload stays: the same confirmation can be sent again once the queue answers.
+        context = {"form": UploadForm(), "token": token, "update": update, "not_queued": True}
+        return render(request, "School/student_import.html", context, status=503)
+    return redirect("job-detail", job_id=job_id)

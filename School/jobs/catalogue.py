@@ -1,0 +1,14 @@
+"""Every feature's job kinds, imported before a worker takes a job (and before one is submitted).
+
+JOB_MODULES (settings; env SCHOOL_JOB_MODULES, comma-separated) adds more,
+e.g. a deployment's own kinds.
+"""
+
+from importlib import import_module
+
+from django.conf import settings
+
+from School.records import import_jobs  # noqa: F401
+
+for _name in settings.JOB_MODULES:
+    import_module(_name)

@@ -1,0 +1,51 @@
+"""What a job can be: a function that the feature owning it registers under a name.
+
+    @kinds.register("records.import", retries=0)
+    def import_upload(job, token, update):
+        ...                        # runs as the job's school; job.progress(done, total)
+        return {"new": 3}          # the job's result (JSON), shown on the Jobs page
+
+Retries are Huey's: `retries` more attempts after the first, `retry_delay`
+seconds before the first retry, multiplied by `backoff` before each next one.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    func: object
+    retries: int = 0
+    retry_delay: float = 0
+    backoff: float = 1
+
+    @property
+    def attempts(self):
+        return self.retries + 1
+
+
+_kinds = {}
+
+
+class UnknownKind(LookupError):
+    pass
+
+
+def register(name, retries=0, retry_delay=0, backoff=1):
+    def decorator(func):
+        _kinds[name] = Kind(name, func, retries, retry_delay, backoff)
+        return func
+
+    return decorator
+
+
+def kind(name):
+    try:
+        return _kinds[name]
+    except KeyError:
+        raise UnknownKind(f"no job kind {name!r}") from None
+
+
+class JobFailed(Exception):
+    """A failure a person can act on: its message is shown as is, and it is never retried."""
