@@ -84,6 +84,9 @@ ACCESS = {
     "accounts/reset/<uidb64>/<token>/": row(),
     "api/tokens/": row({"POST"}),
     # Transfers: the School.transfer_student permission, the School admins' only.
+    # The school's background jobs: its staff (School/jobs/).
+    "jobs/": row(ALL, *STAFF),
+    "jobs/<uuid:job_id>/": row(ALL, *STAFF),
     "transfers/": row(ALL, "school admin"),
     "transfers/send/": row(ALL, "school admin", writes={"POST"}),
     "transfers/<uuid:key>/cancel/": TRANSFER_STEP,
