@@ -19,6 +19,7 @@ class Kind:
     retries: int = 0
     retry_delay: float = 0
     backoff: float = 1
+    on_failure: object = None
 
     @property
     def attempts(self):
@@ -32,9 +33,11 @@ class UnknownKind(LookupError):
     pass
 
 
-def register(name, retries=0, retry_delay=0, backoff=1):
+def register(name, retries=0, retry_delay=0, backoff=1, on_failure=None):
+    """on_failure(message, **args): called, as the job's school, once the job has failed for good."""
+
     def decorator(func):
-        _kinds[name] = Kind(name, func, retries, retry_delay, backoff)
+        _kinds[name] = Kind(name, func, retries, retry_delay, backoff, on_failure)
         return func
 
     return decorator

@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from School.context import current_school, tenant_context
-from School.jobs import catalogue  # noqa: F401  (registers every feature's kinds)
 from School.jobs.kinds import JobFailed, UnknownKind, kind
 from School.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 from School.locale.activation import school_locale
@@ -105,21 +104,33 @@ def _execute(job_id, retries_left):
             result = job_kind.func(Progress(job), **job.args)
         except JobFailed as failure:
             logger.info("job %s failed: %s", job.id, failure, extra={"school": job.school})
-            _finish(job.id, FAILED, message=str(failure))
+            _failed_for_good(job, job_kind, str(failure))
             return
         except Exception as error:
             problem = str(error) or error.__class__.__name__
-            if retries_left:
+            # Immediate mode has no scheduler to bring a retry back: its first failure is final.
+            if retries_left and not settings.JOBS_IMMEDIATE:
                 logger.warning("job %s attempt %s failed, retrying: %s", job.id, job.attempts, problem, extra={"school": job.school})
                 Job.objects.filter(pk=job.id, state=RUNNING).update(
                     state=QUEUED, message=_("Attempt %(n)s failed (%(error)s); it will be tried again.") % {"n": job.attempts, "error": problem},
                 )
                 raise
             logger.error("job %s failed after %s attempts:\n%s", job.id, job.attempts, traceback.format_exc(), extra={"school": job.school})
-            _finish(job.id, FAILED, message=_("Failed after %(n)s attempts: %(error)s") % {"n": job.attempts, "error": problem})
+            message = _("Failed after %(n)s attempts: %(error)s") % {"n": job.attempts, "error": problem}
+            _failed_for_good(job, job_kind, message)
             return
     _finish(job.id, DONE, result=result or {})
     logger.info("job %s done", job.id, extra={"school": job.school})
+
+
+def _failed_for_good(job, job_kind, message):
+    """Record the failure, then let the kind's owner know (an invitation records that its mail did not go)."""
+    _finish(job.id, FAILED, message=message)
+    if job_kind.on_failure is not None:
+        try:
+            job_kind.on_failure(message, **job.args)
+        except Exception:
+            logger.exception("job %s: the failure could not be passed on", job.id, extra={"school": job.school})
 
 
 def _alive(pid):

@@ -10,6 +10,7 @@ import logging
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from School.jobs import catalogue  # noqa: F401  (every feature's job kinds, before a job is taken)
 from School.jobs.broker import broker, describe
 
 
