@@ -21,6 +21,7 @@ REGISTRY_MODELS = frozenset({
     ("platform", "schoolfigures"),
     ("platform", "nationalsnapshot"),
     ("jobs", "job"),  # background jobs, each naming its school (School/jobs/)
+    ("jobs", "scheduledrun"),  # when each schedule of the queue last ran
 })
 
 

@@ -235,6 +235,14 @@ IMPORT_UPLOAD_EXPIRY_MINUTES = int(os.environ.get("IMPORT_UPLOAD_EXPIRY_MINUTES"
 JOBS_URL = os.environ.get("JOBS_URL", "").strip()
 # Run each job at once in the process that submits it (tests, one-off scripts); never in production.
 JOBS_IMMEDIATE = env_flag("JOBS_IMMEDIATE")
+# The queue's own schedule (School/jobs/schedules.py): "MINUTE HOUR DAY MONTH WEEKDAY"
+# in UTC, or "off". What each does: docs/operators.md#background-jobs.
+JOB_SCHEDULES = {
+    name: os.environ.get(f"SCHOOL_SCHEDULE_{name.upper()}", default)
+    for name, default in {"backups": "0 1 * * *", "refresh_figures": "30 2 * * *", "prune": "0 3 * * *"}.items()
+}
+BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))  # nightly backups kept per school
+SCHEDULE_STALE_HOURS = float(os.environ.get("SCHEDULE_STALE_HOURS", "26"))  # `schools health` flags a schedule after this
 JOB_MODULES = [name.strip() for name in os.environ.get("SCHOOL_JOB_MODULES", "").split(",") if name.strip()]
 # Shared by every worker, so that a limit holds across them (multitenant/caches.py).
 CACHES = {"default": cache_config(os.environ.get("CACHE_URL", ""), SCHOOL_DATA_DIR)}

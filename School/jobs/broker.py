@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from huey import RedisHuey, SqliteHuey
 
-from School.jobs import running
+from School.jobs import running, schedules
 from School.jobs.kinds import kind
 
 logger = logging.getLogger(__name__)
@@ -62,8 +62,18 @@ def _broker(url, data_dir, immediate):
         for job in running.settle_stranded(this_worker_host()):
             push(job)
 
+    for name, spec, _func in schedules.active():
+        huey.periodic_task(schedules.validator(spec), name=f"schedule.{name}")(_scheduled_run(name))
+
     huey.school_job = school_job
     return huey
+
+
+def _scheduled_run(name):
+    def scheduled_run():
+        schedules.run(name)
+
+    return scheduled_run
 
 
 def broker():

@@ -59,3 +59,16 @@ class Job(models.Model):
     @property
     def finished(self):
         return self.state in (DONE, FAILED)
+
+
+class ScheduledRun(models.Model):
+    """When a schedule (schedules.py) last ran, and how it went: what `schools health` reads."""
+
+    name = models.CharField(max_length=60, unique=True)
+    last_started = models.DateTimeField(null=True, blank=True)
+    last_finished = models.DateTimeField(null=True, blank=True)
+    last_ok = models.DateTimeField(null=True, blank=True)
+    last_message = models.TextField(blank=True)
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,99 @@
+"""Scheduled work, run by the queue's own scheduler (Huey's periodic tasks), not by cron lines.
+
+A feature registers what to run under a name; when is a setting,
+JOB_SCHEDULES[name], a cron-like "MINUTE HOUR DAY MONTH WEEKDAY" in UTC
+(env SCHOOL_SCHEDULE_<NAME>; "off" turns one off). Each run is recorded
+(ScheduledRun) and `schools health` flags a schedule whose last good run is
+older than SCHEDULE_STALE_HOURS.
+
+    @schedules.scheduled("backups")
+    def nightly_backups():
+        ...            # runs in a worker, as no school: submit per-school jobs from here
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
+from django.utils import timezone
+from huey import crontab
+
+from School.jobs.models import ScheduledRun
+
+logger = logging.getLogger(__name__)
+
+_scheduled = {}
+
+
+class BadSchedule(ValueError):
+    pass
+
+
+def scheduled(name):
+    def decorator(func):
+        _scheduled[name] = func
+        return func
+
+    return decorator
+
+
+def spec_of(name):
+    """The schedule's cron-like text from the settings, or "" when it is off."""
+    spec = settings.JOB_SCHEDULES.get(name, "").strip()
+    return "" if spec.lower() in ("", "off") else spec
+
+
+def validator(spec):
+    fields = spec.split()
+    if len(fields) != 5:
+        raise BadSchedule(f"a schedule is MINUTE HOUR DAY MONTH WEEKDAY, not {spec!r}")
+    minute, hour, day, month, weekday = fields
+    return crontab(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday)
+
+
+def active():
+    """[(name, spec, function)] of every registered schedule that is on."""
+    return [(name, spec_of(name), func) for name, func in sorted(_scheduled.items()) if spec_of(name)]
+
+
+def run(name):
+    """Run schedule `name` now, recording when it started, ended and whether it went well."""
+    runs = ScheduledRun.objects.using(DEFAULT_DB_ALIAS)
+    runs.update_or_create(name=name, defaults={"last_started": timezone.now()})
+    try:
+        message = _scheduled[name]() or ""
+    except Exception as error:
+        logger.exception("schedule %s failed", name)
+        runs.filter(name=name).update(last_finished=timezone.now(), last_message=f"failed: {error}"[:1000])
+        raise
+    now = timezone.now()
+    runs.filter(name=name).update(last_finished=now, last_ok=now, last_message=str(message)[:1000])
+    logger.info("schedule %s done: %s", name, message)
+
+
+def stale_after():
+    return datetime.timedelta(hours=settings.SCHEDULE_STALE_HOURS)
+
+
+def _platform_since():
+    """When the platform's registry began (its first school): a schedule that never ran is stale only a day after."""
+    from School.models import School
+
+    return School.objects.using(DEFAULT_DB_ALIAS).order_by("created_at").values_list("created_at", flat=True).first()
+
+
+def states(now=None):
+    """[{"name", "schedule", "last_ok", "last_message", "stale"}] of every schedule that is on."""
+    now = now or timezone.now()
+    recorded = {row.name: row for row in ScheduledRun.objects.using(DEFAULT_DB_ALIAS).all()}
+    since = _platform_since() or now
+    out = []
+    for name, spec, _func in active():
+        row = recorded.get(name)
+        last_ok = row.last_ok if row else None
+        out.append({
+            "name": name, "schedule": spec, "last_ok": last_ok, "last_message": row.last_message if row else "",
+            "stale": now - (last_ok or since) > stale_after(),
+        })
+    return out
