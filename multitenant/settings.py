@@ -235,6 +235,8 @@ IMPORT_UPLOAD_EXPIRY_MINUTES = int(os.environ.get("IMPORT_UPLOAD_EXPIRY_MINUTES"
 JOBS_URL = os.environ.get("JOBS_URL", "").strip()
 # Run each job at once in the process that submits it (tests, one-off scripts); never in production.
 JOBS_IMMEDIATE = env_flag("JOBS_IMMEDIATE")
+# How often an idle worker looks at the embedded (SQLite) queue: what a job may wait before it starts.
+JOBS_POLL_SECONDS = float(os.environ.get("JOBS_POLL_SECONDS", "0.25"))
 # The queue's own schedule (School/jobs/schedules.py): "MINUTE HOUR DAY MONTH WEEKDAY"
 # in UTC, or "off". What each does: docs/operators.md#background-jobs.
 JOB_SCHEDULES = {

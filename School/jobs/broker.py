@@ -45,7 +45,10 @@ def _broker(url, data_dir, immediate):
         huey = SqliteHuey(QUEUE_NAME, results=False, utc=True, immediate=True)
     elif not url:
         queue_file().parent.mkdir(parents=True, exist_ok=True)
-        huey = SqliteHuey(QUEUE_NAME, filename=str(queue_file()), results=False, utc=True)
+        # No fsync of its own: the Job row (in `default`, synchronous=FULL) is
+        # what survives a machine's crash, and a starting worker queues again a
+        # waiting job whose message was lost with it (recover() below).
+        huey = SqliteHuey(QUEUE_NAME, filename=str(queue_file()), results=False, utc=True, fsync=False)
     elif url.startswith(("redis://", "rediss://", "unix://")):
         huey = RedisHuey(QUEUE_NAME, url=url, results=False, utc=True)
     else:
@@ -60,6 +63,16 @@ def _broker(url, data_dir, immediate):
         # A worker killed mid-job (kill -9, the machine's OOM killer) left its
         # job "running": the consumer restarts the worker, which settles it here.
         for job in running.settle_stranded(this_worker_host()):
+            push(job)
+        # A message lost with a machine's crash (or a Redis without persistence)
+        # left its job "queued" with nothing in the broker to run it.
+        try:
+            held = {task.id for task in [*huey.pending(), *huey.scheduled()]}
+        except Exception:
+            logger.exception("the queue could not be read to find lost messages")
+            return
+        for job in running.waiting_without_message(held):
+            logger.warning("job %s had no message in the queue: queued again", job.id, extra={"school": job.school})
             push(job)
 
     for name, spec, _func in schedules.active():

@@ -6,6 +6,7 @@ it ends, however it ends. A job is claimed by one conditional update
 (queued -> running), so two workers handed the same message never both run it.
 """
 
+import datetime
 import logging
 import os
 import socket
@@ -141,6 +142,15 @@ def _alive(pid):
     except PermissionError:
         return True
     return True
+
+
+LOST_AFTER_SECONDS = 60
+
+
+def waiting_without_message(held_ids):
+    """Queued jobs older than a minute whose id is not among the broker's messages (`held_ids`)."""
+    old = timezone.now() - datetime.timedelta(seconds=LOST_AFTER_SECONDS)
+    return [job for job in Job.objects.filter(state=QUEUED, created_at__lt=old) if str(job.id) not in held_ids]
 
 
 def settle_stranded(host):

@@ -7,6 +7,7 @@ SQLite queue, any number against Redis).
 
 import logging
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         consumer = huey.create_consumer(
             workers=processes, worker_type="process", periodic=not no_schedule,
             # A killed worker process is replaced (and its job settled) within a second;
-            # an idle one looks at the embedded queue at least once a second.
-            check_worker_health=True, health_check_interval=1, initial_delay=0.05, max_delay=1.0,
+            # an idle one looks at the embedded queue every JOBS_POLL_SECONDS (Redis wakes it at once).
+            check_worker_health=True, health_check_interval=1, initial_delay=0.05, max_delay=settings.JOBS_POLL_SECONDS,
         )
         consumer.run()
