@@ -21,6 +21,7 @@ def _titles():
     return {
         "records.import": _("Student import"),
         "mail.send": _("Mail"),
+        "operations.backup": _("Nightly backup"),
     }
 
 

@@ -37,7 +37,8 @@ def back_up_school(job, keep=None):
     manifest = make_backup(school, backup_path(directory, school.name))
     deleted = prune_backups(directory, school.name, keep) if keep else []
     rows = sum(table["rows"] for table in manifest["tables"].values())
-    return {"summary": f"{rows} rows backed up to {manifest['path']}; {len(deleted)} old backups deleted"}
+    logger.info("backed up to %s; %d old backups deleted", manifest["path"], len(deleted), extra={"school": school.name})
+    return {"rows": rows, "deleted": len(deleted)}
 
 
 @schedules.scheduled("backups")
