@@ -9,6 +9,7 @@ from importlib import import_module
 from django.conf import settings
 
 from School.accounts import invitations, mail_jobs  # noqa: F401  (mail, and what an invitation does after it)
+from School.documents import photo_jobs  # noqa: F401  (photo day)
 from School.platform import schedule  # noqa: F401  (the nightly work)
 from School.records import import_jobs  # noqa: F401
 

@@ -20,6 +20,7 @@ class Kind:
     retry_delay: float = 0
     backoff: float = 1
     on_failure: object = None
+    result_template: str = ""
 
     @property
     def attempts(self):
@@ -33,11 +34,12 @@ class UnknownKind(LookupError):
     pass
 
 
-def register(name, retries=0, retry_delay=0, backoff=1, on_failure=None):
-    """on_failure(message, **args): called, as the job's school, once the job has failed for good."""
+def register(name, retries=0, retry_delay=0, backoff=1, on_failure=None, result_template=""):
+    """on_failure(message, **args): called, as the job's school, once the job has failed for good.
+    result_template: shows a done job's result on its page (as `result`), beyond its summary."""
 
     def decorator(func):
-        _kinds[name] = Kind(name, func, retries, retry_delay, backoff, on_failure)
+        _kinds[name] = Kind(name, func, retries, retry_delay, backoff, on_failure, result_template)
         return func
 
     return decorator

@@ -10,6 +10,8 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from School.jobs import catalogue  # noqa: F401  (each kind's result template)
+from School.jobs.kinds import UnknownKind, kind
 from School.jobs.models import Job
 from School.security.access import VIEW_STUDENTS
 
@@ -22,6 +24,7 @@ def _titles():
         "records.import": _("Student import"),
         "mail.send": _("Mail"),
         "operations.backup": _("Nightly backup"),
+        "documents.photo_day": _("Photo day: import photos"),
     }
 
 
@@ -47,5 +50,9 @@ def job_detail(request, job_id):
     if job is None:
         raise Http404(_("No such job."))
     job.title = _title(job, _titles())
-    context = {"job": job, "refresh": None if job.finished else REFRESH_SECONDS}
+    try:
+        result_template = kind(job.kind).result_template
+    except UnknownKind:
+        result_template = ""
+    context = {"job": job, "refresh": None if job.finished else REFRESH_SECONDS, "result_template": result_template}
     return render(request, "jobs/job.html", context)
