@@ -12,7 +12,6 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from huey import RedisHuey, SqliteHuey
 
 from School.jobs import running, schedules
 from School.jobs.kinds import kind
@@ -40,6 +39,10 @@ def describe(url=None):
 
 @lru_cache(maxsize=4)
 def _broker(url, data_dir, immediate):
+    # Huey (and redis-py under it) is imported when a queue is first used: a
+    # page or command that queues nothing does not pay its 0.1 s import.
+    from huey import RedisHuey, SqliteHuey
+
     if immediate:
         # Huey's immediate mode: the job runs inside enqueue(), on an in-memory queue.
         huey = SqliteHuey(QUEUE_NAME, results=False, utc=True, immediate=True)

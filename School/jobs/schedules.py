@@ -17,7 +17,6 @@ import logging
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
-from huey import crontab
 
 from School.jobs.models import ScheduledRun
 
@@ -45,6 +44,8 @@ def spec_of(name):
 
 
 def validator(spec):
+    from huey import crontab  # with the queue itself (broker.py), not at every start-up
+
     fields = spec.split()
     if len(fields) != 5:
         raise BadSchedule(f"a schedule is MINUTE HOUR DAY MONTH WEEKDAY, not {spec!r}")

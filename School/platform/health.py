@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy
 
-from School.jobs import catalogue  # noqa: F401  (registers the schedules it reports on)
 from School.jobs import schedules
 from School.platform.listing import schools_with_figures
 from School.platform.national import figures, schools
@@ -148,6 +147,8 @@ def write_health(stdout, as_json):
             stdout.write(f"{school.name:<40}  " + "; ".join(f"{p.kind}: {p.detail}" for p in found) + "\n")
     total = schools().count()
     line = summary_line(total, attention, per_kind)
+    from School.jobs import catalogue  # noqa: F401  (the schedules it reports on; only `health` needs them)
+
     runs = schedules.states()
     stale = sum(run["stale"] for run in runs)
     if as_json:
