@@ -78,3 +78,18 @@ def test_the_jobs_pages_in_chromium_pass_axe(jobs, live_server_url, tmp_path):
                 assert json.loads(result) == [], path
     finally:
         driver.quit()
+
+
+def test_schools_jobs_shows_depth_oldest_waiting_failures_and_filters(jobs, run_cli):
+    waiting = Job.objects.create(school="accra", kind="mail.send", state="queued", started_by="kofi")
+    listing = json.loads(run_cli("schools", "jobs", "--format", "json").stdout)
+    assert listing["reachable"] and listing["waiting"] == 0  # the row is there, its message is not (made by hand)
+    assert listing["failed_last_day"] == 1 and listing["states"] == {"queued": 1, "running": 1, "done": 2, "failed": 1}
+    assert listing["oldest_waiting"] == waiting.created_at.isoformat()
+    nairobi = json.loads(run_cli("schools", "jobs", "--school", "nairobi", "--state", "failed", "--format", "json").stdout)
+    assert [job["id"] for job in nairobi["jobs"]] == [str(jobs["failed"].id)]
+    assert "Connection refused" in nairobi["jobs"][0]["message"]
+    table = run_cli("schools", "jobs", "--school", "accra")
+    assert table.returncode == 0 and "failed in the last day: 0" in table.stdout and str(waiting.id) in table.stdout
+    unknown = run_cli("schools", "jobs", "--school", "atlantis")
+    assert unknown.returncode == 2 and "unknown school 'atlantis'" in unknown.stderr
