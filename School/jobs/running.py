@@ -153,6 +153,14 @@ def waiting_without_message(held_ids):
     return [job for job in Job.objects.filter(state=QUEUED, created_at__lt=old) if str(job.id) not in held_ids]
 
 
+def _stranded_message(job, retried):
+    """Said in the school's language: its staff read it on their Jobs page."""
+    with school_locale(school_by_name(job.school)):
+        if retried:
+            return _("The worker running this job stopped; it will be tried again.")
+        return _("The worker running this job stopped before it finished; nothing of it was kept.")
+
+
 def settle_stranded(host):
     """Jobs left running by a dead worker process of `host`: requeued (returned, to push) or failed."""
     requeue = []
@@ -160,17 +168,14 @@ def settle_stranded(host):
         pid = job.worker.rsplit(":", 1)[-1]
         if not pid.isdigit() or _alive(int(pid)):
             continue
-        if job.attempts < job.max_attempts:
-            settled = Job.objects.filter(pk=job.pk, state=RUNNING, worker=job.worker).update(
-                state=QUEUED, message="The worker running this job stopped; it will be tried again.",
-            )
+        retried = job.attempts < job.max_attempts
+        mine = Job.objects.filter(pk=job.pk, state=RUNNING, worker=job.worker)
+        if retried:
+            settled = mine.update(state=QUEUED, message=_stranded_message(job, True))
             if settled:
                 requeue.append(job)
         else:
-            settled = Job.objects.filter(pk=job.pk, state=RUNNING, worker=job.worker).update(
-                state=FAILED, finished_at=timezone.now(),
-                message="The worker running this job stopped before it finished; nothing of it was kept.",
-            )
+            settled = mine.update(state=FAILED, finished_at=timezone.now(), message=_stranded_message(job, False))
         if settled:
             logger.warning("job %s was stranded by worker %s", job.id, job.worker, extra={"school": job.school})
     return requeue
