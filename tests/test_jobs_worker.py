@@ -22,7 +22,11 @@ from School.models import School, Student
 from School.records import uploads
 from School.records.files import COLUMNS
 from School.transactions import atomic
-from tests.conftest import students_of
+from aiosmtpd.controller import Controller
+
+from School.accounts import mail_jobs
+from tests.accounts_helpers import Mailbox
+from tests.conftest import free_port, students_of
 from tests.jobs_helpers import Worker, ended, module_platform, set_locale, wait_for
 
 pytestmark = pytest.mark.sqlite
@@ -42,13 +46,18 @@ def queue(tmp_path_factory, template_databases, django_db_blocker):
         with tenant_context("nairobi"):
             user = get_user_model().objects.create_user("registrar", password="pw", is_staff=True)
             user.groups.add(Group.objects.get(name=REGISTRARS))
+        # A real SMTP server on loopback, for the worker's mail.
+        platform.mailbox = Mailbox()
+        smtp = Controller(platform.mailbox, hostname="127.0.0.1", port=free_port())
+        smtp.start()
+        env = {"EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}", "DEFAULT_FROM_EMAIL": "records@school.test"}
         with open(folder / "worker.log", "wb") as log:
-            worker = Worker(platform, processes=1, log=log)
+            worker = Worker(platform, processes=1, env=env, log=log)
             try:
                 yield platform
             finally:
                 worker.stop()
-        platform.worker = worker
+                smtp.stop()
 
 
 def test_two_schools_jobs_interleaved_on_one_worker_each_run_as_their_own_school(queue):
@@ -174,3 +183,16 @@ def test_a_worker_killed_mid_import_leaves_all_or_nothing_and_the_job_is_retried
         assert written == rows and job.attempts == 2
     else:
         assert written == 0 and uploads.upload_path("nairobi", token).exists()
+
+
+def test_mail_is_sent_by_the_worker_in_the_schools_language_after_the_commit(queue):
+    with tenant_context("accra"), atomic(using="accra"):
+        queued = mail_jobs.send_later(
+            "invitation", {"accept_url": "http://accra.localhost/join/x", "hours": 72}, "ama@accra.test", started_by="head",
+        )
+    job = ended(queued.job_id)
+    assert job.state == "done" and job.started_by == "head" and job.school == "accra"
+    message = queue.mailbox.wait_for(1)
+    assert message["To"] == "ama@accra.test"
+    assert " ".join(str(message["Subject"]).split()) == "Invitation à consulter les dossiers des élèves de Accra Academy"  # Accra writes French
+    assert queued.refresh().sent
