@@ -18,6 +18,7 @@ urlpatterns = [
     path("students/export/", import_views.export_page, name="student-export-page"),
     path("students/export.csv", import_views.student_export, name="student-export"),
     path("students/export.xlsx", import_views.student_export_xlsx, name="student-export-xlsx"),
+    path("students/export/<uuid:job_id>/file", import_views.export_file, name="student-export-file"),
     path("students/import/", import_views.student_import, name="student-import"),
     # Students' photos and documents (School/documents/); before students/<pk>/.
     path("", include("School.documents.urls")),

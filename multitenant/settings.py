@@ -243,6 +243,7 @@ JOB_SCHEDULES = {
     name: os.environ.get(f"SCHOOL_SCHEDULE_{name.upper()}", default)
     for name, default in {"backups": "0 1 * * *", "refresh_figures": "30 2 * * *", "prune": "0 3 * * *"}.items()
 }
+EXPORT_KEEP_HOURS = float(os.environ.get("EXPORT_KEEP_HOURS", "24"))  # an export made by a job is kept this long
 BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))  # nightly backups kept per school
 SCHEDULE_STALE_HOURS = float(os.environ.get("SCHEDULE_STALE_HOURS", "26"))  # `schools health` flags a schedule after this
 JOB_MODULES = [name.strip() for name in os.environ.get("SCHOOL_JOB_MODULES", "").split(",") if name.strip()]

@@ -48,7 +48,8 @@ TRANSFER_STEP = row({"POST"}, "school admin", writes={"POST"})
 ACCESS = {
     # Pages that read answer any method alike; the sign-in form for those without the right.
     "": row(),
-    "students/export/": row(ALL, *STAFF),
+    "students/export/": row(ALL, *STAFF, writes={"POST"}),  # POST: the export as a job
+    "students/export/<uuid:job_id>/file": row(ALL, *STAFF),
     "students/export.csv": row(ALL, *STAFF, writes=ALL),  # audited
     "students/export.xlsx": row(ALL, *STAFF, writes=ALL),
     "students/import/": row(ALL, *STAFF, writes={"POST"}),

@@ -93,3 +93,28 @@ def test_schools_jobs_shows_depth_oldest_waiting_failures_and_filters(jobs, run_
     assert table.returncode == 0 and "failed in the last day: 0" in table.stdout and str(waiting.id) in table.stdout
     unknown = run_cli("schools", "jobs", "--school", "atlantis")
     assert unknown.returncode == 2 and "unknown school 'atlantis'" in unknown.stderr
+
+
+def test_a_large_export_is_a_job_whose_page_gives_the_file_to_this_schools_staff_only(jobs, settings):
+    client = signed_in("nairobi.localhost", "wanjiru")
+    page = client.get("/students/export/?status=active").content.decode()
+    assert 'id="export-in-background"' in page
+    answer = client.post("/students/export/?status=active", {"status": "active", "background-format": "csv", "background-dates": "iso"})
+    assert answer.status_code == 302 and answer["Location"].startswith("/jobs/")
+    job_id = answer["Location"].split("/")[2]
+    assert Job.objects.get(pk=job_id).state == "done"  # jobs are immediate in the suite
+    shown = client.get(answer["Location"]).content.decode()
+    link = re.search(r'href="(/students/export/[^"]+/file)"', shown).group(1)
+    assert "The file of 5 students is ready." in shown
+    download = client.get(link)
+    assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+    text = b"".join(download.streaming_content).decode("utf-8-sig")
+    assert text.count("NBI-") == 5 and "ACC-" not in text
+    # Another school's staff, on their own host, never get it.
+    member("accra", "kofi", REGISTRARS)
+    assert signed_in("accra.localhost", "kofi").get(link).status_code == 404
+    # Kept EXPORT_KEEP_HOURS, then pruned by the nightly schedule.
+    from School.records.export_jobs import prune_exports
+
+    settings.EXPORT_KEEP_HOURS = 0
+    assert prune_exports() == 1 and client.get(link).status_code == 404

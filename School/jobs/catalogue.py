@@ -11,7 +11,7 @@ from django.conf import settings
 from School.accounts import invitations, mail_jobs  # noqa: F401  (mail, and what an invitation does after it)
 from School.documents import photo_jobs  # noqa: F401  (photo day)
 from School.platform import schedule  # noqa: F401  (the nightly work)
-from School.records import import_jobs  # noqa: F401
+from School.records import export_jobs, import_jobs  # noqa: F401
 
 for _name in settings.JOB_MODULES:
     import_module(_name)

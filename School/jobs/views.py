@@ -25,6 +25,7 @@ def _titles():
         "mail.send": _("Mail"),
         "operations.backup": _("Nightly backup"),
         "documents.photo_day": _("Photo day: import photos"),
+        "records.export": _("Export students"),
     }
 
 

@@ -3,7 +3,7 @@
     backups          every school backed up by its own job (the workers share them),
                      BACKUP_KEEP newest kept per school, in SCHOOL_DATA_DIR/backups
     refresh_figures  `schools refresh-figures --all` and the day's national snapshot
-    prune            uploads past their expiry, audit events past AUDIT_RETENTION_DAYS,
+    prune            uploads past their expiry, export files past EXPORT_KEEP_HOURS, audit events past AUDIT_RETENTION_DAYS,
                      registry changes older than a week
 
 When: JOB_SCHEDULES in the settings; whether they ran: `schools health`.
@@ -21,6 +21,7 @@ from School.jobs.submit import enqueue_now
 from School.operations.backups import backup_path, backups_dir, make_backup, prune as prune_backups
 from School.platform.refresh import refresh
 from School.records import uploads
+from School.records.export_jobs import prune_exports
 from School.security import audit
 from School.utils import all_schools
 
@@ -58,10 +59,10 @@ def nightly_figures():
 
 @schedules.scheduled("prune")
 def nightly_pruning():
-    swept = uploads.sweep_all()
+    swept = uploads.sweep_all() + prune_exports()
     events = 0
     for school in all_schools():
         with tenant_context(school):
             events += audit.prune()
     call_command("prune_registry_log", stdout=io.StringIO())
-    return f"{swept} uploads, {events} audit events deleted; registry log pruned"
+    return f"{swept} uploads and export files, {events} audit events deleted; registry log pruned"
