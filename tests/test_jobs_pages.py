@@ -65,7 +65,7 @@ def test_the_jobs_pages_in_chromium_pass_axe(jobs, live_server_url, tmp_path):
     driver = start_chromium(tmp_path)
     try:
         sign_in(driver, school_url(live_server_url, "nairobi.localhost", "/accounts/login/?next=/jobs/"), "wanjiru")
-        for path in ("/jobs/", f"/jobs/{jobs['done'].id}/", f"/jobs/{jobs['failed'].id}/"):
+        for path in ("/jobs/", f"/jobs/{jobs['done'].id}/", f"/jobs/{jobs['failed'].id}/", "/students/export/"):
             with step(driver, "jobs-axe"):
                 driver.get(school_url(live_server_url, "nairobi.localhost", path))
                 assert driver.find_element(By.TAG_NAME, "h1").text
