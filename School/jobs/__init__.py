@@ -14,4 +14,6 @@ when JOBS_URL is `redis://...` (`broker.py`); never a school's database.
     broker.py     the Huey instance of JOBS_URL, its one task and the worker's start-up recovery
     catalogue.py  the features' job modules, imported before a worker takes a job
     report.py     depth, oldest waiting and failures for `schools jobs`, the dashboard and /metrics
+    schedules.py  scheduled work on the queue's own scheduler, each schedule a setting
+    views.py      the Jobs pages of a school's staff;  cli.py  `schools jobs`
 """
