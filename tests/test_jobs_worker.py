@@ -196,3 +196,4 @@ def test_mail_is_sent_by_the_worker_in_the_schools_language_after_the_commit(que
     assert message["To"] == "ama@accra.test"
     assert " ".join(str(message["Subject"]).split()) == "Invitation à consulter les dossiers des élèves de Accra Academy"  # Accra writes French
     assert queued.refresh().sent
+    assert job.args == {}  # the invitation's link is not kept once the mail went out

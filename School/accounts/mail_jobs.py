@@ -51,7 +51,8 @@ def _failed(message, template, to, context, follow=None):
     _follow(follow, Outcome(sent=False, error=message))
 
 
-@kinds.register(MAIL, retries=RETRIES, retry_delay=FIRST_DELAY_SECONDS, backoff=BACKOFF, on_failure=_failed)
+# forget_args: a message's context holds links that open accounts (invitations, resets).
+@kinds.register(MAIL, retries=RETRIES, retry_delay=FIRST_DELAY_SECONDS, backoff=BACKOFF, on_failure=_failed, forget_args=True)
 def send_mail(job, template, to, context, follow=None):
     message = build_message(template, context, to)
     outcome = Outcome()

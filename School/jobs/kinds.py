@@ -21,6 +21,7 @@ class Kind:
     backoff: float = 1
     on_failure: object = None
     result_template: str = ""
+    forget_args: bool = False
 
     @property
     def attempts(self):
@@ -34,12 +35,13 @@ class UnknownKind(LookupError):
     pass
 
 
-def register(name, retries=0, retry_delay=0, backoff=1, on_failure=None, result_template=""):
+def register(name, retries=0, retry_delay=0, backoff=1, on_failure=None, result_template="", forget_args=False):
     """on_failure(message, **args): called, as the job's school, once the job has failed for good.
-    result_template: shows a done job's result on its page (as `result`), beyond its summary."""
+    result_template: shows a done job's result on its page (as `result`), beyond its summary.
+    forget_args: the arguments hold secrets (a reset link): emptied in the Job row once it ends."""
 
     def decorator(func):
-        _kinds[name] = Kind(name, func, retries, retry_delay, backoff, on_failure, result_template)
+        _kinds[name] = Kind(name, func, retries, retry_delay, backoff, on_failure, result_template, forget_args)
         return func
 
     return decorator

@@ -65,7 +65,9 @@ def _registered(alias):
     return school_by_name(alias), None
 
 
-def _finish(job_id, state, **fields):
+def _finish(job_id, state, job_kind=None, **fields):
+    if job_kind is not None and job_kind.forget_args:
+        fields["args"] = {}
     Job.objects.filter(pk=job_id, state=RUNNING).update(state=state, finished_at=timezone.now(), **fields)
 
 
@@ -90,15 +92,15 @@ def _execute(job_id, retries_left):
         logger.info("job %s is not waiting (already taken, finished or unknown): skipped", job_id)
         return
     job = Job.objects.get(pk=job_id)
-    school, refusal = _registered(job.school)
-    if refusal:
-        logger.warning("job %s refused: %s", job.id, refusal, extra={"school": job.school})
-        _finish(job.id, FAILED, message=refusal)
-        return
     try:
         job_kind = kind(job.kind)
     except UnknownKind as error:
         _finish(job.id, FAILED, message=str(error))
+        return
+    school, refusal = _registered(job.school)
+    if refusal:
+        logger.warning("job %s refused: %s", job.id, refusal, extra={"school": job.school})
+        _finish(job.id, FAILED, job_kind, message=refusal)
         return
     with tenant_context(school), school_locale(school):
         try:
@@ -120,13 +122,13 @@ def _execute(job_id, retries_left):
             message = _("Failed after %(n)s attempts: %(error)s") % {"n": job.attempts, "error": problem}
             _failed_for_good(job, job_kind, message)
             return
-    _finish(job.id, DONE, result=result or {})
+    _finish(job.id, DONE, job_kind, result=result or {})
     logger.info("job %s done", job.id, extra={"school": job.school})
 
 
 def _failed_for_good(job, job_kind, message):
     """Record the failure, then let the kind's owner know (an invitation records that its mail did not go)."""
-    _finish(job.id, FAILED, message=message)
+    _finish(job.id, FAILED, job_kind, message=message)
     if job_kind.on_failure is not None:
         try:
             job_kind.on_failure(message, **job.args)

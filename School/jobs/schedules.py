@@ -15,7 +15,8 @@ import datetime
 import logging
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, IntegrityError
+from django.db.models import Q
 from django.utils import timezone
 
 from School.jobs.models import ScheduledRun
@@ -58,10 +59,28 @@ def active():
     return [(name, spec_of(name), func) for name, func in sorted(_scheduled.items()) if spec_of(name)]
 
 
-def run(name):
-    """Run schedule `name` now, recording when it started, ended and whether it went well."""
+CLAIMED_FOR = datetime.timedelta(seconds=55)  # Huey's scheduler fires a periodic task once a minute
+
+
+def _claim(name, now):
+    """True for the one worker that may run `name` this minute (every worker's scheduler fires it)."""
     runs = ScheduledRun.objects.using(DEFAULT_DB_ALIAS)
-    runs.update_or_create(name=name, defaults={"last_started": timezone.now()})
+    try:
+        runs.get_or_create(name=name)
+    except IntegrityError:
+        pass  # another worker made the row at the same moment
+    free = Q(last_started__isnull=True) | Q(last_started__lt=now - CLAIMED_FOR)
+    return runs.filter(free, name=name).update(last_started=now) == 1
+
+
+def run(name, force=False):
+    """Run schedule `name` now (unless another worker already did this minute), recording how it went."""
+    runs = ScheduledRun.objects.using(DEFAULT_DB_ALIAS)
+    now = timezone.now()
+    if not _claim(name, now) and not force:
+        logger.info("schedule %s already run by another worker", name)
+        return
+    runs.filter(name=name).update(last_started=now)
     try:
         message = _scheduled[name]() or ""
     except Exception as error:
