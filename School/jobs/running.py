@@ -15,7 +15,6 @@ import traceback
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, close_old_connections
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -85,8 +84,11 @@ def execute(job_id, retries_left=0):
 def _execute(job_id, retries_left):
     if current_school() is not None and not settings.JOBS_IMMEDIATE:  # a bug elsewhere: never run as the school left behind
         logger.error("job %s found school %s active in the worker; ignoring it", job_id, current_school().name)
-    claimed = Job.objects.filter(pk=job_id, state=QUEUED).update(
-        state=RUNNING, attempts=F("attempts") + 1, worker=this_worker(), started_at=timezone.now(), message="",
+    waiting = Job.objects.filter(pk=job_id, state=QUEUED).values_list("attempts", flat=True).first()
+    # The claim: one conditional update (a plain value, no F(): the same on MongoDB); of
+    # two workers handed the same job, only one sees it still queued with these attempts.
+    claimed = waiting is not None and Job.objects.filter(pk=job_id, state=QUEUED, attempts=waiting).update(
+        state=RUNNING, attempts=waiting + 1, worker=this_worker(), started_at=timezone.now(), message="",
     )
     if not claimed:
         logger.info("job %s is not waiting (already taken, finished or unknown): skipped", job_id)
