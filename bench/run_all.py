@@ -117,7 +117,7 @@ RUNS = [
         ("the import through the queue (until done) / in the request, time ratio", r"in the request: median ratio: ([\d.]+)", "<= 1.1"),
         ("queueing one mail after a commit vs nothing (ms added)", r"median ([\d.]+) ms added per request", "<= 5"),
     ]),
-    ("nightly_backups.py", ["--schools", "1000", "--rounds", "2"], ["--schools", "200", "--rounds", "1"], [
+    ("nightly_backups.py", ["--schools", "1000", "--rounds", "1"], ["--schools", "200", "--rounds", "1"], [
         ("nightly backups of 1,000 schools through the queue (2 workers) / --all backup --jobs 2", r"median ratio: ([\d.]+)", "<= 1.2"),
     ]),
     ("backup.py", ["--rounds", "5"], ["--rounds", "2", "--students", "5000", "--small", "500"], [
