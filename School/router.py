@@ -20,6 +20,8 @@ REGISTRY_MODELS = frozenset({
     ("documents", "storageusage"),  # each school's storage figure, for `schools list`
     ("platform", "schoolfigures"),
     ("platform", "nationalsnapshot"),
+    ("platform", "platformyear"),  # the platform calendar and national ladder (School/school_year/national.py)
+    ("platform", "platformladder"),
 })
 
 

@@ -198,3 +198,22 @@ class Enrolment(models.Model):
             raise ValidationError(f"class {self.school_class.name} belongs to year {self.school_class.year}, not {self.year}")
         if self.school_class_id and self.grade_id and self.school_class.grade_id != self.grade_id:
             raise ValidationError(f"class {self.school_class.name} is of grade {self.school_class.grade}, not {self.grade}")
+
+
+class PlatformStamp(models.Model):
+    """What the platform last wrote here ("year:2027", "ladder") as a digest of its content.
+
+    A year or ladder that no longer matches its stamp was changed by the
+    school since: a later platform change leaves it alone (School/school_year/national.py).
+    """
+
+    key = models.CharField(max_length=40, unique=True)
+    digest = models.CharField(max_length=64)
+    applied_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("platform stamp")
+        verbose_name_plural = _("platform stamps")
+
+    def __str__(self):
+        return f"{self.key} {self.digest[:8]}"
