@@ -190,3 +190,25 @@ def test_a_ladder_with_a_loop_is_refused_before_anything_is_written(two_schools,
     line = one_error_line(run_cli("schools", "grades", "set", "Form 1", "Form 2", "Form 1", "--all"))
     assert "named twice" in line
     assert ladder("nairobi") == before and not PlatformLadder.objects.using(DEFAULT_DB_ALIAS).exists()
+
+
+def test_platform_operators_edit_the_calendar_in_the_admin_and_apply_it(two_schools, run_cli):
+    from tests.test_admin import make_superuser, signed_in_client
+
+    two_schools.add_school("default", ["localhost"], "Default School")
+    make_superuser("default", "root")
+    root, _ = signed_in_client("localhost", "root")
+    form = {"name": NEXT, "first_day": f"{NEXT}-01-11", "last_day": f"{NEXT}-11-26",
+            "terms": json.dumps([{"name": "Term 1", "first": f"{NEXT}-01-01", "last": f"{NEXT}-04-01"}]), "closed": "[]"}
+    refused = root.post("/admin/platform/platformyear/add/", form)
+    assert refused.status_code == 200 and "is not inside year" in refused.content.decode()
+    assert not PlatformYear.objects.using(DEFAULT_DB_ALIAS).exists()
+    form["terms"] = json.dumps([{"name": "Term 1", "first": f"{NEXT}-01-11", "last": f"{NEXT}-04-01"}])
+    assert root.post("/admin/platform/platformyear/add/", form).status_code == 302
+    result = run_cli("schools", "calendar", "apply", "--school", "kisumu")
+    assert result.returncode == 0, result.stderr
+    assert calendar("kisumu")[-1][:5] == (NEXT, f"{NEXT}-01-11", f"{NEXT}-11-26", False, [("Term 1", f"{NEXT}-01-11", f"{NEXT}-04-01")])
+    # A school's staff do not see it.
+    make_superuser("kisumu", "head")
+    head, _ = signed_in_client("kisumu.localhost", "head")
+    assert head.get("/admin/platform/platformyear/").status_code == 403

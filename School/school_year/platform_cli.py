@@ -44,6 +44,7 @@ def add_school_year_actions(actions):
     importing = steps.add_parser("import", help="set the years of a CSV or xlsx file and apply them to schools")
     importing.add_argument("file", help="columns year, kind (year|term|closed), name, first, last")
     _add_targets(importing)
+    _add_targets(steps.add_parser("apply", help="apply the platform calendar as it is (e.g. after a change in the admin)"))
 
     grades = actions.add_parser("grades", help="the national grade ladder: show it, or set it and apply it to schools")
     grades.add_argument("--format", choices=["table", "json"], default="table")
@@ -52,6 +53,7 @@ def add_school_year_actions(actions):
     setting.add_argument("grades", nargs="+", metavar="GRADE")
     setting.add_argument("--final", action="append", default=[], metavar="GRADE", help="a grade whose students graduate")
     _add_targets(setting)
+    _add_targets(steps.add_parser("apply", help="apply the national ladder as it is (e.g. after a change in the admin)"))
 
 
 def _bad(error):
@@ -81,6 +83,11 @@ def handle_calendar(command, step=None, format="table", **options):
         return _show_calendar(command, format)
     schools = _targets(options)  # before anything is stored: an unknown school writes nothing
     try:
+        if step == "apply":
+            saved = platform_years()
+            if not saved:
+                raise CalendarError("the platform calendar is empty: `schools calendar set YEAR ...` first")
+            return _roll_out(command, schools, "calendar", [year_payload(year) for year in saved], options)
         if step == "set":
             years = [(
                 options["year"], parse_date(options["first"]), parse_date(options["last"]),
@@ -101,11 +108,16 @@ def handle_grades(command, step=None, format="table", **options):
         return _show_ladder(command, format)
     schools = _targets(options)
     try:
-        ladder = save_ladder(options["grades"], options["final"])
+        if step == "apply":
+            ladder = platform_ladder()
+            if ladder is None:
+                raise LadderError("there is no national grade ladder: `schools grades set GRADE ...` first")
+        else:
+            ladder = save_ladder(options["grades"], options["final"])
     except LadderError as error:
         raise _bad(error) from None
-    command.stdout.write(f"National grade ladder: {' -> '.join(ladder.grades)} (final: {', '.join(ladder.finals) or 'none'}) "
-                         f"stored; applying to {len(schools)} schools")
+    command.stdout.write(f"National grade ladder: {' -> '.join(ladder.grades)} (final: {', '.join(ladder.finals) or 'none'}); "
+                         f"applying to {len(schools)} schools")
     _roll_out(command, schools, "ladder", (ladder.grades, ladder.finals), options)
 
 
