@@ -214,6 +214,12 @@ def apply_ladder(using, names, finals, override=False):
     return CHANGED
 
 
+def platform_year(name):
+    """The platform's year `name` as an unsaved SchoolYear (what a promotion into it would make), or None."""
+    year = PlatformYear.objects.using(DEFAULT_DB_ALIAS).filter(name=name).first()
+    return None if year is None else SchoolYear(name=year.name, first_day=year.first_day, last_day=year.last_day)
+
+
 def year_for_promotion(using, name):
     """Create year `name` in the school from the platform calendar; returns the SchoolYear, or None if the platform has none."""
     platform = PlatformYear.objects.using(DEFAULT_DB_ALIAS).filter(name=name).first()

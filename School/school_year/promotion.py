@@ -26,7 +26,9 @@ from School.models import Student
 from School.school_year.calendar import current_year
 from School.school_year.ladder import loop_in
 from School.school_year.models import Enrolment, Grade, Promotion, SchoolClass, SchoolYear
+from School.school_year.national import platform_year, year_for_promotion
 from School.security import audit
+from School.transfers.models import OutgoingTransfer, State
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class Plan:
     to_year: SchoolYear
     decisions: list = field(default_factory=list)
     resumed: bool = False
+    year_made: bool = False  # the year to open was made from the platform calendar
 
     def counts(self):
         return dict(Counter(decision.outcome for decision in self.decisions))
@@ -84,13 +87,33 @@ class Plan:
 
 
 def _year(using, name, school):
-    year = SchoolYear.objects.using(using).filter(name=name).first()
+    """The year to open; one the school lacks but the platform calendar holds comes unsaved, to be made when promoting."""
+    year = SchoolYear.objects.using(using).filter(name=name).first() or platform_year(name)
     if year is None:
         raise PromotionError(
             f"year {name} does not exist: create it first with "
             f"`school_manage.py {school} calendar set {name} --first YYYY-MM-DD --last YYYY-MM-DD`"
         )
+    if year.pk is None:
+        clash = SchoolYear.objects.using(using).overlapping(year.first_day, year.last_day).first()
+        if clash is not None:
+            raise PromotionError(
+                f"year {name} of the platform calendar ({year.first_day}..{year.last_day}) overlaps {school}'s year "
+                f"{clash.name}: correct it with `school_manage.py {school} calendar set {clash.name} ...`"
+            )
     return year
+
+
+def _pending_transfers(using, rows, school):
+    """Refuses while a student to promote has a transfer waiting for the other school's answer."""
+    waiting = set(OutgoingTransfer.objects.using(using).filter(state=State.PENDING).values_list("student_id", flat=True))
+    numbers = sorted(rows[pk][1] for pk in waiting if pk in rows)
+    if numbers:
+        raise PromotionError(
+            f"{len(numbers)} students have a transfer waiting for an answer ({', '.join(numbers[:5])}"
+            f"{', ...' if len(numbers) > 5 else ''}): nobody was promoted; have it accepted or declined, or cancel it "
+            f"(`school_manage.py schools transfers --school {school} --state pending`), then promote"
+        )
 
 
 def _check_ladder(using, school):
@@ -188,7 +211,9 @@ def _decide(rows, repeat, leave, grades, school):
 def plan(using, school, to_name, repeat=(), leave=()):
     """The promotion into `to_name` as it would be done now; writes nothing (but a first default year)."""
     to_year = _year(using, to_name, school)
-    started = Promotion.objects.using(using).filter(to_year=to_year).select_related("from_year").first()
+    started = None if to_year.pk is None else (
+        Promotion.objects.using(using).filter(to_year=to_year).select_related("from_year").first()
+    )
     if started is not None and started.state == Promotion.State.UNDOING:
         raise PromotionError(
             f"the undo of the promotion into {to_name} was interrupted: finish it with "
@@ -217,9 +242,10 @@ def plan(using, school, to_name, repeat=(), leave=()):
         raise PromotionError(f"{to_name} is already the current year")
     if to_year.first_day <= from_year.last_day:
         raise PromotionError(f"year {to_name} starts on {to_year.first_day}, before the current year {from_year} ends")
-    if Enrolment.objects.using(using).filter(year=to_year).exists():
+    if to_year.pk is not None and Enrolment.objects.using(using).filter(year=to_year).exists():
         raise PromotionError(f"year {to_name} already has enrolments: promotion opens a year that has none")
     rows = _synced_enrolments(using, from_year, grades, school)
+    _pending_transfers(using, rows, school)
     return Plan(school, from_year, to_year, _decide(rows, set(repeat), set(leave), grades, school))
 
 
@@ -227,6 +253,8 @@ def promote(using, school, to_name, repeat=(), leave=(), username=""):
     """Promote now (or finish an interrupted promotion); returns the Plan carried out."""
     with transaction.atomic(using=using):
         done = plan(using, school, to_name, repeat, leave)
+        if done.to_year.pk is None:  # checked: now made from the platform calendar
+            done.to_year, done.year_made = year_for_promotion(using, to_name), True
         if not done.resumed:
             _write_current_enrolments(using, done)
         promotion = _claim(using, done, sorted(repeat), sorted(leave), username)

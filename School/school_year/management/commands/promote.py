@@ -51,6 +51,10 @@ class Command(BaseCommand):
         head = "Would promote" if dry_run else ("Finished the interrupted promotion of" if carried.resumed else "Promoted")
         self.stdout.write(f"{head} {school.name} from {carried.from_year} into {carried.to_year}"
                           f"{' (dry run: nothing written)' if dry_run else ''}")
+        if carried.year_made or carried.to_year.pk is None:
+            made = "would be created" if dry_run else "was created"
+            self.stdout.write(f"  year {carried.to_year} ({carried.to_year.first_day}..{carried.to_year.last_day}) {made} "
+                              f"from the platform calendar")
         for grade, counts, next_name in carried.by_grade():
             parts = [
                 f"{counts[outcome]} {label}" + (f" to {next_name}" if label == "promoted" else "")
