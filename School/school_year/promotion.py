@@ -249,7 +249,7 @@ def plan(using, school, to_name, repeat=(), leave=()):
     return Plan(school, from_year, to_year, _decide(rows, set(repeat), set(leave), grades, school))
 
 
-def promote(using, school, to_name, repeat=(), leave=(), username=""):
+def promote(using, school, to_name, repeat=(), leave=(), username="", graduates_to=""):
     """Promote now (or finish an interrupted promotion); returns the Plan carried out."""
     with transaction.atomic(using=using):
         done = plan(using, school, to_name, repeat, leave)
@@ -257,7 +257,7 @@ def promote(using, school, to_name, repeat=(), leave=(), username=""):
             done.to_year, done.year_made = year_for_promotion(using, to_name), True
         if not done.resumed:
             _write_current_enrolments(using, done)
-        promotion = _claim(using, done, sorted(repeat), sorted(leave), username)
+        promotion = _claim(using, done, sorted(repeat), sorted(leave), username, graduates_to)
         _open_new_enrolments(using, done, promotion)
         _renew(using, promotion)
         _close_old_enrolments(using, done, promotion)
@@ -273,7 +273,7 @@ def promote(using, school, to_name, repeat=(), leave=(), username=""):
     return done
 
 
-def _claim(using, done, repeat, leave, username):
+def _claim(using, done, repeat, leave, username, graduates_to=""):
     """The Promotion row this process now works on; refuses while another live process holds it."""
     now = timezone.now()
     promotions = Promotion.objects.using(using)
@@ -287,7 +287,7 @@ def _claim(using, done, repeat, leave, username):
         with transaction.atomic(using=using):
             return promotions.create(
                 from_year=done.from_year, to_year=done.to_year, repeat=repeat, leave=leave, username=username,
-                started_at=now, lease_until=now + LEASE,
+                started_at=now, lease_until=now + LEASE, graduates_to=graduates_to,
             )
     except IntegrityError:
         other = promotions.filter(from_year=done.from_year).first() or promotions.filter(to_year=done.to_year).first()
