@@ -54,9 +54,9 @@ def carry_years(moves, today=None):
     source, target = moves[0].source, moves[0].target
     keys = [move.key for move in moves]
     done = set(CarriedEnrolment.objects.using(target.alias).filter(transfer_key__in=keys).values_list("transfer_key", flat=True))
-    active = [move.original for move in moves if move.copy.status == Student.Status.ACTIVE]  # the copy has its status before
-    _enrol_here(source.alias, active, today, leaving=True)
     earlier = years_at(source.alias, source.display_name, [move.original.pk for move in moves], today)
+    for move, row in _unenrolled(source.alias, moves, today):  # added during the year: the year it leaves shows too
+        earlier.setdefault(move.original.pk, []).append((source.display_name, *row))
     carried = [
         CarriedEnrolment(student_id=move.copy.pk, transfer_key=move.key, position=position, school=school, year=year,
                          first_day=first, last_day=last, grade=grade, school_class=school_class, outcome=outcome)
@@ -68,22 +68,44 @@ def carry_years(moves, today=None):
         _enrol_here(target.alias, [move.copy for move in moves], today)
 
 
-def _enrol_here(using, copies, today, leaving=False):
-    """Enrol the students in the school's current year where they are not (`leaving`: the sender's students
-    added during the year, which have no enrolment yet: the year they leave must show there)."""
+def _unenrolled(using, moves, today):
+    """(move, (year, first, last, grade, class, outcome)) for the leaving students with no enrolment in the sender's
+    current year yet (added during it; promotion would have made it): what that enrolment is, transferred out today."""
+    year = SchoolYear.objects.using(using).filter(is_current=True).first()
+    # The copy holds the status the student had before it was marked out.
+    leaving = [move for move in moves if move.copy.status == Student.Status.ACTIVE]
+    if year is None or not leaving:
+        return []
+    there = set(Enrolment.objects.using(using).filter(year=year, student_id__in=[m.original.pk for m in leaving])
+                .values_list("student_id", flat=True))
+    classes = dict(SchoolClass.objects.using(using).filter(year=year).values_list("name", "grade_id"))
+    grades = _names(Grade, using)
+    found = []
+    for move in leaving:
+        if move.original.pk in there:
+            continue
+        text = move.original.grade
+        grade, school_class = (grades.get(classes[text], ""), text) if text in classes else (text, "")
+        first = max(move.original.enrolment_date or year.first_day, year.first_day)
+        found.append((move, (year.name, first, today, grade, school_class, Outcome.TRANSFERRED_OUT)))
+    return found
+
+
+def _enrol_here(using, copies, today):
+    """The arrivals' enrolment in the receiver's current year."""
     year = current_year(using)
     there = set(Enrolment.objects.using(using).filter(year=year, student_id__in=[c.pk for c in copies]).values_list("student_id", flat=True))
     ladder = list(Grade.objects.using(using).order_by("position"))
     grades, by_pk = {grade.name: grade for grade in ladder}, {grade.pk: grade for grade in ladder}
     classes = {c.name: c for c in SchoolClass.objects.using(using).filter(year=year)}
     lowest = ladder[0] if ladder else None
-    graduates = [] if leaving else [copy.pk for copy in copies if copy.status == Student.Status.GRADUATED]
+    graduates = [copy.pk for copy in copies if copy.status == Student.Status.GRADUATED]
     if graduates:  # they go on here, from the first grade
         changes = {"status": Student.Status.ACTIVE, **({"grade": lowest.name} if lowest else {})}
         Student.objects.using(using).filter(pk__in=graduates).update(**changes)
     enrolments = []
     for copy in copies:
-        if copy.pk in there or not (leaving or copy.status == Student.Status.ACTIVE or copy.pk in graduates):
+        if copy.pk in there or not (copy.status == Student.Status.ACTIVE or copy.pk in graduates):
             continue
         text = lowest.name if copy.pk in graduates and lowest else copy.grade
         school_class = classes.get(text)
@@ -104,3 +126,10 @@ def end_years(moves, today=None):
     Enrolment.objects.using(using).filter(
         student_id__in=[move.original.pk for move in moves], year_id=year, outcome=Outcome.ENROLLED,
     ).update(outcome=Outcome.TRANSFERRED_OUT, last_day=today)
+    grades = {name: pk for pk, name in _names(Grade, using).items()}
+    classes = {c.name: c for c in SchoolClass.objects.using(using).filter(year_id=year)}
+    Enrolment.objects.using(using).bulk_create(
+        Enrolment(student_id=move.original.pk, year_id=year, grade_id=grades.get(grade), school_class=classes.get(school_class),
+                  first_day=first, last_day=last, outcome=outcome)
+        for move, (_name, first, last, grade, school_class, outcome) in _unenrolled(using, moves, today)
+    )
