@@ -14,7 +14,7 @@ already accepted makes the undo refuse (the student has left).
 import logging
 
 from School.models import Student
-from School.school_year.models import Enrolment, Promotion
+from School.school_year.models import Enrolment, Promotion, SchoolYear
 from School.school_year.promotion import PromotionError
 from School.transfers import protocol
 from School.transfers.models import OutgoingTransfer, State
@@ -35,7 +35,11 @@ def receiving_school(school, name):
 
 
 def done_promotion(using, to_name):
-    return Promotion.objects.using(using).filter(to_year__name=to_name, state=Promotion.State.DONE).first()
+    # The year's key first, not a filter across the relation: a join on MongoDB.
+    year = SchoolYear.objects.using(using).filter(name=to_name).values_list("pk", flat=True).first()
+    if year is None:
+        return None
+    return Promotion.objects.using(using).filter(to_year_id=year, state=Promotion.State.DONE).select_related("from_year").first()
 
 
 def _this_promotions_transfers(using, promotion):
