@@ -80,3 +80,20 @@ def test_export_by_year_lists_that_years_grade_class_and_outcome(ready, run_cli,
 def test_an_unknown_year_is_one_line_exit_2(ready, run_cli):
     result = run_cli("nairobi", "export_students", "--year", "1999")
     assert result.returncode == 2 and f"there is no year 1999 (years: {THIS_YEAR}, {NEXT})" in result.stderr
+
+
+def test_the_export_page_offers_the_years_and_downloads_one(ready, run_cli):
+    from tests.test_admin import make_superuser, signed_in_client
+
+    assert run_cli("nairobi", "promote", "--to", NEXT).returncode == 0
+    make_superuser("nairobi", "head")
+    client, _ = signed_in_client("nairobi.localhost", "head")
+    page = client.get("/students/export/").content.decode()
+    assert f'<option value="{NEXT}">{NEXT}</option>' in page and f'<option value="{THIS_YEAR}">' in page
+    chosen = client.get("/students/export/", {"format": "csv", "year": str(THIS_YEAR)})
+    assert chosen.status_code == 302 and f"year={THIS_YEAR}" in chosen["Location"]
+    response = client.get(chosen["Location"])
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode().lstrip("\ufeff"))))
+    assert {row["outcome"] for row in rows} == {"promoted", "graduated", "withdrawn"}
+    assert f'filename="nairobi-{THIS_YEAR}.csv"' in response["Content-Disposition"]
+    assert client.get("/students/export.csv", {"year": "1999"}).status_code == 404

@@ -9,8 +9,11 @@ get theirs at promotion), from their rows, as still enrolled.
 import datetime
 
 from School.models import Student
+from django.utils.translation import gettext as _
+
 from School.records.dates import write_date
-from School.records.files import COLUMNS
+from School.records.files import COLUMNS, ExportError
+from School.records.formats import UnwritableCell, write_xlsx
 from School.school_year.models import Enrolment, Grade, SchoolClass, SchoolYear
 
 HEADER = [*COLUMNS, "class", "outcome"]
@@ -30,6 +33,26 @@ def year_named(using, name):
         known = ", ".join(years.order_by("first_day").values_list("name", flat=True)) or "none"
         raise YearExportError(f"there is no year {name or '(current)'} (years: {known})")
     return year
+
+
+def year_names(using):
+    """The school's years, latest first (the export page's choice)."""
+    return list(SchoolYear.objects.using(using).order_by("-first_day").values_list("name", flat=True))
+
+
+def year_enrolment_count(using, year):
+    return Enrolment.objects.using(using).filter(year=year).count()
+
+
+def write_year_xlsx(target, year, rows):
+    """The year's rows as an .xlsx workbook (a sheet named after the year); ExportError naming the line otherwise."""
+    try:
+        write_xlsx(target, HEADER, rows, title=str(year)[:31].replace("/", "-"))
+    except UnwritableCell as error:
+        raise ExportError(
+            _("The Excel file cannot be written: the %(column)s on line %(line)s holds a control character. "
+              "Correct it on the student's page, or export as CSV.") % {"column": error.column, "line": error.line}
+        ) from None
 
 
 def year_rows(using, year, date_order="iso"):

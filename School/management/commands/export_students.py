@@ -13,9 +13,9 @@ from School.locale.activation import date_order_of
 from School.management.checks import all_but_page_checks
 from School.models import Student
 from School.records.files import ExportError, export_lines, export_xlsx
-from School.records.formats import UnwritableCell, csv_lines, write_xlsx
+from School.records.formats import csv_lines
 from School.records.table import StudentTableQuery
-from School.school_year.year_export import HEADER, YearExportError, year_named, year_rows
+from School.school_year.year_export import HEADER, YearExportError, write_year_xlsx, year_named, year_rows
 
 
 class Command(BaseCommand):
@@ -63,9 +63,9 @@ class Command(BaseCommand):
         rows = year_rows(current_alias(), year, order)
         if format == "xlsx":
             try:
-                write_xlsx(output or sys.stdout.buffer, HEADER, rows, title=str(year)[:31].replace("/", "-"))
-            except UnwritableCell as error:
-                raise CommandError(f"line {error.line}: the {error.column} holds a control character: export as CSV") from None
+                write_year_xlsx(output or sys.stdout.buffer, year, rows)
+            except ExportError as error:
+                raise CommandError(str(error)) from None
         elif output:
             with open(output, "w", encoding="utf-8", newline="") as handle:
                 handle.writelines(csv_lines(HEADER, rows))
