@@ -77,4 +77,4 @@ def test_fuzzed_api_requests_get_documented_answers(three_schools, live_server_u
             fuzz()
         except Unsatisfiable:
             assert mode is GenerationMode.NEGATIVE  # e.g. a DELETE by id: no request breaks its schema
-    assert problems == []
+    assert problems == [], "\n".join(map(str, problems))

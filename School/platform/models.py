@@ -18,6 +18,9 @@ class SchoolFigures(models.Model):
     withdrawn = models.PositiveIntegerField(default=0)
     # {class: {status: count}}; "" is a student with no class.
     by_class = models.JSONField(default=dict)
+    # The school year (School/school_year/): its current year's name and {year: {grade: enrolments}}; "" a grade not set.
+    current_year = models.CharField(max_length=20, blank=True)
+    by_year = models.JSONField(default=dict, blank=True)
     changed_at = models.DateTimeField(null=True, blank=True, help_text="When the counts last changed.")
     counted_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="When they were last counted.")
     # Growth: total minus the total at the start of the current growth window.

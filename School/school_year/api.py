@@ -11,7 +11,7 @@ registrar types, and reading them needs no join per row (MongoDB).
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.parsers import JSONParser
 
@@ -79,12 +79,17 @@ class YearViewSet(PlatformLocaleMixin, AuditedReads, ReadOnlyParameters, viewset
         return SchoolYear.objects.order_by("first_day").prefetch_related("terms", "closed_days")
 
 
+@extend_schema_field({"type": "string", "minLength": 1})
+class NameOf(serializers.SlugRelatedField):
+    """A row named by its name (or a user by username); an empty text is no name (DRF reads it as null)."""
+
+
 class ClassSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="pk", read_only=True)
-    year = serializers.SlugRelatedField(slug_field="name", queryset=SchoolYear.objects.all(), help_text="The year's name.")
-    grade = serializers.SlugRelatedField(slug_field="name", queryset=Grade.objects.all(), help_text="A grade of the ladder.")
+    year = NameOf(slug_field="name", queryset=SchoolYear.objects.all(), help_text="The year's name.")
+    grade = NameOf(slug_field="name", queryset=Grade.objects.all(), help_text="A grade of the ladder.")
     name = TextLine(max_length=40, help_text="Unique in its year, e.g. Form 2 East.")
-    teacher = serializers.SlugRelatedField(
+    teacher = NameOf(
         slug_field="username", queryset=get_user_model().objects.all(), allow_null=True, required=False,
         help_text="The class teacher's username (a user of the school), or null.",
     )
