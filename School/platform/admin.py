@@ -16,25 +16,31 @@ from School.school_year.ladder import LadderError, checked_names
 from School.school_year.national import check_year, platform_years, spans_of
 
 
-class PlatformYearForm(forms.ModelForm):
+class CheckedForm(forms.ModelForm):
+    """A form whose whole row is checked as the command line checks it: check() raises the command's error."""
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                self.check(data)
+            except (CalendarError, LadderError) as error:
+                raise ValidationError(str(error)) from None
+        return data
+
+
+class PlatformYearForm(CheckedForm):
     class Meta:
         model = PlatformYear
         fields = ["name", "first_day", "last_day", "terms", "closed"]
 
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
+    def check(self, data):
         try:
             terms, closed = spans_of(data["terms"] or [], "name"), spans_of(data["closed"] or [], "reason")
         except (KeyError, TypeError, ValueError, AttributeError):
             raise ValidationError('terms and closed days are lists of {"name": ..., "first": "YYYY-MM-DD", "last": "YYYY-MM-DD"}') from None
         others = [year for year in platform_years() if year.pk != self.instance.pk]
-        try:
-            check_year(data["name"], data["first_day"], data["last_day"], terms, closed, others)
-        except CalendarError as error:
-            raise ValidationError(str(error)) from None
-        return data
+        check_year(data["name"], data["first_day"], data["last_day"], terms, closed, others)
 
 
 @admin.register(PlatformYear)
@@ -43,22 +49,15 @@ class PlatformYearAdmin(RegistryAdminMixin, admin.ModelAdmin):
     list_display = ["name", "first_day", "last_day", "changed_at"]
 
 
-class PlatformLadderForm(forms.ModelForm):
+class PlatformLadderForm(CheckedForm):
     class Meta:
         model = PlatformLadder
         fields = ["grades", "finals"]
 
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
+    def check(self, data):
         if not isinstance(data["grades"], list) or not isinstance(data["finals"] or [], list):
             raise ValidationError('grades and finals are lists of names, lowest first: ["Form 1", "Form 2"]')
-        try:
-            data["grades"] = checked_names([str(name) for name in data["grades"]], data["finals"] or [])
-        except LadderError as error:
-            raise ValidationError(str(error)) from None
-        return data
+        data["grades"] = checked_names([str(name) for name in data["grades"]], data["finals"] or [])
 
 
 @admin.register(PlatformLadder)
