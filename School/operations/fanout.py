@@ -19,6 +19,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from functools import partial
 
+from django.conf import settings
 from django.db import DatabaseError, connections
 
 from School.availability import unavailable_reason
@@ -133,6 +134,19 @@ def _execute(prog, schools, argv, jobs):
     return map_schools(partial(run_one, prog), schools, jobs, argv)
 
 
+def follow_in_line():
+    """Where schools run one after another, the figures follow each school's writes at once, in this thread.
+
+    The platform's figures (School/platform/follow.py) otherwise recount a
+    changed school a few seconds later in a background thread, which opens
+    that school's alias while the next school's command closes its
+    connections (Django walks the aliases then): "dictionary changed size
+    during iteration", a school reported failed that had done its work.
+    """
+    if settings.FIGURES_FOLLOW_DELAY > 0:
+        settings.FIGURES_FOLLOW_DELAY = 0
+
+
 def map_schools(task, schools, jobs, *args):
     """task(school, *args) for every school, in `jobs` worker processes; yields the results as they finish.
 
@@ -140,15 +154,20 @@ def map_schools(task, schools, jobs, *args):
     runs many schools.
     """
     if jobs <= 1 or len(schools) <= 1:
-        for school in schools:
-            yield task(school, *args)
+        delay = settings.FIGURES_FOLLOW_DELAY
+        follow_in_line()
+        try:
+            for school in schools:
+                yield task(school, *args)
+        finally:
+            settings.FIGURES_FOLLOW_DELAY = delay
         return
     # Workers are forked with the parent's settings and registry; connections
     # are closed first so no socket or SQLite handle is shared.
     connections.close_all()
     context = multiprocessing.get_context("fork")
     waiting = iter(schools)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(schools)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(schools)), mp_context=context, initializer=follow_in_line) as pool:
         # A few schools per worker in flight, not all of them: finished
         # outcomes are handed on and freed at once.
         running = {pool.submit(task, school, *args) for school in itertools.islice(waiting, 2 * jobs)}
