@@ -14,6 +14,8 @@ def _layout_links(script_prefix):
     return {
         "stylesheet": static("School/app.css"),
         "index": reverse("index"),
+        "classes": reverse("classes"),
+        "class_list": reverse("class-list"),
         "import": reverse("student-import"),
         "export_csv": reverse("student-export"),
         "export_xlsx": reverse("student-export-xlsx"),

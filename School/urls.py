@@ -39,4 +39,6 @@ urlpatterns = [
     path("", include("School.accounts.urls")),
     # Students moving to another school of the platform (School/transfers/).
     path("", include("School.transfers.urls")),
+    # Classes, class lists, promotion day and the grade ladder (School/school_year/pages/).
+    path("", include("School.school_year.urls")),
 ]

@@ -147,6 +147,13 @@ RUNS = [
         ("`--all promote` over 1,000 schools of 300 students (schools/s)", r"--all promote: ([\d.]+) schools/s", ">= 50"),
         ("... vs `--all export_students` of the same schools, time ratio", r"vs export ratio ([\d.]+)", "measured"),
     ]),
+    ("year_table.py", ["--rounds", "8", "--requests", "300"], ["--rounds", "3", "--requests", "100", "--students", "5000"], [
+        ("student table at 20,000 students, current year, this tree vs main, rows read (CPU time ratio)", r"median ratio, rows read: ([\d.]+)", "<= 1.05"),
+        ("... the same, the worker's kept page", r"median ratio, kept page: ([\d.]+)", "measured"),
+    ]),
+    ("student_history.py", ["--rounds", "7", "--requests", "200"], ["--rounds", "3", "--requests", "50"], [
+        ("a student's page with 6 years of history vs with 1, time ratio", r"median ratio \(6 years / 1 year\): ([\d.]+)", "<= 1.1"),
+    ]),
 ]
 
 

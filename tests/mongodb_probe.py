@@ -240,6 +240,11 @@ def school_year():
         "students_years": compiled(Enrolment.objects.filter(student_id__in=[year]).values_list("year_id", "outcome"), "nairobi"),
         "closed_by_promotion": compiled(Enrolment.objects.filter(closed_by=year).values_list("student_id"), "nairobi"),
         "platform_year": compiled(PlatformYear.objects.filter(name="2027")[:1], "default"),
+        # A student's years on their page (School/school_year/history.py): one flat read, however many years.
+        "student_history": compiled(
+            Enrolment.objects.filter(student=year).values_list(
+                "year_id", "grade_id", "school_class_id", "first_day", "last_day", "outcome"), "nairobi"
+        ),
     }
     connected = [alias for alias in connections if connections[alias].connection is not None]
     return {"queries": found, "connected_aliases": connected}

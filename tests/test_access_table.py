@@ -101,6 +101,13 @@ ACCESS = {
     "transfers/<uuid:key>/cancel/": TRANSFER_STEP,
     "transfers/<uuid:key>/accept/": TRANSFER_STEP,
     "transfers/<uuid:key>/decline/": TRANSFER_STEP,
+    # The school year's pages: class lists for the staff who see students; promotion day and the
+    # ladder for the School admins (school_year.change_schoolyear and change_grade).
+    "classes/": row(ALL, *STAFF),
+    "classes/list/": row(ALL, *STAFF),
+    "school-year/promotion/": row(ALL, "school admin", writes={"POST"}),
+    "school-year/promotion/undo/": row({"POST"}, "school admin", writes={"POST"}),
+    "school-year/grades/": row(ALL, "school admin", writes={"POST"}),
 }
 
 # In the admin: what the School admin and the Registrar may do; the others (no staff

@@ -372,6 +372,7 @@ def test_promotion_days_queries_are_flat_and_match_on_indexed_fields(tmp_path):
         "new_year_students": (Enrolment, {"year_id", "student_id"}),
         "promotion_into": (Promotion, {"to_year_id"}),
         "promotion_out_of": (Promotion, {"from_year_id"}),
+        "student_history": (Enrolment, {"student_id"}),
         "platform_stamp": (PlatformStamp, {"key"}),
         "carried_once": (CarriedEnrolment, {"transfer_key"}),
         "carried_of_students": (CarriedEnrolment, {"student_id"}),
