@@ -19,13 +19,13 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from functools import partial
 
-from django.conf import settings
 from django.db import DatabaseError, connections
 
 from School.availability import unavailable_reason
 from School.connections import forget_alias
 from School.operations.provisioning import school_migrations
 from School.operations.school_command import run_for_school
+from School.platform.follow import follower
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ def run_one(prog, school, argv):
             logger.exception("command failed", extra={"school": school.name})
         return Outcome(school.name, FAILED, out.getvalue() + err.getvalue(), reason or str(error) or type(error).__name__)
     finally:
+        follower.flush()  # the figures of what the command changed (held by follow_in_line)
         connections.close_all()
         forget_alias(school.name)  # a worker runs many schools: keep its memory flat
     output = out.getvalue() + err.getvalue()
@@ -135,16 +136,16 @@ def _execute(prog, schools, argv, jobs):
 
 
 def follow_in_line():
-    """Where schools run one after another, the figures follow each school's writes at once, in this thread.
+    """Where schools run one after another, the figures follow each school's writes after it, in this thread.
 
     The platform's figures (School/platform/follow.py) otherwise recount a
     changed school a few seconds later in a background thread, which opens
     that school's alias while the next school's command closes its
     connections (Django walks the aliases then): "dictionary changed size
     during iteration", a school reported failed that had done its work.
+    run_one recounts once per school, however many writes it made.
     """
-    if settings.FIGURES_FOLLOW_DELAY > 0:
-        settings.FIGURES_FOLLOW_DELAY = 0
+    follower.hold()
 
 
 def map_schools(task, schools, jobs, *args):
@@ -154,13 +155,12 @@ def map_schools(task, schools, jobs, *args):
     runs many schools.
     """
     if jobs <= 1 or len(schools) <= 1:
-        delay = settings.FIGURES_FOLLOW_DELAY
         follow_in_line()
         try:
             for school in schools:
                 yield task(school, *args)
         finally:
-            settings.FIGURES_FOLLOW_DELAY = delay
+            follower.release()
         return
     # Workers are forked with the parent's settings and registry; connections
     # are closed first so no socket or SQLite handle is shared.
