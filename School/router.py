@@ -22,6 +22,8 @@ REGISTRY_MODELS = frozenset({
     ("platform", "nationalsnapshot"),
     ("jobs", "job"),  # background jobs, each naming its school (School/jobs/)
     ("jobs", "scheduledrun"),  # when each schedule of the queue last ran
+    ("platform", "platformyear"),  # the platform calendar and national ladder (School/school_year/national.py)
+    ("platform", "platformladder"),
 })
 
 

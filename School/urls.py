@@ -5,9 +5,13 @@ from rest_framework.routers import DefaultRouter
 from School import views
 from School.locale import preferences
 from School.records import api, import_views
+from School.school_year import api as school_year_api
 
 api_router = DefaultRouter()
 api_router.register("students", api.StudentViewSet, basename="student")
+api_router.register("years", school_year_api.YearViewSet, basename="year")
+api_router.register("classes", school_year_api.ClassViewSet, basename="class")
+api_router.register("enrolments", school_year_api.EnrolmentViewSet, basename="enrolment")
 api_urls = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     *api_router.urls,

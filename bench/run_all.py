@@ -154,9 +154,12 @@ RUNS = [
         ("schools refresh-figures --all on SQLite (schools/s)", r"= (\d+) schools/s", ">= 500"),
         ("one student save with the figures following vs without, time ratio", r"median ratio ([\d.]+) \(goal <= 1.1\)", "<= 1.1"),
     ]),
-    ("promotion.py", ["--rounds", "7"], ["--rounds", "3"], [
+    ("promotion.py", ["--rounds", "7", "--schools", "1000", "--all-rounds", "2"],
+     ["--rounds", "3", "--schools", "100", "--all-rounds", "1"], [
         ("`NAME promote` of 2,000 students, whole CLI process (s)", r"median: promote ([\d.]+) s", "<= 2"),
         ("... vs `NAME export_students` of the same school, time ratio", r"baseline [\d.]+ s, ratio ([\d.]+)", "measured"),
+        ("`--all promote` over 1,000 schools of 300 students (schools/s)", r"--all promote: ([\d.]+) schools/s", ">= 50"),
+        ("... vs `--all export_students` of the same schools, time ratio", r"vs export ratio ([\d.]+)", "measured"),
     ]),
     ("year_table.py", ["--rounds", "8", "--requests", "300"], ["--rounds", "3", "--requests", "100", "--students", "5000"], [
         ("student table at 20,000 students, current year, this tree vs main, rows read (CPU time ratio)", r"median ratio, rows read: ([\d.]+)", "<= 1.05"),

@@ -102,8 +102,8 @@ def url_of(route, values):
     path = path.replace("<str:name>", values["name"]).replace("<slug:name>", "status")
     path = path.replace("<str:secret>", "x" * 43).replace("<uidb64>", "MQ").replace("<token>", "set-password")
     path = path.replace("<drf_format_suffix:format>", ".json")
-    path = re.sub(r"\^students/\(\?P<pk>\[\^/\]\+\)", f"students/{values['pk']}", path)
-    path = re.sub(r"\^students", "students", path)
+    path = re.sub(r"\^(\w+)/\(\?P<pk>\[\^/\]\+\)", lambda m: f"{m.group(1)}/{values['pk']}", path)
+    path = re.sub(r"\^(\w+)", r"\1", path)
     path = path.replace(r"\.(?P<format>[a-z0-9]+)/?$", ".json").replace("/$", "/")
     return "/" + path
 

@@ -219,7 +219,10 @@ def school_year():
     """What promotion day sends to a school's database: flat reads on indexed fields (no server needed to tell)."""
     from bson import ObjectId
 
-    from School.school_year.models import Enrolment, Promotion, SchoolYear
+    import uuid
+
+    from School.platform.models import PlatformYear
+    from School.school_year.models import CarriedEnrolment, Enrolment, PlatformStamp, Promotion, SchoolYear
 
     year = ObjectId("0123456789abcdef01234567")
     school = SchoolInfo("nairobi", "Nairobi")
@@ -234,6 +237,13 @@ def school_year():
         ),
         "promotion_into": compiled(Promotion.objects.filter(to_year=year)[:1], "nairobi"),
         "promotion_out_of": compiled(Promotion.objects.filter(from_year=year)[:1], "nairobi"),
+        # The platform calendar's copy, a transfer's years, graduates sent on (issue 32, the command-line slice).
+        "platform_stamp": compiled(PlatformStamp.objects.filter(key="year:2027").values_list("digest", flat=True)[:1], "nairobi"),
+        "carried_once": compiled(CarriedEnrolment.objects.filter(transfer_key__in=[uuid.uuid4()]).values_list("transfer_key"), "nairobi"),
+        "carried_of_students": compiled(CarriedEnrolment.objects.filter(student_id__in=[year]), "nairobi"),
+        "students_years": compiled(Enrolment.objects.filter(student_id__in=[year]).values_list("year_id", "outcome"), "nairobi"),
+        "closed_by_promotion": compiled(Enrolment.objects.filter(closed_by=year).values_list("student_id"), "nairobi"),
+        "platform_year": compiled(PlatformYear.objects.filter(name="2027")[:1], "default"),
         # A student's years on their page (School/school_year/history.py): one flat read, however many years.
         "student_history": compiled(
             Enrolment.objects.filter(student=year).values_list(

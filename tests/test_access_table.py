@@ -65,6 +65,18 @@ ACCESS = {
     r"api/^students\.(?P<format>[a-z0-9]+)/?$": API_LIST,
     r"api/^students/(?P<pk>[^/]+)/$": API_DETAIL,
     r"api/^students/(?P<pk>[^/]+)\.(?P<format>[a-z0-9]+)/?$": API_DETAIL,
+    # The school year's API: read by all who read students; classes created and changed, and an enrolment's
+    # class changed, by School admins and Registrars (nothing deleted there).
+    **{route.replace("students", name): spec for name, (list_spec, detail_spec) in {
+        "years": (row(GET, *SIGNED_IN, writes=GET), row(GET, *SIGNED_IN, writes=GET)),
+        "classes": (rows((STAFF, {"GET", "POST"}), (("viewer",), GET), writes={"GET", "POST"}),
+                    rows((STAFF, {"GET", "PUT", "PATCH"}), (("viewer",), GET), writes={"GET", "PUT", "PATCH"})),
+        "enrolments": (row(GET, *SIGNED_IN, writes=GET),
+                       rows((STAFF, {"GET", "PUT", "PATCH"}), (("viewer",), GET), writes={"GET", "PUT", "PATCH"})),
+    }.items() for route, spec in (
+        (r"api/^students/$", list_spec), (r"api/^students\.(?P<format>[a-z0-9]+)/?$", list_spec),
+        (r"api/^students/(?P<pk>[^/]+)/$", detail_spec), (r"api/^students/(?P<pk>[^/]+)\.(?P<format>[a-z0-9]+)/?$", detail_spec),
+    )},
     "api/": API_ROOT,
     "api/<drf_format_suffix:format>": API_ROOT,
     "language/": row(ALL, *SIGNED_IN, writes={"POST"}),
@@ -114,6 +126,8 @@ ADMIN_ACCESS = {
     "School.Student": {"school admin": {*READS, "add", "change", "delete", "delete_selected"},
                        "registrar": {*READS, "add", "change"}},
     "School.School": {},  # the registry: the default school's platform operators only
+    "platform.PlatformYear": {},  # the platform calendar and national ladder: the registry's, likewise
+    "platform.PlatformLadder": {},
     "axes.AccessAttempt": {"school admin": {*READS, "add", "change", "delete", "delete_selected", "cleanup_expired_attempts"}},
     "axes.AccessLog": {},
     "axes.AccessFailureLog": {},

@@ -5,6 +5,7 @@ import gzip
 import hashlib
 import json
 import sqlite3
+import uuid
 
 import pytest
 import requests
@@ -22,7 +23,7 @@ from School.models import School, SchoolHost, Student
 from School.operations import restore
 from School.school_year import calendar
 from School.school_year.ladder import set_ladder
-from School.school_year.models import Enrolment, Promotion, SchoolClass
+from School.school_year.models import CarriedEnrolment, Enrolment, PlatformStamp, Promotion, SchoolClass
 from School.operations.backups import backups_of, school_models
 from School.utils import school_by_name
 from tests.conftest import outlive_registry_ttl
@@ -62,7 +63,12 @@ def add_school_year(student, teacher):
     Enrolment.objects.create(student=student, year=this, grade=form_2, school_class=east, first_day=this.first_day,
                              outcome=Enrolment.Outcome.TRANSFERRED_OUT)
     Promotion.objects.create(from_year=this, to_year=following, state=Promotion.State.STARTED, repeat=["NBI/UNI/1"],
-                             counts={"promoted": 0}, started_at=timezone.now(), lease_until=timezone.now())
+                             counts={"promoted": 0}, started_at=timezone.now(), lease_until=timezone.now(), graduates_to="accra")
+    # A year at an earlier school, carried by a transfer, and what the platform calendar last wrote here.
+    CarriedEnrolment.objects.create(student=student, transfer_key=uuid.uuid4(), position=0, school="Mombasa Primary",
+                                    year="2025", first_day=datetime.date(2025, 1, 6), last_day=datetime.date(2025, 11, 28),
+                                    grade="Std 8", school_class="8 West", outcome=Enrolment.Outcome.GRADUATED)
+    PlatformStamp.objects.create(key="year:2027", digest="0" * 64)
 
 
 def every_row(name):
@@ -109,7 +115,9 @@ def test_backup_restored_as_a_new_school_has_every_row_and_the_same_logins(rich_
         assert (table, restored[table]) == (table, original[table])
     assert ("auth.user", "boss") in {("auth.user", row[4]) for row in restored["auth.user"]}
     # The school year came along too (compared row by row above): years, the class, the history, the promotion.
-    assert [len(restored[f"school_year.{table}"]) for table in ("schoolyear", "term", "closedday", "schoolclass", "enrolment", "promotion")] == [2, 1, 1, 1, 1, 1]
+    assert [len(restored[f"school_year.{table}"]) for table in (
+        "schoolyear", "term", "closedday", "schoolclass", "enrolment", "promotion", "carriedenrolment", "platformstamp",
+    )] == [2, 1, 1, 1, 1, 1, 1, 1]
     assert Client(HTTP_HOST="kisumu.localhost").get("/healthz").json()["students"] == 6
 
     # The password hashes came along: the same password opens kisumu's admin, over real HTTP.

@@ -373,7 +373,8 @@ def test_promotion_days_queries_are_flat_and_match_on_indexed_fields(tmp_path):
     """The new app's collections in the school's own database; every read promotion makes is a $match
     on fields with an index (a foreign key's, a unique constraint's), with no join. Its migrations are
     checked by test_migrations_are_up_to_date_for_both_engines."""
-    from School.school_year.models import Enrolment, Promotion, SchoolYear
+    from School.platform.models import PlatformYear
+    from School.school_year.models import CarriedEnrolment, Enrolment, PlatformStamp, Promotion, SchoolYear
 
     facts = probe(tmp_path, "school_year")
     assert facts["connected_aliases"] == []  # compiling opened no connection
@@ -385,6 +386,12 @@ def test_promotion_days_queries_are_flat_and_match_on_indexed_fields(tmp_path):
         "promotion_into": (Promotion, {"to_year_id"}),
         "promotion_out_of": (Promotion, {"from_year_id"}),
         "student_history": (Enrolment, {"student_id"}),
+        "platform_stamp": (PlatformStamp, {"key"}),
+        "carried_once": (CarriedEnrolment, {"transfer_key"}),
+        "carried_of_students": (CarriedEnrolment, {"student_id"}),
+        "students_years": (Enrolment, {"student_id"}),
+        "closed_by_promotion": (Enrolment, {"closed_by_id"}),
+        "platform_year": (PlatformYear, {"name"}),
     }
     for name, (model, fields) in expected.items():
         query = queries[name]

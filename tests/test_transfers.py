@@ -478,8 +478,13 @@ def test_each_step_writes_only_to_its_own_database(schools, monkeypatch):
     assert steps["accept:claimed"] == {("nairobi", "transfers_outgoingtransfer"), ("nairobi", "School_student"), ("nairobi", "School_studentsstamp")}
     assert steps["accept:prepared"] == {("accra", "School_student"), ("accra", "transfers_incomingtransfer"),
                                         ("accra", "School_studentsstamp"), ("accra", "security_auditevent")}
-    assert "accept:copied" not in steps  # the history part: nothing to carry for this student
-    assert steps["accept:carried"] == {("nairobi", "transfers_outgoingtransfer"), ("nairobi", "security_auditevent")}
+    # The parts: no history or years at the sender to carry for this student; the receiver enrols it in its
+    # current year (made on first use: accra had none, and a new year renews the students' stamp).
+    assert steps["accept:copied"] == {("accra", "school_year_schoolyear"), ("accra", "school_year_enrolment"),
+                                      ("accra", "School_studentsstamp")}
+    # The sender's year of the student ends "transferred out" with the sender's own step.
+    assert steps["accept:carried"] == {("nairobi", "transfers_outgoingtransfer"), ("nairobi", "security_auditevent"),
+                                       ("nairobi", "school_year_enrolment")}
     assert steps["accept:finalized"] == {("default", "transfers_transfer")}
 
 

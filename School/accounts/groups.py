@@ -28,13 +28,23 @@ class GroupSpec:
     staff: bool
 
 
+# The school year's calendar, classes and enrolments (School/school_year/api.py): read by all,
+# classes and an enrolment's class written by registrars.
+YEAR_READS = ("school_year.view_schoolyear", "school_year.view_schoolclass", "school_year.view_enrolment")
+
 SPECS = (
-    GroupSpec(VIEWERS, ("School.view_student",), staff=False),
-    GroupSpec(REGISTRARS, ("School.view_student", "School.add_student", "School.change_student"), staff=True),
+    GroupSpec(VIEWERS, ("School.view_student", *YEAR_READS), staff=False),
+    GroupSpec(REGISTRARS, ("School.view_student", "School.add_student", "School.change_student", *YEAR_READS,
+                           "school_year.add_schoolclass", "school_year.change_schoolclass", "school_year.change_enrolment"),
+              staff=True),
     GroupSpec(
         SCHOOL_ADMINS,
         (
             "School.student.*",
+            *YEAR_READS,
+            "school_year.add_schoolclass",
+            "school_year.change_schoolclass",
+            "school_year.change_enrolment",
             "auth.user.*",
             "auth.group.*",
             "accounts.invitation.*",

@@ -25,6 +25,7 @@ from School.availability import unavailable_reason
 from School.connections import forget_alias
 from School.operations.provisioning import school_migrations
 from School.operations.school_command import run_for_school
+from School.platform.follow import follower
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def run_one(prog, school, argv):
             logger.exception("command failed", extra={"school": school.name})
         return Outcome(school.name, FAILED, out.getvalue() + err.getvalue(), reason or str(error) or type(error).__name__)
     finally:
+        follower.flush()  # the figures of what the command changed (held by follow_in_line)
         connections.close_all()
         forget_alias(school.name)  # a worker runs many schools: keep its memory flat
     output = out.getvalue() + err.getvalue()
@@ -133,6 +135,19 @@ def _execute(prog, schools, argv, jobs):
     return map_schools(partial(run_one, prog), schools, jobs, argv)
 
 
+def follow_in_line():
+    """Where schools run one after another, the figures follow each school's writes after it, in this thread.
+
+    The platform's figures (School/platform/follow.py) otherwise recount a
+    changed school a few seconds later in a background thread, which opens
+    that school's alias while the next school's command closes its
+    connections (Django walks the aliases then): "dictionary changed size
+    during iteration", a school reported failed that had done its work.
+    run_one recounts once per school, however many writes it made.
+    """
+    follower.hold()
+
+
 def map_schools(task, schools, jobs, *args):
     """task(school, *args) for every school, in `jobs` worker processes; yields the results as they finish.
 
@@ -140,15 +155,19 @@ def map_schools(task, schools, jobs, *args):
     runs many schools.
     """
     if jobs <= 1 or len(schools) <= 1:
-        for school in schools:
-            yield task(school, *args)
+        follow_in_line()
+        try:
+            for school in schools:
+                yield task(school, *args)
+        finally:
+            follower.release()
         return
     # Workers are forked with the parent's settings and registry; connections
     # are closed first so no socket or SQLite handle is shared.
     connections.close_all()
     context = multiprocessing.get_context("fork")
     waiting = iter(schools)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(schools)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(schools)), mp_context=context, initializer=follow_in_line) as pool:
         # A few schools per worker in flight, not all of them: finished
         # outcomes are handed on and freed at once.
         running = {pool.submit(task, school, *args) for school in itertools.islice(waiting, 2 * jobs)}

@@ -18,6 +18,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from multitenant.databases import MONGODB
 from School.availability import unavailable_reason
 from School.connections import drop_database, ensure_alias, forget_alias
+from School.context import tenant_context
 from School.documents.models import StorageUsage
 from School.events import school_data_replaced
 from School.models import School, SchoolHost
@@ -25,6 +26,7 @@ from School.operations.clusters import ClusterError, place
 from School.operations.migrating import migrate_school, migration_graph_nodes
 from School.operations.templates import copy_template
 from School.records import uploads
+from School.school_year.national import adopt
 from School.transactions import atomic
 from School.uri import redact_uri
 from School.utils import DEFAULT_SCHOOL, SchoolInfo, registry, school_by_name, table_exists
@@ -177,7 +179,19 @@ def add_school(name, hosts, display_name="", mongodb_uri="", cluster="", locale=
             drop_database(SchoolInfo(name, name))
         raise
     logger.info("school added with hosts %s", ", ".join(hosts), extra={"school": name})
-    return school_by_name(name)
+    school = school_by_name(name)
+    _adopt_platform_calendar(school)
+    return school
+
+
+def _adopt_platform_calendar(school):
+    """A new school starts in the platform calendar's year containing today, on the national ladder (when the platform has them)."""
+    try:
+        with tenant_context(school):
+            adopt(school.alias)
+    except Exception as error:  # the school exists and is served: its calendar can be applied again later
+        logger.warning("platform calendar not applied: %s (run `schools calendar set ... --school %s`)",
+                       unavailable_reason(error) or error, school.name, extra={"school": school.name})
 
 
 def check_new_name(name):

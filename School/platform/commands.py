@@ -26,6 +26,7 @@ def add_platform_actions(actions):
     reporting.add_argument("--by", choices=BY_CHOICES, default="national")
     reporting.add_argument("--format", choices=FORMATS, default="table")
     reporting.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
+    reporting.add_argument("--year", default="", help="with --by grade: that year's enrolments (default: each school's current year)")
 
     checking = actions.add_parser("health", help="schools that need attention (exit 1 if any)")
     checking.add_argument("--format", choices=["table", "json"], default="table")
@@ -63,10 +64,10 @@ def _figures_ready():
                            returncode=EXIT_BAD_INPUT)
 
 
-def handle_report(command, by, format, output, **options):
+def handle_report(command, by, format, output, year="", **options):
     _figures_ready()
     try:
-        write_report(by, format, output, getattr(command.stdout, "_out", command.stdout))
+        write_report(by, format, output, getattr(command.stdout, "_out", command.stdout), year)
     except ReportError as error:
         raise CommandError(str(error), returncode=EXIT_BAD_INPUT) from None
 

@@ -23,6 +23,7 @@ from School.context import tenant_context
 from School.models import School, Student
 from School.operations.provisioning import pending_migrations
 from School.platform.models import SchoolFigures
+from School.school_year.models import Enrolment, Grade, SchoolYear
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class Counted:
     by_class: dict = field(default_factory=dict)
     pending: int = 0
     error: str = ""
+    current_year: str = ""
+    by_year: dict = field(default_factory=dict)
 
 
 def counts_query(alias):
@@ -64,8 +67,9 @@ def count_school(school, keep_alias=False):
     try:
         with tenant_context(school):
             by_class = _read_counts(school.alias)
+            current, by_year = enrolments_by_year(school.alias)
             pending = len(pending_migrations(school))
-        return Counted(school.name, read_at, by_class, pending)
+        return Counted(school.name, read_at, by_class, pending, current_year=current, by_year=by_year)
     except Exception as error:  # one broken school must not stop the others
         reason = unavailable_reason(error) or str(error) or type(error).__name__
         logger.warning("could not count the students: %s", reason, extra={"school": school.name})
@@ -78,6 +82,20 @@ def count_school(school, keep_alias=False):
 def count_schools(schools):
     """[Counted] of a few schools: one task of a fan-out worker (a task per school costs the parent more than the count)."""
     return [count_school(school) for school in schools]
+
+
+def enrolments_by_year(alias):
+    """(current year's name, {year: {grade: enrolments}}): grouped by the database, names looked up once (no join)."""
+    years = dict(SchoolYear.objects.using(alias).values_list("pk", "name"))
+    current = SchoolYear.objects.using(alias).filter(is_current=True).values_list("name", flat=True).first() or ""
+    grades = dict(Grade.objects.using(alias).values_list("pk", "name"))
+    by_year = {}
+    rows = Enrolment.objects.using(alias).order_by().values_list("year_id", "grade_id").annotate(n=Count("pk"))
+    for year, grade, n in rows:
+        per_grade = by_year.setdefault(years.get(year, ""), {})
+        name = grades.get(grade, "")
+        per_grade[name] = per_grade.get(name, 0) + n
+    return current, by_year
 
 
 def totals_of(by_class):
@@ -139,6 +157,7 @@ def _apply(row, result):
     per_status, total = totals_of(result.by_class)
     counted_before = row.counted_at is not None
     changed = row.by_class != result.by_class
+    row.current_year, row.by_year = result.current_year, result.by_year
     drift = (row.total, total) if counted_before and changed else ()
     if changed or not counted_before:
         row.changed_at = now

@@ -39,12 +39,26 @@ class Follower:
         self.timer = None
         self.pid = os.getpid()
         self.exit_hook_pid = None
+        # Set where schools run one after another (the fan-out): noted schools wait for the caller's flush().
+        self.held = False
+
+    def hold(self):
+        """From now on, no background recount: the caller flushes after each school (School/operations/fanout.py)."""
+        with self.lock:
+            self._after_fork()
+            self.held = True
+
+    def release(self):
+        with self.lock:
+            self.held = False
 
     def note(self, alias):
         delay = settings.FIGURES_FOLLOW_DELAY
         with self.lock:
             self._after_fork()
             self.due.add(alias)
+            if self.held:
+                return
             if delay > 0 and self.timer is None:
                 self.timer = threading.Timer(delay, self._on_timer)
                 self.timer.daemon = True

@@ -18,6 +18,9 @@ class SchoolFigures(models.Model):
     withdrawn = models.PositiveIntegerField(default=0)
     # {class: {status: count}}; "" is a student with no class.
     by_class = models.JSONField(default=dict)
+    # The school year (School/school_year/): its current year's name and {year: {grade: enrolments}}; "" a grade not set.
+    current_year = models.CharField(max_length=20, blank=True)
+    by_year = models.JSONField(default=dict, blank=True)
     changed_at = models.DateTimeField(null=True, blank=True, help_text="When the counts last changed.")
     counted_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="When they were last counted.")
     # Growth: total minus the total at the start of the current growth window.
@@ -54,3 +57,40 @@ class NationalSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.day}: {self.total}"
+
+
+class PlatformYear(models.Model):
+    """One year of the platform (national) calendar, applied to schools by `schools calendar set|import`.
+
+    Terms and closed days are kept with their year as lists of
+    {"name" or "reason", "first", "last"} (ISO dates): the year is applied
+    whole, and a school keeps its own copy (School/school_year/national.py).
+    """
+
+    name = models.CharField(max_length=20, unique=True, help_text="e.g. 2027 or 2027/28")
+    first_day = models.DateField()
+    last_day = models.DateField()
+    terms = models.JSONField(default=list, blank=True, help_text='[{"name": "Term 1", "first": "2027-01-11", "last": "2027-04-01"}]')
+    closed = models.JSONField(default=list, blank=True, help_text='[{"reason": "Easter", "first": "2027-03-26", "last": "2027-03-29"}]')
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["first_day"]
+        verbose_name = "platform calendar year"
+
+    def __str__(self):
+        return self.name
+
+
+class PlatformLadder(models.Model):
+    """The national grade ladder (one row): grade names lowest first, and the final ones."""
+
+    grades = models.JSONField(default=list)
+    finals = models.JSONField(default=list, blank=True)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "platform grade ladder"
+
+    def __str__(self):
+        return " -> ".join(self.grades)

@@ -51,6 +51,20 @@ def by_class():
     return [(grade, counts, sum(counts.values())) for grade, counts in sorted(classes.items())]
 
 
+def by_grade(year=""):
+    """[(grade, enrolments, schools)] of the current year of each school, or of year `year`, over every school.
+
+    As of each school's last count (refresh-figures): enrolments change at
+    promotion and transfers, not with each edit of a student.
+    """
+    grades, schools_of = Counter(), Counter()
+    for current, per_year in figures().values_list("current_year", "by_year").iterator(chunk_size=5000):
+        for grade, n in (per_year or {}).get(year or current, {}).items():
+            grades[grade] += n
+            schools_of[grade] += 1
+    return [(grade, grades[grade], schools_of[grade]) for grade in sorted(grades)]
+
+
 def by_cluster():
     """[(cluster, schools, students)]: `main` is the deployment's own cluster (and SQLite)."""
     cluster_of = dict(schools().values_list("pk", "cluster").iterator(chunk_size=5000))

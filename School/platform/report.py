@@ -12,9 +12,9 @@ from pathlib import Path
 
 from School.platform.figures import STATUSES
 from School.platform.listing import schools_with_figures
-from School.platform.national import by_class, by_cluster, national_totals
+from School.platform.national import by_class, by_cluster, by_grade, national_totals
 
-BY_CHOICES = ("national", "school", "class", "status", "cluster")
+BY_CHOICES = ("national", "school", "class", "status", "cluster", "grade")
 FORMATS = ("table", "csv", "json", "xlsx")
 
 
@@ -26,8 +26,12 @@ def _iso(moment):
     return moment.isoformat(timespec="seconds") if moment else ""
 
 
-def report_rows(by):
+def report_rows(by, year=""):
     """(header, rows) of the report; rows is an iterable of tuples."""
+    if year and by != "grade":
+        raise ReportError("--year is for --by grade: the other figures are of the students as they are now")
+    if by == "grade":
+        return ("grade", "enrolments", "schools"), by_grade(year)
     if by == "school":
         header = ("school", "display_name", "cluster", "state", "total", *STATUSES, "changed_at", "counted_at")
 
@@ -86,14 +90,15 @@ def _write_xlsx(path, header, rows):
 WRITERS = {"table": _write_table, "csv": _write_csv, "json": _write_json}
 
 
-def write_report(by, format, output, stdout):
+def write_report(by, format, output, stdout, year=""):
     """Write the report to `output` (a path) or to `stdout` (a text stream)."""
     if format == "xlsx" and not output:
         raise ReportError("--format xlsx writes a workbook: give --output FILE.xlsx")
     if not output:
-        header, rows = report_rows(by)
+        header, rows = report_rows(by, year)
         WRITERS[format](stdout, header, rows)
         return
+    report_rows(by, year)  # refused before a file is made
     target = Path(output)
     partial = target.with_name(f".{target.name}.partial")
     try:
@@ -101,7 +106,7 @@ def write_report(by, format, output, stdout):
     except OSError as error:
         raise ReportError(f"cannot write {output}: {error.strerror or error}") from None
     try:
-        header, rows = report_rows(by)
+        header, rows = report_rows(by, year)
         with handle:
             if format == "xlsx":
                 _write_xlsx(handle, header, rows)

@@ -27,6 +27,7 @@ from School.branding.looks import look_of
 from School.records.formats import (
     FileFormatError, TitleRow, UnwritableCell, csv_lines, first_data_line, is_title_row, open_rows, restore, write_xlsx,
 )
+from School.school_year.placement import Placement, PlacementError
 from School.transactions import atomic
 from School.transfers.records import STATUS_SET_BY_TRANSFERS, enters_transferred, transferred_out_ids
 
@@ -41,6 +42,8 @@ COLUMNS = [
     "guardian_name",
     "guardian_phone",
 ]
+# Read on import only: the current year's class (School/school_year/placement.py).
+CLASS = "class"
 REQUIRED = ("registration_no", "first_name", "second_name")
 DATES = ("date_of_birth", "enrolment_date")
 BATCH = 1000
@@ -121,7 +124,7 @@ def read_rows(binary):
                 header.pop()  # empty cells right of a workbook's header
             if not header:
                 raise CsvFileError(_("the file is empty: the first line must name the columns"))
-            unknown = [name for name in header if name not in COLUMNS]
+            unknown = [name for name in header if name not in COLUMNS and name != CLASS]
             missing = [name for name in REQUIRED if name not in header]
             if unknown or missing:
                 problems = [_("unknown column %(name)s") % {"name": repr(name)} for name in unknown]
@@ -279,6 +282,7 @@ class StudentImport:
         """(line, Student, existing pk or None) for each row; errors go to the report."""
         seen = {}
         dates = DateReader(self.date_order)
+        placement = Placement(router.db_for_read(Student))
         with open(self.path, "rb") as binary, read_rows(binary) as (file_format, self.columns, rows):
             report.file_format = str(file_format)
             report.date_order = str(dates.description)
@@ -297,9 +301,14 @@ class StudentImport:
                         continue
                     seen.setdefault(number, line)
                     try:
-                        students.append((line, student_from_row(row, dates, line)))
+                        student = student_from_row(row, dates, line)
+                        if row.get(CLASS):
+                            student.grade = placement.grade_text(row[CLASS], row.get("grade", ""))
+                        students.append((line, student))
                     except ValidationError as error:
                         report.add_error(RowError(line, number, _messages(error)))
+                    except PlacementError as error:
+                        report.add_error(RowError(line, number, [f"{CLASS}: {error}"]))
                 existing = {
                     number: (pk, status) for number, pk, status in Student.objects.filter(
                         registration_no__in=[s.registration_no for _, s in students]
@@ -373,7 +382,8 @@ class StudentImport:
             for batch in _batches(self._checked(report), BATCH):
                 # An update changes only the columns the file has (known once
                 # it is open): a file without enrolment dates must not reset them.
-                fields = [name for name in self.columns if name != "registration_no"] + ["updated_at"]
+                fields = [name for name in dict.fromkeys(
+                    "grade" if name == CLASS else name for name in self.columns) if name != "registration_no"] + ["updated_at"]
                 new, changed = [], []
                 for _line, student, pk in batch:
                     if pk is None:

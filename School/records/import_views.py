@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,7 +31,17 @@ from School.jobs.models import DONE, Job
 from School.records import export_jobs
 from School.records.export_jobs import EXPORT
 from School.records.import_jobs import IMPORT
+from School.records.formats import csv_lines
 from School.records.table import StudentTableQuery
+from School.school_year.year_export import (
+    HEADER,
+    YearExportError,
+    write_year_xlsx,
+    year_enrolment_count,
+    year_named,
+    year_names,
+    year_rows,
+)
 from School.security import audit
 from School.security.access import ADD_STUDENTS, CHANGE_STUDENTS, VIEW_STUDENTS
 
@@ -64,10 +75,17 @@ BACKGROUND = "background"  # the prefix of the export page's second form, the on
 
 
 class ExportForm(forms.Form):
-    """The export page: the file's format and how its dates are written."""
+    """The export page: the file's format, how its dates are written, and which year."""
 
     format = forms.ChoiceField(label=gettext_lazy("Format"), choices=[("csv", "CSV"), ("xlsx", "Excel (.xlsx)")])
     dates = forms.ChoiceField(label=gettext_lazy("Dates"), choices=DATES_CHOICES, initial="iso", required=False)
+    year = forms.ChoiceField(label=gettext_lazy("Year"), required=False, help_text=gettext_lazy(
+        "A year lists its enrolments with their grade, class and outcome; the student list exports the table as filtered."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [("", _("The student list (as filtered)"))] + [
+            (name, name) for name in year_names(current_alias())]
 
 
 def _upload_path(request, token):
@@ -92,9 +110,28 @@ def _exported_students(request, file_format):
     return students
 
 
+def _year_export(request, file_format):
+    """(year, rows) when the download is one year's enrolments (?year=NAME), else None; 404 for no such year."""
+    name = request.GET.get("year", "")
+    if not name:
+        return None
+    try:
+        year = year_named(current_alias(), name)
+    except YearExportError:
+        raise Http404(_("No such year.")) from None
+    audit.record(request, audit.EXPORT, target=f"year={year}", format=file_format,
+                 rows=year_enrolment_count(current_alias(), year))
+    return year, year_rows(current_alias(), year, _export_date_order(request))
+
+
 @staff_member_required
 @permission_required(VIEW_STUDENTS, raise_exception=True)
 def student_export(request):
+    by_year = _year_export(request, "csv")
+    if by_year is not None:
+        response = StreamingHttpResponse(csv_lines(HEADER, by_year[1]), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{request.school.name}-{slugify(str(by_year[0]))}.csv"'
+        return response
     students = _exported_students(request, "csv")
     response = StreamingHttpResponse(
         export_lines(students, _export_date_order(request)), content_type="text/csv; charset=utf-8"
@@ -108,8 +145,12 @@ def student_export(request):
 def student_export_xlsx(request):
     # A workbook is a zip: written whole to a temporary file (not memory), then streamed.
     target = tempfile.TemporaryFile()
+    by_year = _year_export(request, "xlsx")
     try:
-        export_xlsx(_exported_students(request, "xlsx"), target, _export_date_order(request))
+        if by_year is not None:
+            write_year_xlsx(target, *by_year)
+        else:
+            export_xlsx(_exported_students(request, "xlsx"), target, _export_date_order(request))
     except ExportError as error:
         target.close()
         # The export page again, saying why: the request was fine, one record is not.

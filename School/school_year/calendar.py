@@ -62,7 +62,7 @@ def current_year(using):
     return year
 
 
-def _check_spans(year, spans, what):
+def check_spans(year, spans, what):
     ordered = sorted(spans, key=lambda span: span.first)
     for span in ordered:
         if span.first < year.first_day or span.last > year.last_day:
@@ -78,7 +78,7 @@ def _check_spans(year, spans, what):
         raise CalendarError("two terms have the same name")
 
 
-def _valid_name(name):
+def valid_name(name):
     name = name.strip()
     if not name or len(name) > 20:
         raise CalendarError("a year's name is 1 to 20 characters, e.g. 2027 or 2027/28")
@@ -92,11 +92,11 @@ def set_year(using, name, first, last, terms=None, closed=None, rename=None):
     current by promotion. `rename` gives an existing year another name (the
     migration's "2026" of a school whose year is "2026/27"). Returns (year, created).
     """
-    name = _valid_name(name)
+    name = valid_name(name)
     year = SchoolYear.objects.using(using).filter(name=name).first()
     created = year is None
     if rename is not None:
-        rename = _valid_name(rename)
+        rename = valid_name(rename)
         if created:
             raise CalendarError(f"there is no year {name} to rename")
         if rename != name and SchoolYear.objects.using(using).filter(name=rename).exists():
@@ -116,8 +116,8 @@ def set_year(using, name, first, last, terms=None, closed=None, rename=None):
     if not replace_closed:
         closed = [Span(c.reason, c.first_day, c.last_day) for c in (() if created else year.closed_days.all())]
     # Kept ones are checked too: changed dates must still hold them.
-    _check_spans(year, terms, "term")
-    _check_spans(year, closed, "closed day")
+    check_spans(year, terms, "term")
+    check_spans(year, closed, "closed day")
     with transaction.atomic(using=using):
         year.save(using=using)
         if replace_terms:

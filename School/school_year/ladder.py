@@ -45,8 +45,8 @@ def loop_in(grades):
     return None
 
 
-def set_ladder(using, names, finals=()):
-    """Make the school's ladder exactly `names` (lowest first), `finals` graduating; the ladder is then confirmed."""
+def checked_names(names, finals=()):
+    """The grade names, stripped, lowest first; LadderError unless they make a ladder (no grade twice: no loop)."""
     names = [name.strip() for name in names]
     if not names or not all(names) or any(len(name) > 40 for name in names):
         raise LadderError("name the grades, lowest first, each 1 to 40 characters")
@@ -56,6 +56,12 @@ def set_ladder(using, names, finals=()):
     unknown = [name for name in finals if name not in names]
     if unknown:
         raise LadderError(f"--final {unknown[0]} is not one of the grades given")
+    return names
+
+
+def set_ladder(using, names, finals=()):
+    """Make the school's ladder exactly `names` (lowest first), `finals` graduating; the ladder is then confirmed."""
+    names = checked_names(names, finals)
     grades = Grade.objects.using(using)
     dropped = grades.exclude(name__in=names)
     used = {grade.name for grade in dropped if _in_use(using, grade)}

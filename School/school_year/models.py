@@ -150,6 +150,8 @@ class Promotion(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField()
+    # The school the graduates are sent to as transfers (School/school_year/graduation.py), "" for none.
+    graduates_to = models.CharField(max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("promotion")
@@ -198,3 +200,51 @@ class Enrolment(models.Model):
             raise ValidationError(f"class {self.school_class.name} belongs to year {self.school_class.year}, not {self.year}")
         if self.school_class_id and self.grade_id and self.school_class.grade_id != self.grade_id:
             raise ValidationError(f"class {self.school_class.name} is of grade {self.school_class.grade}, not {self.grade}")
+
+
+class PlatformStamp(models.Model):
+    """What the platform last wrote here ("year:2027", "ladder") as a digest of its content.
+
+    A year or ladder that no longer matches its stamp was changed by the
+    school since: a later platform change leaves it alone (School/school_year/national.py).
+    """
+
+    key = models.CharField(max_length=40, unique=True)
+    digest = models.CharField(max_length=64)
+    applied_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("platform stamp")
+        verbose_name_plural = _("platform stamps")
+
+    def __str__(self):
+        return f"{self.key} {self.digest[:8]}"
+
+
+class CarriedEnrolment(models.Model):
+    """A year a transferred student spent at an earlier school, as that school recorded it (read-only here).
+
+    Names, not keys: the earlier school's years, grades and classes are not
+    this school's. Written once per transfer (unique per transfer and position).
+    """
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="carried_enrolments", verbose_name=_("student"))
+    transfer_key = models.UUIDField()
+    position = models.IntegerField()
+    school = models.CharField(_("school"), max_length=200)
+    year = models.CharField(_("year"), max_length=20)
+    first_day = models.DateField(_("first day"), null=True, blank=True)
+    last_day = models.DateField(_("last day"), null=True, blank=True)
+    grade = models.CharField(_("grade"), max_length=40, blank=True)
+    school_class = models.CharField(_("class"), max_length=40, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Enrolment.Outcome.choices)
+
+    class Meta:
+        verbose_name = _("enrolment at an earlier school")
+        verbose_name_plural = _("enrolments at earlier schools")
+        ordering = ["first_day", "position"]
+        constraints = [models.UniqueConstraint(fields=["transfer_key", "position"], name="carried_enrolment_once")]
+        indexes = [models.Index(fields=["student", "first_day"], name="carried_enrolment_student_idx")]
+
+    def __str__(self):
+        return f"{self.school} {self.year} {self.grade}"

@@ -19,14 +19,16 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from School.models import Student
 from School.school_year.calendar import current_year
 from School.school_year.ladder import loop_in
 from School.school_year.models import Enrolment, Grade, Promotion, SchoolClass, SchoolYear
+from School.school_year.national import platform_year, year_for_promotion
 from School.security import audit
+from School.transfers.models import OutgoingTransfer, State
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class Plan:
     to_year: SchoolYear
     decisions: list = field(default_factory=list)
     resumed: bool = False
+    year_made: bool = False  # the year to open was made from the platform calendar
 
     def counts(self):
         return dict(Counter(decision.outcome for decision in self.decisions))
@@ -84,13 +87,33 @@ class Plan:
 
 
 def _year(using, name, school):
-    year = SchoolYear.objects.using(using).filter(name=name).first()
+    """The year to open; one the school lacks but the platform calendar holds comes unsaved, to be made when promoting."""
+    year = SchoolYear.objects.using(using).filter(name=name).first() or platform_year(name)
     if year is None:
         raise PromotionError(
             f"year {name} does not exist: create it first with "
             f"`school_manage.py {school} calendar set {name} --first YYYY-MM-DD --last YYYY-MM-DD`"
         )
+    if year.pk is None:
+        clash = SchoolYear.objects.using(using).overlapping(year.first_day, year.last_day).first()
+        if clash is not None:
+            raise PromotionError(
+                f"year {name} of the platform calendar ({year.first_day}..{year.last_day}) overlaps {school}'s year "
+                f"{clash.name}: correct it with `school_manage.py {school} calendar set {clash.name} ...`"
+            )
     return year
+
+
+def _pending_transfers(using, rows, school):
+    """Refuses while a student to promote has a transfer waiting for the other school's answer."""
+    waiting = set(OutgoingTransfer.objects.using(using).filter(state=State.PENDING).values_list("student_id", flat=True))
+    numbers = sorted(rows[pk][1] for pk in waiting if pk in rows)
+    if numbers:
+        raise PromotionError(
+            f"{len(numbers)} students have a transfer waiting for an answer ({', '.join(numbers[:5])}"
+            f"{', ...' if len(numbers) > 5 else ''}): nobody was promoted; have it accepted or declined, or cancel it "
+            f"(`school_manage.py schools transfers --school {school} --state pending`), then promote"
+        )
 
 
 def _check_ladder(using, school):
@@ -188,7 +211,9 @@ def _decide(rows, repeat, leave, grades, school):
 def plan(using, school, to_name, repeat=(), leave=()):
     """The promotion into `to_name` as it would be done now; writes nothing (but a first default year)."""
     to_year = _year(using, to_name, school)
-    started = Promotion.objects.using(using).filter(to_year=to_year).select_related("from_year").first()
+    started = None if to_year.pk is None else (
+        Promotion.objects.using(using).filter(to_year=to_year).select_related("from_year").first()
+    )
     if started is not None and started.state == Promotion.State.UNDOING:
         raise PromotionError(
             f"the undo of the promotion into {to_name} was interrupted: finish it with "
@@ -217,19 +242,22 @@ def plan(using, school, to_name, repeat=(), leave=()):
         raise PromotionError(f"{to_name} is already the current year")
     if to_year.first_day <= from_year.last_day:
         raise PromotionError(f"year {to_name} starts on {to_year.first_day}, before the current year {from_year} ends")
-    if Enrolment.objects.using(using).filter(year=to_year).exists():
+    if to_year.pk is not None and Enrolment.objects.using(using).filter(year=to_year).exists():
         raise PromotionError(f"year {to_name} already has enrolments: promotion opens a year that has none")
     rows = _synced_enrolments(using, from_year, grades, school)
+    _pending_transfers(using, rows, school)
     return Plan(school, from_year, to_year, _decide(rows, set(repeat), set(leave), grades, school))
 
 
-def promote(using, school, to_name, repeat=(), leave=(), username=""):
+def promote(using, school, to_name, repeat=(), leave=(), username="", graduates_to=""):
     """Promote now (or finish an interrupted promotion); returns the Plan carried out."""
     with transaction.atomic(using=using):
         done = plan(using, school, to_name, repeat, leave)
+        if done.to_year.pk is None:  # checked: now made from the platform calendar
+            done.to_year, done.year_made = year_for_promotion(using, to_name), True
         if not done.resumed:
             _write_current_enrolments(using, done)
-        promotion = _claim(using, done, sorted(repeat), sorted(leave), username)
+        promotion = _claim(using, done, sorted(repeat), sorted(leave), username, graduates_to)
         _open_new_enrolments(using, done, promotion)
         _renew(using, promotion)
         _close_old_enrolments(using, done, promotion)
@@ -245,7 +273,7 @@ def promote(using, school, to_name, repeat=(), leave=(), username=""):
     return done
 
 
-def _claim(using, done, repeat, leave, username):
+def _claim(using, done, repeat, leave, username, graduates_to=""):
     """The Promotion row this process now works on; refuses while another live process holds it."""
     now = timezone.now()
     promotions = Promotion.objects.using(using)
@@ -259,7 +287,7 @@ def _claim(using, done, repeat, leave, username):
         with transaction.atomic(using=using):
             return promotions.create(
                 from_year=done.from_year, to_year=done.to_year, repeat=repeat, leave=leave, username=username,
-                started_at=now, lease_until=now + LEASE,
+                started_at=now, lease_until=now + LEASE, graduates_to=graduates_to,
             )
     except IntegrityError:
         other = promotions.filter(from_year=done.from_year).first() or promotions.filter(to_year=done.to_year).first()
@@ -285,8 +313,9 @@ def _write_current_enrolments(using, done):
     new = [d for d in done.decisions if d.enrolment is None]
     try:
         enrolments.bulk_create(
-            [Enrolment(student_id=d.student, year=done.from_year, grade=d.grade, school_class=d.school_class,
-                       first_day=done.from_year.first_day) for d in new],
+            [Enrolment(student_id=d.student, year_id=done.from_year.pk, grade_id=d.grade.pk,
+                       school_class_id=d.school_class.pk if d.school_class else None, first_day=done.from_year.first_day)
+             for d in new],
             batch_size=BATCH,
         )
     except IntegrityError:  # another process made them meanwhile: it is promoting
@@ -308,11 +337,44 @@ def _write_current_enrolments(using, done):
 def _open_new_enrolments(using, done, promotion):
     staying = [d for d in done.decisions if d.to_grade is not None]
     there = set(Enrolment.objects.using(using).filter(year=done.to_year).values_list("student_id", flat=True))
-    Enrolment.objects.using(using).bulk_create(
-        [Enrolment(student_id=d.student, year=done.to_year, grade=d.to_grade, first_day=done.to_year.first_day,
-                   opened_by=promotion) for d in staying if d.student not in there],
-        batch_size=BATCH,
-    )
+    year, first_day, opened_by = done.to_year.pk, done.to_year.first_day, promotion.pk
+    _insert_enrolments(using, [
+        {"student_id": d.student, "year_id": year, "grade_id": d.to_grade.pk, "first_day": first_day, "opened_by_id": opened_by}
+        for d in staying if d.student not in there
+    ])
+
+
+INSERTED = ("student_id", "year_id", "grade_id", "school_class_id", "first_day", "opened_by_id", "outcome", "updated_at")
+
+
+def _insert_enrolments(using, rows):
+    """New enrolments (dicts of the INSERTED columns but the last two): one executemany on SQL databases.
+
+    The ORM's bulk_create compiles every value of every row, which was half of
+    a school's promotion in `--all promote`; here the values are Python's own
+    (keys, one date, the outcome, one timestamp), adapted once. MongoDB gets
+    bulk_create.
+    """
+    if not rows:
+        return
+    connection = connections[using]
+    if connection.vendor == "mongodb":
+        Enrolment.objects.using(using).bulk_create([Enrolment(**row) for row in rows], batch_size=BATCH)
+        return
+    ops, meta = connection.ops, Enrolment._meta
+    now = ops.adapt_datetimefield_value(timezone.now())
+    days = {}
+    columns = ", ".join(ops.quote_name(meta.get_field(name.removesuffix("_id")).column) for name in INSERTED)
+    sql = f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(INSERTED))})"
+    values = []
+    for row in rows:
+        day = row["first_day"]
+        if day not in days:
+            days[day] = ops.adapt_datefield_value(day)
+        values.append((row["student_id"], row["year_id"], row["grade_id"], row.get("school_class_id"), days[day],
+                       row.get("opened_by_id"), Outcome.ENROLLED, now))
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)
 
 
 def _close_old_enrolments(using, done, promotion):

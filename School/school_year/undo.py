@@ -91,16 +91,23 @@ def _matches(expected, grade, status):
     return status == expected_status and (expected_grade is None or grade == expected_grade)
 
 
+def check_undo(using, school, name):
+    """The promotion into `name`, if it can be undone now; PromotionError saying why not otherwise."""
+    promotion = _promotion_into(using, school, name)
+    if promotion.state == Promotion.State.DONE:
+        reason = _changed_since(using, school, promotion)
+        if reason:
+            raise PromotionError(f"the promotion into {name} cannot be undone: {reason}")
+    return promotion
+
+
 def undo(using, school, name, username=""):
     """Undo the promotion into year `name`; returns how many students it moved back."""
     with transaction.atomic(using=using):
-        promotion = _promotion_into(using, school, name)
+        promotion = check_undo(using, school, name)
         now = timezone.now()
         promotions = Promotion.objects.using(using).filter(pk=promotion.pk)
         if promotion.state == Promotion.State.DONE:
-            reason = _changed_since(using, school, promotion)
-            if reason:
-                raise PromotionError(f"the promotion into {name} cannot be undone: {reason}")
             claimed = promotions.filter(state=Promotion.State.DONE).update(state=Promotion.State.UNDOING, lease_until=now + LEASE)
         else:  # an undo that was interrupted: finish it
             claimed = promotions.filter(lease_until__lt=now).update(lease_until=now + LEASE)

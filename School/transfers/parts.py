@@ -17,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from School.documents.carry import read_student_files, write_student_files
 from School.models import Student
+from School.school_year.carry import carry_years, end_years
 from School.transactions import atomic
 from School.transfers.models import CarriedHistory, IncomingTransfer
 
@@ -99,4 +100,17 @@ class DocumentsPart(RecordPart):
             write_student_files(move.copy, read_student_files(move.original), school_name=move.target.name)
 
 
-RECORD_PARTS = [HistoryPart(), DocumentsPart()]
+class YearsPart(RecordPart):
+    """The student's years (School/school_year/carry.py): read-only at the receiver, which enrols it in its
+    current year; the sender's current enrolment ends "transferred out"."""
+
+    name = "years"
+
+    def copy(self, moves):
+        carry_years(moves)
+
+    def remove(self, moves):
+        end_years(moves)
+
+
+RECORD_PARTS = [HistoryPart(), DocumentsPart(), YearsPart()]

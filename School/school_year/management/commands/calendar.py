@@ -8,6 +8,7 @@ from School.context import current_alias, current_school
 from School.management.checks import all_but_page_checks
 from School.management.tables import write_table
 from School.school_year.calendar import CalendarError, calendar_rows, current_year, parse_date, parse_span, set_year
+from School.school_year.national import claim, year_key
 
 EXIT_BAD_INPUT = 2
 
@@ -53,6 +54,7 @@ class Command(BaseCommand):
             closed=[parse_span(text, name_required=False) for text in closed] if closed else None,
             rename=rename,
         )
+        claim(current_alias(), year_key(made.name))  # the school's own now: the platform's next change leaves it
         state = "the current year" if made.is_current else "not current (promotion makes it current)"
         self.stdout.write(f"{'Created' if created else 'Changed'} year {made.name} of {school.name}: "
                           f"{made.first_day}..{made.last_day}, {made.terms.count()} terms, {made.closed_days.count()} closed periods; {state}")

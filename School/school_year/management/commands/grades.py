@@ -8,6 +8,7 @@ from School.context import current_alias, current_school
 from School.management.checks import all_but_page_checks
 from School.management.tables import write_table
 from School.school_year.ladder import LadderError, ladder_rows, set_ladder
+from School.school_year.national import LADDER, claim
 
 EXIT_BAD_INPUT = 2
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             return self._show(format)
         try:
             ladder = set_ladder(current_alias(), grades, final)
+            claim(current_alias(), LADDER)  # the school's own now: the national ladder's next change leaves it
         except LadderError as error:
             raise CommandError(str(error), returncode=EXIT_BAD_INPUT) from None
         finals = [grade.name for grade in ladder if grade.is_final] or ["none"]

@@ -1,0 +1,24 @@
+"""The platform's figures by school year (issue 32): `schools report --by grade` counts each school's current
+year's enrolments by grade, `--year` an earlier year's, as of the last count."""
+
+import json
+
+from tests.test_school_year import NEXT, THIS_YEAR, ready, secondary  # noqa: F401 (fixtures)
+
+
+def report(run_cli, *args):
+    result = run_cli("schools", "report", "--by", "grade", "--format", "json", *args)
+    assert result.returncode == 0, result.stderr
+    return {row["grade"]: (row["enrolments"], row["schools"]) for row in json.loads(result.stdout)}
+
+
+def test_the_report_counts_the_current_years_enrolments_by_grade_and_an_earlier_year_on_request(ready, run_cli):
+    assert run_cli("nairobi", "promote", "--to", NEXT, "--repeat", "F1-00").returncode == 0
+    assert run_cli("schools", "refresh-figures", "--all", "--jobs", "1").returncode == 0
+    # Last year Form 1..4 had 6, 5 (and one withdrawn), 6 and 5 students: Form 4 graduated, F1-00 repeats Form 1.
+    assert report(run_cli) == {"Form 1": (1, 1), "Form 2": (5, 1), "Form 3": (5, 1), "Form 4": (6, 1)}
+    earlier = report(run_cli, "--year", str(THIS_YEAR))
+    assert earlier == {"Form 1": (6, 1), "Form 2": (6, 1), "Form 3": (6, 1), "Form 4": (5, 1)}
+    assert report(run_cli, "--year", "1999") == {}
+    refused = run_cli("schools", "report", "--by", "school", "--year", str(THIS_YEAR))
+    assert refused.returncode == 2 and "--year is for --by grade" in refused.stderr
