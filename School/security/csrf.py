@@ -10,14 +10,21 @@ Nothing is added to a GET that renders no form: a visitor without a cookie
 gets a lazy secret, made only if a form asks for a token; a secret Django
 makes itself (rotate_token() at sign-in) is replaced before its cookie is
 sent, and the check itself runs on POST (and the other unsafe methods) only.
+
+Random characters come from os.urandom in one call (`random_chars`), not
+one secrets.choice() per character as Django's get_random_string(): on a
+signed-in page the secret and its per-response mask were a tenth of the
+request. `masked_token` is Django's get_token() so drawn, for the Jinja2
+pages' `csrf_token` (`jinja_csrf_token`, a context processor).
 """
 
 import logging
+import os
 from functools import partial
 
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CsrfViewMiddleware, RejectRequest
-from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
-from django.utils.functional import SimpleLazyObject
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CsrfViewMiddleware, RejectRequest, get_token
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.functional import SimpleLazyObject, lazy
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +42,42 @@ def _mac(school_name, random_part):
     return salted_hmac(SALT, f"{school_name}:{random_part}", algorithm="sha256").hexdigest()[:HALF]
 
 
+# A byte below 248 (4 x 62) modulo 62 is each of the 62 characters equally
+# often; the others are skipped: as uniform as secrets.choice().
+_CHARS = CSRF_ALLOWED_CHARS
+_UNBIASED = len(_CHARS) * (256 // len(_CHARS))
+_INDEX = {char: index for index, char in enumerate(_CHARS)}
+
+
+def random_chars(length):
+    """`length` characters of CSRF_ALLOWED_CHARS drawn from os.urandom, uniformly."""
+    chars = []
+    while len(chars) < length:
+        chars.extend(_CHARS[byte % len(_CHARS)] for byte in os.urandom(length + 8) if byte < _UNBIASED)
+    return "".join(chars[:length])
+
+
 def bound_secret(school_name):
-    random_part = get_random_string(HALF, CSRF_ALLOWED_CHARS)
+    random_part = random_chars(HALF)
     return random_part + _mac(school_name, random_part)
+
+
+def masked_token(request):
+    """django.middleware.csrf.get_token(): the request's secret under a new mask, its cookie sent again."""
+    secret = request.META.get("CSRF_COOKIE")
+    if secret is None:  # no CSRF middleware ran
+        return get_token(request)
+    # As get_token(): the cookie is sent again, its expiry renewed.
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    secret = str(secret)
+    mask = random_chars(CSRF_SECRET_LENGTH)
+    size = len(_CHARS)
+    return mask + "".join(_CHARS[(_INDEX[x] + _INDEX[y]) % size] for x, y in zip(secret, mask))
+
+
+def jinja_csrf_token(request):
+    """`csrf_token` for Jinja2 templates, replacing the backend's (get_token) with masked_token."""
+    return {"csrf_token": lazy(masked_token, str)(request)}
 
 
 def is_bound(secret, school_name):
