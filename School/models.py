@@ -191,12 +191,6 @@ class StudentsStamp(models.Model):
         renew_token(cls.objects.using(using), STUDENTS)
         students_changed.send(sender=cls, using=using)
 
-    @classmethod
-    def renew_all(cls, using):
-        """New tokens for every key: the database now holds other data (rebuilt from a backup)."""
-        for key in cls.objects.using(using).values_list("key", flat=True):
-            renew_token(cls.objects.using(using), key)
-
 
 def renew_token(stamps, key):
     """Give the stamp row `key` of `stamps` (a queryset) a new random token, creating the row if needed."""

@@ -134,3 +134,15 @@ def test_what_a_request_changes_on_its_user_stays_its_own(registrar):
     response.wsgi_request.user.is_staff = False  # as a view might, for its own request
     served_from_the_kept_session(registrar)
     assert ">Import<" in registrar.get("/").content.decode()  # staff's links: the kept user is still staff
+
+
+def test_a_school_restored_without_sessions_signs_everyone_out(registrar, run_cli, tmp_path):
+    from School.operations import restore
+
+    served_from_the_kept_session(registrar)
+    backup = tmp_path / "nairobi.jsonl.gz"  # its access stamp as now; sessions are not backed up
+    result = run_cli("nairobi", "backup", "--output", str(backup))
+    assert result.returncode == 0, result.stderr
+    restore.replace(str(backup), "nairobi")
+    page = registrar.get("/").content.decode()
+    assert ROW not in page and 'name="password"' in page

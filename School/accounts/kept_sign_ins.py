@@ -21,8 +21,10 @@ worker or process makes it, so no worker serves what it kept after that write:
 A new session needs no new token: no worker keeps a key that did not exist.
 The token is read before anything kept under it is read from the database,
 so what a request reads after a later write is only ever filed under the
-older token. A kept session's expiry is checked at every request. A
-database rebuilt from a backup gets new tokens (School/operations/loading.py).
+older token. A kept session's expiry is checked at every request. Kept
+sessions are filed under the database they were read from (its name or
+file): a school restored or moved into a new database, whose stamp came
+from a backup, finds none of them.
 Writes that bypass the ORM's signals (queryset.update() of users or devices,
 raw SQL) are not seen: the project makes none.
 
@@ -38,6 +40,7 @@ from django.contrib.auth import get_user
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
+from django.db import connections
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
@@ -46,7 +49,7 @@ from School.models import ACCESS, StudentsStamp, renew_token
 # Sessions kept per worker, all schools together (a few KiB each).
 KEPT_SIGN_INS = 1024
 
-_kept = OrderedDict()  # (alias, session key) -> KeptSignIn
+_kept = OrderedDict()  # (alias, database name, session key) -> KeptSignIn
 
 
 def _scalar(value):
@@ -82,15 +85,20 @@ def access_token(alias):
     return StudentsStamp.current(alias, ACCESS)
 
 
+def _key(alias, session_key):
+    return alias, connections[alias].settings_dict["NAME"], session_key
+
+
 def kept(alias, session_key, token):
     """The session kept under `token`, unexpired, or None."""
     if token is None:
         return None
-    entry = _kept.get((alias, session_key))
+    key = _key(alias, session_key)
+    entry = _kept.get(key)
     if entry is None or entry.token != token or entry.expire_date <= timezone.now():
         return None
     with suppress(KeyError):  # another thread of this worker may have dropped it meanwhile
-        _kept.move_to_end((alias, session_key))
+        _kept.move_to_end(key)
     return entry
 
 
@@ -98,7 +106,7 @@ def keep(alias, session_key, token, data, expire_date):
     """Keep a session read under `token` (None: no access write recorded yet, nothing to key on)."""
     if token is None or not data:
         return None
-    entry = _kept[(alias, session_key)] = KeptSignIn(token, data, expire_date)
+    entry = _kept[_key(alias, session_key)] = KeptSignIn(token, data, expire_date)
     while len(_kept) > KEPT_SIGN_INS:
         with suppress(KeyError):
             _kept.popitem(last=False)

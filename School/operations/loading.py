@@ -22,7 +22,6 @@ from multitenant.databases import MONGODB
 from School.connections import create_database_file, ensure_alias, forget_alias, sqlite_file
 from School.context import tenant_context
 from School.documents.archive import load_files
-from School.models import StudentsStamp
 from School.operations.backups import BackupError, school_models
 from School.operations.provisioning import migrate_school, pending_migrations
 from School.sqlite_files import make_durable
@@ -188,9 +187,6 @@ def build_database(backup, target, schema_only=False):
                     raise BackupError(f"file {damaged} of the backup differs from its checksum")
             if pending_migrations(target):  # an older backup; else there is nothing to run
                 migrate_school(target)
-            # The backup's tokens name what workers kept before: sessions the
-            # restored school no longer has, its students as they were since.
-            StudentsStamp.renew_all(alias)
         _make_durable(target)
     finally:
         forget_alias(target.alias)
