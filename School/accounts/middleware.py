@@ -38,6 +38,17 @@ class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
 
 
 class OTPMiddleware(DjangoOTPMiddleware):
+    def _install_lazy_accessors(self, request):
+        super()._install_lazy_accessors(request)
+        if getattr(request, "user", None) is not None:
+            # django-otp wraps the authentication middleware's lazy user in a
+            # second one: every attribute of request.user went through two
+            # proxies. Here one, around the user itself (the same object).
+            request.user = SimpleLazyObject(partial(self._verified_user, request))
+
+    def _verified_user(self, request):
+        return self._verify_user_sync(request, kept_sign_ins.signed_in_user(request))
+
     def _verify_user_sync(self, request, user):
         # django-otp's, the device read with the kept session.
         self._init_user_fields(user)

@@ -15,15 +15,19 @@ Random characters come from os.urandom in one call (`random_chars`), not
 one secrets.choice() per character as Django's get_random_string(): on a
 signed-in page the secret and its per-response mask were a tenth of the
 request. `masked_token` is Django's get_token() so drawn, for the Jinja2
-pages' `csrf_token` (`jinja_csrf_token`, a context processor).
+pages' `csrf_token` (`jinja_csrf_token`, a context processor); it does not
+send back a cookie the browser already holds (Django did, to renew a year's
+expiry).
 """
 
 import logging
 import os
 from functools import partial
 
+from django.conf import settings
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CsrfViewMiddleware, RejectRequest, get_token
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject, lazy
 
 logger = logging.getLogger(__name__)
@@ -31,6 +35,7 @@ logger = logging.getLogger(__name__)
 HALF = 16
 SALT = "School.security.csrf"
 REASON_OTHER_SCHOOL = "CSRF cookie of another school (or from before school-bound cookies)."
+TOKEN_USED = "SCHOOL_CSRF_TOKEN_USED"  # request.META: a page of this response holds a token
 
 
 def _school_name(request):
@@ -62,14 +67,29 @@ def bound_secret(school_name):
     return random_part + _mac(school_name, random_part)
 
 
+def _held_by_browser(request, secret):
+    """Did the request bring this very secret, bound to this school, in its cookie?"""
+    if settings.CSRF_USE_SESSIONS:
+        return False
+    sent = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+    return sent == secret and is_bound(sent, _school_name(request))
+
+
 def masked_token(request):
-    """django.middleware.csrf.get_token(): the request's secret under a new mask, its cookie sent again."""
+    """django.middleware.csrf.get_token(): the request's secret under a new mask.
+
+    get_token() also sends the cookie again on every page with a form, only
+    to renew its expiry (CSRF_COOKIE_AGE, a year). When the browser sent this
+    very secret, bound to this school, it is not sent again: a Set-Cookie was
+    a tenth of a signed-in table's time. A new or replaced secret is sent.
+    """
     secret = request.META.get("CSRF_COOKIE")
     if secret is None:  # no CSRF middleware ran
         return get_token(request)
-    # As get_token(): the cookie is sent again, its expiry renewed.
-    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
     secret = str(secret)
+    request.META[TOKEN_USED] = True
+    if not _held_by_browser(request, secret):
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
     mask = random_chars(CSRF_SECRET_LENGTH)
     size = len(_CHARS)
     return mask + "".join(_CHARS[(_INDEX[x] + _INDEX[y]) % size] for x, y in zip(secret, mask))
@@ -115,5 +135,7 @@ class SchoolCsrfViewMiddleware(CsrfViewMiddleware):
             # cookie sent again (a csrf_protect view may have sent Django's already).
             request.META["CSRF_COOKIE"] = bound_secret(_school_name(request))
             request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+        if request.META.get(TOKEN_USED):
+            patch_vary_headers(response, ("Cookie",))  # the page holds a token of the cookie's secret
         return super().process_response(request, response)
 
