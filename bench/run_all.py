@@ -48,7 +48,9 @@ RUNS = [
         ("student page 20,000 vs 200 students, time ratio (a search typed for the first time, 1 in 10 match)", r"new search\s+\S+\s+\S+\s+([\d.]+)", "<= 1.5"),
         ("import rows/s vs plain bulk_create", r"median ratio: ([\d.]+)", ">= 0.8"),
     ]),
-    ("bare_page.py", ["--rounds", "7", "--seconds", "3"], ["--rounds", "3", "--seconds", "2"], [
+    # Short rounds, many, as for tenancy: a page's rate swung by a factor of 3
+    # between neighbouring 3-second rounds while other work shared the cores.
+    ("bare_page.py", ["--rounds", "15", "--seconds", "2"], ["--rounds", "3", "--seconds", "2"], [
         ("full student page vs the tutorial's bare table, throughput (gunicorn, 2 sync workers)", r"median ratio ours / bare: ([\d.]+)", ">= 1.5"),
         ("full student page vs the bare table with kept connections (CONN_MAX_AGE=60), throughput", r"median ratio ours / bare, kept: ([\d.]+)", "measured"),
         ("the student table in French / in English, throughput", r"median ratio fr / en: ([\d.]+)", ">= 0.91 (time within 1.1x)"),

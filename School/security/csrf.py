@@ -20,6 +20,7 @@ send back a cookie the browser already holds (Django did, to renew a year's
 expiry).
 """
 
+import functools
 import logging
 import os
 from functools import partial
@@ -44,7 +45,13 @@ def _school_name(request):
 
 
 def _mac(school_name, random_part):
-    return salted_hmac(SALT, f"{school_name}:{random_part}", algorithm="sha256").hexdigest()[:HALF]
+    return _keyed_mac(settings.SECRET_KEY, school_name, random_part)
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyed_mac(secret_key, school_name, random_part):
+    # Kept per worker: a signed-in browser's cookie is checked on every page with a form.
+    return salted_hmac(SALT, f"{school_name}:{random_part}", secret=secret_key, algorithm="sha256").hexdigest()[:HALF]
 
 
 # A byte below 248 (4 x 62) modulo 62 is each of the 62 characters equally
