@@ -18,7 +18,7 @@ from django.db import IntegrityError, models, router, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from School.compiled import NO_STATEMENT, row_by
+from School.compiled import NO_STATEMENT, row_by, rows_of
 from School.events import students_changed
 from School.fields import TextLineField, normalise_fields
 from School.validation import (
@@ -184,6 +184,15 @@ class StudentsStamp(models.Model):
         if row is NO_STATEMENT:
             return cls.objects.using(using).filter(key=key).values_list("token", flat=True).first()
         return row[0] if row else None
+
+    @classmethod
+    def current_tokens(cls, using, keys):
+        """{key: token} of each of `keys` (a tuple) in one statement; a key never written is missing."""
+        def build():
+            return cls.objects.using(using).filter(key__in=keys).values_list("key", "token")
+
+        rows = rows_of(using, ("stamps", keys), build, list(keys))
+        return dict(build() if rows is None else rows)
 
     @classmethod
     def bump(cls, using):

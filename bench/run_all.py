@@ -161,9 +161,13 @@ def run(script, arguments):
     then shows "not measured" for it, never a figure older than the code.
     """
     print(f"running bench/{script} {' '.join(arguments)}", flush=True)
+    load_before = os.getloadavg()[0]
     result = subprocess.run([sys.executable, str(BENCH / script), *arguments], cwd=ROOT, capture_output=True, text=True)
     output = result.stdout + (f"\n(exit status {result.returncode})\n{result.stderr[-2000:]}" if result.returncode else "")
-    header = f"# python bench/{script} {' '.join(arguments)}\n# measured on {datetime.date.today()}\n"
+    # How busy the machine was (other work shares its cores): the ratios
+    # are side by side, the absolute rates are not comparable between runs.
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, {os.cpu_count()} cores"
+    header = f"# python bench/{script} {' '.join(arguments)}\n# measured on {datetime.date.today()}, {load}\n"
     saved_output(script).write_text(header + output.strip() + "\n")
     if result.returncode:
         logger.error("bench/%s FAILED (exit status %s):\n%s", script, result.returncode, result.stderr[-2000:])

@@ -146,3 +146,10 @@ def test_a_school_restored_without_sessions_signs_everyone_out(registrar, run_cl
     restore.replace(str(backup), "nairobi")
     page = registrar.get("/").content.decode()
     assert ROW not in page and 'name="password"' in page
+
+
+def test_a_student_added_elsewhere_is_on_the_signed_in_table_at_once(registrar, run_cli):
+    served_from_the_kept_session(registrar)  # the page kept too, under the students stamp read with the session's
+    in_another_process(run_cli, "from School.models import Student\n"
+                                "Student.objects.create(registration_no='NEW/1', first_name='Newly', second_name='Come')")
+    assert ">NEW/1<" in registrar.get("/").content.decode()

@@ -45,7 +45,7 @@ from django.db.models.base import ModelState
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
-from School.models import ACCESS, StudentsStamp, renew_token
+from School.models import ACCESS, STUDENTS, StudentsStamp, renew_token
 
 # Sessions kept per worker, all schools together (a few KiB each).
 KEPT_SIGN_INS = 1024
@@ -95,6 +95,12 @@ class KeptSignIn:
 
 def access_token(alias):
     return StudentsStamp.current(alias, ACCESS)
+
+
+def access_and_students_tokens(alias):
+    """The access token, and the students' read in the same statement (the student table's, for this request)."""
+    tokens = StudentsStamp.current_tokens(alias, (ACCESS, STUDENTS))
+    return tokens.get(ACCESS), tokens.get(STUDENTS)
 
 
 def _key(alias, session_key):

@@ -20,6 +20,7 @@ from School.compiled import NO_STATEMENT, row_by
 
 class SessionStore(db.SessionStore):
     kept = None  # the KeptSignIn this store's data came from or went into
+    students_token = None  # (alias, token): the students stamp, read with the access stamp
 
     def _get_session_from_db(self):
         row = row_by(router.db_for_read(self.model), self.model, "session_key", self.session_key,
@@ -36,7 +37,10 @@ class SessionStore(db.SessionStore):
         if not self.session_key:
             return super().load()
         alias, key = router.db_for_read(self.model), self.session_key
-        token = kept_sign_ins.access_token(alias)  # before the session: see kept_sign_ins
+        # Before the session (see kept_sign_ins); the students' stamp in the same
+        # statement, for the student table of this request (students_token()).
+        token, students = kept_sign_ins.access_and_students_tokens(alias)
+        self.students_token = (alias, students)
         entry = kept_sign_ins.kept(alias, key, token)
         if entry is None:
             row = self._get_session_from_db()
@@ -71,3 +75,16 @@ class SessionStore(db.SessionStore):
 
     async def adelete(self, session_key=None):
         await sync_to_async(self.delete)(session_key)
+
+
+def students_token(request, alias):
+    """The students stamp of `alias` as this request's session read it, or READ_APART (none read: read it apart).
+
+    Read at the start of the request, before any of the table's rows: what
+    SchoolFacts requires of its token (School/records/table.py).
+    """
+    read = getattr(getattr(request, "session", None), "students_token", None)
+    return read[1] if read is not None and read[0] == alias else READ_APART
+
+
+READ_APART = object()
