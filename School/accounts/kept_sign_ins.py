@@ -93,10 +93,6 @@ class KeptSignIn:
         return _clone(self.user)
 
 
-def access_token(alias):
-    return StudentsStamp.current(alias, ACCESS)
-
-
 def access_and_students_tokens(alias):
     """The access token, and the students' read in the same statement (the student table's, for this request)."""
     tokens = StudentsStamp.current_tokens(alias, (ACCESS, STUDENTS))
