@@ -103,9 +103,13 @@ def masked_token(request):
     return mask + "".join(_CHARS[(_INDEX[x] + _INDEX[y]) % size] for x, y in zip(secret, mask))
 
 
+# Made once: lazy() builds a proxy class at each call.
+_lazy_masked_token = lazy(masked_token, str)
+
+
 def jinja_csrf_token(request):
     """`csrf_token` for Jinja2 templates, replacing the backend's (get_token) with masked_token."""
-    return {"csrf_token": lazy(masked_token, str)(request)}
+    return {"csrf_token": _lazy_masked_token(request)}
 
 
 def is_bound(secret, school_name):
