@@ -5,8 +5,9 @@ Two kinds of models live here:
 * the school registry (School, SchoolHost, RegistryChange), kept in the
   `default` database only (see School.router), which says which schools exist
   and which host names reach them;
-* the school records (Student, and StudentsStamp which changes with every
-  write to the students), kept in each school's own database.
+* the school records (Student, and StudentsStamp whose rows change with every
+  write to the students, and to who may do what: School/accounts/kept_sign_ins.py),
+  kept in each school's own database.
 """
 
 import uuid
@@ -17,7 +18,7 @@ from django.db import IntegrityError, models, router, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from School.compiled import NO_STATEMENT, row_by
+from School.compiled import NO_STATEMENT, row_by, rows_of
 from School.events import students_changed
 from School.fields import TextLineField, normalise_fields
 from School.validation import (
@@ -152,12 +153,20 @@ class RegistryChange(models.Model):
 SEARCH_KEYS = {"first_name": "first_name_key", "second_name": "second_name_key", "registration_no": "registration_key"}
 
 
-class StudentsStamp(models.Model):
-    """One row per school database whose token changes with every write to its students.
+STUDENTS = "students"
+# Sessions, users, their groups and permissions, second-factor devices
+# (School/accounts/kept_sign_ins.py): what a signed-in request is let in by.
+ACCESS = "access"
 
-    Workers cache what is costly to compute from all students (the list of
-    classes) under this token: reading it is one tiny query, and a write by
-    any worker makes every worker's cached copy unreachable at once.
+
+class StudentsStamp(models.Model):
+    """Rows of a school database whose tokens change with every write to what they stand for.
+
+    Key STUDENTS: its students. ACCESS: who may do what (sessions, users,
+    groups, permissions, second factors). Workers cache what is costly to
+    compute (the list of classes, a signed-in session's user) under a
+    token: reading it is one tiny query, and a write by any worker makes
+    every worker's cached copy unreachable at once.
     """
 
     key = models.CharField(max_length=20, unique=True)
@@ -167,18 +176,28 @@ class StudentsStamp(models.Model):
         return f"{self.key}: {self.token}"
 
     @classmethod
-    def current(cls, using):
-        # Read on every request of the student table: its statement is
-        # compiled once per kind of database, not built by the ORM each time.
-        row = row_by(using, cls, "key", "students", ("token",))
+    def current(cls, using, key=STUDENTS):
+        # Read on every request of the student table (and of a signed-in
+        # user): its statement is compiled once per kind of database, not
+        # built by the ORM each time.
+        row = row_by(using, cls, "key", key, ("token",))
         if row is NO_STATEMENT:
-            return cls.objects.using(using).filter(key="students").values_list("token", flat=True).first()
+            return cls.objects.using(using).filter(key=key).values_list("token", flat=True).first()
         return row[0] if row else None
+
+    @classmethod
+    def current_tokens(cls, using, keys):
+        """{key: token} of each of `keys` (a tuple) in one statement; a key never written is missing."""
+        def build():
+            return cls.objects.using(using).filter(key__in=keys).values_list("key", "token")
+
+        rows = rows_of(using, ("stamps", keys), build, list(keys))
+        return dict(build() if rows is None else rows)
 
     @classmethod
     def bump(cls, using):
         """Called AFTER the write: a reader that sees the new token also sees the new rows."""
-        renew_token(cls.objects.using(using), "students")
+        renew_token(cls.objects.using(using), STUDENTS)
         students_changed.send(sender=cls, using=using)
 
 

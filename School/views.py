@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from markupsafe import Markup
 
 from School.availability import is_busy, is_no_space, unavailable_reason
-from School.context import current_school
+from School.accounts.sessions import READ_APART, students_token
+from School.context import current_alias, current_school
 from School.documents.page import student_files
 from School.models import Student
 from School.records.kept_pages import kept_page
@@ -98,7 +99,7 @@ def table_headers(query, language):
 
 @student_data(sign_in_here=True)
 def student_list(request):
-    facts = SchoolFacts()
+    facts = school_facts(request)
     if request.GET.get("year"):
         # Another year than the current one: that year's enrolments (School/school_year/pages/year_table.py).
         other = year_table(request, request.GET["year"], facts.kept("years", functools.partial(year_choices, facts.alias)))
@@ -129,6 +130,13 @@ def student_list(request):
         },
         using="jinja2",
     )
+
+
+def school_facts(request):
+    """SchoolFacts with the students stamp a signed-in request's session read already, in its own statement."""
+    alias = current_alias()
+    token = students_token(request, alias)
+    return SchoolFacts() if token is READ_APART else SchoolFacts(token)
 
 
 def transfer_link(request, query):

@@ -19,8 +19,8 @@ alternating rounds:
    it after each one, as Django does by default).
 2. The same table in French (a school whose language is fr, same students),
    and signed in as a registrar whose session was verified with a second
-   factor (SECOND_FACTOR_REQUIRED on), each against the English anonymous
-   table on the same server.
+   factor (SECOND_FACTOR_REQUIRED on; the browser's session and CSRF
+   cookies), each against the English anonymous table on the same server.
 3. Other pages a registrar opens, each against the bare table: a student's
    page, a student's page with five documents, the transfers list (three
    incoming; as a school admin, since registrars may not transfer), and
@@ -154,11 +154,22 @@ class Server:
 
 
 class Page:
-    """One URL of one server, with the Host and session cookie it is asked with."""
+    """One URL of one server, with the Host and cookies it is asked with.
+
+    A signed-in page is asked as the signed-in browser asks it: with the
+    session cookie and the CSRF cookie it was given with the sign-in's forms
+    (taken here from the page's first answer, as the browser keeps it).
+    """
 
     def __init__(self, server, path="/", host=HOST, session=None):
         self.server, self.path, self.host = server, path, host
         self.headers = ["-H", f"Host: {host}"] + (["-H", f"Cookie: sessionid={session}"] if session else [])
+        if session:
+            answer = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", *self.headers, self.url],
+                                    capture_output=True, text=True).stdout
+            csrf = re.search(r"(?im)^set-cookie: csrftoken=([^;\s]+)", answer)
+            if csrf:
+                self.headers = ["-H", f"Host: {host}", "-H", f"Cookie: sessionid={session}; csrftoken={csrf.group(1)}"]
 
     @property
     def url(self):

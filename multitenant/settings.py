@@ -288,7 +288,8 @@ MIDDLEWARE = [
     # deploy checks, which look for it by name) passes it through.
     "School.security.csrf.SchoolCsrfViewMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, the signed-in user kept per worker with the session (School/accounts/kept_sign_ins.py).
+    "School.accounts.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): signed in with a second factor in this session.
     "School.accounts.middleware.OTPMiddleware",
     # Where a second factor is required, a session without one reaches only /accounts/.
@@ -341,6 +342,8 @@ TEMPLATES = [
                 "School.context_processors.layout_links",
                 "School.context_processors.branding",
                 "School.locale.context_processors.language",
+                # The form's token, its random mask drawn at once (School/security/csrf.py).
+                "School.security.csrf.jinja_csrf_token",
             ],
         },
     },

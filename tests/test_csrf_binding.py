@@ -63,3 +63,21 @@ def test_the_api_with_a_session_refuses_another_schools_pair_too(three_schools):
     fresh = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', own.content.decode()).group(1)
     created = client.post("/api/students/", student, content_type="application/json", HTTP_X_CSRFTOKEN=fresh)
     assert created.status_code == 201, created.content
+
+
+def test_a_cookie_the_browser_has_is_not_sent_again_and_its_forms_still_work(three_schools):
+    member("accra", "kofi", superuser=True)
+    client, cookie, token = token_pair("accra.localhost")
+    assert client.post("/accounts/login/", {"username": "kofi", "password": PASSWORD, "csrfmiddlewaretoken": token}).status_code == 302
+    held = client.cookies["csrftoken"].value  # the rotated, bound secret the browser now holds
+    page = client.get("/")
+    assert "csrftoken" not in page.cookies and "Cookie" in page["Vary"]
+    form_token = re.search(r'id="sign-out"><input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    assert form_token != client.get("/").content.decode()  # masked anew on every page
+    assert client.cookies["csrftoken"].value == held
+    assert client.post("/accounts/logout/", {"csrfmiddlewaretoken": form_token}).status_code == 302
+    # A browser that lost the cookie is given one with the page's form.
+    signed_in_again = sign_in("accra.localhost", *token_pair("accra.localhost")[1:], "kofi")[0]
+    del signed_in_again.cookies["csrftoken"]
+    given = signed_in_again.get("/").cookies["csrftoken"].value
+    assert is_bound(given, "accra")

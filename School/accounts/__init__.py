@@ -4,7 +4,8 @@
   passwords.py      "forgotten your password?": reset links bound to the school and host
   second_factor.py  TOTP (django-otp) with recovery codes: who needs it, checking codes
   sign_in.py        the two-step sign-in used by /accounts/login/ and the admin
-  middleware.py     the session's device (django-otp, any id type); unverified sessions see only /accounts/
+  middleware.py     the request's user and the session's device (django-otp, any id type); unverified sessions see only /accounts/
+  sessions.py       the session engine; kept_sign_ins.py a signed-in session kept per worker under the access stamp
   views.py          the pages: second-factor set-up, accepting an invitation, password reset, sign-out
   admin.py          invitations in the school's admin: invite, list, resend, revoke
   mail.py           messages with the school's name and host, sent after the transaction commits

@@ -11,10 +11,12 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
-        from School.accounts import checks, groups  # noqa: F401  (registers the deploy check)
+        from School.accounts import checks, groups, kept_sign_ins  # noqa: F401  (registers the deploy check)
 
         # Last in INSTALLED_APPS: by now every app's permissions exist.
         post_migrate.connect(groups.ensure_groups_after_migrate, sender=self)
+        # Writes to who may do what change the school's access stamp (kept sign-ins).
+        kept_sign_ins.connect()
         # The admin's sign-in asks for the second factor like /accounts/login/.
         admin.site.login = _admin_sign_in
 

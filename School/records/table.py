@@ -188,9 +188,10 @@ class SchoolFacts:
     of a scan, and never a value older than the last write.
     """
 
-    def __init__(self):
+    def __init__(self, token=_UNREAD):
+        """`token`: the school's students stamp if this request has read it already (its session did)."""
         self.alias = current_alias()
-        self._token = _UNREAD
+        self._token = token
 
     @property
     def token(self):

@@ -10,15 +10,26 @@ Nothing is added to a GET that renders no form: a visitor without a cookie
 gets a lazy secret, made only if a form asks for a token; a secret Django
 makes itself (rotate_token() at sign-in) is replaced before its cookie is
 sent, and the check itself runs on POST (and the other unsafe methods) only.
+
+Random characters come from os.urandom in one call (`random_chars`), not
+one secrets.choice() per character as Django's get_random_string(): on a
+signed-in page the secret and its per-response mask were a tenth of the
+request. `masked_token` is Django's get_token() so drawn, for the Jinja2
+pages' `csrf_token` (`jinja_csrf_token`, a context processor); it does not
+send back a cookie the browser already holds (Django did, to renew a year's
+expiry).
 """
 
+import functools
 import logging
+import os
 from functools import partial
 
 from django.conf import settings
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CsrfViewMiddleware, RejectRequest
-from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
-from django.utils.functional import SimpleLazyObject
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CsrfViewMiddleware, RejectRequest, get_token
+from django.utils.cache import patch_vary_headers
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.functional import SimpleLazyObject, lazy
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +37,7 @@ HALF = 16
 SALT = "School.security.csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 REASON_OTHER_SCHOOL = "CSRF cookie of another school (or from before school-bound cookies)."
+TOKEN_USED = "SCHOOL_CSRF_TOKEN_USED"  # request.META: a page of this response holds a token
 
 
 def _school_name(request):
@@ -34,12 +46,70 @@ def _school_name(request):
 
 
 def _mac(school_name, random_part):
-    return salted_hmac(SALT, f"{school_name}:{random_part}", algorithm="sha256").hexdigest()[:HALF]
+    return _keyed_mac(settings.SECRET_KEY, school_name, random_part)
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyed_mac(secret_key, school_name, random_part):
+    # Kept per worker: a signed-in browser's cookie is checked on every page with a form.
+    return salted_hmac(SALT, f"{school_name}:{random_part}", secret=secret_key, algorithm="sha256").hexdigest()[:HALF]
+
+
+# A byte below 248 (4 x 62) modulo 62 is each of the 62 characters equally
+# often; the others are skipped: as uniform as secrets.choice().
+_CHARS = CSRF_ALLOWED_CHARS
+_UNBIASED = len(_CHARS) * (256 // len(_CHARS))
+_INDEX = {char: index for index, char in enumerate(_CHARS)}
+
+
+def random_chars(length):
+    """`length` characters of CSRF_ALLOWED_CHARS drawn from os.urandom, uniformly."""
+    chars = []
+    while len(chars) < length:
+        chars.extend(_CHARS[byte % len(_CHARS)] for byte in os.urandom(length + 8) if byte < _UNBIASED)
+    return "".join(chars[:length])
 
 
 def bound_secret(school_name):
-    random_part = get_random_string(HALF, CSRF_ALLOWED_CHARS)
+    random_part = random_chars(HALF)
     return random_part + _mac(school_name, random_part)
+
+
+def _held_by_browser(request, secret):
+    """Did the request bring this very secret, bound to this school, in its cookie?"""
+    if settings.CSRF_USE_SESSIONS:
+        return False
+    sent = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+    return sent == secret and is_bound(sent, _school_name(request))
+
+
+def masked_token(request):
+    """django.middleware.csrf.get_token(): the request's secret under a new mask.
+
+    get_token() also sends the cookie again on every page with a form, only
+    to renew its expiry (CSRF_COOKIE_AGE, a year). When the browser sent this
+    very secret, bound to this school, it is not sent again: a Set-Cookie was
+    a tenth of a signed-in table's time. A new or replaced secret is sent.
+    """
+    secret = request.META.get("CSRF_COOKIE")
+    if secret is None:  # no CSRF middleware ran
+        return get_token(request)
+    secret = str(secret)
+    request.META[TOKEN_USED] = True
+    if not _held_by_browser(request, secret):
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+    mask = random_chars(CSRF_SECRET_LENGTH)
+    size = len(_CHARS)
+    return mask + "".join(_CHARS[(_INDEX[x] + _INDEX[y]) % size] for x, y in zip(secret, mask))
+
+
+# Made once: lazy() builds a proxy class at each call.
+_lazy_masked_token = lazy(masked_token, str)
+
+
+def jinja_csrf_token(request):
+    """`csrf_token` for Jinja2 templates, replacing the backend's (get_token) with masked_token."""
+    return {"csrf_token": _lazy_masked_token(request)}
 
 
 def is_bound(secret, school_name):
@@ -83,5 +153,7 @@ class SchoolCsrfViewMiddleware(CsrfViewMiddleware):
             # cookie sent again (a csrf_protect view may have sent Django's already).
             request.META["CSRF_COOKIE"] = bound_secret(_school_name(request))
             request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+        if request.META.get(TOKEN_USED):
+            patch_vary_headers(response, ("Cookie",))  # the page holds a token of the cookie's secret
         return super().process_response(request, response)
 
