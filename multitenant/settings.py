@@ -153,6 +153,7 @@ if SCHOOL_ENGINE == MONGODB:
         "documents": "School.mongo.migrations.documents",
         "platform": "School.mongo.migrations.platform",
         "school_year": "School.mongo.migrations.school_year",
+        "register": "School.mongo.migrations.register",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -192,6 +193,8 @@ INSTALLED_APPS = [
     "School.platform.apps.PlatformConfig",
     # Years, terms, the grade ladder, classes, enrolments and promotion day (School/school_year/).
     "School.school_year.apps.SchoolYearConfig",
+    # The daily register: attendance per class and school day (School/register/).
+    "School.register.apps.RegisterConfig",
     # Second factors (TOTP devices, recovery codes): plain models, routed to
     # each school's database like its users. Invitations, password resets and
     # sign-out: School/accounts/ (last: its groups need every app's permissions).
