@@ -37,4 +37,6 @@ urlpatterns = [
     path("", include("School.transfers.urls")),
     # Classes, class lists, promotion day and the grade ladder (School/school_year/pages/).
     path("", include("School.school_year.urls")),
+    # The daily register: taking it, and today's registers and absentees (School/register/pages/).
+    path("", include("School.register.urls")),
 ]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from School.register.pages import take, today
+
+urlpatterns = [
+    path("register/", take.register_page, name="register"),
+    path("register/today/", today.today_page, name="register-today"),
+]
