@@ -66,3 +66,40 @@ def test_an_earlier_day_is_corrected_with_a_reason_and_audited(school, run_cli):
         event = AuditEvent.objects.get(action="register_fix")
     assert event.target == f"Form 2 {day} day T-01: present -> absent-unexcused" and event.result == "paper register"
     assert event.username.startswith("operator:")
+
+
+def test_the_class_sheet_is_the_months_grid_as_table_csv_and_xlsx(school, run_cli, tmp_path):
+    from openpyxl import load_workbook
+
+    day = TODAY - datetime.timedelta(days=1)
+    assert run_cli("nairobi", "register", "Form 1 East", "--date", day.isoformat(), "--absent", "E-01", "--reason", "paper").returncode == 0
+    assert run_cli("nairobi", "register", "Form 1 East", "--late", "E-02").returncode == 0
+    month = TODAY.strftime("%Y-%m")
+    csv_text = run_cli("nairobi", "attendance", "--class", "Form 1 East", "--month", month, "--format", "csv").stdout
+    rows = [line.split(",") for line in csv_text.splitlines()]
+    header, first, second, totals = rows[0], rows[1], rows[2], rows[-1]
+    assert header[:3] == ["No.", "Registration number", "Name"] and header[-3:] == ["Present", "Absent", "Late"]
+    today_column = header.index(str(TODAY.day))
+    assert first[1] == "E-01" and first[today_column] == "/" and first[-3:] == (["1", "1", "0"] if day.month == TODAY.month else ["1", "0", "0"])
+    assert second[today_column] == "L" and second[-1] == "1"
+    assert totals[today_column] == "5"  # the late one came
+    assert str(CLOSED.day) not in header[3:-3] or CLOSED.month != TODAY.month  # a closed day has no column
+    output = tmp_path / "sheet.xlsx"
+    result = run_cli("nairobi", "attendance", "--class", "Form 1 East", "--month", month, "--format", "xlsx", "--output", str(output))
+    assert result.returncode == 0, result.stderr
+    grid = [[("" if cell is None else str(cell)) for cell in row] for row in load_workbook(output).active.iter_rows(values_only=True)]
+    assert grid[1][today_column] == "/" and grid[2][today_column] == "L"
+    table = run_cli("nairobi", "attendance", "--class", "Form 1 East", "--month", month).stdout
+    assert "FirstE-02 LastE-02" in table
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--class", "Form 1 East", "--month", "May"], "'May' is not a month"),
+    (["--class", "Form 1 East"], "write: attendance --today, or"),
+    (["--class", "Form 9", "--month", "2026-01"], "there is no class Form 9"),
+    (["--class", "Form 1 East", "--month", "2026-01", "--format", "xlsx"], "needs --output FILE"),
+])
+def test_a_bad_sheet_request_is_one_line(school, run_cli, arguments, message):
+    result = run_cli("nairobi", "attendance", *arguments)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and message in lines[0], result.stderr

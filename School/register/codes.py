@@ -23,8 +23,8 @@ LABELS = {
     EXCUSED: pgettext_lazy("register mark", "Absent (excused)"),
     NOT_EXPECTED: pgettext_lazy("register mark", "Not expected"),
 }
-# One letter each on the class sheet's grid (the paper register's).
-LETTERS = {PRESENT: "", LATE: "L", ABSENT: "A", EXCUSED: "E", NOT_EXPECTED: "N"}
+# One letter each on the class sheet's grid, as on a paper register ("/" present; a day not taken stays blank).
+LETTERS = {PRESENT: "/", LATE: "L", ABSENT: "A", EXCUSED: "E", NOT_EXPECTED: "N"}
 ED_FI = {
     PRESENT: "In Attendance",
     LATE: "Tardy",
