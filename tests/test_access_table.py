@@ -100,6 +100,7 @@ ACCESS = {
     # registers for those who read them (register.view_registertaken).
     "register/": row(ALL, *STAFF, writes={"POST"}),
     "register/today/": row(ALL, *STAFF),
+    "register/sheet/": row(ALL, *STAFF),
 }
 
 # In the admin: what the School admin and the Registrar may do; the others (no staff

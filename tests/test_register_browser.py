@@ -49,3 +49,9 @@ def test_a_register_taken_on_a_phone_by_keyboard_with_no_axe_violation(platform,
         assert "FirstE-01 LastE-01" in browser.find_element(By.ID, "absent-today").text
         assert "Form 1 West" in browser.find_element(By.ID, "registers-missing").text
         assert fits(browser) and axe_violations(browser) == []
+
+    with step(browser, "register-4-class-sheet"):
+        browser.set_window_size(1200, 900)
+        browser.get(nairobi("/register/sheet/?class=Form+1+East"))
+        assert "FirstE-01 LastE-01" in browser.find_element(By.ID, "sheet-grid").text
+        assert axe_violations(browser) == []

@@ -99,3 +99,32 @@ def test_the_page_speaks_the_users_language(people):
     teacher.post("/language/", {"language": "sw"})
     html = teacher.get("/register/", {"class": "Form 1 East"}).content.decode()
     assert "Hayupo" in html or "hayupo" in html
+
+
+def test_the_class_sheet_shows_the_months_grid_to_registrars_and_the_class_teacher(people):
+    signed_in("nairobi.localhost", "mwalimu").post("/register/", form(E_01=ABSENT))
+    month = TODAY.strftime("%Y-%m")
+    for who in ("wanjiru", "mwalimu"):
+        response = signed_in("nairobi.localhost", who).get("/register/sheet/", {"class": "Form 1 East", "month": month})
+        assert response.status_code == 200
+        grid = response.content.decode().split('id="sheet-grid"')[1].split("</table>")[0]
+        first = grid.split("<tbody>")[1].split("</tr>")[0]
+        assert "FirstE-01 LastE-01" in first and "<td>A</td>" in first
+    assert signed_in("nairobi.localhost", "juma").get("/register/sheet/", {"class": "Form 1 East"}).status_code == 403
+    assert signed_in("nairobi.localhost", "wanjiru").get("/register/sheet/", {"class": "Form 1 East", "month": "13"}).status_code == 404
+
+
+def test_the_students_page_shows_their_attendance_this_year(people):
+    day = TODAY - datetime.timedelta(days=1)
+    registrar = signed_in("nairobi.localhost", "wanjiru")
+    registrar.post("/register/", {**form(E_01=ABSENT), "date": day.isoformat(), "correction": "paper"})
+    registrar.post("/register/", form(E_01=LATE))
+    with tenant_context("nairobi"):
+        from School.models import Student
+
+        pk = Student.objects.get(registration_no="E-01").pk
+    html = registrar.get(f"/students/{pk}/").content.decode()
+    figures = html.split('id="attendance-figures"')[1].split("</table>")[0]
+    row = figures.split("<tbody>")[1]
+    # Two registers, one absence, one late arrival: present on one of two days.
+    assert [cell.split(">")[-1] for cell in row.split("</td>")[:4]] == ["2", "1", "1", "50.0 %"]

@@ -8,7 +8,7 @@ student was expected, so a leave never lowers a rate.
 from School.models import Student
 from School.register.codes import ABSENCES, NOT_EXPECTED
 from School.register.models import Mark, RegisterTaken
-from School.register.service import sessions
+from School.register.service import school_today, sessions
 from School.school_year.models import SchoolYear, Term
 from School.school_year.pages.classes import classes_by_grade
 
@@ -39,7 +39,7 @@ def today(using, day):
     return {"missing": missing, "taken": taken, "absent": absent}
 
 
-def student_attendance(using, student, day):
+def student_attendance(using, student, day=None):
     """[{"period", "expected", "absent", "late", "rate"}] for the current term and year up to `day`.
 
     Expected: the sessions of registers of the student's class taken in the
@@ -49,6 +49,7 @@ def student_attendance(using, student, day):
     year = SchoolYear.objects.using(using).filter(is_current=True).first()
     if year is None:
         return []
+    day = day or school_today()
     periods = []
     term = Term.objects.using(using).filter(year=year, first_day__lte=day, last_day__gte=day).first()
     if term is not None:
