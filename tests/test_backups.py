@@ -20,6 +20,7 @@ from School.security.models import ApiToken
 from School.security.tokens import create_token
 from School.models import School, SchoolHost, Student
 from School.operations import restore
+from School.register.models import AbsenceReason, Mark, RegisterSettings, RegisterTaken
 from School.school_year import calendar
 from School.school_year.ladder import set_ladder
 from School.school_year.models import Enrolment, Promotion, SchoolClass
@@ -63,6 +64,12 @@ def add_school_year(student, teacher):
                              outcome=Enrolment.Outcome.TRANSFERRED_OUT)
     Promotion.objects.create(from_year=this, to_year=following, state=Promotion.State.STARTED, repeat=["NBI/UNI/1"],
                              counts={"promoted": 0}, started_at=timezone.now(), lease_until=timezone.now())
+    # A register with an excused absence, the school's own reason and its settings (School/register/).
+    register = RegisterTaken.objects.create(year=this, class_name="Form 2 East", date=datetime.date(2026, 2, 3),
+                                            taken_by="clerk", taken_at=timezone.now(), version=2)
+    Mark.objects.create(register=register, student=student, code="absent-excused", reason="Harvest")
+    AbsenceReason.objects.create(name="Harvest")
+    RegisterSettings.objects.create(two_sessions=True, weekdays="123456")
 
 
 def every_row(name):
@@ -110,6 +117,7 @@ def test_backup_restored_as_a_new_school_has_every_row_and_the_same_logins(rich_
     assert ("auth.user", "boss") in {("auth.user", row[4]) for row in restored["auth.user"]}
     # The school year came along too (compared row by row above): years, the class, the history, the promotion.
     assert [len(restored[f"school_year.{table}"]) for table in ("schoolyear", "term", "closedday", "schoolclass", "enrolment", "promotion")] == [2, 1, 1, 1, 1, 1]
+    assert [len(restored[f"register.{table}"]) for table in ("registertaken", "mark", "absencereason", "registersettings")] == [1, 1, 1, 1]
     assert Client(HTTP_HOST="kisumu.localhost").get("/healthz").json()["students"] == 6
 
     # The password hashes came along: the same password opens kisumu's admin, over real HTTP.

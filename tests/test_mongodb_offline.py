@@ -385,6 +385,41 @@ def test_promotion_days_queries_are_flat_and_match_on_indexed_fields(tmp_path):
         assert fields <= indexed, name
 
 
+# --- the daily register (School/register/) ------------------------------------------------------
+
+
+def test_the_registers_queries_are_flat_and_match_on_indexed_fields(tmp_path):
+    """Saving a register, today's page, the class sheet and a student's figures: each a $match on fields
+    with an index (a foreign key's, a unique constraint's, the date's), with no join. Its migrations are
+    checked by test_migrations_are_up_to_date_for_both_engines."""
+    from School.register.models import Mark, RegisterTaken
+
+    facts = probe(tmp_path, "register")
+    assert facts["connected_aliases"] == []  # compiling opened no connection
+    expected = {
+        "register": (RegisterTaken, {"year_id", "class_name", "date", "session"}),
+        "register_marks": (Mark, {"register_id"}),
+        "replaced_marks": (Mark, {"register_id", "student_id"}),
+        "today": (RegisterTaken, {"date", "year_id"}),
+        "day_absences": (Mark, {"register_id", "code"}),
+        "month": (RegisterTaken, {"year_id", "class_name", "date"}),
+        "student_marks": (Mark, {"student_id"}),
+    }
+    for name, (model, fields) in expected.items():
+        query = facts["queries"][name]
+        assert query["collection"] == model._meta.db_table, name
+        assert "$lookup" not in stages(query), name
+        assert stages(query)[0] == "$match", name
+        assert matched_fields(query["pipeline"][0]["$match"]) == fields, name
+        indexed = {field.attname for field in model._meta.fields if field.db_index or field.unique}
+        for constraint in model._meta.constraints:
+            indexed.update(model._meta.get_field(field).attname for field in constraint.fields)
+        for index in model._meta.indexes:
+            indexed.update(model._meta.get_field(field).attname for field in index.fields)
+        # The first field matched has an index to start from; the others narrow what it finds.
+        assert fields & indexed, name
+
+
 # --- issue 30: what a request may ask of the database, and who may grant what ------------------
 
 
