@@ -10,7 +10,7 @@ from School.register import service
 from School.register.codes import ABSENT, EXCUSED, LATE, NOT_EXPECTED, PRESENT
 from School.register.models import AbsenceReason, Mark, RegisterTaken
 from School.security.models import AuditEvent
-from tests.register_world import CLOSED, EAST, TODAY, WEST, register_school
+from tests.register_world import CLOSED, TODAY, register_school
 
 YESTERDAY = TODAY - datetime.timedelta(days=1)
 

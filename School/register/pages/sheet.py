@@ -1,6 +1,5 @@
 """The class sheet page: one class, one month, the paper register's grid, printable on A4 landscape."""
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
@@ -9,17 +8,14 @@ from django.utils.translation import gettext_lazy
 from School.context import current_alias
 from School.register import service, sheet
 from School.register.codes import CODES, LABELS, LETTERS
+from School.register.pages.guard import guarded
 from School.register.pages.take import classes_for
 
 REFUSAL = gettext_lazy("You may not read this class's registers.")
 
 
-def sheet_page(request):
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    actor = service.Actor(request.user)
-    if not (actor.may(service.READ) or actor.may(service.TAKE_OWN)):
-        raise PermissionDenied(str(REFUSAL))
+@guarded((service.READ, service.TAKE_OWN), REFUSAL)
+def sheet_page(request, actor):
     using = current_alias()
     name = str(request.GET.get("class", ""))[:40]
     month = str(request.GET.get("month", ""))[:7] or service.school_today().strftime("%Y-%m")

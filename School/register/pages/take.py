@@ -8,7 +8,6 @@ School/register/service.py, then redirects (a reload never saves twice).
 import datetime
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -21,6 +20,7 @@ from School.context import current_alias
 from School.register import service
 from School.register.codes import CODES, EXCUSED, LABELS, PRESENT
 from School.register.models import RegisterTaken, Session
+from School.register.pages.guard import guarded
 from School.register.reading import class_names
 from School.school_year.models import SchoolClass, SchoolYear
 from School.school_year.pages.dates import local_date
@@ -28,12 +28,8 @@ from School.school_year.pages.dates import local_date
 REFUSAL = gettext_lazy("You may not take registers at this school.")
 
 
-def register_page(request):
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    actor = service.Actor(request.user)
-    if not (actor.may(service.TAKE_OWN) or actor.may(service.TAKE_ANY)):
-        raise PermissionDenied(str(REFUSAL))
+@guarded((service.TAKE_OWN, service.TAKE_ANY), REFUSAL)
+def register_page(request, actor):
     source = request.POST if request.method == "POST" else request.GET
     using = current_alias()
     name = str(source.get("class", ""))[:40]

@@ -1,7 +1,5 @@
 """Today: which classes have not taken today's register, and who is absent (the head teacher's and registrar's page)."""
 
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 
@@ -9,15 +7,13 @@ from School.context import current_alias
 from School.register import reading, service
 from School.register.codes import LABELS
 from School.register.models import Session
+from School.register.pages.guard import guarded
 
 REFUSAL = gettext_lazy("You may not read this school's registers.")
 
 
-def today_page(request):
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not service.Actor(request.user).may(service.READ):
-        raise PermissionDenied(str(REFUSAL))
+@guarded((service.READ,), REFUSAL)
+def today_page(request, actor):
     day = service.school_today()
     found = reading.today(current_alias(), day)
     two = any(session != Session.DAY for _name, session in found["missing"]) or any(
