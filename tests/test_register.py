@@ -151,3 +151,19 @@ def test_a_student_who_left_the_class_keeps_their_marks(people):
     again = take(people["teacher"], marks={"E-02": (LATE, "")}, version=1)
     assert again.changed
     assert stored()[1] == [("E-01", ABSENT, ""), ("E-02", LATE, "")]
+
+
+def test_a_saved_register_is_announced_once_for_the_guardians_mails_to_come(people):
+    heard = []
+
+    def listener(sender, using, register, marks, changed, **kwargs):
+        heard.append((register.class_name, marks))
+
+    service.register_saved.connect(listener)
+    try:
+        take(people["teacher"], marks={"E-01": (ABSENT, "")})
+        take(people["teacher"], marks={"E-01": (ABSENT, "")})  # the retry changes nothing: no second announcement
+        refused(people["teacher"], "is in the future", day=TODAY + datetime.timedelta(days=1))
+    finally:
+        service.register_saved.disconnect(listener)
+    assert heard == [("Form 1 East", {"E-01": (ABSENT, "")})]

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from School.context import current_school
@@ -30,6 +31,12 @@ logger = logging.getLogger(__name__)
 TAKE_OWN = "register.add_registertaken"
 TAKE_ANY = "register.change_registertaken"
 READ = "register.view_registertaken"
+
+
+# Sent once a register's save is committed, with what it now holds: the seam for the guardians' absence
+# mails (issue 35), to be queued through School/jobs/ when that lands, so a mail that cannot be sent never
+# touches the saved register. Arguments: using, register, marks ({regno: (code, reason)}), changed (bool).
+register_saved = Signal()
 
 
 class RegisterError(Exception):
@@ -219,6 +226,8 @@ def take(using, actor, class_name, day, marks, session=Session.DAY, version=None
             register = _write(using, registers, key, register, students, stored_marks(register, students), wanted, actor)
     logger.info("register %s %s %s saved by %s (version %s, %d marks)", ref.name, day, session, actor.username,
                 register.version, len(wanted))
+    transaction.on_commit(lambda: register_saved.send(sender=RegisterTaken, using=using, register=register, marks=wanted,
+                                                      changed=True), using=using)
     return SaveResult(register, changed=True, marks=wanted, replaced=replaced)
 
 
