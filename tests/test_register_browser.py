@@ -36,6 +36,15 @@ def test_a_register_taken_on_a_phone_by_keyboard_with_no_axe_violation(platform,
         # In a radio group the arrow keys move the mark: Present -> Late -> Absent.
         browser.find_element(By.CSS_SELECTOR, "input[name='mark-E-01'][value=present]").send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT)
         browser.find_element(By.CSS_SELECTOR, "input[name='mark-E-02'][value=present]").send_keys(Keys.ARROW_RIGHT)
+        # Tapping a name cycles its mark (the page's small script, served from the school's own host).
+        legend = browser.find_element(By.CSS_SELECTOR, "#student-E-03 legend")
+        legend.click()
+        legend.click()
+        assert browser.find_element(By.CSS_SELECTOR, "input[name='mark-E-03'][value='absent-unexcused']").is_selected()
+        legend.click()
+        legend.click()
+        legend.click()
+        assert browser.find_element(By.CSS_SELECTOR, "input[name='mark-E-03'][value=present]").is_selected()
         press(browser, browser.find_element(By.ID, "register-save"), Keys.ENTER)
         assert "Register saved." in browser.find_element(By.CLASS_NAME, "messages").text
         assert browser.find_element(By.CSS_SELECTOR, "input[name='mark-E-01'][value='absent-unexcused']").is_selected()
