@@ -39,7 +39,7 @@ class Command(BaseCommand):
             marks = self._marks(absent, late, excused, not_expected)
             day = service.parse_day(date)
             result = service.take(using, service.Actor(name=operator()), class_name, day, marks,
-                                  session=session or service.sessions(using)[0], correction=reason)
+                                  session=session or "day", correction=reason)  # two a day: --session is required
         except service.RegisterError as error:
             raise CommandError(str(error), returncode=EXIT_BAD_INPUT) from None
         register = result.register
