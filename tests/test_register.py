@@ -167,3 +167,19 @@ def test_a_saved_register_is_announced_once_for_the_guardians_mails_to_come(peop
     finally:
         service.register_saved.disconnect(listener)
     assert heard == [("Form 1 East", {"E-01": (ABSENT, "")})]
+
+
+def test_students_attending_less_than_the_threshold_this_term_are_listed_for_follow_up(people):
+    from School.register import reading
+
+    for back in (1, 2, 4, 5):  # four registers before today (the day 3 back is closed)
+        day = TODAY - datetime.timedelta(days=back)
+        marks = {"E-01": (ABSENT, "")} if back != 5 else {"E-01": (ABSENT, ""), "E-02": (EXCUSED, "sick")}
+        take(people["registrar"], day=day, marks=marks, correction="paper")
+    take(people["teacher"], marks={"E-03": (NOT_EXPECTED, "")})
+    with tenant_context("nairobi"):
+        found = reading.persistent_absence(current_alias(), TODAY)
+        assert [(row["regno"], row["absent"], row["expected"], row["rate"]) for row in found] == [
+            ("E-01", 4, 5, 20.0), ("E-02", 1, 5, 80.0)]
+        service.change_settings(current_alias(), follow_up_below=50)
+        assert [row["regno"] for row in reading.persistent_absence(current_alias(), TODAY)] == ["E-01"]

@@ -128,3 +128,11 @@ def test_the_students_page_shows_their_attendance_this_year(people):
     row = figures.split("<tbody>")[1]
     # Two registers, one absence, one late arrival: present on one of two days.
     assert [cell.split(">")[-1] for cell in row.split("</td>")[:4]] == ["2", "1", "1", "50.0 %"]
+
+
+def test_today_lists_the_students_to_follow_up(people):
+    registrar = signed_in("nairobi.localhost", "wanjiru")
+    registrar.post("/register/", {**form(E_01=ABSENT), "date": (TODAY - datetime.timedelta(days=1)).isoformat(), "correction": "paper"})
+    html = registrar.get("/register/today/").content.decode()
+    follow_up = html.split('id="follow-up"')[1].split("</table>")[0]
+    assert "FirstE-01 LastE-01" in follow_up and "0.0 % (1/1)" in follow_up and "E-02" not in follow_up

@@ -27,6 +27,8 @@ class RegisterSettings(models.Model):
     two_sessions = models.BooleanField(_("two registers a day (morning and afternoon)"), default=False)
     # ISO weekday digits (1 Monday .. 7 Sunday): a school with Saturday classes adds 6.
     weekdays = models.CharField(_("school days of the week"), max_length=7, default="12345")
+    # Students attending less than this share of their registers this term are listed for follow-up.
+    follow_up_below = models.PositiveSmallIntegerField(_("follow-up below (%)"), default=90)
 
     class Meta:
         verbose_name = _("register settings")

@@ -8,7 +8,7 @@ student was expected, so a leave never lowers a rate.
 from School.models import Student
 from School.register.codes import ABSENCES, NOT_EXPECTED
 from School.register.models import Mark, RegisterTaken
-from School.register.service import school_today, sessions
+from School.register.service import school_settings, school_today, sessions
 from School.school_year.models import SchoolYear, Term
 from School.school_year.pages.classes import classes_by_grade
 
@@ -71,3 +71,40 @@ def student_attendance(using, student, day=None):
         found.append({"period": name, "expected": expected, "absent": absent, "late": codes.count("late"),
                       "rate": round(100 * (expected - absent) / expected, 1) if expected else None})
     return found
+
+
+def persistent_absence(using, day):
+    """Students attending less than the school's follow-up share of their registers this term (else this year) up to `day`.
+
+    [{"regno", "name", "class", "expected", "absent", "rate"}], lowest rate first. Three reads, whatever the size of the
+    school: the period's registers, their non-present marks, the students marked.
+    """
+    year = SchoolYear.objects.using(using).filter(is_current=True).first()
+    if year is None:
+        return []
+    term = Term.objects.using(using).filter(year=year, first_day__lte=day, last_day__gte=day).first()
+    first = term.first_day if term else year.first_day
+    threshold = school_settings(using).follow_up_below
+    registers = dict(RegisterTaken.objects.using(using).filter(year=year, date__gte=first, date__lte=day)
+                     .values_list("pk", "class_name"))
+    per_class = {}
+    for class_name in registers.values():
+        per_class[class_name] = per_class.get(class_name, 0) + 1
+    absent, not_expected = {}, {}
+    for student, code in Mark.objects.using(using).filter(register_id__in=list(registers)).values_list("student_id", "code"):
+        if code in ABSENCES:
+            absent[student] = absent.get(student, 0) + 1
+        elif code == NOT_EXPECTED:
+            not_expected[student] = not_expected.get(student, 0) + 1
+    found = []
+    rows = Student.objects.using(using).filter(pk__in=list(absent), status=Student.Status.ACTIVE).values_list(
+        "pk", "registration_no", "first_name", "second_name", "grade")
+    for pk, regno, first_name, second_name, grade in rows:
+        expected = per_class.get(grade, 0) - not_expected.get(pk, 0)
+        if expected <= 0:
+            continue
+        rate = round(100 * (expected - absent[pk]) / expected, 1)
+        if rate < threshold:
+            found.append({"regno": regno, "name": f"{first_name} {second_name}", "class": grade, "expected": expected,
+                          "absent": absent[pk], "rate": rate})
+    return sorted(found, key=lambda row: (row["rate"], row["class"], row["name"]))

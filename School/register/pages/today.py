@@ -25,4 +25,6 @@ def today_page(request, actor):
         row["session_label"] = Session(row["session"]).label
     missing = [{"name": name, "session": session, "session_label": Session(session).label} for name, session in found["missing"]]
     return render(request, "register/today.html", {"day": day, "missing": missing, "absent": found["absent"],
-                                                   "taken": len(found["taken"]), "two_sessions": two})
+                                                   "taken": len(found["taken"]), "two_sessions": two,
+                                                   "follow_up": reading.persistent_absence(current_alias(), day),
+                                                   "threshold": service.school_settings(current_alias()).follow_up_below})

@@ -18,7 +18,7 @@ EXIT_BAD_INPUT = 2
 
 class Command(BaseCommand):
     requires_system_checks = all_but_page_checks()  # it serves no page (School/management/checks.py)
-    help = "Today's registers (--today), or one class's month as the paper register's grid (--class CLASS --month YYYY-MM)"
+    help = "Today's registers and the students to follow up (--today), or one class's month as the paper register's grid (--class CLASS --month YYYY-MM)"
 
     def add_arguments(self, parser):
         parser.add_argument("--today", action="store_true", help="classes with no register yet today, and who is absent")
@@ -59,6 +59,7 @@ class Command(BaseCommand):
     def _today(self, format):
         day = service.school_today()
         found = reading.today(current_alias(), day)
+        follow_up = reading.persistent_absence(current_alias(), day)
         if format == "json":
             self.stdout.write(json.dumps({
                 "date": day.isoformat(),
@@ -66,6 +67,7 @@ class Command(BaseCommand):
                 "taken": [{"class": name, "session": session, "by": by, "at": at.isoformat()}
                           for (name, session), (by, at) in sorted(found["taken"].items())],
                 "absent": found["absent"],
+                "follow_up": follow_up,
             }, indent=2))
             return
         self.stdout.write(f"Registers of {day}: {len(found['taken'])} taken, {len(found['missing'])} not taken yet")
@@ -77,3 +79,9 @@ class Command(BaseCommand):
             ])
         else:
             self.stdout.write("Nobody is marked absent.")
+        threshold = service.school_settings(current_alias()).follow_up_below
+        if follow_up:
+            self.stdout.write(f"Attending less than {threshold}% this term:")
+            write_table(self.stdout, ("CLASS", "REGNO", "NAME", "RATE", "ABSENT", "REGISTERS"), [
+                (row["class"], row["regno"], row["name"], f"{row['rate']}%", row["absent"], row["expected"]) for row in follow_up
+            ])

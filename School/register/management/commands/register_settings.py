@@ -1,6 +1,7 @@
 """register_settings: a school's register settings and absence reasons.
 
-    school_manage.py NAME register_settings [--sessions one|two] [--weekdays 12345] [--add-reason NAME ...]
+    school_manage.py NAME register_settings [--sessions one|two] [--weekdays 12345] [--follow-up-below PERCENT]
+                     [--add-reason NAME ...]
                      [--format table|json]
 
 Without options it shows them. --weekdays are ISO digits (1 Monday .. 7 Sunday).
@@ -26,10 +27,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--sessions", choices=["one", "two"], help="one register a day, or two (morning and afternoon)")
         parser.add_argument("--weekdays", help="the school days of the week as ISO digits, e.g. 12345 or 123456")
+        parser.add_argument("--follow-up-below", type=int, metavar="PERCENT",
+                            help="list students attending less than this share this term (default 90)")
         parser.add_argument("--add-reason", nargs="+", default=[], metavar="NAME", help="a reason for an excused absence")
         parser.add_argument("--format", choices=["table", "json"], default="table")
 
-    def handle(self, *args, sessions, weekdays, add_reason, format, **options):
+    def handle(self, *args, sessions, weekdays, follow_up_below, add_reason, format, **options):
         if current_school() is None:
             raise CommandError("name the school: school_manage.py NAME register_settings", returncode=EXIT_BAD_INPUT)
         using = current_alias()
@@ -42,6 +45,10 @@ class Command(BaseCommand):
                 raise CommandError(f"--weekdays {weekdays!r}: write ISO digits 1 (Monday) to 7 (Sunday), e.g. 12345",
                                    returncode=EXIT_BAD_INPUT)
             changes["weekdays"] = digits
+        if follow_up_below is not None:
+            if not 1 <= follow_up_below <= 100:
+                raise CommandError("--follow-up-below is a percentage from 1 to 100", returncode=EXIT_BAD_INPUT)
+            changes["follow_up_below"] = follow_up_below
         reasons = [name.strip() for name in add_reason]
         if any(not name or len(name) > 60 for name in reasons):
             raise CommandError("a reason is 1 to 60 characters", returncode=EXIT_BAD_INPUT)
@@ -52,10 +59,12 @@ class Command(BaseCommand):
                 AbsenceReason.objects.using(using).get_or_create(name=name)
         settings = service.school_settings(using)
         shown = {"sessions": [str(session) for session in service.sessions(using, settings)], "weekdays": settings.weekdays,
+                 "follow_up_below": settings.follow_up_below,
                  "reasons": list(service.reasons(using))}
         if format == "json":
             self.stdout.write(json.dumps(shown, indent=2))
             return
         self.stdout.write(f"Registers a day: {' and '.join(shown['sessions'])}")
         self.stdout.write(f"School days (ISO weekdays): {shown['weekdays']}")
+        self.stdout.write(f"Follow up students attending less than: {shown['follow_up_below']}%")
         self.stdout.write(f"Reasons for an excused absence: {', '.join(shown['reasons'])}")
