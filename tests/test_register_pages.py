@@ -136,3 +136,11 @@ def test_today_lists_the_students_to_follow_up(people):
     html = registrar.get("/register/today/").content.decode()
     follow_up = html.split('id="follow-up"')[1].split("</table>")[0]
     assert "FirstE-01 LastE-01" in follow_up and "0.0 % (1/1)" in follow_up and "E-02" not in follow_up
+
+
+def test_a_past_days_register_is_read_only_for_its_teacher(people):
+    yesterday = (TODAY - datetime.timedelta(days=1)).isoformat()
+    html = signed_in("nairobi.localhost", "mwalimu").get("/register/", {"class": "Form 1 East", "date": yesterday}).content.decode()
+    assert 'id="register-closed"' in html and 'id="register-save"' not in html
+    html = signed_in("nairobi.localhost", "wanjiru").get("/register/", {"class": "Form 1 East", "date": yesterday}).content.decode()
+    assert 'id="correction"' in html and 'id="register-save"' in html

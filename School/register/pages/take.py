@@ -96,7 +96,8 @@ def context(request, using, ref, day, session, allowed, students, marks, registe
         "students": rows, "codes": [(code, LABELS[code]) for code in CODES], "reasons": list(known.items()),
         "excused": EXCUSED, "register": register, "version": register.version if register else 0,
         "taken_at": local_time(register.taken_at) if register else "",
-        "after_the_day": day < service.school_today(), "form": form,
+        "after_the_day": day < service.school_today(), "may_correct": service.Actor(request.user).may(service.TAKE_ANY),
+        "form": form,
         "previous": (day - datetime.timedelta(days=1)).isoformat(),
     }
 
