@@ -5,11 +5,14 @@ from rest_framework.routers import DefaultRouter
 from School import views
 from School.locale import preferences
 from School.records import api, import_views
+from School.register.api import RegisterView
 
 api_router = DefaultRouter()
 api_router.register("students", api.StudentViewSet, basename="student")
 api_urls = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The daily register (School/register/api.py): read and take one register.
+    path("registers/", RegisterView.as_view(), name="registers"),
     *api_router.urls,
 ]
 

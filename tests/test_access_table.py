@@ -101,6 +101,8 @@ ACCESS = {
     "register/": row(ALL, *STAFF, writes={"POST"}),
     "register/today/": row(ALL, *STAFF),
     "register/sheet/": row(ALL, *STAFF),
+    # Its API: the page's rules; a register read, or taken (a write).
+    "api/registers/": rows((STAFF, {"GET", "POST"}), writes={"POST"}),
 }
 
 # In the admin: what the School admin and the Registrar may do; the others (no staff
