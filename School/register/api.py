@@ -7,7 +7,7 @@ earlier day the correction's reason. Refusals: 400 with the one-line message,
 403 for a register the caller may not take; nothing written.
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser
@@ -18,21 +18,22 @@ from School.context import current_alias
 from School.locale.activation import PlatformLocaleMixin
 from School.register import service
 from School.register.codes import CODES
+from School.records.api_schema import ERRORS, PROBLEM, TextLine
 from School.register.models import RegisterTaken
 
 
 class MarkSerializer(serializers.Serializer):
-    registration_no = serializers.CharField(max_length=50)
+    registration_no = TextLine(max_length=50)
     code = serializers.ChoiceField(choices=[code for code in CODES])
-    reason = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    reason = TextLine(max_length=60, required=False, allow_blank=True, default="")
 
 
 class RegisterSerializer(serializers.Serializer):
-    class_name = serializers.CharField(max_length=40, help_text="The class as its page names it (or the grade).")
+    class_name = TextLine(max_length=40, help_text="The class as its page names it (or the grade).")
     date = serializers.DateField()
     session = serializers.ChoiceField(choices=["day", "am", "pm"], default="day")
     version = serializers.IntegerField(min_value=0, default=0, help_text="The version the client last read; 0 when none.")
-    correction = serializers.CharField(max_length=200, required=False, allow_blank=True, default="",
+    correction = TextLine(max_length=200, required=False, allow_blank=True, default="",
                                        help_text="Why an earlier day's register is changed (required then).")
     marks = MarkSerializer(many=True, help_text="The students not simply present; everyone else is present.")
 
@@ -45,10 +46,32 @@ ANSWER = inline_serializer("RegisterAnswer", {
 })
 
 
+# The students API's error answers, with what 400 and 403 mean here; there is no 404 (an unknown class is a 400).
+REFUSALS = {
+    **{status: response for status, response in ERRORS.items() if status != 404},
+    400: OpenApiResponse(response=ERRORS[400].response, description=(
+        "Not taken: `detail` says why in one line (a closed day or one in the future, a class not of the current "
+        "year, a student not in the class, an unknown mark or reason, a missing correction reason), or each "
+        "named field with its problems. Nothing was written.")),
+    403: OpenApiResponse(response=PROBLEM, description=(
+        "The token's user may not take or read this class's register (a teacher: only their own classes; "
+        "after the day: registrars only). Nothing was written.")),
+}
+
+
 def answer(ref_name, day, session, register, marks):
     return {"class_name": ref_name, "date": day.isoformat(), "session": session, "taken": register is not None,
             "taken_by": register.taken_by if register else "", "version": register.version if register else 0,
             "marks": [{"registration_no": regno, "code": code, "reason": reason} for regno, (code, reason) in sorted(marks.items())]}
+
+
+def flat(problems, where=""):
+    """A field's problems as the one list of strings the schema promises (the marks' are nested: "4.code: ...")."""
+    if isinstance(problems, dict):
+        return [text for key, inner in problems.items() for text in flat(inner, f"{where}{key}.")]
+    if isinstance(problems, (list, tuple)):
+        return [text for inner in problems for text in flat(inner, where)]
+    return [f"{where[:-1]}: {problems}" if where else str(problems)]
 
 
 class RegisterView(PlatformLocaleMixin, APIView):
@@ -57,7 +80,7 @@ class RegisterView(PlatformLocaleMixin, APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(parameters=[OpenApiParameter("class", str, required=True), OpenApiParameter("date", str),
-                               OpenApiParameter("session", str, enum=["day", "am", "pm"])], responses={200: ANSWER})
+                               OpenApiParameter("session", str, enum=["day", "am", "pm"])], responses={200: ANSWER, **REFUSALS})
     def get(self, request):
         using = current_alias()
         actor = service.Actor(request.user)
@@ -72,10 +95,11 @@ class RegisterView(PlatformLocaleMixin, APIView):
         register = RegisterTaken.objects.using(using).filter(year=ref.year, class_name=ref.name, date=day, session=session).first()
         return Response(answer(ref.name, day, session, register, service.stored_marks(register, service.class_students(using, ref))))
 
-    @extend_schema(request=RegisterSerializer, responses={200: ANSWER})
+    @extend_schema(request=RegisterSerializer, responses={200: ANSWER, **REFUSALS})
     def post(self, request):
         given = RegisterSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
+        if not given.is_valid():
+            raise ValidationError({field: flat(problems) for field, problems in given.errors.items()})
         data = given.validated_data
         marks = {}
         for mark in data["marks"]:
