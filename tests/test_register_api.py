@@ -53,6 +53,9 @@ def test_the_api_refuses_as_the_page_does_and_writes_nothing(people):
     stranger = teacher.post("/api/registers/", body(marks=[{"registration_no": "W-01", "code": "late"}]), format="json")
     assert stranger.status_code == 400 and "not in this class" in stranger.json()["detail"]
     assert teacher.get("/api/registers/", {"class": "Form 1 West"}).status_code == 403
+    viewer = client_of(people["viewer"])  # neither takes nor reads registers: refused before anything is checked
+    assert viewer.get("/api/registers/", {"class": ""}).status_code == 403
+    assert viewer.post("/api/registers/", body(), format="json").status_code == 403
     with tenant_context("nairobi"):
         assert not RegisterTaken.objects.exists()
 

@@ -74,10 +74,20 @@ def flat(problems, where=""):
     return [f"{where[:-1]}: {problems}" if where else str(problems)]
 
 
+class HoldsARegisterPermission(permissions.BasePermission):
+    """Only those who take or read registers get as far as the request's checks; which class is service.may_take's."""
+
+    message = "You may not take or read registers at this school."
+
+    def has_permission(self, request, view):
+        actor = service.Actor(request.user)
+        return bool(request.user and request.user.is_authenticated) and any(
+            actor.may(permission) for permission in (service.TAKE_OWN, service.TAKE_ANY, service.READ))
+
+
 class RegisterView(PlatformLocaleMixin, APIView):
     parser_classes = [JSONParser]
-    # The register's own rules decide (service.may_take), as on the page.
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, HoldsARegisterPermission]
 
     @extend_schema(parameters=[OpenApiParameter("class", str, required=True), OpenApiParameter("date", str),
                                OpenApiParameter("session", str, enum=["day", "am", "pm"])], responses={200: ANSWER, **REFUSALS})
