@@ -6,6 +6,7 @@ from School import views
 from School.locale import preferences
 from School.records import api, import_views
 from School.school_year import api as school_year_api
+from School.register.api import RegisterView
 
 api_router = DefaultRouter()
 api_router.register("students", api.StudentViewSet, basename="student")
@@ -14,6 +15,8 @@ api_router.register("classes", school_year_api.ClassViewSet, basename="class")
 api_router.register("enrolments", school_year_api.EnrolmentViewSet, basename="enrolment")
 api_urls = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The daily register (School/register/api.py): read and take one register.
+    path("registers/", RegisterView.as_view(), name="registers"),
     *api_router.urls,
 ]
 
@@ -46,4 +49,6 @@ urlpatterns = [
     path("", include("School.jobs.urls")),
     # Classes, class lists, promotion day and the grade ladder (School/school_year/pages/).
     path("", include("School.school_year.urls")),
+    # The daily register: taking it, and today's registers and absentees (School/register/pages/).
+    path("", include("School.register.urls")),
 ]

@@ -20,6 +20,7 @@ from School.documents.page import student_files
 from School.models import Student
 from School.records.kept_pages import kept_page
 from School.records.table import SchoolFacts, StudentTableQuery
+from School.register.reading import student_attendance
 from School.school_year.history import history_of
 from School.school_year.pages.dates import local_date
 from School.school_year.pages.year_table import year_choices, year_table
@@ -164,6 +165,7 @@ def student_detail(request, pk):
     context = {
         "student": student, "transfers": record_transfers(student), "may_transfer": may_transfer(request.user),
         "history": history_of(student, functools.partial(local_date, request)),
+        "attendance": student_attendance(current_alias(), student),
         **student_files(student, request.user),
     }
     return render(request, "School/student_detail.html", context)

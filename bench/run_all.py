@@ -156,6 +156,9 @@ RUNS = [
         ("schools refresh-figures --all on SQLite (schools/s)", r"= (\d+) schools/s", ">= 500"),
         ("one student save with the figures following vs without, time ratio", r"median ratio ([\d.]+) \(goal <= 1.1\)", "<= 1.1"),
     ]),
+    ("register.py", ["--rounds", "7", "--saves", "40"], ["--rounds", "3", "--saves", "15"], [
+        ("saving a register: 40 marks changed vs one, time ratio (School/register/service.py)", r"median ratio forty / one: ([\d.]+)", "<= 2"),
+    ]),
     ("promotion.py", ["--rounds", "7", "--schools", "1000", "--all-rounds", "2"],
      ["--rounds", "3", "--schools", "100", "--all-rounds", "1"], [
         ("`NAME promote` of 2,000 students, whole CLI process (s)", r"median: promote ([\d.]+) s", "<= 2"),

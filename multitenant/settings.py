@@ -163,6 +163,7 @@ if SCHOOL_ENGINE == MONGODB:
         "jobs": "School.mongo.migrations.jobs",
         "school_year": "School.mongo.migrations.school_year",
         "branding": "School.mongo.migrations.branding",
+        "register": "School.mongo.migrations.register",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -206,6 +207,8 @@ INSTALLED_APPS = [
     "School.school_year.apps.SchoolYearConfig",
     # Each school's logo, colours and sign-in welcome, in its own database (School/branding/).
     "School.branding.apps.BrandingConfig",
+    # The daily register: attendance per class and school day (School/register/).
+    "School.register.apps.RegisterConfig",
     # Second factors (TOTP devices, recovery codes): plain models, routed to
     # each school's database like its users. Invitations, password resets and
     # sign-out: School/accounts/ (last: its groups need every app's permissions).

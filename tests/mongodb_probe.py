@@ -5,7 +5,7 @@ at an address where nothing listens (127.0.0.1:1), because a process runs on
 one engine: these facts need the MongoDB settings, the suite's own process has
 the SQLite ones. Prints one JSON document; the tests make the assertions.
 
-    python tests/mongodb_probe.py pipelines|clients|unavailable|transfers|documents|school_year|branding|access
+    python tests/mongodb_probe.py pipelines|clients|unavailable|transfers|documents|school_year|branding|register|access
 """
 
 import json
@@ -268,6 +268,36 @@ def branding():
     return {"queries": found, "connected_aliases": connected}
 
 
+def register():
+    """What taking and reading registers sends (School/register/): flat reads on indexed fields, no join."""
+    import datetime
+
+    from bson import ObjectId
+
+    from School.register.models import Mark, RegisterTaken
+
+    key = ObjectId("0123456789abcdef01234567")
+    day = datetime.date(2026, 3, 2)
+    school = SchoolInfo("nairobi", "Nairobi")
+    ensure_alias(school)
+    registers = RegisterTaken.objects.using("nairobi")
+    marks = Mark.objects.using("nairobi")
+    found = {
+        # service.take: the register being saved, its marks, and the marks it replaces.
+        "register": compiled(registers.filter(year=key, class_name="Form 1 East", date=day, session="day")[:1], "nairobi"),
+        "register_marks": compiled(marks.filter(register=key).values_list("student_id", "code", "reason"), "nairobi"),
+        "replaced_marks": compiled(marks.filter(register=key, student_id__in=[key]).values_list("pk"), "nairobi"),
+        # reading.today, sheet.class_sheet and reading.student_attendance.
+        "today": compiled(registers.filter(date=day, year=key), "nairobi"),
+        "day_absences": compiled(marks.filter(register_id__in=[key], code__in=["absent-unexcused"]), "nairobi"),
+        "month": compiled(registers.filter(year=key, class_name="Form 1 East", date__gte=day, date__lt=day)
+                          .values_list("pk", "date", "session"), "nairobi"),
+        "student_marks": compiled(marks.filter(student=key).values_list("register_id", "code"), "nairobi"),
+    }
+    connected = [alias for alias in connections if connections[alias].connection is not None]
+    return {"queries": found, "connected_aliases": connected}
+
+
 def unavailable():
     from django.test import Client
 
@@ -320,7 +350,7 @@ def access():
 if __name__ == "__main__":
     result = {
         "pipelines": pipelines, "clients": clients, "unavailable": unavailable, "transfers": transfers, "documents": documents,
-        "school_year": school_year, "branding": branding,
+        "school_year": school_year, "branding": branding, "register": register,
         "access": access,
     }[sys.argv[1]]()
     sys.stdout.write(json_util.dumps(result))

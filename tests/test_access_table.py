@@ -116,6 +116,13 @@ ACCESS = {
     "school-year/promotion/": row(ALL, "school admin", writes={"POST"}),
     "school-year/promotion/undo/": row({"POST"}, "school admin", writes={"POST"}),
     "school-year/grades/": row(ALL, "school admin", writes={"POST"}),
+    # The register: registrars and School admins take any class's (Teachers their own, not a role here); today's
+    # registers for those who read them (register.view_registertaken).
+    "register/": row(ALL, *STAFF, writes={"POST"}),
+    "register/today/": row(ALL, *STAFF),
+    "register/sheet/": row(ALL, *STAFF),
+    # Its API: the page's rules; a register read, or taken (a write).
+    "api/registers/": rows((STAFF, {"GET", "POST"}), writes={"POST"}),
 }
 
 # In the admin: what the School admin and the Registrar may do; the others (no staff

@@ -49,12 +49,15 @@ def group_names(school):
 
 def test_every_school_starts_with_the_standard_groups(three_schools):
     for school in ("default", "nairobi", "accra"):
-        assert {"Registrars", "Viewers", "School admins"} <= group_names(school)
+        assert {"Registrars", "Viewers", "School admins", "Teachers"} <= group_names(school)
     with tenant_context("nairobi"):
+        teachers = {p.codename for p in Group.objects.get(name="Teachers").permissions.all()}
         registrars = {p.codename for p in Group.objects.get(name="Registrars").permissions.all()}
         viewers = {p.codename for p in Group.objects.get(name="Viewers").permissions.all()}
         admins = {p.codename for p in Group.objects.get(name="School admins").permissions.all()}
-    assert registrars == {"view_student", "add_student", "change_student"}
+    assert registrars == {"view_student", "add_student", "change_student",
+                          "add_registertaken", "change_registertaken", "view_registertaken"}
+    assert teachers == {"add_registertaken"}  # their own classes' registers, nothing else
     assert viewers == {"view_student"}
     assert {"add_invitation", "add_user", "change_user", "delete_student", "view_auditevent"} <= admins
 

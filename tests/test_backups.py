@@ -21,6 +21,7 @@ from School.security.models import ApiToken
 from School.security.tokens import create_token
 from School.models import School, SchoolHost, Student
 from School.operations import restore
+from School.register.models import AbsenceReason, Mark, RegisterSettings, RegisterTaken
 from School.school_year import calendar
 from School.school_year.ladder import set_ladder
 from School.school_year.models import CarriedEnrolment, Enrolment, PlatformStamp, Promotion, SchoolClass
@@ -69,6 +70,12 @@ def add_school_year(student, teacher):
                                     year="2025", first_day=datetime.date(2025, 1, 6), last_day=datetime.date(2025, 11, 28),
                                     grade="Std 8", school_class="8 West", outcome=Enrolment.Outcome.GRADUATED)
     PlatformStamp.objects.create(key="year:2027", digest="0" * 64)
+    # A register with an excused absence, the school's own reason and its settings (School/register/).
+    register = RegisterTaken.objects.create(year=this, class_name="Form 2 East", date=datetime.date(2026, 2, 3),
+                                            taken_by="clerk", taken_at=timezone.now(), version=2)
+    Mark.objects.create(register=register, student=student, code="absent-excused", reason="Harvest")
+    AbsenceReason.objects.create(name="Harvest")
+    RegisterSettings.objects.create(two_sessions=True, weekdays="123456")
 
 
 def every_row(name):
@@ -118,6 +125,7 @@ def test_backup_restored_as_a_new_school_has_every_row_and_the_same_logins(rich_
     assert [len(restored[f"school_year.{table}"]) for table in (
         "schoolyear", "term", "closedday", "schoolclass", "enrolment", "promotion", "carriedenrolment", "platformstamp",
     )] == [2, 1, 1, 1, 1, 1, 1, 1]
+    assert [len(restored[f"register.{table}"]) for table in ("registertaken", "mark", "absencereason", "registersettings")] == [1, 1, 1, 1]
     assert Client(HTTP_HOST="kisumu.localhost").get("/healthz").json()["students"] == 6
 
     # The password hashes came along: the same password opens kisumu's admin, over real HTTP.

@@ -369,6 +369,20 @@ def test_platform_figures_are_counted_by_the_server_and_read_without_a_join(pipe
 # --- the school year (School/school_year/) ------------------------------------------------------
 
 
+def flat_read_of(query, name, model, fields):
+    """Check `query` reads `model`'s collection with a first $match on exactly `fields`, no join; its indexed fields."""
+    assert query["collection"] == model._meta.db_table, name
+    assert "$lookup" not in stages(query), name
+    assert stages(query)[0] == "$match", name
+    assert matched_fields(query["pipeline"][0]["$match"]) == fields, name
+    indexed = {field.attname for field in model._meta.fields if field.db_index or field.unique}
+    for constraint in model._meta.constraints:
+        indexed.update(model._meta.get_field(field).attname for field in constraint.fields)
+    for index in model._meta.indexes:
+        indexed.update(model._meta.get_field(field).attname for field in index.fields)
+    return indexed
+
+
 def test_promotion_days_queries_are_flat_and_match_on_indexed_fields(tmp_path):
     """The new app's collections in the school's own database; every read promotion makes is a $match
     on fields with an index (a foreign key's, a unique constraint's), with no join. Its migrations are
@@ -394,15 +408,32 @@ def test_promotion_days_queries_are_flat_and_match_on_indexed_fields(tmp_path):
         "platform_year": (PlatformYear, {"name"}),
     }
     for name, (model, fields) in expected.items():
-        query = queries[name]
-        assert query["collection"] == model._meta.db_table, name
-        assert "$lookup" not in stages(query), name
-        assert stages(query)[0] == "$match", name
-        assert matched_fields(query["pipeline"][0]["$match"]) == fields, name
-        indexed = {field.attname for field in model._meta.fields if field.db_index or field.unique}
-        for constraint in model._meta.constraints:
-            indexed.update(model._meta.get_field(name).attname for name in constraint.fields)
-        assert fields <= indexed, name
+        assert fields <= flat_read_of(queries[name], name, model, fields), name
+
+
+# --- the daily register (School/register/) ------------------------------------------------------
+
+
+def test_the_registers_queries_are_flat_and_match_on_indexed_fields(tmp_path):
+    """Saving a register, today's page, the class sheet and a student's figures: each a $match on fields
+    with an index (a foreign key's, a unique constraint's, the date's), with no join. Its migrations are
+    checked by test_migrations_are_up_to_date_for_both_engines."""
+    from School.register.models import Mark, RegisterTaken
+
+    facts = probe(tmp_path, "register")
+    assert facts["connected_aliases"] == []  # compiling opened no connection
+    expected = {
+        "register": (RegisterTaken, {"year_id", "class_name", "date", "session"}),
+        "register_marks": (Mark, {"register_id"}),
+        "replaced_marks": (Mark, {"register_id", "student_id"}),
+        "today": (RegisterTaken, {"date", "year_id"}),
+        "day_absences": (Mark, {"register_id", "code"}),
+        "month": (RegisterTaken, {"year_id", "class_name", "date"}),
+        "student_marks": (Mark, {"student_id"}),
+    }
+    for name, (model, fields) in expected.items():
+        # An index to start from; the other fields matched narrow what it finds.
+        assert fields & flat_read_of(facts["queries"][name], name, model, fields), name
 
 
 # --- each school's branding (School/branding/) --------------------------------------------------

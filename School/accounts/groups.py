@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 REGISTRARS = "Registrars"
 VIEWERS = "Viewers"
 SCHOOL_ADMINS = "School admins"
+TEACHERS = "Teachers"
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,12 @@ YEAR_READS = ("school_year.view_schoolyear", "school_year.view_schoolclass", "sc
 
 SPECS = (
     GroupSpec(VIEWERS, ("School.view_student", *YEAR_READS), staff=False),
+    # A teacher takes the register of the classes they are class teacher of (School/register/).
+    GroupSpec(TEACHERS, ("register.add_registertaken",), staff=False),
     GroupSpec(REGISTRARS, ("School.view_student", "School.add_student", "School.change_student", *YEAR_READS,
-                           "school_year.add_schoolclass", "school_year.change_schoolclass", "school_year.change_enrolment"),
+                           "school_year.add_schoolclass", "school_year.change_schoolclass", "school_year.change_enrolment",
+                           # Any class's register, corrections after the day, and the reading pages.
+                           "register.add_registertaken", "register.change_registertaken", "register.view_registertaken"),
               staff=True),
     GroupSpec(
         SCHOOL_ADMINS,
@@ -62,6 +67,10 @@ SPECS = (
             # Promotion day and confirming the grade ladder (School/school_year/pages/).
             "school_year.change_schoolyear",
             "school_year.change_grade",
+            # The daily register: any class's, corrections, the reading pages, the school's reasons and settings.
+            "register.registertaken.*",
+            "register.absencereason.*",
+            "register.registersettings.*",
         ),
         staff=True,
     ),

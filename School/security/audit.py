@@ -41,6 +41,7 @@ FILE_DELETE = AuditEvent.Action.FILE_DELETE
 PROMOTION = AuditEvent.Action.PROMOTION
 PROMOTION_UNDONE = AuditEvent.Action.PROMOTION_UNDONE
 HOSTS_CHANGED = AuditEvent.Action.HOSTS_CHANGED
+REGISTER_CORRECTED = AuditEvent.Action.REGISTER_CORRECTED
 HASHED_FIELDS = ("at", "username", "action", "target", "format", "rows", "file_name", "result", "address")
 
 

@@ -57,6 +57,8 @@ class AuditEvent(models.Model):
         PROMOTION_UNDONE = "promotion_undo", _("Promotion undone")
         # The registry (School/accounts/host_notice.py): who moved the school's host names
         HOSTS_CHANGED = "hosts_changed", _("Host names changed")
+        # The daily register (School/register/): a mark changed after the day, from what to what, and why.
+        REGISTER_CORRECTED = "register_fix", _("Register corrected")
 
     at = models.DateTimeField(_("at"), db_index=True)
     # Text, not a foreign key: the trail outlives deleted users.

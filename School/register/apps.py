@@ -1,0 +1,23 @@
+"""The daily register: each class's attendance per school day, kept small, as the legal record.
+
+models.py     a register taken (class, day, session, who, when, version), the marks that are not
+              "present", the school's own absence reasons and its register settings
+codes.py      the marks, their labels and the Ed-Fi attendance event category each maps to
+service.py    the rules, one piece of code for the page and the command line: who may take which
+              register, which days and students, idempotent saves, the version check, corrections
+              after the day (registrars only, with a reason, audited)
+reading.py    what was taken: today's missing registers and absentees, a student's figures
+pages/        the register page and the "Today" page
+management/   `register` and `attendance`, run per school by school_manage.py
+
+Everything lives in the school's own database, so backups, restore, clone and
+move carry it like any other table of the school.
+"""
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RegisterConfig(AppConfig):
+    name = "School.register"
+    label = "register"
+    verbose_name = _("Register")

@@ -1,0 +1,90 @@
+"""A register taken, its marks, the school's absence reasons and register settings: each school's own rows.
+
+Small on purpose: a class-day is one RegisterTaken row plus a Mark per student
+who was not simply present. A class is named as on its page (its name in the
+year, or its grade where the school has no classes), so the register is kept
+by that name and year, not by a SchoolClass row a grade-only school lacks.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from School.models import Student
+from School.register.codes import CODES, LABELS
+from School.school_year.models import SchoolYear
+
+
+class Session(models.TextChoices):
+    DAY = "day", _("Whole day")
+    MORNING = "am", _("Morning")
+    AFTERNOON = "pm", _("Afternoon")
+
+
+class RegisterSettings(models.Model):
+    """The school's register settings: one row, `key` "school" (absent: the defaults)."""
+
+    key = models.CharField(max_length=10, unique=True, default="school")
+    two_sessions = models.BooleanField(_("two registers a day (morning and afternoon)"), default=False)
+    # ISO weekday digits (1 Monday .. 7 Sunday): a school with Saturday classes adds 6.
+    weekdays = models.CharField(_("school days of the week"), max_length=7, default="12345")
+    # Students attending less than this share of their registers this term are listed for follow-up.
+    follow_up_below = models.PositiveSmallIntegerField(_("follow-up below (%)"), default=90)
+
+    class Meta:
+        verbose_name = _("register settings")
+        verbose_name_plural = _("register settings")
+
+
+class AbsenceReason(models.Model):
+    """A reason for an excused absence the school added to the built-in ones."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+
+    class Meta:
+        verbose_name = _("absence reason")
+        verbose_name_plural = _("absence reasons")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class RegisterTaken(models.Model):
+    year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="+", verbose_name=_("year"))
+    class_name = models.CharField(_("class"), max_length=40)
+    date = models.DateField(_("date"))
+    session = models.CharField(_("session"), max_length=3, choices=Session.choices, default=Session.DAY)
+    taken_by = models.CharField(_("taken by"), max_length=150, blank=True)
+    taken_at = models.DateTimeField(_("taken at"))
+    # Raised by every save that changed something: what the version check compares.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("register")
+        verbose_name_plural = _("registers")
+        ordering = ["date", "class_name", "session"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "class_name", "date", "session"], name="one_register_per_class_day"),
+        ]
+        indexes = [models.Index(fields=["date"], name="register_date_idx")]
+
+    def __str__(self):
+        return f"{self.class_name} {self.date} {self.session}"
+
+
+class Mark(models.Model):
+    """A student who was not simply present (present students have no row)."""
+
+    register = models.ForeignKey(RegisterTaken, on_delete=models.CASCADE, related_name="marks", verbose_name=_("register"))
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+", verbose_name=_("student"))
+    code = models.CharField(_("mark"), max_length=20, choices=[(code, LABELS[code]) for code in CODES])
+    reason = models.CharField(_("reason"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("mark")
+        verbose_name_plural = _("marks")
+        constraints = [models.UniqueConstraint(fields=["register", "student"], name="one_mark_per_student")]
+        indexes = [models.Index(fields=["student"], name="mark_student_idx")]
+
+    def __str__(self):
+        return f"{self.student_id} {self.code}"

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from School.register.pages import sheet, take, today
+
+urlpatterns = [
+    path("register/", take.register_page, name="register"),
+    path("register/today/", today.today_page, name="register-today"),
+    path("register/sheet/", sheet.sheet_page, name="register-sheet"),
+]
