@@ -26,6 +26,9 @@ STATEFUL_RULES = ("is in the future", "must be before the enrolment date", "alre
                   # The school year's (School/school_year/api.py): names of the school's years, grades, classes, users.
                   "is not a year of this school", "does not exist", "has enrolments", "is not a class of this enrolment",
                   "is a class of another grade",
+                  # A status only a transfer sets (School/transfers/records.py): the schema lists it, since a transferred
+                  # student's record is read, and may be written back, with it; entering it through the API is refused.
+                  "is set by a transfer to another school only",
                   # The register's (School/register/service.py): the school's calendar, classes and students.
                   "the school has no current year", "there is no class", "is not in the current year", "is closed on",
                   "not a school day", "not in this class", "this school takes", "corrected with a reason",
