@@ -43,10 +43,10 @@ class StudentAdmin(admin.ModelAdmin):
     # Changes are recorded in the admin log ("History") of the school's own database.
     list_display = ["registration_no", "first_name", "second_name", "grade", "status", "enrolment_date"]
     search_fields = ["registration_no", "first_name", "second_name", "guardian_name"]
-    list_filter = ["status", "grade", "enrolment_date"]
+    list_filter = ["status", "sex", "grade", "enrolment_date"]
     ordering = ["registration_no"]
     fieldsets = [
-        (None, {"fields": ["registration_no", "first_name", "second_name", "date_of_birth"]}),
+        (None, {"fields": ["registration_no", "first_name", "second_name", "date_of_birth", "sex"]}),
         (gettext_lazy("Enrolment"), {"fields": ["grade", "enrolment_date", "status"]}),
         (gettext_lazy("Guardian"), {"fields": ["guardian_name", "guardian_phone"]}),
     ]

@@ -243,6 +243,13 @@ class Student(models.Model):
         TRANSFERRED = "transferred", _("Transferred")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+    class Sex(models.TextChoices):
+        # As ministries' returns count (UIS and national EMIS forms: female,
+        # male); "" is a record that does not say, never a guess.
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        NOT_RECORDED = "", _("Not recorded")
+
     registration_no = models.CharField(
         _("registration number"), max_length=64, unique=True, validators=[validate_registration_no]
     )
@@ -251,6 +258,7 @@ class Student(models.Model):
     date_of_birth = models.DateField(
         _("date of birth"), null=True, blank=True, validators=[not_before_earliest, not_in_future]
     )
+    sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices, blank=True, default=Sex.NOT_RECORDED)
     grade = TextLineField(
         _("class"), max_length=40, blank=True, help_text=_("Class or grade, e.g. Form 2 or Grade 7B.")
     )
@@ -283,6 +291,9 @@ class Student(models.Model):
             # Filters in the default order (registration number), and the prefix search.
             models.Index(fields=["grade", "status", "registration_no"], name="student_grade_status_idx"),
             models.Index(fields=["status", "registration_no"], name="student_status_reg_idx"),
+            # The sex filter: in the default order, counted from the index alone (status is in it), and by name.
+            models.Index(fields=["sex", "registration_no", "status"], name="student_sex_reg_idx"),
+            models.Index(fields=["sex", "second_name", "first_name"], name="student_sex_name_idx"),
             models.Index(fields=["first_name_key"], name="student_first_key_idx"),
             models.Index(fields=["second_name_key"], name="student_second_key_idx"),
             models.Index(fields=["registration_key"], name="student_reg_key_idx"),

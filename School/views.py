@@ -16,6 +16,7 @@ from markupsafe import Markup
 from School.availability import is_busy, is_no_space, unavailable_reason
 from School.context import current_school
 from School.documents.page import student_files
+from School.identity.sex import filter_choices as sex_filter_choices
 from School.models import Student
 from School.records.kept_pages import kept_page
 from School.records.table import SchoolFacts, StudentTableQuery
@@ -73,6 +74,12 @@ def status_choices(language):
     return [(value, str(label)) for value, label in STATUS_CHOICES]
 
 
+@functools.cache
+def sex_choices(language):
+    """The sex filter's (value, label) pairs in `language`, translated once per language."""
+    return sex_filter_choices()
+
+
 @functools.lru_cache(maxsize=8)
 def detail_prefix(script_prefix):
     """A student's URL without the id, escaped: reversed once per process, not once per row or page."""
@@ -111,8 +118,9 @@ def student_list(request):
             "headers": table_headers(query, language),
             "grades": facts.grades(),
             "statuses": status_choices(language),
+            "sexes": sex_choices(language),
             "rows": rows,
-            "filtered": bool(query.search or query.grade or query.status),
+            "filtered": bool(query.search or query.filters),
             "transfer_link": transfer_link(request, query),
             "previous_link": query.as_params(page=page.previous_number) if page.previous_number else "",
             "next_link": query.as_params(page=page.next_number) if page.next_number else "",

@@ -19,6 +19,7 @@
 
 import argparse
 import csv
+import functools
 import os
 import statistics
 import sys
@@ -28,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import forget_search_counts, setup_django  # noqa: E402
+from bench.common import forget_search_counts, interleaved_medians, setup_django  # noqa: E402
 
 DATA_DIR = setup_django("bench-students-")
 
@@ -102,19 +103,20 @@ def page_times(params, repeat=100, first_time=False):
     sizes alike; the median of each size's requests.
     """
     clients = {host: Client(HTTP_HOST=host) for host in ("small.localhost", "large.localhost")}
-    times = {host: [] for host in clients}
-    for host, client in clients.items():
+    for client in clients.values():
         client.get("/", params)  # warm
-    for number in range(repeat):
-        for host, client in (clients.items() if number % 2 == 0 else reversed(clients.items())):
-            forget_pages()
-            if first_time:
-                forget_search_counts()
-            started = time.perf_counter()
-            response = client.get("/", params)
-            times[host].append(time.perf_counter() - started)
-            assert response.status_code == 200
-    return statistics.median(times["small.localhost"]), statistics.median(times["large.localhost"])
+
+    def request(client):
+        assert client.get("/", params).status_code == 200
+
+    def forget():
+        forget_pages()
+        if first_time:
+            forget_search_counts()
+
+    times = interleaved_medians(
+        {host: functools.partial(request, client) for host, client in clients.items()}, repeat, forget)
+    return times["small.localhost"], times["large.localhost"]
 
 
 def bench_pages(rounds):

@@ -22,7 +22,8 @@ EXAMPLES_PER_OPERATION = 25
 OTHER_SCHOOLS = ("ACC-", "DEF-", "Accra", "Default School")
 # The rules no schema can state: they depend on today, on another field or on
 # the school's other records, and each field's description names them.
-STATEFUL_RULES = ("is in the future", "must be before the enrolment date", "already exists", "is before 1900-01-01")
+STATEFUL_RULES = ("is in the future", "must be before the enrolment date", "already exists", "is before 1900-01-01",
+                  "is set by a transfer to another school only")
 
 
 def school_schema(host):

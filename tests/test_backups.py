@@ -214,9 +214,9 @@ def test_move_to_another_data_directory_is_served_from_there_by_every_worker(ric
     assert old_file.exists()  # kept until --drop-source
     with sqlite3.connect(new_file) as db:
         db.execute("INSERT INTO School_student (registration_no, first_name, second_name, grade, enrolment_date, status,"
-                   " guardian_name, guardian_phone, created_at, updated_at,"
+                   " guardian_name, guardian_phone, sex, created_at, updated_at,"
                    " registration_key, first_name_key, second_name_key) VALUES"
-                   " ('MOVED/1', 'M', 'V', '', '2024-01-01', 'active', '', '', '2024-01-01', '2024-01-01',"
+                   " ('MOVED/1', 'M', 'V', '', '2024-01-01', 'active', '', '', '', '2024-01-01', '2024-01-01',"
                    " 'moved/1', 'm', 'v')")
     # Every worker serves from the new place (and none from the old file).
     for _ in range(4):
@@ -235,6 +235,7 @@ def test_an_older_backup_is_restored_and_migrated(rich_school, run_cli, tmp_path
     added_since_0003 = {
         "date_of_birth", "enrolment_date", "grade", "guardian_name", "guardian_phone", "status",  # 0003
         "first_name_key", "second_name_key", "registration_key",  # 0007
+        "sex",  # 0011
     }
     old = rewrite(
         file, tmp_path / "old.jsonl.gz",

@@ -26,7 +26,7 @@ from School.connections import forget_alias
 from School.context import tenant_context
 from School.models import Student
 from School.operations.backups import BackupFile
-from School.records.files import COLUMNS
+from tests.student_rows import ROW_COLUMNS
 from tests.conftest import ON_MONGODB, ROOT, outlive_registry_ttl
 from tests.test_admin import PASSWORD, make_superuser
 
@@ -164,7 +164,7 @@ def state(platform):
 
 def big_csv(path):
     with open(path, "w") as handle:
-        handle.write(",".join(COLUMNS) + "\n")
+        handle.write(",".join(ROW_COLUMNS) + "\n")
         for n in range(ROWS):
             handle.write(f"NEW/{n:06d},First{n},Last{n},,Form {n % 4 + 1},2024-01-08,active,,\n")
     return path

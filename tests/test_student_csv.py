@@ -7,10 +7,11 @@ from django.core.exceptions import ValidationError
 
 from School.context import tenant_context
 from School.models import Student
-from School.records.files import COLUMNS, CsvFileError, StudentImport, export_lines
+from School.records.files import CsvFileError, StudentImport, export_lines
 from School.records.table import StudentTableQuery
+from tests.student_rows import ROW_COLUMNS
 
-HEADER = ",".join(COLUMNS)
+HEADER = ",".join(ROW_COLUMNS)
 
 
 def write(tmp_path, text, name="students.csv", encoding="utf-8"):

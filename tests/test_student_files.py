@@ -16,6 +16,7 @@ from School.models import Student
 from School.records.files import COLUMNS, CsvFileError, StudentImport, export_lines, export_xlsx
 from School.records.table import StudentTableQuery
 from tests.test_import_pages import registrar  # noqa: F401 - a fixture
+from tests.student_rows import ROW_COLUMNS
 
 ROWS = [
     ["K/1", "José", "Müller", "2011-03-04", "Form 1", "2024-01-08", "active", "Señora Müller", "+254 712 000001"],
@@ -42,7 +43,7 @@ def students(school, *numbers):
 
 
 def text_file(path, encoding, delimiter, bom=""):
-    lines = [delimiter.join(COLUMNS)] + [delimiter.join(row) for row in ROWS]
+    lines = [delimiter.join(ROW_COLUMNS)] + [delimiter.join(row) for row in ROWS]
     path.write_bytes((bom + "\r\n".join(lines) + "\r\n").encode(encoding))
     return path
 
@@ -68,7 +69,7 @@ def test_text_files_in_every_encoding_and_separator_import(three_schools, tmp_pa
     assert imported["K/2"].second_name == "Ødegård" and str(imported["K/1"].date_of_birth) == "2011-03-04"
 
 
-def workbook_file(path, rows, header=COLUMNS):
+def workbook_file(path, rows, header=ROW_COLUMNS):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(header)
@@ -203,7 +204,7 @@ def test_web_export_and_import_round_trip_with_formulas(registrar, three_schools
 
 
 def test_web_preview_names_a_utf16_file_and_refuses_garbage(registrar):
-    content = "\t".join(COLUMNS).encode("utf-16") + "\r\n".join([""] + ["\t".join(r) for r in ROWS]).encode("utf-16-le")
+    content = "\t".join(ROW_COLUMNS).encode("utf-16") + "\r\n".join([""] + ["\t".join(r) for r in ROWS]).encode("utf-16-le")
     body = upload_and_confirm(registrar, content, "students.txt")
     assert "Read as: UTF-16 tab-separated." in body
     assert set(students("nairobi", "K/1", "K/2")) == {"K/1", "K/2"}

@@ -554,11 +554,12 @@ def test_two_acceptances_at_once_copy_once_and_never_put_the_sender_back(schools
 
 
 def test_an_import_with_update_leaves_a_transferred_out_record_alone(schools, tmp_path):
-    from School.records.files import COLUMNS, StudentImport
+    from School.records.files import StudentImport
+    from tests.student_rows import ROW_COLUMNS
 
     accept(send())
     path = tmp_path / "update.csv"
-    path.write_text(f"{','.join(COLUMNS)}\n{NUMBER},Changed,Name,,Form 4,,active,,\n")
+    path.write_text(f"{','.join(ROW_COLUMNS)}\n{NUMBER},Changed,Name,,Form 4,,active,,\n")
     with tenant_context("nairobi"):
         report = StudentImport(path, update=True).apply()
     assert not report.written and "read-only" in str(report.errors[0])

@@ -13,6 +13,7 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.parsers import JSONParser
 
 from School.fields import TextLineField
+from School.identity.sex import FILTER_VALUES as SEX_VALUES
 from School.records.api_schema import ERRORS, OPERATIONS, PATTERNS, STUDENT_FIELDS, TextLine, stating
 
 from School.locale.activation import PlatformLocaleMixin
@@ -70,11 +71,11 @@ class StudentSerializer(serializers.ModelSerializer):
 
 
 def refuse_bad_parameters(params):
-    """400 for a status or sort the API does not know (a typo must not widen the answer to every student),
+    """400 for a status, sex or sort the API does not know (a typo must not widen the answer to every student),
     and for a page that is not a whole number (an empty one must not quietly mean the first; a number
     outside the pages is DRF's 404)."""
     problems = {}
-    for name, known in (("status", Student.Status.values), ("sort", SORT_VALUES)):
+    for name, known in (("status", Student.Status.values), ("sex", list(SEX_VALUES)), ("sort", SORT_VALUES)):
         if name in params and params[name] not in known:
             problems[name] = [_("%(value)s is not one of %(known)s.") % {"value": repr(params[name]), "known": ", ".join(known)}]
     page = params.get("page")
@@ -89,6 +90,8 @@ LIST_PARAMETERS = [
     OpenApiParameter("q", OpenApiTypes.STR, description="Names or registration numbers starting with this text (any case)."),
     OpenApiParameter("grade", OpenApiTypes.STR, description="Only this class."),
     OpenApiParameter("status", OpenApiTypes.STR, enum=Student.Status.values, description="Only this status."),
+    OpenApiParameter("sex", OpenApiTypes.STR, enum=list(SEX_VALUES),
+                     description="Only this sex; `unrecorded` is the students whose record does not say."),
     OpenApiParameter(
         "sort", OpenApiTypes.STR, enum=SORT_VALUES,
         description="Column to sort by; a leading - reverses.",

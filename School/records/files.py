@@ -20,7 +20,8 @@ from django.utils.translation import ngettext
 
 from School.context import current_school
 from School.fields import normalise_fields
-from School.locale.activation import date_order_of
+from School.identity.sex import sex_from_text
+from School.locale.activation import date_order_of, language_of
 from School.models import Student
 from School.records.dates import DateReader, write_date
 from School.records.formats import FileFormatError, UnwritableCell, csv_lines, open_rows, restore, write_xlsx
@@ -32,6 +33,7 @@ COLUMNS = [
     "first_name",
     "second_name",
     "date_of_birth",
+    "sex",
     "grade",
     "enrolment_date",
     "status",
@@ -202,8 +204,9 @@ def _field_problems(student, exclude):
     return problems
 
 
-def student_from_row(row, dates=None, line=0):
-    """A Student (unsaved) from a row (dates read by `dates`, a DateReader); ValidationError with every problem."""
+def student_from_row(row, dates=None, line=0, language="en"):
+    """A Student (unsaved) from a row (dates read by `dates`, a DateReader; words such as the sex's
+    read in `language` as well as English); ValidationError with every problem."""
     dates = dates or DateReader("iso")
     problems = {}
     values = {}
@@ -212,10 +215,11 @@ def student_from_row(row, dates=None, line=0):
             values[column] = dates.read(row.get(column, ""), line)
         except ValueError as error:
             problems[column] = [str(error)]
-    try:
-        values["status"] = _status(row.get("status", ""))
-    except ValidationError as error:
-        problems.update(error.message_dict)
+    for column, read in (("status", _status), ("sex", lambda text: sex_from_text(text, language))):
+        try:
+            values[column] = read(row.get(column, ""))
+        except ValidationError as error:
+            problems.update(error.message_dict)
     student = Student(
         registration_no=row.get("registration_no", ""),
         first_name=row.get("first_name", ""),
@@ -265,8 +269,9 @@ class StudentImport:
         self.max_rows = max_rows
         self.progress = progress
         self.columns = []
-        # The active school's order (the import runs as the school), unless told.
+        # The active school's order and language (the import runs as the school), unless told.
         self.date_order = date_order or date_order_of(current_school())
+        self.language = language_of(current_school())
 
     def _checked(self, report):
         """(line, Student, existing pk or None) for each row; errors go to the report."""
@@ -290,7 +295,7 @@ class StudentImport:
                         continue
                     seen.setdefault(number, line)
                     try:
-                        students.append((line, student_from_row(row, dates, line)))
+                        students.append((line, student_from_row(row, dates, line, self.language)))
                     except ValidationError as error:
                         report.add_error(RowError(line, number, _messages(error)))
                 existing = {
