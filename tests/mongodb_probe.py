@@ -57,6 +57,9 @@ def pipelines():
     found = {
         "student_page": compiled(page_two, "nairobi"),
         "student_page_descending": compiled(StudentTableQuery(sort="first_name", descending=True).queryset()[:50], "nairobi"),
+        "student_page_sex": compiled(
+            StudentTableQuery.from_params({"sex": "unrecorded"}, hide_transferred=True).queryset()[:51], "nairobi"
+        ),
         "student_search_special": compiled(StudentTableQuery(search="o'neil (jr.)*").queryset()[:50], "nairobi"),
         # As typed or pasted: a no-break space, a double space, a decomposed accent.
         "student_search_pasted": compiled(

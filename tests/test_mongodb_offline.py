@@ -204,6 +204,17 @@ def test_student_page_pipeline_is_paginated_sorted_and_has_no_lookup(pipelines):
     assert next(s["$sort"] for s in descending["pipeline"] if "$sort" in s) == {"first_name": -1, "_id": -1}
 
 
+def test_the_sex_filter_matches_on_an_indexed_field_and_the_figures_group_by_it(pipelines):
+    page = pipelines["student_page_sex"]
+    assert "$lookup" not in stages(page)
+    match = next(stage["$match"] for stage in page["pipeline"] if "$match" in stage)
+    assert {"sex": ""} in match["$and"]  # "unrecorded" is the stored empty value
+    assert matched_fields(match) - {"$nor"} == {"sex"}  # and not transferred ($nor: status)
+    assert "sex" in indexed_fields(Student)
+    group = next(stage["$group"] for stage in pipelines["figures_count"]["pipeline"] if "$group" in stage)
+    assert "sex" in json.dumps(group["_id"])
+
+
 def test_user_search_text_is_not_a_regular_expression(pipelines):
     pipeline = pipelines["student_search_special"]["pipeline"]
     match = next(stage["$match"] for stage in pipeline if "$match" in stage)
