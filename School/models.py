@@ -29,7 +29,6 @@ from School.validation import (
     validate_date_order,
     validate_host,
     validate_language,
-    validate_phone,
     validate_registration_no,
     validate_school_name,
     validate_time_zone,
@@ -266,8 +265,7 @@ class Student(models.Model):
         _("enrolment date"), default=today, validators=[not_before_earliest, not_in_future]
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    guardian_name = TextLineField(_("guardian's name"), max_length=200, blank=True)
-    guardian_phone = TextLineField(_("guardian's phone"), max_length=20, blank=True, validators=[validate_phone])
+    # Guardians: School/identity/models.py (Guardianship.student, related name "guardianships").
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed at"), auto_now=True)
     first_name_key = models.CharField(max_length=100, editable=False, default="")

@@ -16,6 +16,8 @@ from markupsafe import Markup
 from School.availability import is_busy, is_no_space, unavailable_reason
 from School.context import current_school
 from School.documents.page import student_files
+from School.identity.guardians import guardians_of
+from School.identity.phones import shown
 from School.identity.sex import filter_choices as sex_filter_choices
 from School.models import Student
 from School.records.kept_pages import kept_page
@@ -153,6 +155,8 @@ def student_detail(request, pk):
     audit.record(request, audit.DETAIL, target=f"{student.pk} {student.registration_no}", rows=1)
     context = {
         "student": student, "transfers": record_transfers(student), "may_transfer": may_transfer(request.user),
+        "guardians": [(link, person, shown(person.phone), shown(person.other_phone))
+                      for link, person in guardians_of(student._state.db, [student.pk]).get(student.pk, [])],
         **student_files(student, request.user),
     }
     return render(request, "School/student_detail.html", context)

@@ -30,7 +30,7 @@ from School.context import tenant_context  # noqa: E402
 from School.models import Student  # noqa: E402
 from School.operations.provisioning import add_school  # noqa: E402
 from School.records.kept_pages import forget_pages  # noqa: E402
-from bench.students import row  # noqa: E402
+from bench.students import row, student_fields  # noqa: E402
 
 # Roughly as schools record it: most say, some records do not.
 SEXES = ["female", "male", "female", "male", ""]
@@ -40,7 +40,7 @@ def fill(school, count):
     with tenant_context(school):
         for start in range(0, count, 5000):
             Student.objects.bulk_create(
-                Student(**row(n, "S"), sex=SEXES[n % len(SEXES)]) for n in range(start, min(count, start + 5000))
+                Student(**student_fields(row(n, "S")), sex=SEXES[n % len(SEXES)]) for n in range(start, min(count, start + 5000))
             )
 
 

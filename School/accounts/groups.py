@@ -29,12 +29,17 @@ class GroupSpec:
 
 
 SPECS = (
-    GroupSpec(VIEWERS, ("School.view_student",), staff=False),
-    GroupSpec(REGISTRARS, ("School.view_student", "School.add_student", "School.change_student"), staff=True),
+    GroupSpec(VIEWERS, ("School.view_student", "identity.view_guardian", "identity.view_guardianship"), staff=False),
+    GroupSpec(REGISTRARS, ("School.view_student", "School.add_student", "School.change_student",
+                           # A student's guardians are edited with the student (one person may be several's).
+                           "identity.view_guardian", "identity.add_guardian", "identity.change_guardian",
+                           "identity.guardianship.*"), staff=True),
     GroupSpec(
         SCHOOL_ADMINS,
         (
             "School.student.*",
+            "identity.guardian.*",
+            "identity.guardianship.*",
             "auth.user.*",
             "auth.group.*",
             "accounts.invitation.*",

@@ -23,14 +23,21 @@ FILTER_VALUES = {Student.Sex.FEMALE.value: Student.Sex.FEMALE, Student.Sex.MALE.
 _LETTERS = {"f": Student.Sex.FEMALE, "m": Student.Sex.MALE}
 
 
-@functools.lru_cache(maxsize=16)
-def _words(language):
-    """{lower-case word: stored value} that an import in `language` understands."""
-    words = {**_LETTERS, **{value: value for value in Student.Sex.values if value}}
+def choice_words(choices, language, extra=()):
+    """{lower-case word: stored value} of `choices` (a TextChoices), as English and `language` write them.
+
+    The stored values themselves, the labels in both languages, and `extra` pairs (e.g. letters).
+    """
+    words = {**dict(extra), **{value: value for value in choices.values if value}}
     for code in dict.fromkeys(("en", language)):
         with translation.override(code):
-            words.update({normalise_text(str(label)).lower(): value for value, label in Student.Sex.choices})
+            words.update({normalise_text(str(label)).lower(): value for value, label in choices.choices})
     return words
+
+
+@functools.lru_cache(maxsize=16)
+def _words(language):
+    return choice_words(Student.Sex, language, _LETTERS)
 
 
 def sex_from_text(text, language):

@@ -20,6 +20,8 @@ from django.utils.translation import ngettext
 
 from School.context import current_school
 from School.fields import normalise_fields
+from School.identity.guardians import GUARDIAN_COLUMNS, OLD_COLUMNS, file_cells, guardians_from_row, has_guardian_columns, replace_guardians
+from School.identity.phones import region_of
 from School.identity.sex import sex_from_text
 from School.locale.activation import date_order_of, language_of
 from School.models import Student
@@ -28,7 +30,8 @@ from School.records.formats import FileFormatError, UnwritableCell, csv_lines, o
 from School.transactions import atomic
 from School.transfers.records import STATUS_SET_BY_TRANSFERS, enters_transferred, transferred_out_ids
 
-COLUMNS = [
+# The student's own fields, then its guardians' (School/identity/guardians.py).
+STUDENT_COLUMNS = [
     "registration_no",
     "first_name",
     "second_name",
@@ -37,9 +40,8 @@ COLUMNS = [
     "grade",
     "enrolment_date",
     "status",
-    "guardian_name",
-    "guardian_phone",
 ]
+COLUMNS = [*STUDENT_COLUMNS, *GUARDIAN_COLUMNS]
 REQUIRED = ("registration_no", "first_name", "second_name")
 DATES = ("date_of_birth", "enrolment_date")
 BATCH = 1000
@@ -116,7 +118,7 @@ def read_rows(binary):
                 header.pop()  # empty cells right of a workbook's header
             if not header:
                 raise CsvFileError(_("the file is empty: the first line must name the columns"))
-            unknown = [name for name in header if name not in COLUMNS]
+            unknown = [name for name in header if name not in COLUMNS and name not in OLD_COLUMNS]
             missing = [name for name in REQUIRED if name not in header]
             if unknown or missing:
                 problems = [_("unknown column %(name)s") % {"name": repr(name)} for name in unknown]
@@ -204,9 +206,11 @@ def _field_problems(student, exclude):
     return problems
 
 
-def student_from_row(row, dates=None, line=0, language="en"):
+def student_from_row(row, dates=None, line=0, language="en", region=""):
     """A Student (unsaved) from a row (dates read by `dates`, a DateReader; words such as the sex's
-    read in `language` as well as English); ValidationError with every problem."""
+    read in `language` as well as English; phones without +country code as numbers of `region`);
+    ValidationError with every problem. Its `guardians_given` are the row's guardians, or None when
+    the file has no guardian columns (an update then leaves them as they are)."""
     dates = dates or DateReader("iso")
     problems = {}
     values = {}
@@ -225,10 +229,14 @@ def student_from_row(row, dates=None, line=0, language="en"):
         first_name=row.get("first_name", ""),
         second_name=row.get("second_name", ""),
         grade=row.get("grade", ""),
-        guardian_name=row.get("guardian_name", ""),
-        guardian_phone=row.get("guardian_phone", ""),
         **{key: value for key, value in values.items() if value is not None},
     )
+    student.guardians_given = None
+    if has_guardian_columns(row):
+        try:
+            student.guardians_given = guardians_from_row(row, region, language)
+        except ValidationError as error:
+            problems.update(error.message_dict)
     # Uniqueness is checked per batch by the caller, not row by row.
     problems.update(_field_problems(student, exclude=problems))
     if not problems:
@@ -272,6 +280,7 @@ class StudentImport:
         # The active school's order and language (the import runs as the school), unless told.
         self.date_order = date_order or date_order_of(current_school())
         self.language = language_of(current_school())
+        self.region = region_of(current_school())
 
     def _checked(self, report):
         """(line, Student, existing pk or None) for each row; errors go to the report."""
@@ -295,7 +304,7 @@ class StudentImport:
                         continue
                     seen.setdefault(number, line)
                     try:
-                        students.append((line, student_from_row(row, dates, line, self.language)))
+                        students.append((line, student_from_row(row, dates, line, self.language, self.region)))
                     except ValidationError as error:
                         report.add_error(RowError(line, number, _messages(error)))
                 existing = {
@@ -371,7 +380,8 @@ class StudentImport:
             for batch in _batches(self._checked(report), BATCH):
                 # An update changes only the columns the file has (known once
                 # it is open): a file without enrolment dates must not reset them.
-                fields = [name for name in self.columns if name != "registration_no"] + ["updated_at"]
+                fields = [name for name in self.columns if name in STUDENT_COLUMNS and name != "registration_no"]
+                fields.append("updated_at")
                 new, changed = [], []
                 for _line, student, pk in batch:
                     if pk is None:
@@ -386,6 +396,8 @@ class StudentImport:
                 Student.objects.bulk_create(new)
                 if changed:
                     Student.objects.bulk_update(changed, fields)
+                replace_guardians(using, [(student.pk, student.guardians_given) for student in (*new, *changed)
+                                          if student.guardians_given is not None])
             if not report.ok:
                 raise _RolledBack(report)
         report.written = True
@@ -403,9 +415,13 @@ class _RolledBack(Exception):
 
 def export_rows(queryset, date_order="iso"):
     """Each student of `queryset` as the texts of COLUMNS, dates in `date_order` (ISO: any program reads it)."""
-    for values in queryset.values_list(*COLUMNS).iterator(chunk_size=BATCH):
-        yield ["" if value is None else write_date(value, date_order) if isinstance(value, datetime.date) else value
-               for value in values]
+    rows = queryset.values_list(*STUDENT_COLUMNS, "pk").iterator(chunk_size=BATCH)
+    no_guardians = [""] * len(GUARDIAN_COLUMNS)
+    for batch in _batches(rows, BATCH):
+        guardians = file_cells(queryset.db, [values[-1] for values in batch])
+        for *values, pk in batch:
+            yield ["" if value is None else write_date(value, date_order) if isinstance(value, datetime.date) else value
+                   for value in values] + guardians.get(pk, no_guardians)
 
 
 def export_lines(queryset, date_order="iso"):
