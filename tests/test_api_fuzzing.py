@@ -23,7 +23,9 @@ OTHER_SCHOOLS = ("ACC-", "DEF-", "Accra", "Default School")
 # The rules no schema can state: they depend on today, on another field or on
 # the school's other records, and each field's description names them.
 STATEFUL_RULES = ("is in the future", "must be before the enrolment date", "already exists", "is before 1900-01-01",
-                  "is set by a transfer to another school only")
+                  "is set by a transfer to another school only",
+                  # A guardian's phone against its country's numbering plan, and the rules across guardians.
+                  "is not a phone number that can exist", "needs a phone or an email", "is the primary contact")
 
 
 def school_schema(host):

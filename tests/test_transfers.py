@@ -479,7 +479,8 @@ def test_each_step_writes_only_to_its_own_database(schools, monkeypatch):
     assert steps["accept:claimed"] == {("nairobi", "transfers_outgoingtransfer"), ("nairobi", "School_student"), ("nairobi", "School_studentsstamp")}
     assert steps["accept:prepared"] == {("accra", "School_student"), ("accra", "transfers_incomingtransfer"),
                                         ("accra", "School_studentsstamp"), ("accra", "security_auditevent")}
-    assert "accept:copied" not in steps  # the history part: nothing to carry for this student
+    # The history part has nothing to carry for this student; its guardian goes to the receiver only.
+    assert steps["accept:copied"] == {("accra", "identity_guardian"), ("accra", "identity_guardianship")}
     assert steps["accept:carried"] == {("nairobi", "transfers_outgoingtransfer"), ("nairobi", "security_auditevent")}
     assert steps["accept:finalized"] == {("default", "transfers_transfer")}
 
