@@ -173,7 +173,7 @@ def replace_guardians(using, pairs):
 
 def guardians_of(using, student_pks):
     """{student pk: [(Guardianship, Guardian)]} in order: two flat queries (no join: a $lookup on MongoDB)."""
-    links = list(Guardianship.objects.using(using).filter(student_id__in=list(student_pks)).order_by("student", "position"))
+    links = list(Guardianship.objects.using(using).filter(student_id__in=list(student_pks)).order_by("student_id", "position"))
     people = Guardian.objects.using(using).in_bulk({link.guardian_id for link in links})
     found = {}
     for link in links:

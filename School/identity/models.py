@@ -59,7 +59,7 @@ class Guardianship(models.Model):
     class Meta:
         verbose_name = _("guardian of a student")
         verbose_name_plural = _("guardians of students")
-        ordering = ["student", "position"]
+        ordering = ["position"]  # within a student (by the student would join its table: a $lookup on MongoDB)
         constraints = [models.UniqueConstraint(fields=["student", "guardian"], name="one_guardianship_per_pair")]
         indexes = [models.Index(fields=["student", "position"], name="guardianship_student_idx"),
                    models.Index(fields=["guardian"], name="guardianship_guardian_idx")]
