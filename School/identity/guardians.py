@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from School.identity.models import Guardian, Guardianship
 from School.identity.phones import normalise_phone
-from School.identity.sex import choice_words
+from School.identity.words import choice_words
 from School.validation import normalise_text
 
 IN_FILES = 2  # guardians a file carries
@@ -110,7 +110,7 @@ def guardians_from_row(row, region, language):
     return guardians
 
 
-def _person(using, wanted, known):
+def _person(wanted, known):
     """The Guardian for `wanted` (a GuardianInput): the school's own when one matches, else a new one."""
     for key in ((wanted.name.lower(), "phone", wanted.phone), (wanted.name.lower(), "email", wanted.email.lower())):
         if key[2] and key in known:
@@ -144,7 +144,7 @@ def replace_guardians(using, pairs):
     links = []
     for pk, guardians in pairs:
         for position, given in enumerate(guardians, start=1):
-            person = _person(using, given, known)
+            person = _person(given, known)
             if person is None:
                 person = Guardian(name=given.name, phone=given.phone, other_phone=given.other_phone, email=given.email)
                 person.save(using=using)

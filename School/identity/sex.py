@@ -9,10 +9,10 @@ language (the labels its catalogue gives Female, Male and Not recorded).
 import functools
 
 from django.core.exceptions import ValidationError
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from School.models import Student
+from School.identity.words import choice_words
 from School.validation import normalise_text
 
 # The table's and the API's filter: a URL cannot carry "" as a choice.
@@ -21,18 +21,6 @@ FILTER_VALUES = {Student.Sex.FEMALE.value: Student.Sex.FEMALE, Student.Sex.MALE.
                  UNRECORDED: Student.Sex.NOT_RECORDED}
 
 _LETTERS = {"f": Student.Sex.FEMALE, "m": Student.Sex.MALE}
-
-
-def choice_words(choices, language, extra=()):
-    """{lower-case word: stored value} of `choices` (a TextChoices), as English and `language` write them.
-
-    The stored values themselves, the labels in both languages, and `extra` pairs (e.g. letters).
-    """
-    words = {**dict(extra), **{value: value for value in choices.values if value}}
-    for code in dict.fromkeys(("en", language)):
-        with translation.override(code):
-            words.update({normalise_text(str(label)).lower(): value for value, label in choices.choices})
-    return words
 
 
 @functools.lru_cache(maxsize=16)

@@ -20,7 +20,14 @@ from django.utils.translation import ngettext
 
 from School.context import current_school
 from School.fields import normalise_fields
-from School.identity.guardians import GUARDIAN_COLUMNS, OLD_COLUMNS, file_cells, guardians_from_row, has_guardian_columns, replace_guardians
+from School.identity.guardians import (
+    GUARDIAN_COLUMNS,
+    OLD_COLUMNS,
+    file_cells,
+    guardians_from_row,
+    has_guardian_columns,
+    replace_guardians,
+)
 from School.identity.phones import region_of
 from School.identity.sex import sex_from_text
 from School.locale.activation import date_order_of, language_of
