@@ -9,7 +9,6 @@ the same phone, or the same name and email: the mother of two siblings is one
 contact.
 """
 
-import functools
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from School.identity.models import Guardian, Guardianship
 from School.identity.phones import normalise_phone
-from School.identity.words import choice_words
+from School.identity.words import value_of
 from School.validation import normalise_text
 
 IN_FILES = 2  # guardians a file carries
@@ -43,20 +42,10 @@ class GuardianInput:
     emergency_contact: bool = False
 
 
-@functools.lru_cache(maxsize=16)
-def _relationship_words(language):
-    return choice_words(Guardianship.Relationship, language)
-
-
 def relationship_from_text(text, language):
-    text = normalise_text(text or "").lower()
-    if not text:
-        return Guardianship.Relationship.GUARDIAN
-    try:
-        return _relationship_words(language)[text]
-    except KeyError:
-        raise ValidationError({"relationship": _("unknown relationship %(value)s: use one of %(known)s") % {
-            "value": repr(text), "known": ", ".join(Guardianship.Relationship.values)}}) from None
+    known = ", ".join(Guardianship.Relationship.values)
+    return value_of(text, Guardianship.Relationship, language, Guardianship.Relationship.GUARDIAN, "relationship",
+                    _("unknown relationship %(value)s: use one of %(known)s").replace("%(known)s", known))
 
 
 def checked_guardian(name, phone="", email="", other_phone="", region="", **flags):

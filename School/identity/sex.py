@@ -6,14 +6,10 @@ an import also reads F and M in any case, and the words of the school's
 language (the labels its catalogue gives Female, Male and Not recorded).
 """
 
-import functools
-
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from School.identity.words import value_of
 from School.models import Student
-from School.identity.words import choice_words
-from School.validation import normalise_text
 
 # The table's and the API's filter: a URL cannot carry "" as a choice.
 UNRECORDED = "unrecorded"
@@ -23,21 +19,10 @@ FILTER_VALUES = {Student.Sex.FEMALE.value: Student.Sex.FEMALE, Student.Sex.MALE.
 _LETTERS = {"f": Student.Sex.FEMALE, "m": Student.Sex.MALE}
 
 
-@functools.lru_cache(maxsize=16)
-def _words(language):
-    return choice_words(Student.Sex, language, _LETTERS)
-
-
 def sex_from_text(text, language):
     """The stored value for a file's `sex` cell in a school of `language`; ValidationError naming the column."""
-    text = normalise_text(text or "").lower()
-    if not text:
-        return Student.Sex.NOT_RECORDED
-    try:
-        return _words(language)[text]
-    except KeyError:
-        raise ValidationError({"sex": _("unknown sex %(value)s: use female, male, F, M or leave it empty")
-                               % {"value": repr(text)}}) from None
+    return value_of(text, Student.Sex, language, Student.Sex.NOT_RECORDED, "sex",
+                    _("unknown sex %(value)s: use female, male, F, M or leave it empty"), _LETTERS.items())
 
 
 def sex_filter(value):

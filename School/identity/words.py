@@ -1,5 +1,8 @@
 """The words a file may use for a choice: its stored values and its labels, in English and the school's language."""
 
+import functools
+
+from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from School.validation import normalise_text
@@ -15,3 +18,22 @@ def choice_words(choices, language, extra=()):
         with translation.override(code):
             words.update({normalise_text(str(label)).lower(): value for value, label in choices.choices})
     return words
+
+
+@functools.lru_cache(maxsize=64)
+def _words_of(choices, language, extra):
+    return choice_words(choices, language, extra)
+
+
+def value_of(text, choices, language, empty, column, unknown, extra=()):
+    """The stored value of `choices` a file's cell `text` names (`empty` for a blank cell).
+
+    ValidationError {column: unknown % {"value": the text}} when no word of `language` or English names one.
+    """
+    text = normalise_text(text or "").lower()
+    if not text:
+        return empty
+    try:
+        return _words_of(choices, language, tuple(extra))[text]
+    except KeyError:
+        raise ValidationError({column: unknown % {"value": repr(text)}}) from None
