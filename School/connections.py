@@ -201,6 +201,11 @@ def registry_changed():
     _epoch += 1
 
 
+def registry_epoch():
+    """Moves on with every registry change this process sees: what is kept per school is stale once it has."""
+    return _epoch
+
+
 def alias_sqlite_file(alias):
     """The SQLite file a configured alias opens (its files directory is beside it)."""
     return Path(_sqlite_file(connections.settings[alias]))

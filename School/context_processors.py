@@ -1,5 +1,7 @@
 import functools
 
+from School.branding.looks import look_of
+
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 
@@ -9,11 +11,14 @@ def current_school(request):
     return {"school": getattr(request, "school", None)}
 
 
-@functools.lru_cache(maxsize=8)
+# One entry in host mode ("/"); in path mode one per school's /s/<name>/ a worker serves.
+@functools.lru_cache(maxsize=1024)
 def _layout_links(script_prefix):
     return {
         "stylesheet": static("School/app.css"),
         "index": reverse("index"),
+        "classes": reverse("classes"),
+        "class_list": reverse("class-list"),
         "import": reverse("student-import"),
         "export_csv": reverse("student-export"),
         "export_xlsx": reverse("student-export-xlsx"),
@@ -28,3 +33,8 @@ def layout_links(request):
     """The layout's links as `links`: base.html is shared by the Django and Jinja2 engines,
     so it takes URLs from here, not from either engine's own tags. Reversed once per process."""
     return {"links": _layout_links(get_script_prefix())}
+
+
+def branding(request):
+    """The school's look (School/branding/looks.py) as `branding`: kept per worker, no query per request."""
+    return {"branding": look_of(getattr(request, "school", None))}

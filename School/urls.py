@@ -33,6 +33,10 @@ urlpatterns = [
     # Sign-in (with the second factor), sign-out, invitations, password resets
     # and password-made API tokens (School/accounts/, over School/security/).
     path("", include("School.accounts.urls")),
+    # Each school's logo, colours and sign-in welcome (School/branding/).
+    path("", include("School.branding.urls")),
     # Students moving to another school of the platform (School/transfers/).
     path("", include("School.transfers.urls")),
+    # Classes, class lists, promotion day and the grade ladder (School/school_year/pages/).
+    path("", include("School.school_year.urls")),
 ]

@@ -27,6 +27,7 @@ from django.http.request import split_domain_port
 
 from School.availability import unavailable_reason
 from School.connections import registry_changed
+from School.validation import NAME_PATTERN
 
 DEFAULT_SCHOOL = DEFAULT_DB_ALIAS
 # The longest host a SchoolHost can hold: longer Host headers are unknown
@@ -413,3 +414,40 @@ def all_schools():
     by_name = load_all_schools() if registry_is_migrated() else {}
     default = by_name.pop(DEFAULT_SCHOOL, None) or school_by_name(DEFAULT_SCHOOL)
     return [default, *(by_name[name] for name in sorted(by_name))]
+
+
+# --- schools by path (SCHOOL_PATH_PREFIX) ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolPath:
+    """A request for /s/<name>/...: the name as written, and what follows it (None: nothing, not even "/")."""
+
+    name: str
+    rest: object
+
+
+def path_prefix():
+    """SCHOOL_PATH_PREFIX as "/s/" (leading and trailing slash), or "" when path mode is off."""
+    prefix = settings.SCHOOL_PATH_PREFIX.strip("/")
+    return f"/{prefix}/" if prefix else ""
+
+
+def school_path(path_info):
+    """The SchoolPath that `path_info` asks for, or None when it is not under the prefix (or path mode is off).
+
+    The name is taken as written: a mixed-case, encoded or dotted name is
+    simply no school's (School names are lower-case letters, digits and _).
+    """
+    prefix = path_prefix()
+    if not prefix or not path_info.startswith(prefix):
+        return None
+    name, slash, tail = path_info[len(prefix):].partition("/")
+    return SchoolPath(name, "/" + tail if slash else None)
+
+
+def school_named_in_path(name):
+    """The school a path names, or None; a name that cannot be a school's costs no look-up at all."""
+    if not NAME_PATTERN.fullmatch(name):
+        return None
+    return registry.school_named(name)

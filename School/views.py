@@ -22,6 +22,9 @@ from School.identity.sex import filter_choices as sex_filter_choices
 from School.models import Student
 from School.records.kept_pages import kept_page
 from School.records.table import SchoolFacts, StudentTableQuery
+from School.school_year.history import history_of
+from School.school_year.pages.dates import local_date
+from School.school_year.pages.year_table import year_choices, year_table
 from School.security import audit
 from School.security.bounds import page_number
 from School.security.access import sees_students_async, student_data
@@ -104,8 +107,13 @@ def table_headers(query, language):
 
 @student_data(sign_in_here=True)
 def student_list(request):
-    query = StudentTableQuery.from_params(request.GET, hide_transferred=True)
     facts = SchoolFacts()
+    if request.GET.get("year"):
+        # Another year than the current one: that year's enrolments (School/school_year/pages/year_table.py).
+        other = year_table(request, request.GET["year"], facts.kept("years", functools.partial(year_choices, facts.alias)))
+        if other is not None:
+            return other
+    query = StudentTableQuery.from_params(request.GET, hide_transferred=True)
     kept = kept_page(query, page_number(request.GET.get("page")), ROW_FIELDS, facts)
     page = kept.page
     language = get_language()
@@ -119,6 +127,8 @@ def student_list(request):
             "query": query,
             "headers": table_headers(query, language),
             "grades": facts.grades(),
+            # After the page's rows: the stamp they were read with keys the years too (no query of its own).
+            "years": facts.kept("years", functools.partial(year_choices, facts.alias)),
             "statuses": status_choices(language),
             "sexes": sex_choices(language),
             "rows": rows,
@@ -157,6 +167,7 @@ def student_detail(request, pk):
         "student": student, "transfers": record_transfers(student), "may_transfer": may_transfer(request.user),
         "guardians": [(link, person, shown(person.phone), shown(person.other_phone))
                       for link, person in guardians_of(student._state.db, [student.pk]).get(student.pk, [])],
+        "history": history_of(student, functools.partial(local_date, request)),
         **student_files(student, request.user),
     }
     return render(request, "School/student_detail.html", context)

@@ -75,6 +75,12 @@ RUNS = [
         ("student table, a French/Africa/Nairobi school vs one on the defaults, time ratio", r"median ratio \(fr/Nairobi / en/UTC\): ([\d.]+)", "<= 1.05"),
         ("student table with the per-request locale activation vs patched out, time ratio", r"median ratio \(activated / not\): ([\d.]+)", "<= 1.05"),
     ]),
+    ("branding.py", ["--rounds", "7", "--requests", "300"], ["--rounds", "3", "--requests", "100"], [
+        ("student table of a branded school, with the branding vs patched out, time ratio", r"median ratio \(branding / none\): ([\d.]+)", "<= 1.02"),
+        ("student table of a school on the platform's look, with the branding vs patched out, time ratio", r"median ratio \(plain / none\): ([\d.]+)", "<= 1.02"),
+        ("branding queries in 20 requests of a warm worker", r"has read the look: (\d+)", "0"),
+        ("branding context processor (µs per request)", r"branding context processor: ([\d.]+) µs", "measured"),
+    ]),
     ("national.py", ["--sizes", "1000,10000,100000", "--rounds", "7", "--requests", "300"],
      ["--sizes", "1000,10000", "--rounds", "3", "--requests", "150"], [
         ("100,000 schools: refresh after one change (ms)", r"refresh after one change ([\d.]+) ms", "<= 20"),
@@ -148,6 +154,13 @@ RUNS = [
     ("promotion.py", ["--rounds", "7"], ["--rounds", "3"], [
         ("`NAME promote` of 2,000 students, whole CLI process (s)", r"median: promote ([\d.]+) s", "<= 2"),
         ("... vs `NAME export_students` of the same school, time ratio", r"baseline [\d.]+ s, ratio ([\d.]+)", "measured"),
+    ]),
+    ("year_table.py", ["--rounds", "8", "--requests", "300"], ["--rounds", "3", "--requests", "100", "--students", "5000"], [
+        ("student table at 20,000 students, current year, this tree vs main, rows read (CPU time ratio)", r"median ratio, rows read: ([\d.]+)", "<= 1.05"),
+        ("... the same, the worker's kept page", r"median ratio, kept page: ([\d.]+)", "measured"),
+    ]),
+    ("student_history.py", ["--rounds", "7", "--requests", "200"], ["--rounds", "3", "--requests", "50"], [
+        ("a student's page with 6 years of history vs with 1, time ratio", r"median ratio \(6 years / 1 year\): ([\d.]+)", "<= 1.1"),
     ]),
 ]
 

@@ -9,6 +9,9 @@ Environment variables (all optional on a developer machine):
   SCHOOL_DATA_DIR       where the embedded default keeps its files (./var)
   SCHOOL_REGISTRY_TTL   seconds a worker trusts its cached school registry
                         before checking for changes made elsewhere (1.0)
+  SCHOOL_PATH_PREFIX    path mode: "/s/" serves https://HOST/s/<school>/ on the
+                        `default` school's hosts, beside each school's own
+                        hosts; empty (the default): off
   SCHOOL_REGISTRY_CACHE_SIZE          hosts (and school names) a worker keeps
                                       resolved (4096); the rest are looked up
   SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE  unknown hosts a worker remembers (4096)
@@ -97,6 +100,8 @@ def _secret_key(data_dir):
 SCHOOL_DATA_DIR = Path(os.environ.get("SCHOOL_DATA_DIR") or BASE_DIR / "var").resolve()
 SCHOOL_DB_DIR = SCHOOL_DATA_DIR / "db"
 SCHOOL_REGISTRY_TTL = float(os.environ.get("SCHOOL_REGISTRY_TTL", "1.0"))
+# Schools by path on the platform's own hosts (School/middleware.py): "/s/" or "" (off).
+SCHOOL_PATH_PREFIX = os.environ.get("SCHOOL_PATH_PREFIX", "")
 SCHOOL_REGISTRY_CACHE_SIZE = int(os.environ.get("SCHOOL_REGISTRY_CACHE_SIZE", "4096"))
 SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE = int(os.environ.get("SCHOOL_REGISTRY_UNKNOWN_CACHE_SIZE", "4096"))
 # A fresh SQLite connection per request re-reads the schema and every page a
@@ -154,6 +159,7 @@ if SCHOOL_ENGINE == MONGODB:
         "platform": "School.mongo.migrations.platform",
         "school_year": "School.mongo.migrations.school_year",
         "identity": "School.mongo.migrations.identity",
+        "branding": "School.mongo.migrations.branding",
     }
     DATABASE_ROUTERS = ["django_mongodb_backend.routers.MongoRouter", "School.router.SchoolRouter"]
 else:
@@ -195,6 +201,8 @@ INSTALLED_APPS = [
     "School.school_year.apps.SchoolYearConfig",
     # A student's guardians (and, as issue 33 lands, the learner number), in the school's database (School/identity/).
     "School.identity.apps.IdentityConfig",
+    # Each school's logo, colours and sign-in welcome, in its own database (School/branding/).
+    "School.branding.apps.BrandingConfig",
     # Second factors (TOTP devices, recovery codes): plain models, routed to
     # each school's database like its users. Invitations, password resets and
     # sign-out: School/accounts/ (last: its groups need every app's permissions).
@@ -234,6 +242,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The students of the school whose host name the request is sent to.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "School.records.api_schema.school_path_server"],
 }
 
 MIDDLEWARE = [
@@ -286,6 +295,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "School.context_processors.current_school",
                 "School.context_processors.layout_links",
+                "School.context_processors.branding",
                 "School.locale.context_processors.language",
             ],
         },
@@ -309,6 +319,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "School.context_processors.current_school",
                 "School.context_processors.layout_links",
+                "School.context_processors.branding",
                 "School.locale.context_processors.language",
             ],
         },
@@ -365,7 +376,9 @@ if SCHOOL_DEFAULT_LANGUAGE not in dict(LANGUAGES):
 if SCHOOL_DEFAULT_DATE_ORDER not in {"dmy", "mdy", "iso"}:
     raise ImproperlyConfigured("SCHOOL_DEFAULT_DATE_ORDER must be dmy, mdy or iso")
 
-STATIC_URL = "static/"
+# Absolute: the platform's files, one address for every school, in path mode too
+# (a relative STATIC_URL would take each school's /s/<name>/ script prefix).
+STATIC_URL = "/static/"
 # Production may `collectstatic` into DJANGO_STATIC_ROOT; without it WhiteNoise
 # serves straight from the apps (below).
 STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None

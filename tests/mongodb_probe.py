@@ -5,7 +5,7 @@ at an address where nothing listens (127.0.0.1:1), because a process runs on
 one engine: these facts need the MongoDB settings, the suite's own process has
 the SQLite ones. Prints one JSON document; the tests make the assertions.
 
-    python tests/mongodb_probe.py pipelines|clients|unavailable|transfers|documents|school_year|access
+    python tests/mongodb_probe.py pipelines|clients|unavailable|transfers|documents|school_year|branding|access
 """
 
 import json
@@ -237,6 +237,25 @@ def school_year():
         ),
         "promotion_into": compiled(Promotion.objects.filter(to_year=year)[:1], "nairobi"),
         "promotion_out_of": compiled(Promotion.objects.filter(from_year=year)[:1], "nairobi"),
+        # A student's years on their page (School/school_year/history.py): one flat read, however many years.
+        "student_history": compiled(
+            Enrolment.objects.filter(student=year).values_list(
+                "year_id", "grade_id", "school_class_id", "first_day", "last_day", "outcome"), "nairobi"
+        ),
+    }
+    connected = [alias for alias in connections if connections[alias].connection is not None]
+    return {"queries": found, "connected_aliases": connected}
+
+
+def branding():
+    """What a worker sends to a school's database for its look, and for its logo: one flat read by the unique key."""
+    from School.branding.looks import look_query
+    from School.branding.models import KEY, Branding
+
+    ensure_alias(SchoolInfo("nairobi", "Nairobi"))
+    found = {
+        "look": compiled(look_query("nairobi"), "nairobi"),
+        "logo": compiled(Branding.objects.filter(key=KEY, logo_digest="ab" * 16).values_list("logo", "logo_type")[:1], "nairobi"),
     }
     connected = [alias for alias in connections if connections[alias].connection is not None]
     return {"queries": found, "connected_aliases": connected}
@@ -294,7 +313,7 @@ def access():
 if __name__ == "__main__":
     result = {
         "pipelines": pipelines, "clients": clients, "unavailable": unavailable, "transfers": transfers, "documents": documents,
-        "school_year": school_year,
+        "school_year": school_year, "branding": branding,
         "access": access,
     }[sys.argv[1]]()
     sys.stdout.write(json_util.dumps(result))

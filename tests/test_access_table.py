@@ -83,12 +83,23 @@ ACCESS = {
     "accounts/password-reset/sent/": row(GET),
     "accounts/reset/<uidb64>/<token>/": row(),
     "api/tokens/": row({"POST"}),
+    # Each school's branding: changed by its School admins; the logo and colours shown to anyone, sign-in pages included.
+    "branding/": row({"GET", "POST"}, "school admin", writes={"POST"}),
+    "branding/style/<slug:version>.css": row(),
+    "branding/logo/<slug:digest>.<slug:extension>": row(),
     # Transfers: the School.transfer_student permission, the School admins' only.
     "transfers/": row(ALL, "school admin"),
     "transfers/send/": row(ALL, "school admin", writes={"POST"}),
     "transfers/<uuid:key>/cancel/": TRANSFER_STEP,
     "transfers/<uuid:key>/accept/": TRANSFER_STEP,
     "transfers/<uuid:key>/decline/": TRANSFER_STEP,
+    # The school year's pages: class lists for the staff who see students; promotion day and the
+    # ladder for the School admins (school_year.change_schoolyear and change_grade).
+    "classes/": row(ALL, *STAFF),
+    "classes/list/": row(ALL, *STAFF),
+    "school-year/promotion/": row(ALL, "school admin", writes={"POST"}),
+    "school-year/promotion/undo/": row({"POST"}, "school admin", writes={"POST"}),
+    "school-year/grades/": row(ALL, "school admin", writes={"POST"}),
 }
 
 # In the admin: what the School admin and the Registrar may do; the others (no staff

@@ -117,7 +117,8 @@ class Caddy:
 
 @pytest.fixture
 def front(platform, gunicorn, tmp_path):
-    platform.add_school("default", ["localhost", "127.0.0.1"], "Default School", students_of("DEF", 3))
+    # schools.school.test: the platform's shared host, serving every school by path (/s/<name>/).
+    platform.add_school("default", ["localhost", "127.0.0.1", "schools.school.test"], "Default School", students_of("DEF", 3))
     platform.add_school("nairobi", ["nairobi.school.test"], "Nairobi School", students_of("NBI", 5))
     platform.add_school("accra", ["accra.school.test"], "Accra Academy", students_of("ACC", 7))
     platform.add_school("closed", ["closed.school.test"], "Closed School", students_of("CLO", 2))
@@ -127,7 +128,7 @@ def front(platform, gunicorn, tmp_path):
     for name in ("nairobi", "accra"):
         with tenant_context(name):
             keys[name] = create_token(get_user_model().objects.create_superuser("registrar", ""))[0]
-    env = {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50)}
+    env = {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "SCHOOL_PATH_PREFIX": "/s/"}
     server = gunicorn(2, threads=2, env=env, args=["-c", str(ROOT / "deploy" / "gunicorn.conf.py")])
     caddy = Caddy(tmp_path, server.port)
     yield caddy, keys, server
@@ -184,6 +185,25 @@ def test_a_registrar_signs_in_over_https_and_sees_only_their_school(front, setti
     assert "Secure" in [part for part in headers.get_all("Set-Cookie") if part.startswith("sessionid=")][0]
     status, _, table = caddy.https(host, "/", {"Cookie": session})
     assert status == 200 and "NBI-0001" in table and "ACC-" not in table
+
+
+def test_schools_by_path_are_served_on_one_certificate_behind_caddy(front):
+    caddy, keys, _ = front
+    shared = "schools.school.test"
+    for name, display, own, other in (("nairobi", "Nairobi School", "NBI-", "ACC-"), ("accra", "Accra Academy", "ACC-", "NBI-")):
+        status, headers, body = caddy.https(shared, f"/s/{name}/")
+        assert status == 200 and display in body, body[:500]
+        cookie = headers["Set-Cookie"]
+        assert f"Path=/s/{name}/" in cookie and "Secure" in cookie
+        assert f'action="/s/{name}/accounts/login/"' in body
+        status, _, body = caddy.https(shared, f"/s/{name}/api/students/", {"Authorization": f"Token {keys[name]}"})
+        assert status == 200 and own in body and other not in body
+    # A token of one school's path is refused under another's; an unknown school is the 404 page.
+    assert caddy.https(shared, "/s/accra/api/students/", {"Authorization": f"Token {keys['nairobi']}"})[0] == 401
+    assert caddy.https(shared, "/s/nowhere/")[0] == 404
+    assert caddy.https(shared, "/s/nairobi")[1]["Location"] == "/s/nairobi/"
+    issued = {path.name for path in (caddy.data / "caddy" / "certificates").rglob("*") if path.is_dir()}
+    assert shared in issued and not issued & {"nairobi.school.test", "accra.school.test"}  # one certificate for both
 
 
 def test_unknown_and_suspended_hosts_get_no_certificate_and_no_page(front):

@@ -63,11 +63,14 @@ def visit_key(url):
     """Our pages are requested at every distinct URL; Django's admin once per shape
     (its links carry the list's filters, which would make every page new)."""
     split = urlsplit(url)
-    return shape(split.path, split.query) if split.path.startswith("/admin/") else url
+    return shape(split.path, split.query) if "/admin/" in split.path else url
 
 
-def crawl(client, start_paths, school_name, other_markers):
-    """Request every link found; read the links of each page shape once. Returns the URLs visited."""
+def crawl(client, start_paths, school_name, other_markers, host=HOST, within="/"):
+    """Request every link found; read the links of each page shape once. Returns the URLs visited.
+
+    Every link and redirect on `host` must stay `within` that path (a school's /s/<name>/ in path mode),
+    the platform's static files aside."""
     queue, seen, visited, expanded = list(start_paths), set(), set(), set()
     while queue:
         url = queue.pop(0)
@@ -79,8 +82,9 @@ def crawl(client, start_paths, school_name, other_markers):
         response = client.get(url)
         assert response.status_code in (200, 302), f"{url}: {response.status_code}"
         if response.status_code == 302:
-            target = urlsplit(urljoin(f"http://{HOST}{url}", response["Location"]))
-            assert target.hostname == HOST, f"{url} redirects away from the school: {response['Location']}"
+            target = urlsplit(urljoin(f"http://{host}{url}", response["Location"]))
+            assert target.hostname == host, f"{url} redirects away from the school: {response['Location']}"
+            assert target.path.startswith(within), f"{url} redirects out of {within}: {response['Location']}"
             queue.append(target.path + (f"?{target.query}" if target.query else ""))
             continue
         if "attachment" in response.get("Content-Disposition", ""):
@@ -98,9 +102,10 @@ def crawl(client, start_paths, school_name, other_markers):
         parser = Links()
         parser.feed(body)
         for href in parser.links:
-            target = urlsplit(urljoin(f"http://{HOST}{url}", href))
-            if target.hostname != HOST or "logout" in target.path:
+            target = urlsplit(urljoin(f"http://{host}{url}", href))
+            if target.hostname != host or "logout" in target.path:
                 continue  # another site, or the sign-out (a POST)
+            assert target.path.startswith((within, "/static/")), f"{url} links out of {within}: {href}"
             queue.append(target.path + (f"?{target.query}" if target.query else ""))
     return visited
 

@@ -392,6 +392,7 @@ def test_promotion_days_queries_are_flat_and_match_on_indexed_fields(tmp_path):
         "new_year_students": (Enrolment, {"year_id", "student_id"}),
         "promotion_into": (Promotion, {"to_year_id"}),
         "promotion_out_of": (Promotion, {"from_year_id"}),
+        "student_history": (Enrolment, {"student_id"}),
     }
     for name, (model, fields) in expected.items():
         query = queries[name]
@@ -403,6 +404,25 @@ def test_promotion_days_queries_are_flat_and_match_on_indexed_fields(tmp_path):
         for constraint in model._meta.constraints:
             indexed.update(model._meta.get_field(name).attname for name in constraint.fields)
         assert fields <= indexed, name
+
+
+# --- each school's branding (School/branding/) --------------------------------------------------
+
+
+def test_a_schools_look_and_logo_are_one_flat_read_of_its_own_database(tmp_path):
+    """The branding's row is in the school's own database (collection branding_branding there), read by
+    its unique key with no join and no sort. Its migrations are
+    checked by test_migrations_are_up_to_date_for_both_engines."""
+    from School.branding.models import Branding
+
+    facts = probe(tmp_path, "branding")
+    assert facts["connected_aliases"] == []
+    look, logo = facts["queries"]["look"], facts["queries"]["logo"]
+    for query in (look, logo):
+        assert query["collection"] == Branding._meta.db_table == "branding_branding"
+        assert stages(query)[0] == "$match" and "$lookup" not in stages(query) and "$sort" not in stages(query)
+        assert {"$limit": 1} in query["pipeline"]
+    assert matched_fields(look["pipeline"][0]["$match"]) == {"key"} and Branding._meta.get_field("key").unique
 
 
 # --- issue 30: what a request may ask of the database, and who may grant what ------------------

@@ -140,6 +140,8 @@ def test_no_inline_script_or_style_in_our_templates():
 
     root = Path(__file__).resolve().parent.parent
     for template in [*root.joinpath("templates").rglob("*.html"), *root.joinpath("School").rglob("templates/**/*.html")]:
+        if "mail" in template.parent.parts:
+            continue  # a message, not a page: no CSP reaches it, and mail clients read inline styles only
         text = template.read_text()
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), template
         assert not re.search(r"<style|\sstyle=|\son[a-z]+=", text), template

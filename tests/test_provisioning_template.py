@@ -77,3 +77,13 @@ def test_the_template_state_follows_the_migration_graph(monkeypatch):
     nodes = templates.migration_graph_nodes()
     monkeypatch.setattr(templates, "migration_graph_nodes", lambda: nodes | {("School", "0099_new")})
     assert templates.migration_state() != before
+
+
+def test_the_template_state_follows_the_standard_groups(monkeypatch):
+    """A permission given to a standard group without a migration: new schools must not copy a template without it."""
+    from School.accounts import groups
+
+    before = templates.migration_state()
+    changed = (*groups.SPECS[:-1], groups.GroupSpec(groups.SPECS[-1].name, (*groups.SPECS[-1].permissions, "x.y"), True))
+    monkeypatch.setattr(groups, "SPECS", changed)
+    assert templates.migration_state() != before

@@ -8,11 +8,13 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import DEFAULT_DB_ALIAS
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from School.context import tenant_context
+from School.models import School
 from School.security.models import AuditEvent
 from tests.accounts_helpers import FROZEN, code_at, frozen_clock
 
@@ -88,6 +90,21 @@ def test_a_password_alone_signs_nobody_in_once_a_device_exists(enrolled, clock, 
     done = browser.post("/accounts/login/code/", {"code": code_at(key, clock.now)})
     assert done.status_code == 302 and done.url == "/admin/"
     assert browser.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize("login_path", ["/accounts/login/", "/admin/login/"])
+@pytest.mark.parametrize(("language", "link_text"), [
+    ("en", ("Forgotten your password?", "Forgotten your login credentials?")),
+    ("sw", ("Umesahau nenosiri lako?", "Umesahau jina la mtumiaji au nenosiri?")),
+    ("pt", ("Esqueceu-se da palavra-passe?", "Esqueceu-se do nome de utilizador ou da palavra-passe?")),
+])
+def test_every_sign_in_page_offers_the_password_reset_in_the_schools_language(three_schools, login_path, language, link_text):
+    School.objects.using(DEFAULT_DB_ALIAS).filter(name="nairobi").update(language=language)
+    School.objects.using(DEFAULT_DB_ALIAS).get(name="nairobi").save()  # the change log: forgotten at once
+    page = client().get(login_path).content.decode()
+    assert 'href="/accounts/password-reset/"' in page
+    assert any(f">{text}</a>" in page for text in link_text)
+    assert client().get("/accounts/password-reset/").status_code == 200
 
 
 def test_a_replayed_code_is_refused(enrolled, clock):

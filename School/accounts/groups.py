@@ -52,6 +52,11 @@ SPECS = (
             "otp_totp.delete_totpdevice",
             "otp_static.view_staticdevice",
             "otp_static.delete_staticdevice",
+            "branding.view_branding",
+            "branding.change_branding",
+            # Promotion day and confirming the grade ladder (School/school_year/pages/).
+            "school_year.change_schoolyear",
+            "school_year.change_grade",
         ),
         staff=True,
     ),

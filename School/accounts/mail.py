@@ -18,6 +18,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from School.branding.looks import look_of
+from School.branding.mail import html_part
 from School.context import current_alias, current_school
 from School.locale.activation import language_of
 from School.utils import hostname_from_the_request
@@ -52,6 +54,10 @@ def link_host(request=None):
     school = current_school()
     hosts = school.hosts if school is not None else ()
     asked = hostname_from_the_request(request) if request is not None else ""
+    if asked and getattr(request, "school_path", None):
+        # Path mode: the platform's host the school was asked at (School/middleware.py
+        # served it only because it is registered); the path carries the school.
+        hosts = (asked,)
     host = asked if asked in hosts else (hosts[0] if hosts else "localhost")
     return f"{host}:{settings.LINK_PORT}" if settings.LINK_PORT else host
 
@@ -72,7 +78,11 @@ def build_message(template, context, to):
         context = {"school_name": school_name(), **context}
         subject = " ".join(render_to_string(f"accounts/mail/{template}_subject.txt", context).split())
         body = render_to_string(f"accounts/mail/{template}_body.txt", context)
-    return EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+        html = html_part(look_of(current_school()), context["school_name"], body, lambda path: link(path, context.get("request")))
+    message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
+    if html is not None:
+        message.attach_alternative(html, "text/html")
+    return message
 
 
 def deliver(message, outcome, connection=None):

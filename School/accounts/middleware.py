@@ -22,7 +22,8 @@ from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 from School.accounts import second_factor
 from School.security.access import may_see_students
 
-OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz")
+# The branding's logo and colours: the sign-in pages show them too.
+OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/branding/logo/", "/branding/style/")
 
 
 class OTPMiddleware(DjangoOTPMiddleware):
@@ -42,7 +43,7 @@ class SecondFactorMiddleware:
         return refusal or self.get_response(request)
 
     def refusal(self, request):
-        if request.path.startswith(OPEN_PREFIXES):
+        if request.path_info.startswith(OPEN_PREFIXES):
             return None
         user = request.user
         if not user.is_authenticated or user.is_verified():
@@ -50,7 +51,7 @@ class SecondFactorMiddleware:
         has_device = second_factor.has_device(user)
         if not has_device and not may_see_students(user):
             return None
-        if request.path.startswith("/api/"):
+        if request.path_info.startswith("/api/"):
             return JsonResponse({"detail": _("Sign in with your second factor first.")}, status=403)
         target = "sign-in-code" if has_device else "two-factor"
         return redirect(f"{redirect(target).url}?{urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})}")

@@ -33,9 +33,17 @@ TEMPLATE_PREFIX = ".template-"
 
 
 def migration_state():
-    """A short hash of every migration of the project: changes when migrations do."""
+    """A short hash of every migration of the project and of the standard groups: changes when either does.
+
+    The groups are made by post_migrate (School/accounts/groups.py), not by a
+    migration: a permission given to a group without a new migration (the
+    school year's pages gave School admins two) must still not be missing
+    from schools copied from a template built before it.
+    """
+    from School.accounts.groups import SPECS
+
     nodes = "\n".join(sorted(f"{app}.{name}" for app, name in migration_graph_nodes()))
-    return hashlib.sha256(nodes.encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{nodes}\n{SPECS!r}".encode()).hexdigest()[:16]
 
 
 def template_path():

@@ -110,3 +110,11 @@ OPERATIONS = {
     "partial_update": (200, "Change some of a student's details."),
     "destroy": (204, "Delete a student. A record transferred to another school cannot be deleted here."),
 }
+
+
+def school_path_server(result, generator, request, public, **kwargs):
+    """drf-spectacular hook: in path mode the API's server is /s/<name> (its paths stay /api/...); none in host mode."""
+    school_path = getattr(request, "school_path", None) if request is not None else None
+    if school_path:
+        result["servers"] = [{"url": school_path.rstrip("/"), "description": request.school.display_name}]
+    return result

@@ -33,7 +33,10 @@ from School.identity.sex import sex_from_text
 from School.locale.activation import date_order_of, language_of
 from School.models import Student
 from School.records.dates import DateReader, write_date
-from School.records.formats import FileFormatError, UnwritableCell, csv_lines, open_rows, restore, write_xlsx
+from School.branding.looks import look_of
+from School.records.formats import (
+    FileFormatError, TitleRow, UnwritableCell, csv_lines, first_data_line, is_title_row, open_rows, restore, write_xlsx,
+)
 from School.transactions import atomic
 from School.transfers.records import STATUS_SET_BY_TRANSFERS, enters_transferred, transferred_out_ids
 
@@ -120,7 +123,11 @@ def read_rows(binary):
     """
     try:
         with open_rows(binary) as (file_format, rows):
-            header = [name.strip().lower() for name in next(rows, [])]
+            header_line, first = 1, next(rows, [])
+            if file_format.is_workbook and is_title_row(first, COLUMNS):
+                # A branded school's export (or a hand-made list) puts its title above the header.
+                header_line, first = 2, next(rows, [])
+            header = [name.strip().lower() for name in first]
             while header and not header[-1]:
                 header.pop()  # empty cells right of a workbook's header
             if not header:
@@ -131,16 +138,16 @@ def read_rows(binary):
                 problems = [_("unknown column %(name)s") % {"name": repr(name)} for name in unknown]
                 problems += [_("missing column %(name)s") % {"name": repr(name)} for name in missing]
                 raise CsvFileError(
-                    _("line 1: %(problems)s (columns: %(columns)s)")
-                    % {"problems": "; ".join(problems), "columns": ", ".join(COLUMNS)}
+                    _("line %(line)s: %(problems)s (columns: %(columns)s)")
+                    % {"line": header_line, "problems": "; ".join(problems), "columns": ", ".join(COLUMNS)}
                 )
-            yield file_format, header, _data_rows(rows, header)
+            yield file_format, header, _data_rows(rows, header, header_line + 1)
     except FileFormatError as error:
         raise CsvFileError(str(error)) from None
 
 
-def _data_rows(rows, header):
-    for number, values in enumerate(rows, start=2):
+def _data_rows(rows, header, start=2):
+    for number, values in enumerate(rows, start=start):
         if not any(value.strip() for value in values):
             continue  # blank lines, often at the end
         while len(values) > len(header) and not values[-1].strip():
@@ -431,6 +438,15 @@ def export_rows(queryset, date_order="iso"):
                    for value in values] + guardians.get(pk, no_guardians)
 
 
+def workbook_title():
+    """A branded school's name in its colours above the header of its workbooks; None on the platform's look."""
+    school = current_school()
+    look = look_of(school)
+    if not (look.logo or look.stylesheet):
+        return None
+    return TitleRow(school.display_name, look.primary, look.accent)
+
+
 def export_lines(queryset, date_order="iso"):
     """The CSV text of the students of `queryset`, line by line (for streaming)."""
     return csv_lines(COLUMNS, export_rows(queryset, date_order))
@@ -442,12 +458,13 @@ def export_xlsx(queryset, target, date_order="iso"):
     ExportError naming the student if a value cannot be written (only rows
     saved around the model, e.g. by raw SQL, can hold such a value).
     """
+    title_row = workbook_title()
     # Closed here, not by the garbage collector after the connection is gone.
     with contextlib.closing(export_rows(queryset, date_order)) as rows:
         try:
-            write_xlsx(target, COLUMNS, rows)
+            write_xlsx(target, COLUMNS, rows, title_row=title_row)
         except UnwritableCell as error:
-            number = queryset.values_list("registration_no", flat=True)[error.line - 2]
+            number = queryset.values_list("registration_no", flat=True)[error.line - first_data_line(title_row)]
             raise ExportError(
                 _("The Excel file cannot be written: the %(column)s of student %(number)s holds a control character. "
                   "Correct it on the student's page, or export as CSV.") % {"column": error.column, "number": number}

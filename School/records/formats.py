@@ -225,11 +225,31 @@ class UnwritableCell(ValueError):
         self.line, self.column = line, column
 
 
-def write_xlsx(target, header, rows, title="Students"):
+@dataclass(frozen=True)
+class TitleRow:
+    """A line above a workbook's header: the school's name in its colours (#rrggbb, or "" for plain)."""
+
+    text: str
+    background: str = ""
+    colour: str = ""
+
+
+def is_title_row(values, columns):
+    """Is this first row of a workbook a title above the header (one cell, in the first column, not a column's name)?"""
+    filled = [value for value in values if value.strip()]
+    return len(filled) == 1 and values[0].strip() != "" and values[0].strip().lower() not in columns
+
+
+def first_data_line(title_row):
+    return 3 if title_row else 2
+
+
+def write_xlsx(target, header, rows, title="Students", title_row=None):
     """An .xlsx workbook of string cells (never formulas), written row by row to `target`.
 
-    UnwritableCell if a value cannot be written; `target` is then left as it
-    was (a write-only workbook writes nothing to it before save()).
+    `title_row` (a TitleRow) goes above the header. UnwritableCell if a value
+    cannot be written; `target` is then left as it was (a write-only workbook
+    writes nothing to it before save()).
     """
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils.exceptions import IllegalCharacterError
@@ -243,8 +263,10 @@ def write_xlsx(target, header, rows, title="Students"):
             cell.data_type = "s"  # openpyxl would make "=..." a formula
             yield cell
 
+    if title_row is not None:
+        sheet.append([_title_cell(next(cells([title_row.text])), title_row)])
     sheet.append(list(cells(header, quote=False)))
-    for line, row in enumerate(rows, start=2):
+    for line, row in enumerate(rows, start=first_data_line(title_row)):
         try:
             sheet.append(list(cells(row)))
         except IllegalCharacterError:
@@ -255,6 +277,18 @@ def write_xlsx(target, header, rows, title="Students"):
             column = next(name for name, value in zip(header, row) if isinstance(value, str) and not _writable(value))
             raise UnwritableCell(line, column) from None
     workbook.save(target)
+
+
+def _title_cell(cell, title_row):
+    from openpyxl.styles import Font, PatternFill
+
+    def argb(colour):  # #rrggbb as Excel writes it, opaque
+        return f"FF{colour[1:].upper()}"
+
+    cell.font = Font(bold=True, size=14, color=argb(title_row.colour) if title_row.colour else None)
+    if title_row.background:
+        cell.fill = PatternFill("solid", fgColor=argb(title_row.background))
+    return cell
 
 
 def _writable(value):

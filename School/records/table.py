@@ -243,6 +243,10 @@ class SchoolFacts:
                 del facts[next(iter(facts))]
         return facts[name]
 
+    def kept(self, name, compute):
+        """compute() kept under the school's stamp with its other facts (`name`: a string no fact here uses)."""
+        return self._get(name, compute)
+
     def grades(self):
         """The classes that have students, for the filter."""
         # The queryset is built only when the cache misses: building it cost more than the cached look-up.

@@ -15,6 +15,7 @@ sent, and the check itself runs on POST (and the other unsafe methods) only.
 import logging
 from functools import partial
 
+from django.conf import settings
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CsrfViewMiddleware, RejectRequest
 from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
 from django.utils.functional import SimpleLazyObject
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 HALF = 16
 SALT = "School.security.csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 REASON_OTHER_SCHOOL = "CSRF cookie of another school (or from before school-bound cookies)."
 
 
@@ -54,6 +56,12 @@ def refuse_with_new_secret(request):
 
 class SchoolCsrfViewMiddleware(CsrfViewMiddleware):
     def process_request(self, request):
+        cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+        if request.method in SAFE_METHODS and cookie is not None and not is_bound(cookie, _school_name(request)):
+            # Another school's cookie (in path mode, the platform host's root one reaches every
+            # school's path) is not read at all, here nor by csrf_protect views: the form about
+            # to be shown gets a secret of this school's, and its cookie.
+            request.COOKIES = {name: value for name, value in request.COOKIES.items() if name != settings.CSRF_COOKIE_NAME}
         super().process_request(request)
         if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # a malformed cookie: Django made a secret of its own
             request.META["CSRF_COOKIE"] = bound_secret(_school_name(request))

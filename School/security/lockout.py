@@ -42,7 +42,7 @@ def locked_out_response(request, *args, **kwargs):
         "Too many failed sign-in attempts. Try again in %(wait)s, "
         "or ask your school's administrator to unlock the account."
     ) % {"wait": wait}
-    if request.path.startswith("/api/"):
+    if request.path_info.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=429)
     else:
         response = TemplateResponse(request, "security/locked_out.html", {"message": message}, status=429)

@@ -16,6 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from School.branding.looks import welcome_of
 from School.locale.activation import PlatformLocaleMixin
 from School.security.tokens import create_token
 
@@ -23,6 +24,9 @@ from School.security.tokens import create_token
 class SignInView(LoginView):
     template_name = "security/sign_in.html"
     redirect_authenticated_user = False
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "welcome": welcome_of(self.request)}
 
 
 def sign_in_page(request):

@@ -8,6 +8,10 @@ from django.template.defaultfilters import filesizeformat
 
 from multitenant.databases import MONGODB
 from School.accounts import host_notice
+from School.branding.commands import add_branding_arguments, branding_change
+from School.branding.refusals import BrandingRefused
+from School.branding.service import set_branding
+from School.context import tenant_context
 from School.availability import unavailable_reason
 from School.management.checks import all_but_page_checks
 from School.operations.provisioning import (
@@ -28,7 +32,7 @@ from School.platform.commands import PLATFORM_ACTIONS, add_platform_actions
 from School.operations.backups import BackupError
 from School.operations.clusters import cluster_of
 from School.transfers.cli import TRANSFER_ACTIONS, add_transfer_actions
-from School.utils import all_schools, registry_is_migrated
+from School.utils import all_schools, registry_is_migrated, school_by_name
 
 EXIT_BAD_INPUT = 2
 EXIT_UNAVAILABLE = 1
@@ -70,10 +74,11 @@ class Command(BaseCommand):
         add.add_argument("--cluster", default="", help="a cluster of MONGODB_CLUSTERS (default: the one with fewest schools)")
         add_locale_arguments(add, "default: SCHOOL_DEFAULT_")
 
-        change = actions.add_parser("set", help="change a school's display name, language, time zone or date order")
+        change = actions.add_parser("set", help="change a school's display name, language, time zone, date order or branding")
         change.add_argument("name")
         change.add_argument("--display-name", default="")
         add_locale_arguments(change, "unchanged if not given; default of new schools: SCHOOL_DEFAULT_")
+        add_branding_arguments(change)
 
         bulk = actions.add_parser("import", help="add the schools of a CSV file (name, hosts, display_name[, cluster])")
         bulk.add_argument("file")
@@ -152,12 +157,23 @@ class Command(BaseCommand):
         self.stdout.write(f"Added school {school.name} ({school.display_name}) at {', '.join(school.hosts)}")
 
     def handle_set(self, name, display_name, **options):
+        school = school_by_name(name)
+        if school is None:
+            raise SchoolError(f"unknown school {name!r}")
+        try:
+            # Checked before anything is written: a refused logo leaves the display name as it was too.
+            branding = branding_change(options, options.get("language") or school.language)
+        except BrandingRefused as refusal:
+            raise SchoolError(str(refusal)) from None
         changed = set_school(name, display_name, locale_options(options))
-        if not changed:
+        said = [f"{field.replace('_', ' ')} {value}" for field, value in changed.items()]
+        if branding:
+            with tenant_context(name):
+                said += set_branding(name, **branding)
+        if not said:
             self.stdout.write(f"School {name}: nothing to change")
             return
-        said = ", ".join(f"{field.replace('_', ' ')} {value}" for field, value in changed.items())
-        self.stdout.write(f"School {name}: {said} (every worker within SCHOOL_REGISTRY_TTL)")
+        self.stdout.write(f"School {name}: {', '.join(said)} (every worker within SCHOOL_REGISTRY_TTL)")
 
     def handle_import(self, file, **options):
         from School.operations.bulk_import import FAILED, import_schools, read_rows
