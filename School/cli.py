@@ -2,7 +2,7 @@
 
     school_manage.py NAME COMMAND [ARGS ...]   one school
     school_manage.py --all COMMAND [ARGS ...]  every school, in parallel (School/operations/fanout.py)
-    school_manage.py up | schools ... | hosts  the platform's own commands
+    school_manage.py up | schools ... | hosts | worker  the platform's own commands
 
 How one command runs as one school: School/operations/school_command.py.
 """
@@ -19,7 +19,7 @@ from School.operations.school_command import UsageError, database_option, load_c
 
 logger = logging.getLogger(__name__)
 
-WRAPPER_COMMANDS = ("up", "schools", "hosts")
+WRAPPER_COMMANDS = ("up", "schools", "hosts", "worker")
 USAGE = """\
 usage: {prog} up [--addr HOST:PORT] [--no-demo]
        {prog} schools list [--format table|json]
@@ -32,6 +32,7 @@ usage: {prog} up [--addr HOST:PORT] [--no-demo]
        {prog} schools move NAME --to sqlite|sqlite:DIR|CLUSTER_URI [--drop-source]
        {prog} NAME backup [--output FILE | --output-dir DIR] [--keep N]
        {prog} hosts [--ip 127.0.0.1]
+       {prog} worker [--processes N]     run jobs from the queue (School/jobs/)
        {prog} NAME COMMAND [ARGS ...]     run a Django command for one school
        {prog} --all [--jobs N] COMMAND [ARGS ...]
                                         run a Django command for every school, N at a time

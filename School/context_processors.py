@@ -20,6 +20,7 @@ def _layout_links(script_prefix):
         "classes": reverse("classes"),
         "class_list": reverse("class-list"),
         "import": reverse("student-import"),
+        "jobs": reverse("jobs"),
         "export_csv": reverse("student-export"),
         "export_xlsx": reverse("student-export-xlsx"),
         "admin": reverse("admin:index"),

@@ -20,6 +20,8 @@ REGISTRY_MODELS = frozenset({
     ("documents", "storageusage"),  # each school's storage figure, for `schools list`
     ("platform", "schoolfigures"),
     ("platform", "nationalsnapshot"),
+    ("jobs", "job"),  # background jobs, each naming its school (School/jobs/)
+    ("jobs", "scheduledrun"),  # when each schedule of the queue last ran
 })
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("students/export/", import_views.export_page, name="student-export-page"),
     path("students/export.csv", import_views.student_export, name="student-export"),
     path("students/export.xlsx", import_views.student_export_xlsx, name="student-export-xlsx"),
+    path("students/export/<uuid:job_id>/file", import_views.export_file, name="student-export-file"),
     path("students/import/", import_views.student_import, name="student-import"),
     # Students' photos and documents (School/documents/); before students/<pk>/.
     path("", include("School.documents.urls")),
@@ -37,6 +38,8 @@ urlpatterns = [
     path("", include("School.branding.urls")),
     # Students moving to another school of the platform (School/transfers/).
     path("", include("School.transfers.urls")),
+    # Background jobs of the school: imports, mail (School/jobs/).
+    path("", include("School.jobs.urls")),
     # Classes, class lists, promotion day and the grade ladder (School/school_year/pages/).
     path("", include("School.school_year.urls")),
 ]

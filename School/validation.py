@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 # Words of school_manage.py itself: a school called `up` could never be named
 # on its command line.
-RESERVED_NAMES = frozenset({"up", "schools", "hosts", "help"})
+RESERVED_NAMES = frozenset({"up", "schools", "hosts", "help", "worker"})
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 HOST_PATTERN = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*")
 

@@ -123,6 +123,14 @@ RUNS = [
     ("startup.py", ["--rounds", "21"], ["--rounds", "5"], [
         ("`schools list` vs `django.setup()` alone, process wall time", r"schools list / django.setup\(\): ([\d.]+)x", "<= 1.3"),
     ]),
+    ("jobs.py", ["--rounds", "5"], ["--rounds", "2", "--rows", "5000", "--mails", "100"], [
+        ("confirming a 20,000-row import: the page answers (ms, the job queued)", r"page answers in a median ([\d.]+) ms", "<= 300"),
+        ("the import through the queue (until done) / in the request, time ratio", r"in the request: median ratio: ([\d.]+)", "<= 1.1"),
+        ("queueing one mail after a commit vs nothing (ms added)", r"median ([\d.]+) ms added per request", "<= 5"),
+    ]),
+    ("nightly_backups.py", ["--schools", "1000", "--rounds", "1"], ["--schools", "200", "--rounds", "1"], [
+        ("nightly backups of 1,000 schools through the queue (2 workers) / --all backup --jobs 2", r"median ratio: ([\d.]+)", "<= 1.2"),
+    ]),
     ("backup.py", ["--rounds", "5"], ["--rounds", "2", "--students", "5000", "--small", "500"], [
         ("backup + restore vs dumpdata + loaddata, 20,000 students", r"median ratio: ([\d.]+)x", ">= 3x"),
         ("peak memory, 20,000 vs 2,000 students (worst step)", r"memory ratio \(worst step\): ([\d.]+)", "<= 1.2"),

@@ -33,6 +33,9 @@ Environment variables (all optional on a developer machine):
   CACHE_URL             the cache every worker shares (rate limits): a
                         directory under the data dir by default, or
                         redis://host:6379/0 (multitenant/caches.py)
+  JOBS_URL              the job queue (School/jobs/): unset, a SQLite file
+                        under the data dir; redis://host:6379/1 in production
+  SCHOOL_JOB_MODULES    more modules registering job kinds (comma-separated)
   IMPORT_MAX_UNPACKED_MB, IMPORT_MAX_ROWS, IMPORT_MAX_ROWS_CLI,
   IMPORT_UPLOAD_EXPIRY_MINUTES  limits of a student import (see below)
   USE_X_FORWARDED_HOST  "1" behind a proxy that sets X-Forwarded-Host
@@ -157,6 +160,7 @@ if SCHOOL_ENGINE == MONGODB:
         "transfers": "School.mongo.migrations.transfers",
         "documents": "School.mongo.migrations.documents",
         "platform": "School.mongo.migrations.platform",
+        "jobs": "School.mongo.migrations.jobs",
         "school_year": "School.mongo.migrations.school_year",
         "identity": "School.mongo.migrations.identity",
         "branding": "School.mongo.migrations.branding",
@@ -197,6 +201,8 @@ INSTALLED_APPS = [
     "School.documents.apps.DocumentsConfig",
     # Aggregate figures, report, health, dashboard and metrics across schools (School/platform/).
     "School.platform.apps.PlatformConfig",
+    # Background jobs on Huey: one row per job in `default`, per school (School/jobs/).
+    "School.jobs.apps.JobsConfig",
     # Years, terms, the grade ladder, classes, enrolments and promotion day (School/school_year/).
     "School.school_year.apps.SchoolYearConfig",
     # A student's guardians (and, as issue 33 lands, the learner number), in the school's database (School/identity/).
@@ -235,6 +241,23 @@ IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000"))  # one web imp
 IMPORT_MAX_ROWS_CLI = int(os.environ.get("IMPORT_MAX_ROWS_CLI", "1000000"))  # import_students, with progress
 # An upload waiting for its confirmation is deleted after this (School/records/uploads.py).
 IMPORT_UPLOAD_EXPIRY_MINUTES = int(os.environ.get("IMPORT_UPLOAD_EXPIRY_MINUTES", "120"))
+# The job queue (School/jobs/broker.py): Huey on a SQLite file under the data
+# dir, or on Redis. Never a school's database.
+JOBS_URL = os.environ.get("JOBS_URL", "").strip()
+# Run each job at once in the process that submits it (tests, one-off scripts); never in production.
+JOBS_IMMEDIATE = env_flag("JOBS_IMMEDIATE")
+# How often an idle worker looks at the embedded (SQLite) queue: what a job may wait before it starts.
+JOBS_POLL_SECONDS = float(os.environ.get("JOBS_POLL_SECONDS", "0.25"))
+# The queue's own schedule (School/jobs/schedules.py): "MINUTE HOUR DAY MONTH WEEKDAY"
+# in UTC, or "off". What each does: docs/operators.md#background-jobs.
+JOB_SCHEDULES = {
+    name: os.environ.get(f"SCHOOL_SCHEDULE_{name.upper()}", default)
+    for name, default in {"backups": "0 1 * * *", "refresh_figures": "30 2 * * *", "prune": "0 3 * * *"}.items()
+}
+EXPORT_KEEP_HOURS = float(os.environ.get("EXPORT_KEEP_HOURS", "24"))  # an export made by a job is kept this long
+BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))  # nightly backups kept per school
+SCHEDULE_STALE_HOURS = float(os.environ.get("SCHEDULE_STALE_HOURS", "26"))  # `schools health` flags a schedule after this
+JOB_MODULES = [name.strip() for name in os.environ.get("SCHOOL_JOB_MODULES", "").split(",") if name.strip()]
 # Shared by every worker, so that a limit holds across them (multitenant/caches.py).
 CACHES = {"default": cache_config(os.environ.get("CACHE_URL", ""), SCHOOL_DATA_DIR)}
 SPECTACULAR_SETTINGS = {

@@ -88,14 +88,17 @@ def objects():
     moving = Student.objects.using("nairobi").get(registration_no="NBI-0002")
     (transfer,) = protocol.send(protocol.school_named("nairobi"), protocol.school_named("accra"), [moving],
                                 protocol.Actor("operator", "nairobi"))
-    return {"pk": str(student.pk), "file": str(photo.pk), "key": str(transfer.key), "name": "nairobi"}
+    from School.jobs.models import Job
+
+    job = Job.objects.create(school="nairobi", kind="records.import", started_by="wanjiru")
+    return {"pk": str(student.pk), "file": str(photo.pk), "key": str(transfer.key), "name": "nairobi", "job": str(job.pk)}
 
 
 def url_of(route, values):
     """A concrete path for a route: its parameters filled with `values`' rows."""
     if route.startswith("files/"):
         route = route.replace("<str:pk>", values["file"])
-    path = route.replace("<str:pk>", values["pk"]).replace("<uuid:key>", values["key"])
+    path = route.replace("<str:pk>", values["pk"]).replace("<uuid:key>", values["key"]).replace("<uuid:job_id>", values["job"])
     path = path.replace("<str:name>", values["name"]).replace("<slug:name>", "status")
     path = path.replace("<str:secret>", "x" * 43).replace("<uidb64>", "MQ").replace("<token>", "set-password")
     path = path.replace("<drf_format_suffix:format>", ".json")

@@ -80,6 +80,10 @@ def pipelines():
     from School.operations.clusters import counts_query
 
     found["schools_per_cluster"] = compiled(counts_query(), "default")
+    from School.jobs.models import Job
+
+    found["jobs_page"] = compiled(Job.objects.of_school("nairobi")[:100], "default")
+    found["jobs_waiting"] = compiled(Job.objects.filter(state="queued", created_at__lt=timezone.now()), "default")
     found.update(platform_queries())
     connected = [alias for alias in connections if connections[alias].connection is not None]
     return {"queries": found, "connected_aliases": connected}

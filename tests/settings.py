@@ -20,3 +20,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The figures follow writes in a background thread of the writing process;
 # tests that need it turn it on (settings.FIGURES_FOLLOW_DELAY = 0).
 FIGURES_FOLLOW_DELAY = -1
+
+# Jobs run where they are submitted, as part of the request; the tests of the
+# queue itself (tests/test_jobs_*.py) turn this off and start a real worker.
+JOBS_IMMEDIATE = True

@@ -48,7 +48,8 @@ TRANSFER_STEP = row({"POST"}, "school admin", writes={"POST"})
 ACCESS = {
     # Pages that read answer any method alike; the sign-in form for those without the right.
     "": row(),
-    "students/export/": row(ALL, *STAFF),
+    "students/export/": row(ALL, *STAFF, writes={"POST"}),  # POST: the export as a job
+    "students/export/<uuid:job_id>/file": row(ALL, *STAFF),
     "students/export.csv": row(ALL, *STAFF, writes=ALL),  # audited
     "students/export.xlsx": row(ALL, *STAFF, writes=ALL),
     "students/import/": row(ALL, *STAFF, writes={"POST"}),
@@ -88,6 +89,9 @@ ACCESS = {
     "branding/style/<slug:version>.css": row(),
     "branding/logo/<slug:digest>.<slug:extension>": row(),
     # Transfers: the School.transfer_student permission, the School admins' only.
+    # The school's background jobs: its staff (School/jobs/).
+    "jobs/": row(ALL, *STAFF),
+    "jobs/<uuid:job_id>/": row(ALL, *STAFF),
     "transfers/": row(ALL, "school admin"),
     "transfers/send/": row(ALL, "school admin", writes={"POST"}),
     "transfers/<uuid:key>/cancel/": TRANSFER_STEP,

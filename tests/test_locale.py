@@ -259,7 +259,7 @@ def document_pages(client, student_pk):
         "student with files": stored,
         "upload refused": post_file(client, student_pk, "x.gif", gif),
         "photo day": client.get("/students/photos/import/"),
-        "photo day report": client.post("/students/photos/import/", {"archive": archive}),
+        "photo day report": client.post("/students/photos/import/", {"archive": archive}, follow=True),
         "admin student files": client.get("/admin/documents/studentfile/"),
         "admin student file add, refused": client.post(
             "/admin/documents/studentfile/add/", {"student": student_pk, "kind": "report", "upload": refused_in_admin}),

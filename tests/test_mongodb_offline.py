@@ -265,6 +265,19 @@ def test_registry_hot_queries_are_flat_and_match_on_indexed_fields(pipelines):
         assert "$sort" not in stages(pipelines[name]), name
 
 
+def test_a_schools_jobs_are_read_by_its_indexed_name_newest_first_without_a_join(pipelines):
+    from School.jobs.models import Job
+
+    page = pipelines["jobs_page"]
+    assert page["collection"] == Job._meta.db_table and "$lookup" not in stages(page)
+    match = next(stage["$match"] for stage in page["pipeline"] if "$match" in stage)
+    assert matched_fields(match) <= indexed_fields(Job) and {"$limit": 100} in page["pipeline"]
+    sort = next(stage["$sort"] for stage in page["pipeline"] if "$sort" in stage)
+    assert list(sort.items())[0] == ("created_at", -1)
+    waiting = next(stage["$match"] for stage in pipelines["jobs_waiting"]["pipeline"] if "$match" in stage)
+    assert matched_fields(waiting) <= indexed_fields(Job) | {"state", "created_at"}
+
+
 def test_schools_per_cluster_is_counted_by_the_server(pipelines):
     query = pipelines["schools_per_cluster"]
     assert query["collection"] == School._meta.db_table

@@ -36,7 +36,15 @@ class InvitationForm(forms.ModelForm):
 
 
 def report_mail(request, admin_site, invitation, outcome):
-    if outcome.sent:
+    if getattr(outcome, "job_id", ""):
+        outcome.refresh()  # a queued message: sent or failed already if its job has run
+    if getattr(outcome, "queued", False):
+        admin_site.message_user(
+            request,
+            _("The invitation to %(email)s is on its way; the school's Jobs page says when it was sent.") % {"email": invitation.email},
+            messages.SUCCESS,
+        )
+    elif outcome.sent:
         admin_site.message_user(request, _("Invitation sent to %(email)s.") % {"email": invitation.email}, messages.SUCCESS)
     else:
         admin_site.message_user(

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from School.accounts import mail
+from School.accounts import mail, mail_jobs
 from School.accounts.groups import is_staff_group
 from School.accounts.models import Invitation
 from School.context import current_alias
@@ -46,20 +46,24 @@ def check_new_address(email):
         raise InvitationError(_("%(email)s already has an account at this school.") % {"email": email})
 
 
+@mail_jobs.follow_up("invitation")
+def _record_sending(outcome, pk):
+    """When the message went out, or why it did not (after its last retry when it went through the queue)."""
+    fields = {"sent_at": timezone.now(), "send_error": ""} if outcome.sent else {"send_error": outcome.error[:300]}
+    Invitation.objects.filter(pk=pk).update(**fields)
+
+
 def _send(invitation, secret, request):
-    """Queue the message for after the commit; record when it went out or why it did not."""
+    """From a page: a job (retried with backoff, its state on the Jobs page). From a command: sent after the commit, in the foreground."""
     accept_url = mail.link(reverse("invitation-accept", args=[secret]), request)
-    message = mail.build_message(
-        "invitation",
-        {"accept_url": accept_url, "invitation": invitation, "hours": int(settings.INVITATION_HOURS)},
-        invitation.email,
-    )
-
-    def done(outcome):
-        fields = {"sent_at": timezone.now(), "send_error": ""} if outcome.sent else {"send_error": outcome.error[:300]}
-        Invitation.objects.filter(pk=invitation.pk).update(**fields)
-
-    return mail.send_after_commit(message, on_done=done)
+    context = {"accept_url": accept_url, "hours": int(settings.INVITATION_HOURS)}
+    if request is not None:
+        return mail_jobs.send_later(
+            "invitation", context, invitation.email, started_by=request.user.get_username(),
+            follow=("invitation", {"pk": str(invitation.pk)}),
+        )
+    message = mail.build_message("invitation", context, invitation.email)
+    return mail.send_after_commit(message, on_done=lambda outcome: _record_sending(outcome, invitation.pk))
 
 
 def invite(email, group=None, request=None, invited_by=None):

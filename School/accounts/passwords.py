@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 
-from School.accounts import mail
+from School.accounts import mail_jobs
 from School.context import current_alias
 from School.security.limits import allow
 from School.security.lockout import client_ip
@@ -40,11 +40,14 @@ def within_limits(request, email):
 
 
 class SchoolPasswordResetForm(PasswordResetForm):
-    """Django's form, its message built with the school's name and sent through one checked connection."""
+    """Django's form, its message built with the school's name and handed to the job queue (retried with backoff).
 
-    connection = None
+    The page never waits on the mail server; a message that fails after its
+    retries shows as failed on the school's Jobs page.
+    """
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
-        message = mail.build_message("password_reset", context, to_email)
-        outcome = mail.Outcome()
-        mail.deliver(message, outcome, connection=self.connection)
+        fields = ("school_name", "domain", "protocol", "uid", "token")
+        plain = {name: str(context[name]) for name in fields if name in context}
+        plain["username"] = context["user"].get_username()
+        mail_jobs.send_later("password_reset", plain, to_email)

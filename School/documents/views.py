@@ -6,8 +6,6 @@ after sign-out, or on another school's host where no such file exists),
 whatever STUDENT_DATA_REQUIRES_LOGIN says for the table.
 """
 
-import tempfile
-
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +14,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from School.documents import photo_import
+from School.documents.photo_jobs import PHOTO_DAY
+from School.jobs.submit import QueueUnavailable, submit
+from School.records import uploads
 from School.documents.inspection import FileRefused
 from School.documents.models import StudentFile
 from School.documents.page import ADD, DELETE
@@ -107,18 +107,21 @@ def import_photos(request):
     """Photo day on the web: a zip of photos named by registration number."""
     if not request.user.has_perm(ADD):
         raise PermissionDenied
-    report = None
     if request.method == "POST":
         upload = request.FILES.get("archive")
         if upload is None:
             messages.error(request, _("Choose a zip file of photos."))
         else:
-            with tempfile.NamedTemporaryFile(suffix=".zip") as copy:
+            # Kept with the school's uploads until its job ends (or expires): the job's page shows the rest.
+            token, path = uploads.new_upload(request.school.name)
+            with open(path, "wb") as copy:
                 for chunk in upload.chunks():
                     copy.write(chunk)
-                copy.flush()
-                try:
-                    report = photo_import.import_photos(copy.name, actor=request)
-                except photo_import.ImportRefused as refusal:
-                    messages.error(request, str(refusal))
-    return render(request, "documents/import_photos.html", {"report": report})
+            try:
+                job_id = submit(request.school.name, PHOTO_DAY, {"token": token}, started_by=request.user.get_username())
+            except QueueUnavailable:
+                path.unlink(missing_ok=True)
+                messages.error(request, _("The photos could not be queued: the job queue does not answer. Nothing was stored; try again in a moment."))
+            else:
+                return redirect("job-detail", job_id=job_id)
+    return render(request, "documents/import_photos.html")

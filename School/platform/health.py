@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy
 
+from School.jobs import schedules
 from School.platform.listing import schools_with_figures
 from School.platform.national import figures, schools
 
@@ -146,10 +147,20 @@ def write_health(stdout, as_json):
             stdout.write(f"{school.name:<40}  " + "; ".join(f"{p.kind}: {p.detail}" for p in found) + "\n")
     total = schools().count()
     line = summary_line(total, attention, per_kind)
+    from School.jobs import catalogue  # noqa: F401  (the schedules it reports on; only `health` needs them)
+
+    runs = schedules.states()
+    stale = sum(run["stale"] for run in runs)
     if as_json:
         stdout.write("\n]" if attention else '{"schools": []')
         counts = {kind: per_kind[kind] for kind in KINDS}
-        stdout.write(f', "summary": {json.dumps({"schools": total, "attention": attention, **counts, "line": line})}}}\n')
+        listed = [{**run, "last_ok": run["last_ok"].isoformat() if run["last_ok"] else None} for run in runs]
+        stdout.write(f', "schedules": {json.dumps(listed)}')
+        stdout.write(f', "summary": {json.dumps({"schools": total, "attention": attention, **counts, "line": line, "stale_schedules": stale})}}}\n')
     else:
         stdout.write(line + "\n")
-    return attention
+        for run in runs:
+            when = run["last_ok"].isoformat(timespec="minutes") if run["last_ok"] else "never"
+            flag = "  STALE" if run["stale"] else ""
+            stdout.write(f"schedule {run['name']:<16} ({run['schedule']}): last ran well {when}{flag}\n")
+    return attention + stale

@@ -15,6 +15,7 @@ deploy/Caddyfile answers /metrics with 404 itself, since behind it every
 request reaches gunicorn from loopback.
 """
 
+import datetime
 import hmac
 import os
 import time
@@ -22,6 +23,7 @@ import time
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotFound
+from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
@@ -71,6 +73,30 @@ class PlatformCollector:
             attention.add_metric([problem.replace(" ", "_")], count)
         yield attention
         yield GaugeMetricFamily("school_students", "Students in every school, as last counted.", value=students)
+        yield from _job_metrics()
+
+
+def _job_metrics():
+    """The job queue's depth and outcomes, the platform's whole (never by school)."""
+    from School.jobs.report import outcomes_since, queue_summary
+
+    summary = queue_summary()
+    yield GaugeMetricFamily("school_jobs_queue_up", "1 if the job queue's broker answers.", value=int(summary["reachable"]))
+    if summary["reachable"]:
+        yield GaugeMetricFamily("school_jobs_waiting", "Messages waiting in the job queue (ready, and retries due later).",
+                                value=summary["waiting"])
+    states = GaugeMetricFamily("school_jobs", "Jobs by state (queued, running, done, failed).", labels=["state"])
+    for state, count in summary["states"].items():
+        states.add_metric([state], count)
+    yield states
+    oldest = summary["oldest_waiting"]
+    yield GaugeMetricFamily("school_jobs_oldest_waiting_seconds", "Age of the oldest job still waiting (0 if none).",
+                            value=(timezone.now() - oldest).total_seconds() if oldest else 0)
+    ended = outcomes_since(timezone.now() - datetime.timedelta(days=1))
+    outcomes = GaugeMetricFamily("school_jobs_ended_last_day", "Jobs that ended in the last day, by outcome.", labels=["outcome"])
+    for outcome in ("done", "failed"):
+        outcomes.add_metric([outcome], ended.get(outcome, 0))
+    yield outcomes
 
 
 def scrape():

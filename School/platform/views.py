@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from School.context import tenant_context
+from School.jobs.report import queue_summary
 from School.operations.backups import BackupError, backup_path, backups_dir, make_backup
 from School.operations.provisioning import SchoolError, set_suspended
 from School.platform import charts, dashboard
@@ -62,6 +63,7 @@ def overview(request):
         ],
         "trend_rows": [(day.isoformat(), total) for day, total in data.trend],
         "may_act": request.user.has_perm(CHANGE_SCHOOLS),
+        "jobs": queue_summary(),  # read now, not kept with the figures: a queue changes by the second
     }
     return render(request, "platform/dashboard.html", context)
 

@@ -2,7 +2,8 @@
 
 An upload is checked and shown first (every bad row with its line number);
 only the confirmation writes, all or nothing, from the file kept between the
-two steps under the data directory of that school.
+two steps under the data directory of that school. The confirmation is a job
+(School/records/import_jobs.py): the page answers at once with the job's page.
 """
 
 import tempfile
@@ -20,10 +21,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from School.context import current_alias
+from School.jobs.submit import QueueUnavailable, submit
 from School.locale.activation import date_order_of
 from School.records.dates import DESCRIPTIONS
 from School.records import uploads
 from School.records.files import COLUMNS, CsvFileError, ExportError, StudentImport, export_lines, export_xlsx
+from School.jobs.models import DONE, Job
+from School.records import export_jobs
+from School.records.export_jobs import EXPORT
+from School.records.import_jobs import IMPORT
 from School.records.table import StudentTableQuery
 from School.security import audit
 from School.security.access import ADD_STUDENTS, CHANGE_STUDENTS, VIEW_STUDENTS
@@ -52,6 +58,9 @@ class UploadForm(forms.Form):
 
 
 DATES_CHOICES = [("iso", gettext_lazy("YYYY-MM-DD (read by every program)")), ("local", gettext_lazy("The school's order"))]
+
+
+BACKGROUND = "background"  # the prefix of the export page's second form, the one that makes a job
 
 
 class ExportForm(forms.Form):
@@ -114,7 +123,12 @@ def student_export_xlsx(request):
 @staff_member_required
 @permission_required(VIEW_STUDENTS, raise_exception=True)
 def export_page(request):
-    """The export's choices: format and dates; the download keeps the table's filters."""
+    """The export's choices: format and dates; the download keeps the table's filters.
+
+    POSTed, the same choices make a job instead (a large school's file is
+    written in the background and downloaded from the job's page)."""
+    if request.method == "POST":
+        return _export_in_background(request)
     # The table's filters may come along (?q=...): only a chosen format is a submission.
     submitted = "format" in request.GET
     form = ExportForm(request.GET if submitted else None)
@@ -126,8 +140,42 @@ def export_page(request):
     return _export_page(request, form, status=400 if submitted else 200)
 
 
-def _export_page(request, form, status, error=None):
-    context = {"form": form, "school_order": DESCRIPTIONS[date_order_of(request.school)], "error": error}
+def _export_in_background(request):
+    form = ExportForm(request.POST, prefix=BACKGROUND)
+    if not form.is_valid():
+        return _export_page(request, ExportForm(), status=400, background_form=form)
+    params = request.POST.copy()
+    for name in (f"{BACKGROUND}-format", f"{BACKGROUND}-dates", "csrfmiddlewaretoken"):
+        params.pop(name, None)
+    date_order = date_order_of(request.school) if form.cleaned_data["dates"] == "local" else "iso"
+    args = {"params": params.urlencode(), "file_format": form.cleaned_data["format"], "date_order": date_order}
+    try:
+        job_id = submit(request.school.name, EXPORT, args, started_by=request.user.get_username())
+    except QueueUnavailable:
+        error = _("The export could not be queued: the job queue does not answer. Try again in a moment.")
+        return _export_page(request, ExportForm(), status=503, error=error, background_form=form)
+    return redirect("job-detail", job_id=job_id)
+
+
+@staff_member_required
+@permission_required(VIEW_STUDENTS, raise_exception=True)
+def export_file(request, job_id):
+    """The file of a finished export job of this school (404 for any other job or school)."""
+    job = Job.objects.of_school(request.school.name).filter(pk=job_id, kind=EXPORT, state=DONE).first()
+    path = export_jobs.file_of(request.school.name, job.id, job.result.get("format", "csv")) if job else None
+    if path is None or not path.is_file():
+        raise Http404(_("That file is no longer kept: export the students again."))
+    content_type = XLSX_TYPE if path.suffix == ".xlsx" else "text/csv; charset=utf-8"
+    return FileResponse(
+        open(path, "rb"), as_attachment=True, filename=f"{request.school.name}-students{path.suffix}", content_type=content_type,
+    )
+
+
+def _export_page(request, form, status, error=None, background_form=None):
+    context = {
+        "form": form, "school_order": DESCRIPTIONS[date_order_of(request.school)], "error": error,
+        "background_form": background_form or ExportForm(prefix=BACKGROUND),
+    }
     return render(request, "School/student_export.html", context, status=status)
 
 
@@ -169,28 +217,22 @@ def _preview(request, form):
 
 
 def _confirm(request):
-    path = _upload_path(request, request.POST["token"])
+    """Hand the kept upload to the queue: the job page shows its progress, then the summary."""
+    token = request.POST["token"]
+    path = _upload_path(request, token)
     if uploads.is_expired(path):
         path.unlink(missing_ok=True)
         messages.error(request, _("That upload has expired or was already imported; please upload the file again."))
         return redirect("student-import")
     update = request.POST.get("update") == "1"
+    path.touch()  # its expiry counts from now: the job may wait its turn
     try:
-        report = StudentImport(path, update=update, max_rows=settings.IMPORT_MAX_ROWS).apply()
-    except CsvFileError as error:
-        report = None
-        messages.error(request, _("Nothing was imported: %(error)s") % {"error": error})
-    finally:
-        path.unlink(missing_ok=True)
-    imported = report is not None and report.ok
-    audit.record(request, audit.IMPORT, rows=report.rows if report else 0, result="imported" if imported else "nothing imported")
-    if report is None or not report.ok:
-        if report is not None:
-            messages.error(request, _("Nothing was imported: %(error)s") % {"error": report.summary()})
-        return redirect("student-import")
-    messages.success(
-        request,
-        _("Imported %(rows)s students: %(new)s new, %(updated)s updated.")
-        % {"rows": report.rows, "new": report.new, "updated": report.updated},
-    )
-    return redirect("index")
+        job_id = submit(
+            request.school.name, IMPORT, {"token": token, "update": update}, started_by=request.user.get_username(),
+        )
+    except QueueUnavailable:
+        audit.record(request, audit.IMPORT, result="not queued")
+        # The upload stays: the same confirmation can be sent again once the queue answers.
+        context = {"form": UploadForm(), "token": token, "update": update, "not_queued": True}
+        return render(request, "School/student_import.html", context, status=503)
+    return redirect("job-detail", job_id=job_id)

@@ -32,6 +32,7 @@ from School.platform.commands import PLATFORM_ACTIONS, add_platform_actions
 from School.operations.backups import BackupError
 from School.operations.clusters import cluster_of
 from School.transfers.cli import TRANSFER_ACTIONS, add_transfer_actions
+from School.jobs.cli import JOB_ACTIONS, add_job_actions
 from School.utils import all_schools, registry_is_migrated, school_by_name
 
 EXIT_BAD_INPUT = 2
@@ -57,11 +58,12 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(
             dest="action", required=True,
             metavar="{list,add,set,import,migrations,remove,suspend,resume,add-host,remove-host,restore,clone,move,"
-            "transfer,transfers,refresh-figures,report,health}",
+            "transfer,transfers,refresh-figures,report,health,jobs}",
         )
         add_backup_actions(actions)
         add_transfer_actions(actions)
         add_platform_actions(actions)
+        add_job_actions(actions)
 
         listing = actions.add_parser("list", help="every school with its hosts and database")
         listing.add_argument("--format", choices=["table", "json"], default="table")
@@ -112,6 +114,8 @@ class Command(BaseCommand):
                 return TRANSFER_ACTIONS[action](self, **options)
             if action in PLATFORM_ACTIONS:
                 return PLATFORM_ACTIONS[action](self, **options)
+            if action in JOB_ACTIONS:
+                return JOB_ACTIONS[action](self, **options)
             getattr(self, f"handle_{action.replace('-', '_')}")(**options)
         except (SchoolError, BackupError) as error:
             # A full disk or a busy database is no typing mistake: exit 1, as for an unreachable one.
