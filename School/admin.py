@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from School.accounts import host_notice
 from School.context import tenant_context
+from School.identity.admin import GuardianshipInline
 from School.models import School, SchoolHost, Student, default_date_order, default_language, default_time_zone
 from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
 from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, make_backup
@@ -42,14 +43,14 @@ class StudentAdmin(admin.ModelAdmin):
     form = StudentForm
     # Changes are recorded in the admin log ("History") of the school's own database.
     list_display = ["registration_no", "first_name", "second_name", "grade", "status", "enrolment_date"]
-    search_fields = ["registration_no", "first_name", "second_name", "guardian_name"]
-    list_filter = ["status", "grade", "enrolment_date"]
+    search_fields = ["registration_no", "first_name", "second_name"]
+    list_filter = ["status", "sex", "grade", "enrolment_date"]
     ordering = ["registration_no"]
     fieldsets = [
-        (None, {"fields": ["registration_no", "first_name", "second_name", "date_of_birth"]}),
+        (None, {"fields": ["registration_no", "first_name", "second_name", "date_of_birth", "sex"]}),
         (gettext_lazy("Enrolment"), {"fields": ["grade", "enrolment_date", "status"]}),
-        (gettext_lazy("Guardian"), {"fields": ["guardian_name", "guardian_phone"]}),
     ]
+    inlines = [GuardianshipInline]
 
     # A record sent to another school stays here as it was when it left: read-only.
     def has_change_permission(self, request, obj=None):

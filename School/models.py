@@ -30,7 +30,6 @@ from School.validation import (
     validate_date_order,
     validate_host,
     validate_language,
-    validate_phone,
     validate_registration_no,
     validate_school_name,
     validate_time_zone,
@@ -262,6 +261,13 @@ class Student(models.Model):
         TRANSFERRED = "transferred", _("Transferred")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+    class Sex(models.TextChoices):
+        # As ministries' returns count (UIS and national EMIS forms: female,
+        # male); "" is a record that does not say, never a guess.
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        NOT_RECORDED = "", _("Not recorded")
+
     registration_no = models.CharField(
         _("registration number"), max_length=64, unique=True, validators=[validate_registration_no]
     )
@@ -270,6 +276,7 @@ class Student(models.Model):
     date_of_birth = models.DateField(
         _("date of birth"), null=True, blank=True, validators=[not_before_earliest, not_in_future]
     )
+    sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices, blank=True, default=Sex.NOT_RECORDED)
     grade = TextLineField(
         _("class"), max_length=40, blank=True, help_text=_("Class or grade, e.g. Form 2 or Grade 7B.")
     )
@@ -277,8 +284,7 @@ class Student(models.Model):
         _("enrolment date"), default=today, validators=[not_before_earliest, not_in_future]
     )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    guardian_name = TextLineField(_("guardian's name"), max_length=200, blank=True)
-    guardian_phone = TextLineField(_("guardian's phone"), max_length=20, blank=True, validators=[validate_phone])
+    # Guardians: School/identity/models.py (Guardianship.student, related name "guardianships").
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed at"), auto_now=True)
     first_name_key = models.CharField(max_length=100, editable=False, default="")
@@ -302,6 +308,9 @@ class Student(models.Model):
             # Filters in the default order (registration number), and the prefix search.
             models.Index(fields=["grade", "status", "registration_no"], name="student_grade_status_idx"),
             models.Index(fields=["status", "registration_no"], name="student_status_reg_idx"),
+            # The sex filter: in the default order, counted from the index alone (status is in it), and by name.
+            models.Index(fields=["sex", "registration_no", "status"], name="student_sex_reg_idx"),
+            models.Index(fields=["sex", "second_name", "first_name"], name="student_sex_name_idx"),
             models.Index(fields=["first_name_key"], name="student_first_key_idx"),
             models.Index(fields=["second_name_key"], name="student_second_key_idx"),
             models.Index(fields=["registration_key"], name="student_reg_key_idx"),

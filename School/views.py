@@ -17,6 +17,9 @@ from School.availability import is_busy, is_no_space, unavailable_reason
 from School.accounts.sessions import READ_APART, students_token
 from School.context import current_alias, current_school
 from School.documents.page import student_files
+from School.identity.guardians import guardians_of
+from School.identity.phones import shown
+from School.identity.sex import filter_choices as sex_filter_choices
 from School.models import Student
 from School.records.kept_pages import kept_page
 from School.records.table import SchoolFacts, StudentTableQuery
@@ -78,6 +81,12 @@ def status_choices(language):
     return [(value, str(label)) for value, label in STATUS_CHOICES]
 
 
+@functools.cache
+def sex_choices(language):
+    """The sex filter's (value, label) pairs in `language`, translated once per language."""
+    return sex_filter_choices()
+
+
 @functools.lru_cache(maxsize=8)
 def detail_prefix(script_prefix):
     """A student's URL without the id, escaped: reversed once per process, not once per row or page."""
@@ -123,8 +132,9 @@ def student_list(request):
             # After the page's rows: the stamp they were read with keys the years too (no query of its own).
             "years": facts.kept("years", functools.partial(year_choices, facts.alias)),
             "statuses": status_choices(language),
+            "sexes": sex_choices(language),
             "rows": rows,
-            "filtered": bool(query.search or query.grade or query.status),
+            "filtered": bool(query.search or query.filters),
             "transfer_link": transfer_link(request, query),
             "previous_link": query.as_params(page=page.previous_number) if page.previous_number else "",
             "next_link": query.as_params(page=page.next_number) if page.next_number else "",
@@ -164,6 +174,8 @@ def student_detail(request, pk):
     audit.record(request, audit.DETAIL, target=f"{student.pk} {student.registration_no}", rows=1)
     context = {
         "student": student, "transfers": record_transfers(student), "may_transfer": may_transfer(request.user),
+        "guardians": [(link, person, shown(person.phone), shown(person.other_phone))
+                      for link, person in guardians_of(student._state.db, [student.pk]).get(student.pk, [])],
         "history": history_of(student, functools.partial(local_date, request)),
         "attendance": student_attendance(current_alias(), student),
         **student_files(student, request.user),

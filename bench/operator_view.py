@@ -154,9 +154,9 @@ def refresh_rate(count, rounds):
         for n in range(count):  # 20 students a school, written past the ORM (the bench needs rows, not stamps)
             with sqlite3.connect(Path(data_dir) / "db" / f"r{n:05d}.sqlite3") as db:
                 db.executemany(
-                    "INSERT INTO School_student (registration_no, first_name, second_name, grade, status, guardian_name,"
-                    " guardian_phone, enrolment_date, created_at, updated_at, first_name_key, second_name_key,"
-                    " registration_key) VALUES (?, 'A', 'B', ?, 'active', '', '', '2024-01-01', '2024-01-01',"
+                    "INSERT INTO School_student (registration_no, first_name, second_name, grade, status,"
+                    " sex, enrolment_date, created_at, updated_at, first_name_key, second_name_key,"
+                    " registration_key) VALUES (?, 'A', 'B', ?, 'active', '', '2024-01-01', '2024-01-01',"
                     " '2024-01-01', 'a', 'b', ?)",
                     [(f"R{n}-{i}", f"Form {i % 4}", f"r{n}-{i}") for i in range(20)],
                 )
@@ -184,7 +184,7 @@ def timed(delay):
     with tenant_context("nairobi"):
         started = time.perf_counter()
         for n in range(saves):
-            student.guardian_name = f"G{n}"
+            student.grade = f"G{n}"
             student.save()
         return time.perf_counter() - started
 

@@ -162,6 +162,7 @@ if SCHOOL_ENGINE == MONGODB:
         "platform": "School.mongo.migrations.platform",
         "jobs": "School.mongo.migrations.jobs",
         "school_year": "School.mongo.migrations.school_year",
+        "identity": "School.mongo.migrations.identity",
         "branding": "School.mongo.migrations.branding",
         "register": "School.mongo.migrations.register",
     }
@@ -205,6 +206,8 @@ INSTALLED_APPS = [
     "School.jobs.apps.JobsConfig",
     # Years, terms, the grade ladder, classes, enrolments and promotion day (School/school_year/).
     "School.school_year.apps.SchoolYearConfig",
+    # A student's guardians (and, as issue 33 lands, the learner number), in the school's database (School/identity/).
+    "School.identity.apps.IdentityConfig",
     # Each school's logo, colours and sign-in welcome, in its own database (School/branding/).
     "School.branding.apps.BrandingConfig",
     # The daily register: attendance per class and school day (School/register/).
@@ -394,6 +397,9 @@ FORMAT_MODULE_PATH = ["School.locale.formats"]
 SCHOOL_DEFAULT_LANGUAGE = os.environ.get("SCHOOL_DEFAULT_LANGUAGE", "en")
 SCHOOL_DEFAULT_TIME_ZONE = os.environ.get("SCHOOL_DEFAULT_TIME_ZONE", "UTC")
 SCHOOL_DEFAULT_DATE_ORDER = os.environ.get("SCHOOL_DEFAULT_DATE_ORDER", "iso")
+# Phones typed without +country code are read in the school's country (its time zone's, School/identity/phones.py);
+# a school on a zone of no country (UTC) reads them in this region (two letters, e.g. KE), or refuses them if empty.
+PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "").upper()
 if SCHOOL_DEFAULT_LANGUAGE not in dict(LANGUAGES):
     raise ImproperlyConfigured(f"SCHOOL_DEFAULT_LANGUAGE must be one of {', '.join(dict(LANGUAGES))}")
 if SCHOOL_DEFAULT_DATE_ORDER not in {"dmy", "mdy", "iso"}:

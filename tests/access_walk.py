@@ -117,6 +117,7 @@ def admin_objects():
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from School.documents.models import StudentFile
+    from School.identity.models import Guardian
     from School.models import School, Student
     from School.security import audit
     from School.security.models import AuditEvent
@@ -131,6 +132,7 @@ def admin_objects():
             TOTPDevice: TOTPDevice.objects.create(user=head, name="phone", confirmed=True),
             StaticDevice: StaticDevice.objects.create(user=head, name="codes", confirmed=True),
             StudentFile: StudentFile.objects.first(),
+            Guardian: Guardian.objects.create(name="Mary Kamau", phone="+254712345678"),
         }
         create_token(get_user_model().objects.get(username="wanjiru"), "script")
         from School.security.models import ApiToken

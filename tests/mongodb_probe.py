@@ -42,6 +42,7 @@ def pipelines():
     from django.utils import timezone
 
     from School.accounts.second_factor import device_query
+    from School.identity.models import Guardian, Guardianship
     from School.records.table import StudentTableQuery
     from School.security.tokens import token_query
     from School.utils import REGISTRY_QUERIES, registry_query
@@ -57,6 +58,12 @@ def pipelines():
     found = {
         "student_page": compiled(page_two, "nairobi"),
         "student_page_descending": compiled(StudentTableQuery(sort="first_name", descending=True).queryset()[:50], "nairobi"),
+        "student_page_sex": compiled(
+            StudentTableQuery.from_params({"sex": "unrecorded"}, hide_transferred=True).queryset()[:51], "nairobi"
+        ),
+        "guardianships_of_page": compiled(
+            Guardianship.objects.filter(student_id__in=[key]).order_by("student_id", "position"), "nairobi"),
+        "guardians_by_phone": compiled(Guardian.objects.filter(phone__in=["+254712345678"]), "nairobi"),
         "student_search_special": compiled(StudentTableQuery(search="o'neil (jr.)*").queryset()[:50], "nairobi"),
         # As typed or pasted: a no-break space, a double space, a decomposed accent.
         "student_search_pasted": compiled(

@@ -141,6 +141,9 @@ ADMIN_ACCESS = {
     "security.ApiToken": {"school admin": {*READS, "change", "delete", "delete_selected", "revoke"}},
     "security.AuditEvent": {"school admin": READS},
     "documents.StudentFile": {},
+    # The people who are guardians: registrars add and correct them (a student's guardians are edited on the student).
+    "identity.Guardian": {"school admin": {*READS, "add", "change", "delete", "delete_selected"},
+                          "registrar": {*READS, "add", "change"}},
     # The row tried is a superuser's: its account is seen, never changed; its second factor not even seen.
     "auth.User": {"school admin": {*READS, "add"}},
     "auth.Group": {"school admin": {*READS, "add", "change", "delete", "delete_selected"}},

@@ -7,6 +7,7 @@ from django.test import Client
 
 from School.context import tenant_context
 from School.models import Student
+from tests.student_rows import NO_GUARDIANS_FORM
 
 PASSWORD = "correct-horse-battery"
 
@@ -60,7 +61,7 @@ def test_student_added_in_admin_lands_in_that_school_with_its_log(accra_admin):
         "/admin/School/student/add/",
         {
             "registration_no": "ACC/NEW/1", "first_name": "Efua", "second_name": "Quaye",
-            "enrolment_date": "2024-01-08", "status": "active", "guardian_phone": "+233 20 123 4567",
+            "enrolment_date": "2024-01-08", "status": "active", **NO_GUARDIANS_FORM,
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

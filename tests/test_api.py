@@ -50,7 +50,7 @@ def test_create_retrieve_update_delete(nairobi_api):
     created = nairobi_api.post(
         "/api/students/",
         {"registration_no": "API/1", "first_name": "Amani", "second_name": "Njoroge", "grade": "Form 1",
-         "guardian_phone": "+254 711 000111"},
+         "guardians": [{"name": "Mama Amani", "relationship": "mother", "phone": "+254 711 000111"}]},
         format="json",
     )
     assert created.status_code == 201, created.json()
@@ -78,7 +78,9 @@ def test_create_retrieve_update_delete(nairobi_api):
         ({"registration_no": "API/2", "first_name": "A", "second_name": "B", "date_of_birth": "2099-01-01"}, "date_of_birth"),
         ({"registration_no": "API/2", "first_name": "A", "second_name": "B", "date_of_birth": "2020-01-02",
           "enrolment_date": "2020-01-01"}, "date_of_birth"),
-        ({"registration_no": "API/2", "first_name": "A", "second_name": "B", "guardian_phone": "x"}, "guardian_phone"),
+        ({"registration_no": "API/2", "first_name": "A", "second_name": "B",
+          "guardians": [{"name": "Mama", "phone": "x"}]}, "guardians"),
+        ({"registration_no": "API/2", "first_name": "A", "second_name": "B", "guardians": [{"name": "Mama"}]}, "guardians"),
     ],
 )
 def test_invalid_students_are_refused_with_the_field_named(nairobi_api, payload, field):

@@ -33,7 +33,9 @@ STATEFUL_RULES = ("is in the future", "must be before the enrolment date", "alre
                   "the school has no current year", "there is no class", "is not in the current year", "is closed on",
                   "not a school day", "not in this class", "this school takes", "corrected with a reason",
                   "belongs to year", "is not in the school's list", "goes with an excused absence", "is not a date",
-                  "is named twice")
+                  "is named twice",
+                  # A guardian's phone against its country's numbering plan, and the rules across guardians.
+                  "is not a phone number that can exist", "needs a phone or an email", "is the primary contact")
 
 
 def school_schema(host):

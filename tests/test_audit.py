@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from School.context import tenant_context
 from School.models import Student
-from School.records.files import COLUMNS
 from School.security import audit
 from School.security.models import AuditEvent
 from School.security.tokens import create_token
+from tests.student_rows import ROW_COLUMNS
 
 PASSWORD = "correct-horse-battery"
 
@@ -55,12 +55,12 @@ def test_export_detail_and_api_reads_are_recorded_in_the_schools_database(regist
 
 
 def test_an_import_is_recorded_with_file_name_rows_and_result(registrar):
-    file = io.BytesIO(f"{','.join(COLUMNS)}\nK/1,Akinyi,Otieno,,Form 1,,,,\n".encode())
+    file = io.BytesIO(f"{','.join(ROW_COLUMNS)}\nK/1,Akinyi,Otieno,,Form 1,,,,\n".encode())
     file.name = "term1.csv"
     preview = registrar.post("/students/import/", {"file": file}).content.decode()
     token = preview.split('name="token" value="')[1].split('"')[0]
     registrar.post("/students/import/", {"token": token, "update": "0"})
-    bad = io.BytesIO(f"{','.join(COLUMNS)}\nK/2,,Otieno,,Form 1,,,,\n".encode())
+    bad = io.BytesIO(f"{','.join(ROW_COLUMNS)}\nK/2,,Otieno,,Form 1,,,,\n".encode())
     bad.name = "broken.csv"
     registrar.post("/students/import/", {"file": bad})
     recorded = [(e["action"], e["file_name"], e["rows"], e["result"]) for e in events("nairobi")]

@@ -28,6 +28,9 @@ from School.school_year.models import CarriedEnrolment, Enrolment, PlatformStamp
 from School.operations.backups import backups_of, school_models
 from School.utils import school_by_name
 from tests.conftest import outlive_registry_ttl
+from School.identity.guardians import guardians_of
+from School.identity.models import Guardian
+from tests.student_rows import give_guardian
 
 PASSWORD = "correct horse battery staple"
 
@@ -44,9 +47,10 @@ def rich_school(three_schools):
         create_token(boss, name="nightly export")
         Student.objects.create(
             registration_no="NBI/UNI/1", first_name="Zoë", second_name="Ñandú \"quoted\" ,comma",
-            date_of_birth=datetime.date(2010, 2, 28), grade="Form 2", guardian_name="Ama", guardian_phone="+254 700 000001",
+            date_of_birth=datetime.date(2010, 2, 28), grade="Form 2",
             status=Student.Status.TRANSFERRED,
         )
+        give_guardian("nairobi", "NBI/UNI/1", "Ama", "+254 700 000001")
         student = Student.objects.get(registration_no="NBI/UNI/1")
         LogEntry.objects.log_actions(boss.pk, [student], ADDITION, change_message="added", single_object=True)
         add_school_year(student, clerk)
@@ -230,9 +234,9 @@ def test_move_to_another_data_directory_is_served_from_there_by_every_worker(ric
     assert old_file.exists()  # kept until --drop-source
     with sqlite3.connect(new_file) as db:
         db.execute("INSERT INTO School_student (registration_no, first_name, second_name, grade, enrolment_date, status,"
-                   " guardian_name, guardian_phone, created_at, updated_at,"
+                   " sex, created_at, updated_at,"
                    " registration_key, first_name_key, second_name_key) VALUES"
-                   " ('MOVED/1', 'M', 'V', '', '2024-01-01', 'active', '', '', '2024-01-01', '2024-01-01',"
+                   " ('MOVED/1', 'M', 'V', '', '2024-01-01', 'active', '', '2024-01-01', '2024-01-01',"
                    " 'moved/1', 'm', 'v')")
     # Every worker serves from the new place (and none from the old file).
     for _ in range(4):
@@ -251,6 +255,7 @@ def test_an_older_backup_is_restored_and_migrated(rich_school, run_cli, tmp_path
     added_since_0003 = {
         "date_of_birth", "enrolment_date", "grade", "guardian_name", "guardian_phone", "status",  # 0003
         "first_name_key", "second_name_key", "registration_key",  # 0007
+        "sex",  # 0011
     }
     old = rewrite(
         file, tmp_path / "old.jsonl.gz",
@@ -267,9 +272,36 @@ def test_an_older_backup_is_restored_and_migrated(rich_school, run_cli, tmp_path
         assert get_user_model().objects.get(username="boss").check_password(PASSWORD)
 
 
-def rewrite(source, target, manifest=lambda m: m, drop_fields=None, row=None, drop_tables=()):
-    """A consistent backup file (checksums recomputed) with the manifest, tables or rows changed."""
+def test_a_backup_from_before_guardians_restores_them_as_each_students_first(rich_school, run_cli, tmp_path):
+    """A backup made before School/identity/ (guardian_name and guardian_phone on the student) restores into the
+    new shape: loaded in its own migration state, then migrated through the step that makes them guardians."""
+    file = backup(run_cli, "nairobi", tmp_path / "nairobi.jsonl.gz")
+    before_guardians = rewrite(
+        file, tmp_path / "old.jsonl.gz",
+        manifest=lambda m: {**m, "migrations": [
+            n for n in m["migrations"] if n[0] != "identity" and not (n[0] == "School" and n[1] >= "0012")]},
+        drop_tables={"identity.guardian", "identity.guardianship"},
+        add_fields={"School.student": ("guardian_name", "guardian_phone")},
+        row=lambda table, fields, values: values + ["Ama Otieno", "+254 700 000001"] if table == "School.student" else values,
+    )
+    result = run_cli("schools", "restore", str(before_guardians), "--as", "kisumu", "--host", "kisumu.localhost")
+    assert result.returncode == 0, result.stderr
+    outlive_registry_ttl()
+    with tenant_context("kisumu"):
+        students = list(Student.objects.values_list("pk", flat=True))
+        found = guardians_of("kisumu", students)
+        assert len(students) > 1 and set(found) == set(students)
+        assert {(person.name, person.phone, link.primary_contact) for pairs in found.values() for link, person in pairs} == {
+            ("Ama Otieno", "+254700000001", True)}
+        assert Guardian.objects.count() == 1  # the siblings' guardian is one person
+
+
+def rewrite(source, target, manifest=lambda m: m, drop_fields=None, row=None, drop_tables=(), add_fields=None):
+    """A consistent backup file (checksums recomputed) with the manifest, tables or rows changed.
+
+    add_fields: {table: (field, ...)} appended to its columns (`row` gives their values)."""
     drop_fields = drop_fields or {}
+    add_fields = add_fields or {}
     with gzip.open(source, "rt", encoding="utf-8") as lines, gzip.open(target, "wt", encoding="utf-8") as out:
         head = json.loads(next(lines))
         out.write(json.dumps(manifest(head)) + "\n")
@@ -295,7 +327,8 @@ def rewrite(source, target, manifest=lambda m: m, drop_fields=None, row=None, dr
             if "table" in record:
                 table = record["table"]
                 keep = [name not in drop_fields.get(table, ()) for name in record["fields"]]
-                record["fields"] = fields = [name for name, k in zip(record["fields"], keep) if k]
+                record["fields"] = fields = [name for name, k in zip(record["fields"], keep) if k] + list(
+                    add_fields.get(table, ()))
                 digest = hashlib.sha256()
             elif "end" in record:
                 record["sha256"] = digest.hexdigest()

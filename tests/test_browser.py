@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from School.context import tenant_context
-from School.records.files import COLUMNS
+from tests.student_rows import ROW_COLUMNS
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -127,7 +127,7 @@ def test_registrar_journey_across_two_schools(three_schools, live_server_url, br
 
     with step(browser, "4-import-with-a-bad-row"):
         bad = tmp_path / "students.csv"
-        bad.write_text(f"{','.join(COLUMNS)}\nACC/9/1,Efua,Quaye,,Form 1,,,,\nACC/9/2,Kojo,Mensah,2012-02-31,Form 1,,,,\n")
+        bad.write_text(f"{','.join(ROW_COLUMNS)}\nACC/9/1,Efua,Quaye,,Form 1,,,,\nACC/9/2,Kojo,Mensah,2012-02-31,Form 1,,,,\n")
         sign_in(browser, accra("/admin/login/"), "ama")
         browser.get(accra("/students/import/"))
         browser.find_element(By.NAME, "file").send_keys(str(bad))

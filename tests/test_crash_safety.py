@@ -9,8 +9,8 @@ import time
 import pytest
 from django.test import Client
 
-from School.records.files import COLUMNS
 from tests.conftest import ROOT, outlive_registry_ttl
+from tests.student_rows import ROW_COLUMNS
 
 pytestmark = pytest.mark.sqlite  # watches SQLite's write lock and WAL files to strike mid-transaction
 
@@ -72,7 +72,7 @@ def test_import_killed_mid_write_leaves_nothing_and_can_be_retried(three_schools
     rows = 20_000
     path = tmp_path / "big.csv"
     with open(path, "w") as handle:
-        handle.write(",".join(COLUMNS) + "\n")
+        handle.write(",".join(ROW_COLUMNS) + "\n")
         for n in range(rows):
             handle.write(f"BIG/{n:06d},First{n},Last{n},,Form {n % 4 + 1},2024-01-08,active,,\n")
     database = three_schools.db_dir / "nairobi.sqlite3"

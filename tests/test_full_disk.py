@@ -26,9 +26,9 @@ from School.connections import forget_alias
 from School.context import tenant_context
 from School.models import Student
 from School.operations.backups import BackupFile
-from School.records.files import COLUMNS
 from tests.conftest import ON_MONGODB, ROOT, outlive_registry_ttl
 from tests.test_admin import PASSWORD, make_superuser
+from tests.student_rows import NO_GUARDIANS_FORM, ROW_COLUMNS
 
 pytestmark = pytest.mark.skipif(ON_MONGODB, reason="the embedded default's files; MongoDB manages its own disk")
 
@@ -164,7 +164,7 @@ def state(platform):
 
 def big_csv(path):
     with open(path, "w") as handle:
-        handle.write(",".join(COLUMNS) + "\n")
+        handle.write(",".join(ROW_COLUMNS) + "\n")
         for n in range(ROWS):
             handle.write(f"NEW/{n:06d},First{n},Last{n},,Form {n % 4 + 1},2024-01-08,active,,\n")
     return path
@@ -236,7 +236,7 @@ def test_provisioning_that_runs_out_of_space_leaves_no_half_created_school(no_ro
 
 ADD_STUDENT = {
     "registration_no": "NBI/NEW/1", "first_name": "Wanjiru", "second_name": "Kamau",
-    "enrolment_date": "2024-01-08", "status": "active", "guardian_phone": "+254 711 000111",
+    "enrolment_date": "2024-01-08", "status": "active", **NO_GUARDIANS_FORM,
 }
 
 

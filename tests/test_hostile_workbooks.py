@@ -14,9 +14,10 @@ import pytest
 
 from School.context import tenant_context
 from School.models import Student
-from School.records.files import COLUMNS, StudentImport
+from School.records.files import StudentImport
 from School.records.formats import write_xlsx
 from tests.test_import_pages import registrar  # noqa: F401 (the fixture: Nairobi's signed-in staff client)
+from tests.student_rows import ROW_COLUMNS
 
 SHEET = "xl/worksheets/sheet1.xml"
 LAUGHS = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -41,7 +42,7 @@ LAUGHS = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 def workbook(rows):
     target = io.BytesIO()
-    write_xlsx(target, COLUMNS, rows)
+    write_xlsx(target, ROW_COLUMNS, rows)
     return target.getvalue()
 
 
@@ -157,7 +158,7 @@ def test_a_web_import_refuses_more_rows_than_its_limit(registrar, platform, sett
     assert response.status_code == 400
     assert "the file has more than 40 rows, the limit of one import" in error_text(response)
     assert uploads_left(platform) == [] and nairobi_count() == 5
-    csv = (",".join(COLUMNS) + "\n" + "".join(",".join(row) + "\n" for row in students(41))).encode()
+    csv = (",".join(ROW_COLUMNS) + "\n" + "".join(",".join(row) + "\n" for row in students(41))).encode()
     assert "more than 40 rows" in error_text(upload(registrar, csv, name="students.csv"))
     # As many rows as the limit are fine.
     assert upload(registrar, workbook(students(40))).status_code == 200
@@ -203,7 +204,7 @@ def test_the_command_line_refuses_a_bomb_by_its_unpacked_size(three_schools, run
 
 
 def csv_of(count):
-    return (",".join(COLUMNS) + "\n" + "".join(",".join(row) + "\n" for row in students(count))).encode()
+    return (",".join(ROW_COLUMNS) + "\n" + "".join(",".join(row) + "\n" for row in students(count))).encode()
 
 
 def pending_upload(client, platform):

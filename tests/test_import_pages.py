@@ -11,6 +11,7 @@ from School.accounts.groups import REGISTRARS
 from School.context import tenant_context
 from School.models import Student
 from School.records.files import COLUMNS
+from tests.student_rows import ROW_COLUMNS
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def test_export_downloads_the_filtered_list_of_that_school(registrar):
 
 
 def test_import_previews_then_writes_on_confirmation(registrar):
-    preview = upload(registrar, f"{','.join(COLUMNS)}\nK/1,Akinyi,Otieno,,Form 1,,,,\nK/2,Baraka,Kiprop,,Form 1,,,,\n")
+    preview = upload(registrar, f"{','.join(ROW_COLUMNS)}\nK/1,Akinyi,Otieno,,Form 1,,,,\nK/2,Baraka,Kiprop,,Form 1,,,,\n")
     body = preview.content.decode()
     assert "Ready to import 2 rows: 2 new, 0 updated." in body
     assert count("nairobi") == 5  # nothing written by the preview
@@ -67,7 +68,7 @@ def test_import_previews_then_writes_on_confirmation(registrar):
 
 
 def test_import_with_a_bad_row_shows_its_line_and_writes_nothing(registrar):
-    response = upload(registrar, f"{','.join(COLUMNS)}\nK/1,Akinyi,Otieno,,,,,,\nK/2,Baraka,Kiprop,2012-02-31,,,,,\n")
+    response = upload(registrar, f"{','.join(ROW_COLUMNS)}\nK/1,Akinyi,Otieno,,,,,,\nK/2,Baraka,Kiprop,2012-02-31,,,,,\n")
     assert response.status_code == 400
     body = response.content.decode()
     assert "Nothing will be imported: 1 of 2 rows have errors." in body

@@ -24,7 +24,7 @@ from School.locale import catalogues, glossary
 from School.locale.models import LanguagePreference
 from School.models import School, Student
 from School.transfers.models import Transfer
-from School.records.files import COLUMNS, StudentImport, export_lines
+from School.records.files import StudentImport, export_lines
 from School.records.table import StudentTableQuery
 from School.transfers import protocol
 from School.utils import school_by_name
@@ -32,9 +32,10 @@ from tests.accounts_helpers import body, smtp  # noqa: F401  (fixture)
 from tests.conftest import ON_MONGODB
 from tests.test_busy_writers import nairobi_file, write_lock_held
 from tests.test_documents import jpeg, pdf, post_file, upload, zipped
+from tests.student_rows import ROW_COLUMNS
 
 PASSWORD = "correct horse battery staple"
-HEADER = ",".join(COLUMNS)
+HEADER = ",".join(ROW_COLUMNS)
 
 
 def set_locale(name, **values):
@@ -468,7 +469,7 @@ def test_xlsx_dates_are_dates_whatever_the_order(three_schools, tmp_path):
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
-    sheet.append(COLUMNS)
+    sheet.append(ROW_COLUMNS)
     sheet.append(["K/1", "Akinyi", "Otieno", datetime.date(2012, 3, 5), "", "", "", "", ""])
     workbook.save(tmp_path / "s.xlsx")
     with tenant_context("nairobi"):

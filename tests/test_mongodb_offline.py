@@ -204,6 +204,27 @@ def test_student_page_pipeline_is_paginated_sorted_and_has_no_lookup(pipelines):
     assert next(s["$sort"] for s in descending["pipeline"] if "$sort" in s) == {"first_name": -1, "_id": -1}
 
 
+def test_the_sex_filter_matches_on_an_indexed_field_and_the_figures_group_by_it(pipelines):
+    page = pipelines["student_page_sex"]
+    assert "$lookup" not in stages(page)
+    match = next(stage["$match"] for stage in page["pipeline"] if "$match" in stage)
+    assert {"sex": ""} in match["$and"]  # "unrecorded" is the stored empty value
+    assert matched_fields(match) - {"$nor"} == {"sex"}  # and not transferred ($nor: status)
+    assert "sex" in indexed_fields(Student)
+    group = next(stage["$group"] for stage in pipelines["figures_count"]["pipeline"] if "$group" in stage)
+    assert "sex" in json.dumps(group["_id"])
+
+
+def test_guardians_are_read_in_two_flat_queries_on_indexed_fields(pipelines):
+    from School.identity.models import Guardian, Guardianship
+
+    for name, model in (("guardianships_of_page", Guardianship), ("guardians_by_phone", Guardian)):
+        query = pipelines[name]
+        assert query["collection"] == model._meta.db_table and "$lookup" not in stages(query), name
+        fields = matched_fields(query["pipeline"][0]["$match"])
+        assert fields <= indexed_fields(model) | {f"{field}_id" for field in indexed_fields(model)}, name
+
+
 def test_user_search_text_is_not_a_regular_expression(pipelines):
     pipeline = pipelines["student_search_special"]["pipeline"]
     match = next(stage["$match"] for stage in pipeline if "$match" in stage)

@@ -28,7 +28,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from School.accounts.second_factor import new_recovery_codes
 from School.context import tenant_context
-from School.records.files import COLUMNS
+from tests.student_rows import ROW_COLUMNS
 from tests.conftest import ON_MONGODB, ROOT
 from tests.test_crash_safety import holds_write_lock
 
@@ -92,7 +92,7 @@ def student_count(platform):
 
 def test_sigterm_during_an_import_ends_it_whole_or_not_at_all(server, three_schools, tmp_path):
     source = tmp_path / "students.csv"
-    source.write_text(",".join(COLUMNS) + "\n" + "".join(
+    source.write_text(",".join(ROW_COLUMNS) + "\n" + "".join(
         f"TERM/{n:06d},First{n},Last{n},,Form 1,2024-01-08,active,,\n" for n in range(IMPORTED)
     ))
     with open(source, "rb") as upload:

@@ -6,6 +6,7 @@ from django.test import Client
 
 from School.context import tenant_context
 from School.models import Student
+from tests.student_rows import give_guardian
 
 
 def rows(response):
@@ -94,8 +95,8 @@ def test_student_detail_needs_a_staff_sign_in_at_that_school(three_schools):
 
     with tenant_context("nairobi"):
         student = Student.objects.get(registration_no="NBI-0003")
-        student.guardian_phone = "+254 700 000003"
         student.save()
+        give_guardian("nairobi", "NBI-0003", "Mama", "+254 700 000003")
         get_user_model().objects.create_user("clerk", password="pw", is_staff=True)
     path = f"/students/{student.pk}/"
     anonymous = Client(HTTP_HOST="nairobi.localhost").get(path)

@@ -46,8 +46,8 @@ def raw_insert(school, registration_no, first_name):
     with tenant_context(school), connections[school].cursor() as cursor:
         cursor.execute(
             "INSERT INTO School_student (registration_no, first_name, second_name, grade, enrolment_date, status, "
-            "guardian_name, guardian_phone, created_at, updated_at, first_name_key, second_name_key, registration_key) "
-            "VALUES (%s, %s, 'Raw', ' Form  2 ', '2020-01-01', 'active', '', '', '2020-01-01', '2020-01-01', %s, 'raw', %s)",
+            "sex, created_at, updated_at, first_name_key, second_name_key, registration_key) "
+            "VALUES (%s, %s, 'Raw', ' Form  2 ', '2020-01-01', 'active', '', '2020-01-01', '2020-01-01', %s, 'raw', %s)",
             [registration_no, first_name, first_name.lower(), registration_no.lower()],
         )
 
@@ -95,7 +95,10 @@ def test_the_admin_form_refuses_a_control_character(three_schools):
     assert list(form.errors) == ["second_name"] and "U+001F" in form.errors["second_name"][0]
 
 
-def test_the_migration_cleans_rows_written_before_the_rule_and_says_so(three_schools, caplog):
+def test_the_migration_cleans_rows_written_before_the_rule_and_says_so(three_schools, caplog, monkeypatch):
+    # Run on today's model: the guardians' columns it also cleaned have moved to School/identity/ since.
+    monkeypatch.setattr(importlib.import_module("School.migrations.0010_clean_text"), "TEXT_FIELDS",
+                        ("first_name", "second_name", "grade"))
     raw_insert("nairobi", "OLD/1", "Kofi\x08\u00a0 Jnr")
     raw_insert("nairobi", "OLD/2", "Plain")
 

@@ -17,19 +17,20 @@ from School.transfers import protocol
 from School.transfers.models import IncomingTransfer, OutgoingTransfer, Transfer
 from School.utils import registry
 from tests.transfer_helpers import default_holds, make_staff, signed_in, student_state
+from tests.student_rows import give_guardian
 
 pytestmark = pytest.mark.sqlite  # reads `default`'s file, raw
 
 # The student moved in most tests: NBI-0001, NBIfirst1 NBIlast1 (see conftest.students_of).
 NUMBER, FIRST, LAST = "NBI-0001", "NBIfirst1", "NBIlast1"
-PRIVATE = (NUMBER, FIRST, LAST, "asthma", "0722000111", "Wanjiru Kamau")
+PRIVATE = (NUMBER, FIRST, LAST, "asthma", "722000111", "Wanjiru Kamau")
 
 
 @pytest.fixture
 def schools(three_schools):
     with tenant_context("nairobi"):
-        Student.objects.filter(registration_no=NUMBER).update(
-            grade="Form 2", guardian_name="Wanjiru Kamau", guardian_phone="0722000111")
+        Student.objects.filter(registration_no=NUMBER).update(grade="Form 2")
+    give_guardian("nairobi", NUMBER, "Wanjiru Kamau", "+254 722 000111")
     return three_schools
 
 
@@ -328,7 +329,7 @@ def test_the_receiver_sees_only_what_the_transfer_needs(staff, schools):
     send()
     incoming = staff["accra"].get("/transfers/").content.decode()
     assert "NBI-0002" not in incoming and "NBIfirst2" not in incoming  # the sender's other students
-    assert "0722000111" not in incoming  # the guardian's phone is not needed to decide
+    assert "722000111" not in incoming and "722 000111" not in incoming  # the guardian's phone is not needed to decide
 
 
 def test_unreachable_receiver_on_the_page_is_a_clear_message(staff, schools):
@@ -479,9 +480,11 @@ def test_each_step_writes_only_to_its_own_database(schools, monkeypatch):
     assert steps["accept:prepared"] == {("accra", "School_student"), ("accra", "transfers_incomingtransfer"),
                                         ("accra", "School_studentsstamp"), ("accra", "security_auditevent")}
     # The parts: no history or years at the sender to carry for this student; the receiver enrols it in its
-    # current year (made on first use: accra had none, and a new year renews the students' stamp).
+    # current year (made on first use: accra had none, and a new year renews the students' stamp); its
+    # guardian goes to the receiver only.
     assert steps["accept:copied"] == {("accra", "school_year_schoolyear"), ("accra", "school_year_enrolment"),
-                                      ("accra", "School_studentsstamp")}
+                                      ("accra", "School_studentsstamp"), ("accra", "identity_guardian"),
+                                      ("accra", "identity_guardianship")}
     # The sender's year of the student ends "transferred out" with the sender's own step.
     assert steps["accept:carried"] == {("nairobi", "transfers_outgoingtransfer"), ("nairobi", "security_auditevent"),
                                        ("nairobi", "school_year_enrolment")}
@@ -559,11 +562,12 @@ def test_two_acceptances_at_once_copy_once_and_never_put_the_sender_back(schools
 
 
 def test_an_import_with_update_leaves_a_transferred_out_record_alone(schools, tmp_path):
-    from School.records.files import COLUMNS, StudentImport
+    from School.records.files import StudentImport
+    from tests.student_rows import ROW_COLUMNS
 
     accept(send())
     path = tmp_path / "update.csv"
-    path.write_text(f"{','.join(COLUMNS)}\n{NUMBER},Changed,Name,,Form 4,,active,,\n")
+    path.write_text(f"{','.join(ROW_COLUMNS)}\n{NUMBER},Changed,Name,,Form 4,,active,,\n")
     with tenant_context("nairobi"):
         report = StudentImport(path, update=True).apply()
     assert not report.written and "read-only" in str(report.errors[0])

@@ -28,7 +28,7 @@ from School.context import tenant_context
 from School.models import Student
 for n in range({SCHOOLS}):
     with tenant_context(f"mem{{n}}"):
-        assert len(list(Student.objects.values_list("registration_no", "first_name", "guardian_name"))) == {STUDENTS}
+        assert len(list(Student.objects.values_list("registration_no", "first_name", "grade"))) == {STUDENTS}
 library = ctypes.CDLL(ctypes.util.find_library("sqlite3"))
 library.sqlite3_memory_used.restype = ctypes.c_int64
 print(library.sqlite3_memory_used())

@@ -7,6 +7,7 @@ from School.accounts.groups import REGISTRARS, VIEWERS
 from School.context import tenant_context
 from School.models import Student
 from tests.people_helpers import member, signed_in
+from tests.student_rows import NO_GUARDIANS_FORM
 
 FILE = b"registration_no,first_name,second_name\nNBI-0001,Changed,Name\nNBI-9999,New,Pupil\n"
 
@@ -63,7 +64,7 @@ def test_the_admin_cannot_mark_a_student_transferred_by_hand(three_schools):
     with tenant_context("nairobi"):
         student = Student.objects.get(registration_no="NBI-0001")
     form = {"registration_no": "NBI-0001", "first_name": "Amani", "second_name": "Njoroge", "grade": "Form 1",
-            "enrolment_date": "2024-01-08", "status": "transferred"}
+            "enrolment_date": "2024-01-08", "status": "transferred", **NO_GUARDIANS_FORM}
     response = head.post(f"/admin/School/student/{student.pk}/change/", form)
     assert response.status_code == 200 and "set by a transfer to another school only" in response.content.decode()
     assert head.post(f"/admin/School/student/{student.pk}/change/", {**form, "status": "graduated"}).status_code == 302

@@ -34,13 +34,16 @@ class GroupSpec:
 YEAR_READS = ("school_year.view_schoolyear", "school_year.view_schoolclass", "school_year.view_enrolment")
 
 SPECS = (
-    GroupSpec(VIEWERS, ("School.view_student", *YEAR_READS), staff=False),
+    GroupSpec(VIEWERS, ("School.view_student", *YEAR_READS, "identity.view_guardian", "identity.view_guardianship"), staff=False),
     # A teacher takes the register of the classes they are class teacher of (School/register/).
     GroupSpec(TEACHERS, ("register.add_registertaken",), staff=False),
     GroupSpec(REGISTRARS, ("School.view_student", "School.add_student", "School.change_student", *YEAR_READS,
                            "school_year.add_schoolclass", "school_year.change_schoolclass", "school_year.change_enrolment",
                            # Any class's register, corrections after the day, and the reading pages.
-                           "register.add_registertaken", "register.change_registertaken", "register.view_registertaken"),
+                           "register.add_registertaken", "register.change_registertaken", "register.view_registertaken",
+                           # A student's guardians are edited with the student (one person may be several's).
+                           "identity.view_guardian", "identity.add_guardian", "identity.change_guardian",
+                           "identity.guardianship.*"),
               staff=True),
     GroupSpec(
         SCHOOL_ADMINS,
@@ -50,6 +53,8 @@ SPECS = (
             "school_year.add_schoolclass",
             "school_year.change_schoolclass",
             "school_year.change_enrolment",
+            "identity.guardian.*",
+            "identity.guardianship.*",
             "auth.user.*",
             "auth.group.*",
             "accounts.invitation.*",

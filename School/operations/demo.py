@@ -12,6 +12,8 @@ import logging
 import random
 
 from School.context import tenant_context
+from School.identity.guardians import checked_guardian, replace_guardians
+from School.identity.models import Guardianship
 from School.models import Student
 from School.operations.provisioning import add_school
 from School.school_year.calendar import current_year
@@ -38,6 +40,11 @@ GUARDIAN_NAMES = ["Grace", "Joseph", "Mary", "Samuel", "Esther", "Daniel", "Ruth
 STATUSES = [Student.Status.ACTIVE] * 16 + [Student.Status.TRANSFERRED, Student.Status.WITHDRAWN,
                                            Student.Status.GRADUATED, Student.Status.GRADUATED]
 INTAKE_YEAR = 2024
+# Mobile prefixes libphonenumber accepts as numbers that exist, per country code.
+# (prefixes, digits after the prefix)
+MOBILE_NUMBERS = {"+254": (["700", "711", "722", "733", "790"], 6), "+233": (["20", "24", "50", "54"], 7)}
+RELATIONSHIPS = [Guardianship.Relationship.MOTHER] * 3 + [Guardianship.Relationship.FATHER] * 2 + [
+    Guardianship.Relationship.GRANDPARENT, Guardianship.Relationship.GUARDIAN]
 
 
 def sample_students(prefix, count=12, classes=("Form 1", "Form 2", "Form 3", "Form 4"), phone_code="+254"):
@@ -49,7 +56,7 @@ def sample_students(prefix, count=12, classes=("Form 1", "Form 2", "Form 3", "Fo
         last_name = rng.choice(LAST_NAMES)
         enrolled = datetime.date(INTAKE_YEAR - level, 1, 8 + rng.randrange(7))
         born = datetime.date(enrolled.year - 13 - rng.randrange(2), 1 + rng.randrange(12), 1 + rng.randrange(28))
-        students.append(Student(
+        student = Student(
             registration_no=f"{prefix}/{enrolled.year}/{number:03d}",
             first_name=rng.choice(FIRST_NAMES),
             second_name=last_name,
@@ -57,9 +64,16 @@ def sample_students(prefix, count=12, classes=("Form 1", "Form 2", "Form 3", "Fo
             status=rng.choice(STATUSES) if level else Student.Status.ACTIVE,
             date_of_birth=born,
             enrolment_date=enrolled,
-            guardian_name=f"{rng.choice(GUARDIAN_NAMES)} {last_name}",
-            guardian_phone=f"{phone_code} {rng.randrange(700, 800)} {rng.randrange(1000000):06d}",
-        ))
+            sex=rng.choice((Student.Sex.FEMALE, Student.Sex.MALE)),
+        )
+        # One guardian each, with a mobile number of the school's country.
+        student.guardians_given = [checked_guardian(
+            f"{rng.choice(GUARDIAN_NAMES)} {last_name}",
+            f"{phone_code} {rng.choice(MOBILE_NUMBERS[phone_code][0])} "
+            f"{rng.randrange(10 ** MOBILE_NUMBERS[phone_code][1]):0{MOBILE_NUMBERS[phone_code][1]}d}",
+            relationship=rng.choice(RELATIONSHIPS), primary_contact=True, lives_with=True, emergency_contact=True,
+        )]
+        students.append(student)
     return students
 
 
@@ -70,7 +84,8 @@ def create_demo_schools(with_students=True):
         school = add_school(name, hosts, display_name)
         if with_students:
             with tenant_context(school):
-                Student.objects.bulk_create(sample_students(prefix, count, classes, phone_code))
+                students = Student.objects.bulk_create(sample_students(prefix, count, classes, phone_code))
+                replace_guardians(school.name, [(student.pk, student.guardians_given) for student in students])
                 # This year is current and the classes are the ladder, the last one graduating,
                 # as the school year's migration leaves an existing school: promotion day works at once.
                 current_year(name)

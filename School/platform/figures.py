@@ -1,4 +1,4 @@
-"""Count a school's students by class and status, and keep the counts in `default`.
+"""Count a school's students by class and status (and its active students by class and sex), and keep the counts in `default`.
 
 Counting reads the school's own database (one GROUP BY and the
 applied migrations) and returns numbers only; storing writes them to the
@@ -28,6 +28,14 @@ from School.school_year.models import Enrolment, Grade, SchoolYear
 logger = logging.getLogger(__name__)
 
 STATUSES = tuple(Student.Status.values)
+# The figures' names for Student.Sex (a JSON key and a column must not be ""), and the SchoolFigures fields.
+SEXES = {Student.Sex.FEMALE: "female", Student.Sex.MALE: "male", Student.Sex.NOT_RECORDED: "sex_not_recorded"}
+SEX_KEYS = tuple(SEXES.values())
+
+
+def sex_label(key):
+    """A SEX_KEYS key as users read it, in the current language."""
+    return str(Student.Sex({name: value for value, name in SEXES.items()}[key]).label)
 
 
 def status_label(status):
@@ -43,6 +51,8 @@ class Counted:
     school: str
     read_at: datetime.datetime
     by_class: dict = field(default_factory=dict)
+    # {class: {sex key: count}} of the active students: enrolment by sex, as a ministry's return asks.
+    by_sex: dict = field(default_factory=dict)
     pending: int = 0
     error: str = ""
     current_year: str = ""
@@ -50,15 +60,21 @@ class Counted:
 
 
 def counts_query(alias):
-    """Students by class and status, grouped by the database itself (a $group on MongoDB)."""
-    return Student.objects.using(alias).order_by().values_list("grade", "status").annotate(n=Count("pk"))
+    """Students by class, status and sex, grouped by the database itself (a $group on MongoDB)."""
+    return Student.objects.using(alias).order_by().values_list("grade", "status", "sex").annotate(n=Count("pk"))
 
 
 def _read_counts(alias):
-    by_class = {}
-    for grade, status, n in counts_query(alias):
-        by_class.setdefault(grade or "", {})[status] = n
-    return by_class
+    """({class: {status: n}}, {class: {sex key: n}} of the active students)."""
+    by_class, by_sex = {}, {}
+    for grade, status, sex, n in counts_query(alias):
+        statuses = by_class.setdefault(grade or "", {})
+        statuses[status] = statuses.get(status, 0) + n
+        if status == Student.Status.ACTIVE:
+            sexes = by_sex.setdefault(grade or "", {})
+            key = SEXES.get(sex, SEXES[Student.Sex.NOT_RECORDED])
+            sexes[key] = sexes.get(key, 0) + n
+    return by_class, by_sex
 
 
 def count_school(school, keep_alias=False):
@@ -66,10 +82,10 @@ def count_school(school, keep_alias=False):
     read_at = timezone.now()
     try:
         with tenant_context(school):
-            by_class = _read_counts(school.alias)
+            by_class, by_sex = _read_counts(school.alias)
             current, by_year = enrolments_by_year(school.alias)
             pending = len(pending_migrations(school))
-        return Counted(school.name, read_at, by_class, pending, current_year=current, by_year=by_year)
+        return Counted(school.name, read_at, by_class, by_sex, pending, current_year=current, by_year=by_year)
     except Exception as error:  # one broken school must not stop the others
         reason = unavailable_reason(error) or str(error) or type(error).__name__
         logger.warning("could not count the students: %s", reason, extra={"school": school.name})
@@ -105,6 +121,15 @@ def totals_of(by_class):
         for status, n in counts.items():
             per_status[status] = per_status.get(status, 0) + n
     return per_status, sum(per_status.values())
+
+
+def sex_totals_of(by_sex):
+    """{sex key: count} of a {class: {sex key: count}} map."""
+    totals = dict.fromkeys(SEX_KEYS, 0)
+    for counts in by_sex.values():
+        for key, n in counts.items():
+            totals[key] = totals.get(key, 0) + n
+    return totals
 
 
 @dataclass
@@ -156,7 +181,7 @@ def _apply(row, result):
         return Stored(result.school, "newer")
     per_status, total = totals_of(result.by_class)
     counted_before = row.counted_at is not None
-    changed = row.by_class != result.by_class
+    changed = row.by_class != result.by_class or row.by_sex != result.by_sex
     row.current_year, row.by_year = result.current_year, result.by_year
     drift = (row.total, total) if counted_before and changed else ()
     if changed or not counted_before:
@@ -164,6 +189,9 @@ def _apply(row, result):
     row.by_class, row.total = result.by_class, total
     for status in STATUSES:
         setattr(row, status, per_status.get(status, 0))
+    row.by_sex = result.by_sex
+    for key, n in sex_totals_of(result.by_sex).items():
+        setattr(row, key, n)
     window = datetime.timedelta(days=settings.FIGURES_GROWTH_DAYS)
     if row.baseline_at is None or now - row.baseline_at > window:
         row.baseline_total, row.baseline_at = total, now

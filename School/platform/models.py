@@ -21,6 +21,11 @@ class SchoolFigures(models.Model):
     # The school year (School/school_year/): its current year's name and {year: {grade: enrolments}}; "" a grade not set.
     current_year = models.CharField(max_length=20, blank=True)
     by_year = models.JSONField(default=dict, blank=True)
+    # The active students by sex (School.platform.figures.SEXES), and {class: {sex: count}} of them.
+    female = models.PositiveIntegerField(default=0)
+    male = models.PositiveIntegerField(default=0)
+    sex_not_recorded = models.PositiveIntegerField(default=0)
+    by_sex = models.JSONField(default=dict)
     changed_at = models.DateTimeField(null=True, blank=True, help_text="When the counts last changed.")
     counted_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="When they were last counted.")
     # Growth: total minus the total at the start of the current growth window.
@@ -51,6 +56,9 @@ class NationalSnapshot(models.Model):
     graduated = models.PositiveBigIntegerField(default=0)
     transferred = models.PositiveBigIntegerField(default=0)
     withdrawn = models.PositiveBigIntegerField(default=0)
+    female = models.PositiveBigIntegerField(default=0)
+    male = models.PositiveBigIntegerField(default=0)
+    sex_not_recorded = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["day"]

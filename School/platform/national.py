@@ -14,7 +14,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from School.models import School
-from School.platform.figures import STATUSES
+from School.platform.figures import SEX_KEYS, STATUSES
 from School.platform.models import NationalSnapshot, SchoolFigures
 
 MAIN_CLUSTER = "main"
@@ -29,8 +29,10 @@ def schools():
 
 
 def national_totals():
-    """{"schools": n, "counted": n, "total": n, status: n, ...}: one aggregate query on the figures."""
-    sums = figures().aggregate(counted=Count("pk"), total=Sum("total"), **{status: Sum(status) for status in STATUSES})
+    """{"schools": n, "counted": n, "total": n, status: n, ..., sex key: n (active), ...}: one aggregate query on the figures."""
+    sums = figures().aggregate(
+        counted=Count("pk"), total=Sum("total"), **{name: Sum(name) for name in (*STATUSES, *SEX_KEYS)}
+    )
     result = {"schools": schools().count(), **{key: value or 0 for key, value in sums.items()}}
     return result
 
@@ -40,14 +42,27 @@ def by_status():
     return [(status, totals[status]) for status in STATUSES]
 
 
-def by_class():
-    """[(class, {status: n}, total)] over every school, by class name."""
-    classes = defaultdict(dict)
-    for per_class in figures().values_list("by_class", flat=True).iterator(chunk_size=5000):
-        for grade, counts in per_class.items():
-            total = classes[grade]
-            for status, n in counts.items():
-                total[status] = total.get(status, 0) + n
+def by_sex():
+    """[(sex key, active students)] over every school."""
+    totals = national_totals()
+    return [(key, totals[key]) for key in SEX_KEYS]
+
+
+def by_class(with_sexes=False):
+    """[(class, {status: n}, total)] over every school, by class name.
+
+    with_sexes: [(class, {status: n}, total, {sex key: active n})].
+    """
+    classes, sexes = defaultdict(dict), defaultdict(dict)
+    fields = ("by_class", "by_sex") if with_sexes else ("by_class",)
+    for row in figures().values_list(*fields).iterator(chunk_size=5000):
+        for per_class, added in zip(row, (classes, sexes)):
+            for grade, counts in per_class.items():
+                total = added[grade]
+                for key, n in counts.items():
+                    total[key] = total.get(key, 0) + n
+    if with_sexes:
+        return [(grade, counts, sum(counts.values()), sexes.get(grade, {})) for grade, counts in sorted(classes.items())]
     return [(grade, counts, sum(counts.values())) for grade, counts in sorted(classes.items())]
 
 
@@ -79,7 +94,8 @@ def take_snapshot(today=None):
     """Write (or bring up to date) today's national snapshot and prune those past the retention."""
     today = today or timezone.now().date()
     totals = national_totals()
-    values = {"schools": totals["schools"], "total": totals["total"], **{status: totals[status] for status in STATUSES}}
+    values = {"schools": totals["schools"], "total": totals["total"],
+              **{name: totals[name] for name in (*STATUSES, *SEX_KEYS)}}
     snapshots = NationalSnapshot.objects.using(DEFAULT_DB_ALIAS)
     if not snapshots.filter(day=today).update(**values):
         try:

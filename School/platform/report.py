@@ -1,4 +1,4 @@
-"""`schools report`: the figures by school, class, status or cluster, as a table, CSV, JSON or a workbook.
+"""`schools report`: the figures by school, class, status, sex (active students) or cluster, as a table, CSV, JSON or a workbook.
 
 Rows are generated as they are read (100,000 schools stream through a CSV
 in flat memory); a file is written under a temporary name and renamed when
@@ -10,11 +10,11 @@ import json
 import os
 from pathlib import Path
 
-from School.platform.figures import STATUSES
+from School.platform.figures import SEX_KEYS, STATUSES
 from School.platform.listing import schools_with_figures
-from School.platform.national import by_class, by_cluster, by_grade, national_totals
+from School.platform.national import by_class, by_cluster, by_grade, by_sex, national_totals
 
-BY_CHOICES = ("national", "school", "class", "status", "cluster", "grade")
+BY_CHOICES = ("national", "school", "class", "status", "sex", "cluster", "grade")
 FORMATS = ("table", "csv", "json", "xlsx")
 
 
@@ -33,26 +33,30 @@ def report_rows(by, year=""):
     if by == "grade":
         return ("grade", "enrolments", "schools"), by_grade(year)
     if by == "school":
-        header = ("school", "display_name", "cluster", "state", "total", *STATUSES, "changed_at", "counted_at")
+        counted = ("total", *STATUSES, *SEX_KEYS)
+        header = ("school", "display_name", "cluster", "state", *counted, "changed_at", "counted_at")
 
         def rows():
-            for school, figures in schools_with_figures("total", *STATUSES, "changed_at", "counted_at"):
-                counts = (figures.total, *(getattr(figures, s) for s in STATUSES)) if figures else ("",) * (1 + len(STATUSES))
+            for school, figures in schools_with_figures(*counted, "changed_at", "counted_at"):
+                counts = tuple(getattr(figures, name) for name in counted) if figures else ("",) * len(counted)
                 yield (school.name, school.display_name, school.cluster or "main", school.state, *counts,
                        _iso(figures and figures.changed_at), _iso(figures and figures.counted_at))
 
         return header, rows()
     if by == "class":
-        return ("class", "total", *STATUSES), (
-            (grade, total, *(counts.get(s, 0) for s in STATUSES)) for grade, counts, total in by_class()
+        return ("class", "total", *STATUSES, *SEX_KEYS), (
+            (grade, total, *(counts.get(s, 0) for s in STATUSES), *(sexes.get(k, 0) for k in SEX_KEYS))
+            for grade, counts, total, sexes in by_class(with_sexes=True)
         )
+    if by == "sex":
+        return ("sex", "active_students"), by_sex()
     if by == "cluster":
         return ("cluster", "schools", "students"), by_cluster()
     totals = national_totals()
     if by == "status":
         return ("status", "students"), [(status, totals[status]) for status in STATUSES]
-    return ("schools", "counted", "total", *STATUSES), [
-        (totals["schools"], totals["counted"], totals["total"], *(totals[s] for s in STATUSES))
+    return ("schools", "counted", "total", *STATUSES, *SEX_KEYS), [
+        (totals["schools"], totals["counted"], totals["total"], *(totals[name] for name in (*STATUSES, *SEX_KEYS)))
     ]
 
 

@@ -22,7 +22,7 @@ from School.jobs.report import queue_summary
 from School.operations.backups import BackupError, backup_path, backups_dir, make_backup
 from School.operations.provisioning import SchoolError, set_suspended
 from School.platform import charts, dashboard
-from School.platform.figures import STATUSES, status_label
+from School.platform.figures import SEX_KEYS, STATUSES, sex_label, status_label
 from School.security.privileges import is_platform_operator
 from School.utils import DEFAULT_SCHOOL, school_by_name
 
@@ -55,6 +55,7 @@ def overview(request):
         "data": data,
         "statuses": [status_label(status) for status in STATUSES],
         "status_totals": [(status_label(status), data.totals[status]) for status in STATUSES],
+        "sex_totals": [(sex_label(key), data.totals[key]) for key in SEX_KEYS],
         "classes": [(charts.class_label(grade), counts, total) for grade, counts, total in data.classes],
         "class_rows": [
             (charts.class_label(grade), [counts.get(status, 0) for status in STATUSES], total)

@@ -13,11 +13,14 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.parsers import JSONParser
 
 from School.fields import TextLineField
+from School.identity.guardians import replace_guardians
+from School.identity.sex import FILTER_VALUES as SEX_VALUES
 from School.records.api_schema import ERRORS, OPERATIONS, PATTERNS, STUDENT_FIELDS, TextLine, stating
 
 from School.locale.activation import PlatformLocaleMixin
 from School.models import Student
-from School.records.files import COLUMNS
+from School.records.files import STUDENT_COLUMNS
+from School.records.guardians_api import GuardiansField
 from School.records.table import SORTABLE, StudentTableQuery
 from School.security.access import StudentDataPermission
 from School.security.audit import AuditedReads
@@ -39,10 +42,11 @@ class NotTransferredOut(permissions.BasePermission):
 class StudentSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, TextLineField: TextLine}
     id = serializers.CharField(source="pk", read_only=True)
+    guardians = GuardiansField(required=False)
 
     class Meta:
         model = Student
-        fields = ["id", *COLUMNS, "created_at", "updated_at"]
+        fields = ["id", *STUDENT_COLUMNS, "guardians", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
         # What the validators enforce, stated in the schema (patterns, lengths, descriptions).
         extra_kwargs = STUDENT_FIELDS
@@ -54,13 +58,27 @@ class StudentSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         # The rules that involve several fields live in Student.clean().
-        values = {field: getattr(self.instance, field) for field in COLUMNS} if self.instance else {}
-        candidate = Student(**{**values, **attrs})
+        values = {field: getattr(self.instance, field) for field in STUDENT_COLUMNS} if self.instance else {}
+        candidate = Student(**{**values, **{k: v for k, v in attrs.items() if k != "guardians"}})
         try:
             candidate.clean()
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict) from None
         return attrs
+
+    def create(self, validated_data):
+        guardians = validated_data.pop("guardians", None)
+        student = super().create(validated_data)
+        if guardians is not None:
+            replace_guardians(student._state.db, [(student.pk, guardians)])
+        return student
+
+    def update(self, instance, validated_data):
+        guardians = validated_data.pop("guardians", None)
+        student = super().update(instance, validated_data)
+        if guardians is not None:
+            replace_guardians(student._state.db, [(student.pk, guardians)])
+        return student
 
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
@@ -70,11 +88,11 @@ class StudentSerializer(serializers.ModelSerializer):
 
 
 def refuse_bad_parameters(params):
-    """400 for a status or sort the API does not know (a typo must not widen the answer to every student),
+    """400 for a status, sex or sort the API does not know (a typo must not widen the answer to every student),
     and for a page that is not a whole number (an empty one must not quietly mean the first; a number
     outside the pages is DRF's 404)."""
     problems = {}
-    for name, known in (("status", Student.Status.values), ("sort", SORT_VALUES)):
+    for name, known in (("status", Student.Status.values), ("sex", list(SEX_VALUES)), ("sort", SORT_VALUES)):
         if name in params and params[name] not in known:
             problems[name] = [_("%(value)s is not one of %(known)s.") % {"value": repr(params[name]), "known": ", ".join(known)}]
     page = params.get("page")
@@ -89,6 +107,8 @@ LIST_PARAMETERS = [
     OpenApiParameter("q", OpenApiTypes.STR, description="Names or registration numbers starting with this text (any case)."),
     OpenApiParameter("grade", OpenApiTypes.STR, description="Only this class."),
     OpenApiParameter("status", OpenApiTypes.STR, enum=Student.Status.values, description="Only this status."),
+    OpenApiParameter("sex", OpenApiTypes.STR, enum=list(SEX_VALUES),
+                     description="Only this sex; `unrecorded` is the students whose record does not say."),
     OpenApiParameter(
         "sort", OpenApiTypes.STR, enum=SORT_VALUES,
         description="Column to sort by; a leading - reverses.",

@@ -15,7 +15,6 @@ from School.validation import (
     EARLIEST_DATE,
     normalise_text,
     refuse_control_characters,
-    validate_phone,
     validate_registration_no,
 )
 
@@ -44,9 +43,8 @@ _CONTROL = r"\x00-\x08\x0e-\x1f\x7f-\x9f"
 TEXT = Stated(rf"^[^{_CONTROL}]+$", refuse_control_characters)
 SOME_TEXT = Stated(rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$", refuse_control_characters)
 PATTERNS = {
-    # School.validation.REGISTRATION_NO and PHONE (7 to 15 digits) as one pattern each.
+    # School.validation.REGISTRATION_NO as one pattern.
     "registration_no": Stated(r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,63}$", validate_registration_no),
-    "guardian_phone": Stated(r"^\+?[ ()-]*(?:[0-9][ ()-]*){7,15}$", validate_phone),
 }
 
 
@@ -69,11 +67,13 @@ DATE_RULE = f"From {EARLIEST_DATE.isoformat()}, not in the future."
 TEXT_RULE = "Spaces are normalised (one between words, none at either end); control characters are refused."
 STUDENT_FIELDS = {
     "registration_no": {"help_text": "Unique in the school: letters, digits and / . _ -, starting with a letter or digit."},
-    **{name: {"help_text": TEXT_RULE} for name in ("first_name", "second_name", "guardian_name")},
+    **{name: {"help_text": TEXT_RULE} for name in ("first_name", "second_name")},
+    "status": {"help_text": "active unless given; `transferred` is set by a transfer to another school only "
+                            "(a request that sets it is refused with 400)."},
+    "sex": {"help_text": "female, male, or an empty string when the record does not say (not recorded)."},
     "grade": {"help_text": f"The class, e.g. Form 2 or Grade 7B. {TEXT_RULE}"},
     "date_of_birth": {"help_text": f"{DATE_RULE} Before the enrolment date."},
     "enrolment_date": {"help_text": f"{DATE_RULE} Today if not given."},
-    "guardian_phone": {"help_text": "Digits with an optional leading + and spaces, dashes or parentheses; 7 to 15 digits."},
 }
 
 
@@ -103,7 +103,7 @@ ERRORS = {
 OPERATIONS = {
     "list": (200, "The school's students, 50 a page, in registration-number order unless `sort` says otherwise. "
                   "`q` finds names and registration numbers starting with the text, in any case and however "
-                  "its spaces are typed. An unknown `status` or `sort` is refused with 400."),
+                  "its spaces are typed. An unknown `status`, `sex` or `sort` is refused with 400."),
     "create": (201, "Record a new student. Texts are stored normalised (the answer shows the stored form)."),
     "retrieve": (200, "One student, by the `id` the list gives."),
     "update": (200, "Replace a student's details (every writable field)."),

@@ -20,7 +20,17 @@ from django.utils.translation import ngettext
 
 from School.context import current_school
 from School.fields import normalise_fields
-from School.locale.activation import date_order_of
+from School.identity.guardians import (
+    GUARDIAN_COLUMNS,
+    OLD_COLUMNS,
+    file_cells,
+    guardians_from_row,
+    has_guardian_columns,
+    replace_guardians,
+)
+from School.identity.phones import region_of
+from School.identity.sex import sex_from_text
+from School.locale.activation import date_order_of, language_of
 from School.models import Student
 from School.records.dates import DateReader, write_date
 from School.branding.looks import look_of
@@ -31,17 +41,18 @@ from School.school_year.placement import Placement, PlacementError
 from School.transactions import atomic
 from School.transfers.records import STATUS_SET_BY_TRANSFERS, enters_transferred, transferred_out_ids
 
-COLUMNS = [
+# The student's own fields, then its guardians' (School/identity/guardians.py).
+STUDENT_COLUMNS = [
     "registration_no",
     "first_name",
     "second_name",
     "date_of_birth",
+    "sex",
     "grade",
     "enrolment_date",
     "status",
-    "guardian_name",
-    "guardian_phone",
 ]
+COLUMNS = [*STUDENT_COLUMNS, *GUARDIAN_COLUMNS]
 # Read on import only: the current year's class (School/school_year/placement.py).
 CLASS = "class"
 REQUIRED = ("registration_no", "first_name", "second_name")
@@ -124,7 +135,7 @@ def read_rows(binary):
                 header.pop()  # empty cells right of a workbook's header
             if not header:
                 raise CsvFileError(_("the file is empty: the first line must name the columns"))
-            unknown = [name for name in header if name not in COLUMNS and name != CLASS]
+            unknown = [name for name in header if name not in COLUMNS and name not in OLD_COLUMNS and name != CLASS]
             missing = [name for name in REQUIRED if name not in header]
             if unknown or missing:
                 problems = [_("unknown column %(name)s") % {"name": repr(name)} for name in unknown]
@@ -212,8 +223,11 @@ def _field_problems(student, exclude):
     return problems
 
 
-def student_from_row(row, dates=None, line=0):
-    """A Student (unsaved) from a row (dates read by `dates`, a DateReader); ValidationError with every problem."""
+def student_from_row(row, dates=None, line=0, language="en", region=""):
+    """A Student (unsaved) from a row (dates read by `dates`, a DateReader; words such as the sex's
+    read in `language` as well as English; phones without +country code as numbers of `region`);
+    ValidationError with every problem. Its `guardians_given` are the row's guardians, or None when
+    the file has no guardian columns (an update then leaves them as they are)."""
     dates = dates or DateReader("iso")
     problems = {}
     values = {}
@@ -222,19 +236,24 @@ def student_from_row(row, dates=None, line=0):
             values[column] = dates.read(row.get(column, ""), line)
         except ValueError as error:
             problems[column] = [str(error)]
-    try:
-        values["status"] = _status(row.get("status", ""))
-    except ValidationError as error:
-        problems.update(error.message_dict)
+    for column, read in (("status", _status), ("sex", lambda text: sex_from_text(text, language))):
+        try:
+            values[column] = read(row.get(column, ""))
+        except ValidationError as error:
+            problems.update(error.message_dict)
     student = Student(
         registration_no=row.get("registration_no", ""),
         first_name=row.get("first_name", ""),
         second_name=row.get("second_name", ""),
         grade=row.get("grade", ""),
-        guardian_name=row.get("guardian_name", ""),
-        guardian_phone=row.get("guardian_phone", ""),
         **{key: value for key, value in values.items() if value is not None},
     )
+    student.guardians_given = None
+    if has_guardian_columns(row):
+        try:
+            student.guardians_given = guardians_from_row(row, region, language)
+        except ValidationError as error:
+            problems.update(error.message_dict)
     # Uniqueness is checked per batch by the caller, not row by row.
     problems.update(_field_problems(student, exclude=problems))
     if not problems:
@@ -275,8 +294,10 @@ class StudentImport:
         self.max_rows = max_rows
         self.progress = progress
         self.columns = []
-        # The active school's order (the import runs as the school), unless told.
+        # The active school's order and language (the import runs as the school), unless told.
         self.date_order = date_order or date_order_of(current_school())
+        self.language = language_of(current_school())
+        self.region = region_of(current_school())
 
     def _checked(self, report):
         """(line, Student, existing pk or None) for each row; errors go to the report."""
@@ -301,7 +322,7 @@ class StudentImport:
                         continue
                     seen.setdefault(number, line)
                     try:
-                        student = student_from_row(row, dates, line)
+                        student = student_from_row(row, dates, line, self.language, self.region)
                         if row.get(CLASS):
                             student.grade = placement.grade_text(row[CLASS], row.get("grade", ""))
                         students.append((line, student))
@@ -382,8 +403,9 @@ class StudentImport:
             for batch in _batches(self._checked(report), BATCH):
                 # An update changes only the columns the file has (known once
                 # it is open): a file without enrolment dates must not reset them.
-                fields = [name for name in dict.fromkeys(
-                    "grade" if name == CLASS else name for name in self.columns) if name != "registration_no"] + ["updated_at"]
+                fields = [name for name in dict.fromkeys("grade" if name == CLASS else name for name in self.columns)
+                          if name in STUDENT_COLUMNS and name != "registration_no"]
+                fields.append("updated_at")
                 new, changed = [], []
                 for _line, student, pk in batch:
                     if pk is None:
@@ -398,6 +420,8 @@ class StudentImport:
                 Student.objects.bulk_create(new)
                 if changed:
                     Student.objects.bulk_update(changed, fields)
+                replace_guardians(using, [(student.pk, student.guardians_given) for student in (*new, *changed)
+                                          if student.guardians_given is not None])
             if not report.ok:
                 raise _RolledBack(report)
         report.written = True
@@ -415,9 +439,13 @@ class _RolledBack(Exception):
 
 def export_rows(queryset, date_order="iso"):
     """Each student of `queryset` as the texts of COLUMNS, dates in `date_order` (ISO: any program reads it)."""
-    for values in queryset.values_list(*COLUMNS).iterator(chunk_size=BATCH):
-        yield ["" if value is None else write_date(value, date_order) if isinstance(value, datetime.date) else value
-               for value in values]
+    rows = queryset.values_list(*STUDENT_COLUMNS, "pk").iterator(chunk_size=BATCH)
+    no_guardians = [""] * len(GUARDIAN_COLUMNS)
+    for batch in _batches(rows, BATCH):
+        guardians = file_cells(queryset.db, [values[-1] for values in batch])
+        for *values, pk in batch:
+            yield ["" if value is None else write_date(value, date_order) if isinstance(value, datetime.date) else value
+                   for value in values] + guardians.get(pk, no_guardians)
 
 
 def workbook_title():

@@ -14,6 +14,7 @@ from django.db import connections
 from django.db.models import Q, Subquery
 
 from School.context import current_alias
+from School.identity.sex import sex_filter
 from School.models import Student, StudentsStamp
 from School.records.ordered_walk import can_walk, filter_sql, walk_page, worth_walking
 from School.security.bounds import page_number, search_text
@@ -38,6 +39,7 @@ class StudentTableQuery:
     descending: bool = False
     grade: str = ""
     status: str = ""
+    sex: str = ""  # a URL value of School.identity.sex.FILTER_VALUES ("unrecorded", not "")
     # The page's default list leaves out students transferred to another
     # school; choosing the status "transferred" shows them.
     hide_transferred: bool = False
@@ -53,7 +55,10 @@ class StudentTableQuery:
         status = params.get("status", "")
         if status not in Student.Status.values:
             status = ""
-        return cls(search, sort, descending, search_text(params.get("grade", ""), 40), status, hide_transferred)
+        sex = params.get("sex", "")
+        if sex_filter(sex) is None:
+            sex = ""
+        return cls(search, sort, descending, search_text(params.get("grade", ""), 40), status, sex, hide_transferred)
 
     def as_params(self, **changes):
         """The URL parameters of this query (with `changes`), for links."""
@@ -61,6 +66,7 @@ class StudentTableQuery:
             "q": self.search,
             "grade": self.grade,
             "status": self.status,
+            "sex": self.sex,
             "sort": ("-" if self.descending else "") + self.sort,
             **changes,
         }
@@ -74,6 +80,8 @@ class StudentTableQuery:
             students = students.filter(status=self.status)
         elif self.hide_transferred:
             students = students.exclude(status=Student.Status.TRANSFERRED)
+        if self.sex:
+            students = students.filter(sex=sex_filter(self.sex))
         if self.search:
             # Names and registration numbers STARTING with the text, in any
             # case: a range on the lower-case key columns, which their indexes
@@ -110,7 +118,7 @@ class StudentTableQuery:
         offset = (number - 1) * PAGE_SIZE
         rows = None
         sort_field = SORTABLE[self.sort]
-        if (facts is not None and self.search and not (self.grade or self.status)
+        if (facts is not None and self.search and not self.filters
                 and can_walk(queryset, sort_field, fields)
                 and worth_walking(students := facts.count(), facts.count(self, queryset))):
             rows = walk_page(queryset, sort_field, self.descending, fields, offset, PAGE_SIZE + 1, students)
@@ -128,6 +136,11 @@ class StudentTableQuery:
         number = max(1, -(-count // PAGE_SIZE))  # past the end: the last page
         offset = (number - 1) * PAGE_SIZE
         return RowsPage(list(queryset[offset:offset + PAGE_SIZE]), count, number)
+
+    @property
+    def filters(self):
+        """Whether a filter (not the search) narrows the list."""
+        return bool(self.grade or self.status or self.sex)
 
     def sort_param(self, column):
         """The `sort` value a column header links to: toggles the current sort."""
@@ -247,10 +260,10 @@ class SchoolFacts:
 
         `students`: the query's queryset when the caller has built it already.
         """
-        if query is None or not (query.search or query.grade or query.status or query.hide_transferred):
+        if query is None or not (query.search or query.filters or query.hide_transferred):
             return self._get("count", Student.objects.using(self.alias).count)
         students = query.queryset() if students is None else students
         students = students.using(self.alias)
-        key = ("count", query.search, query.grade, query.status, query.hide_transferred and not query.status)
+        key = ("count", query.search, query.grade, query.status, query.sex, query.hide_transferred and not query.status)
         return self._get(key, lambda: count_of(students))
 

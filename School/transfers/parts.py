@@ -16,6 +16,8 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 
 from School.documents.carry import read_student_files, write_student_files
+from School.identity.guardians import given, guardians_of, replace_guardians
+from School.identity.models import Guardianship
 from School.models import Student
 from School.school_year.carry import carry_years, end_years
 from School.transactions import atomic
@@ -113,4 +115,28 @@ class YearsPart(RecordPart):
         end_years(moves)
 
 
-RECORD_PARTS = [HistoryPart(), DocumentsPart(), YearsPart()]
+
+class GuardiansPart(RecordPart):
+    """The student's guardians go with the record: at the receiver each person is matched to one it knows
+    (same name and phone, or name and email: a sibling's guardian there) or added. A rerun after a crash
+    skips the records whose guardians the receiver already holds."""
+
+    name = "guardians"
+
+    def copy(self, moves):
+        if not moves:
+            return
+        source, target = moves[0].source.alias, moves[0].target.alias
+        done = set(Guardianship.objects.using(target).filter(
+            student_id__in=[move.copy.pk for move in moves]).values_list("student_id", flat=True))
+        moves = [move for move in moves if move.copy.pk not in done]
+        found = guardians_of(source, [move.original.pk for move in moves])
+        with atomic(target):
+            replace_guardians(target, [
+                (move.copy.pk, [given(link, person) for link, person in found[move.original.pk]])
+                for move in moves if move.original.pk in found
+            ])
+
+
+
+RECORD_PARTS = [HistoryPart(), DocumentsPart(), YearsPart(), GuardiansPart()]

@@ -9,6 +9,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from School.context import current_alias, current_school
+from School.identity.sex import FILTER_VALUES
 from School.locale.activation import date_order_of
 from School.management.checks import all_but_page_checks
 from School.models import Student
@@ -28,20 +29,21 @@ class Command(BaseCommand):
         parser.add_argument("--search", default="", help="names or registration numbers starting with this text (any case)")
         parser.add_argument("--grade", default="", help="only this class")
         parser.add_argument("--status", default="", choices=["", *Student.Status.values])
+        parser.add_argument("--sex", default="", choices=["", *FILTER_VALUES], help="only this sex (unrecorded: not recorded)")
         parser.add_argument("--dates", default="iso", choices=["iso", "local"],
                             help="iso: YYYY-MM-DD (default, every program reads it); local: the school's date order")
         parser.add_argument("--year", help="that year's enrolments, with their grade, class and outcome (e.g. 2026)")
 
-    def handle(self, *args, output, format, search, grade, status, dates, year, **options):
+    def handle(self, *args, output, format, search, grade, status, sex, dates, year, **options):
         if current_school() is None:
             raise CommandError("name the school: school_manage.py NAME export_students", returncode=2)
         order = date_order_of(current_school()) if dates == "local" else "iso"
         if year is not None:
-            if search or grade or status:
-                raise CommandError("--year lists the whole year: --search, --grade and --status are for the student table",
+            if search or grade or status or sex:
+                raise CommandError("--year lists the whole year: --search, --grade, --status and --sex are for the student table",
                                    returncode=2)
             return self._year(year, format, output, order)
-        query = StudentTableQuery.from_params({"q": search, "grade": grade, "status": status})
+        query = StudentTableQuery.from_params({"q": search, "grade": grade, "status": status, "sex": sex})
         if format == "xlsx":
             try:
                 export_xlsx(query.queryset(), output or sys.stdout.buffer, order)
