@@ -55,10 +55,14 @@ def test_every_school_starts_with_the_standard_groups(three_schools):
         registrars = {p.codename for p in Group.objects.get(name="Registrars").permissions.all()}
         viewers = {p.codename for p in Group.objects.get(name="Viewers").permissions.all()}
         admins = {p.codename for p in Group.objects.get(name="School admins").permissions.all()}
-    assert registrars == {"view_student", "add_student", "change_student",
-                          "add_registertaken", "change_registertaken", "view_registertaken"}
+    year_reads = {"view_schoolyear", "view_schoolclass", "view_enrolment"}
+    assert registrars == {"view_student", "add_student", "change_student", *year_reads,
+                          "add_schoolclass", "change_schoolclass", "change_enrolment",
+                          "add_registertaken", "change_registertaken", "view_registertaken",
+                          "view_guardian", "add_guardian", "change_guardian",
+                          "view_guardianship", "add_guardianship", "change_guardianship", "delete_guardianship"}
     assert teachers == {"add_registertaken"}  # their own classes' registers, nothing else
-    assert viewers == {"view_student"}
+    assert viewers == {"view_student", *year_reads, "view_guardian", "view_guardianship"}  # reading only
     assert {"add_invitation", "add_user", "change_user", "delete_student", "view_auditevent"} <= admins
 
 
