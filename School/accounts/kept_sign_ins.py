@@ -42,7 +42,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 from django.db.models.base import ModelState
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_migrate
 from django.utils import timezone
 
 from School.models import ACCESS, STUDENTS, StudentsStamp, renew_token
@@ -165,9 +165,24 @@ def device(request, persistent_id, load):
     return _clone(entry.devices[persistent_id])
 
 
+# The databases (alias, name) whose stamps' table was seen; forgotten when a migration starts.
+_stamped = set()
+
+
 def access_changed(using):
     """A write to who may do what at the database `using`: every worker reads its sessions again."""
+    key = (using, connections[using].settings_dict["NAME"])
+    if key not in _stamped:
+        if StudentsStamp._meta.db_table not in connections[using].introspection.table_names():
+            # Migrated back to (or not yet up to) before the stamps' table, as by `migrate School zero`: the
+            # standard groups still get their permissions from post_migrate, and nobody can be signed in here.
+            return
+        _stamped.add(key)
     renew_token(StudentsStamp.objects.using(using), ACCESS)
+
+
+def _migration_starts(**kwargs):
+    _stamped.clear()
 
 
 def _saved_or_deleted(sender, instance, using, **kwargs):
@@ -192,3 +207,4 @@ def connect():
         post_save.connect(_saved_or_deleted, sender=model, dispatch_uid=f"kept-sign-ins-{model._meta.label}")
     for through in (user_model.groups.through, user_model.user_permissions.through, Group.permissions.through):
         m2m_changed.connect(_memberships_changed, sender=through, dispatch_uid=f"kept-sign-ins-{through._meta.label}")
+    pre_migrate.connect(_migration_starts, dispatch_uid="kept-sign-ins-migration")
