@@ -39,7 +39,7 @@ from School.context import tenant_context  # noqa: E402
 from School.jobs.models import Job  # noqa: E402
 from School.models import Student  # noqa: E402
 from School.operations.provisioning import ensure_registry  # noqa: E402
-from School.records.files import COLUMNS  # noqa: E402
+from tests.student_rows import ROW_COLUMNS as COLUMNS  # noqa: E402
 
 SCHOOL = "bench_jobs"
 HOST = "bench-jobs.localhost"

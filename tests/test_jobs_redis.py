@@ -15,7 +15,7 @@ from School.jobs.models import Job
 from School.jobs.submit import submit
 from School.models import Student
 from School.records import uploads
-from School.records.files import COLUMNS
+from tests.student_rows import ROW_COLUMNS as COLUMNS
 from tests.conftest import students_of
 from tests.jobs_helpers import Redis, Worker, ended, module_platform, wait_for
 

@@ -20,7 +20,7 @@ from School.jobs.models import Job
 from School.jobs.submit import submit
 from School.models import School, Student
 from School.records import uploads
-from School.records.files import COLUMNS
+from tests.student_rows import ROW_COLUMNS as COLUMNS
 from School.transactions import atomic
 from aiosmtpd.controller import Controller
 
