@@ -12,8 +12,10 @@ own database and never shown on another's host.
 import hashlib
 from dataclasses import dataclass, field
 
+from django.db import DatabaseError
 from django.urls import get_script_prefix, reverse
 
+from School.availability import unavailable_reason
 from School.connections import registry_epoch
 
 
@@ -85,7 +87,14 @@ def look_of(school):
     epoch = registry_epoch()
     if kept is not None and kept[1] == epoch:
         return kept[0]
-    look = read(school.alias)
+    try:
+        look = read(school.alias)
+    except DatabaseError as error:
+        if unavailable_reason(error) is None:
+            raise
+        # The school's "unavailable" (503) page is drawn in the platform's look: reading the school's own is
+        # what just failed. Nothing is kept, so the look comes back with the database.
+        return PLATFORM_LOOK
     _kept[school.alias] = (look, epoch)
     return look
 
