@@ -1,6 +1,6 @@
 """One year's enrolments as a student list: `export_students --year YEAR` (and the export page's year).
 
-The columns are the student list's (School/records/files.py COLUMNS), with the
+The columns are the student list's own (School/records/files.py STUDENT_COLUMNS), with the
 grade of that year, then that year's `class` and `outcome`. The current year
 also lists the active students added since its enrolments were made (they
 get theirs at promotion), from their rows, as still enrolled.
@@ -12,7 +12,7 @@ from School.models import Student
 from django.utils.translation import gettext as _
 
 from School.records.dates import write_date
-from School.records.files import COLUMNS, ExportError
+from School.records.files import STUDENT_COLUMNS as COLUMNS, ExportError
 from School.records.formats import UnwritableCell, write_xlsx
 from School.school_year.models import Enrolment, Grade, SchoolClass, SchoolYear
 
