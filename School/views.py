@@ -107,12 +107,17 @@ def table_headers(query, language):
     ]
 
 
+def school_years(facts):
+    """The school's (year, is current) pairs, kept under the students' stamp with the classes."""
+    return facts.kept("years", functools.partial(year_choices, facts.alias))
+
+
 @student_data(sign_in_here=True)
 def student_list(request):
     facts = school_facts(request)
     if request.GET.get("year"):
         # Another year than the current one: that year's enrolments (School/school_year/pages/year_table.py).
-        other = year_table(request, request.GET["year"], facts.kept("years", functools.partial(year_choices, facts.alias)))
+        other = year_table(request, request.GET["year"], school_years(facts))
         if other is not None:
             return other
     query = StudentTableQuery.from_params(request.GET, hide_transferred=True)
@@ -130,7 +135,7 @@ def student_list(request):
             "headers": table_headers(query, language),
             "grades": facts.grades(),
             # After the page's rows: the stamp they were read with keys the years too (no query of its own).
-            "years": facts.kept("years", functools.partial(year_choices, facts.alias)),
+            "years": school_years(facts),
             "statuses": status_choices(language),
             "sexes": sex_choices(language),
             "rows": rows,

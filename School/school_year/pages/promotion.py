@@ -154,7 +154,7 @@ def students_to_mark(choices):
 
 def preview_view(done):
     """The plan by grade and class, in ladder order: how many are promoted (and to which grade), graduate, repeat, leave."""
-    groups, promoted_to, names = {}, {}, {}
+    groups, promoted_to = {}, {}
     for decision in done.decisions:
         key = (decision.grade.position, decision.grade.name, decision.school_class.name if decision.school_class else "")
         groups.setdefault(key, Counter())[decision.outcome] += 1
