@@ -8,6 +8,9 @@ import os
 import tempfile
 
 os.environ.setdefault("SCHOOL_DATA_DIR", tempfile.mkdtemp(prefix="school-tests-"))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Parallel test processes inherit the runner's directory: each migrates its own `default` there.
+    os.environ["SCHOOL_DATA_DIR"] = tempfile.mkdtemp(prefix=f"{os.environ['PYTEST_XDIST_WORKER']}-", dir=os.environ["SCHOOL_DATA_DIR"])
 if os.environ.get("MONGODB_URI"):
     # Throw-away databases on the given server: test_<run>_<test>_<school>.
     os.environ.setdefault("MONGODB_DB_PREFIX", f"test_{os.urandom(3).hex()}_")

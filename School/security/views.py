@@ -34,13 +34,18 @@ def sign_in_page(request):
     return SignInView.as_view(extra_context={"next": request.get_full_path()})(request)
 
 
+NO_NULL = RegexValidator(r"^[^\x00]*$")
+
+
 class TokenRequest(serializers.Serializer):
     # min_length and the pattern put in the schema what the field refuses anyway (blank).
+    # Every text refuses a null character (DRF's CharField does); the patterns state it in the schema.
     username = serializers.CharField(max_length=150, min_length=1, validators=[RegexValidator(r"^[^\x00]*[^\s\x00][^\x00]*$")])
-    password = serializers.CharField(max_length=4096, min_length=1, trim_whitespace=False)
-    name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    password = serializers.CharField(max_length=4096, min_length=1, trim_whitespace=False, validators=[NO_NULL])
+    name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True, validators=[NO_NULL])
     code = serializers.CharField(
-        max_length=32, required=False, default="", allow_blank=True, help_text="The second factor's code, for users who have one."
+        max_length=32, required=False, default="", allow_blank=True, validators=[NO_NULL],
+        help_text="The second factor's code, for users who have one.",
     )
 
 
