@@ -65,6 +65,7 @@ class Plan:
     decisions: list = field(default_factory=list)
     resumed: bool = False
     year_made: bool = False  # the year to open was made from the platform calendar
+    stale: set = field(default_factory=set)  # current enrolments that differ from their student's row
 
     def counts(self):
         return dict(Counter(decision.outcome for decision in self.decisions))
@@ -131,14 +132,17 @@ def _check_ladder(using, school):
 
 
 def _synced_enrolments(using, from_year, grades, school):
-    """{student pk: (enrolment pk or None, regno, grade, class)} for the active students, from their rows."""
+    """({student pk: (enrolment pk or None, regno, grade, class)} of the active students, from their rows;
+    the pks of the enrolments that differ from their student's row, to be brought in line)."""
     by_name = {grade.name: grade for grade in grades.values()}
     classes = {c.name: c for c in SchoolClass.objects.using(using).filter(year=from_year)}
     existing = {
         row[0]: row[1:]
-        for row in Enrolment.objects.using(using).filter(year=from_year).values_list("student_id", "pk", "grade_id", "school_class_id")
+        for row in Enrolment.objects.using(using).filter(year=from_year).values_list(
+            "student_id", "pk", "grade_id", "school_class_id", "outcome"
+        )
     }
-    rows, unknown, blank = {}, Counter(), []
+    rows, unknown, blank, stale = {}, Counter(), [], set()
     for pk, number, text in Student.objects.using(using).filter(status=ACTIVE).values_list("pk", "registration_no", "grade"):
         school_class = classes.get(text)
         grade = grades[school_class.grade_id] if school_class else by_name.get(text)
@@ -147,7 +151,10 @@ def _synced_enrolments(using, from_year, grades, school):
         elif grade is None:
             unknown[text] += 1
         else:
-            rows[pk] = (existing.get(pk, (None,))[0], number, grade, school_class)
+            enrolment = existing.get(pk)
+            rows[pk] = (enrolment[0] if enrolment else None, number, grade, school_class)
+            if enrolment and enrolment[1:] != (grade.pk, school_class.pk if school_class else None, Outcome.ENROLLED):
+                stale.add(enrolment[0])
     if unknown:
         listed = ", ".join(f"{text!r} ({n})" for text, n in sorted(unknown.items()))
         raise PromotionError(
@@ -158,7 +165,7 @@ def _synced_enrolments(using, from_year, grades, school):
         raise PromotionError(
             f"{len(blank)} active students have no grade (e.g. {', '.join(sorted(blank)[:3])}): set it, or pass --leave"
         )
-    return rows
+    return rows, stale
 
 
 def _resumed_enrolments(using, promotion, grades):
@@ -244,9 +251,9 @@ def plan(using, school, to_name, repeat=(), leave=()):
         raise PromotionError(f"year {to_name} starts on {to_year.first_day}, before the current year {from_year} ends")
     if to_year.pk is not None and Enrolment.objects.using(using).filter(year=to_year).exists():
         raise PromotionError(f"year {to_name} already has enrolments: promotion opens a year that has none")
-    rows = _synced_enrolments(using, from_year, grades, school)
+    rows, stale = _synced_enrolments(using, from_year, grades, school)
     _pending_transfers(using, rows, school)
-    return Plan(school, from_year, to_year, _decide(rows, set(repeat), set(leave), grades, school))
+    return Plan(school, from_year, to_year, _decide(rows, set(repeat), set(leave), grades, school), stale=stale)
 
 
 def promote(using, school, to_name, repeat=(), leave=(), username="", graduates_to=""):
@@ -323,9 +330,11 @@ def _write_current_enrolments(using, done):
     made = dict(enrolments.filter(year=done.from_year, student__in=[d.student for d in new]).values_list("student_id", "pk"))
     for decision in new:
         decision.enrolment = made[decision.student]
+    # Only those that differ: in the usual school the registrars' year changed a few students' grades, if any.
     groups = defaultdict(list)
     for d in done.decisions:
-        groups[(d.grade.pk, d.school_class.pk if d.school_class else None)].append(d.enrolment)
+        if d.enrolment in done.stale:
+            groups[(d.grade.pk, d.school_class.pk if d.school_class else None)].append(d.enrolment)
     for (grade, school_class), pks in groups.items():
         for batch in batches(pks):
             # Never one a promotion has closed (a racing process may have started).
@@ -389,14 +398,16 @@ def _close_old_enrolments(using, done, promotion):
 
 
 def _move_students(using, done):
-    """Student rows show the new year: through Student's queryset, so the table's stamp changes."""
+    """Student rows show the new year: one update per (next grade, status), through Student's queryset, so the
+    table's stamp changes (once)."""
     groups = defaultdict(list)
     for d in done.decisions:
         groups[(d.to_grade.name if d.to_grade else None, STATUS_AFTER.get(d.outcome))].append(d.student)
-    for (grade, status), pks in groups.items():
-        changes = {name: value for name, value in (("grade", grade), ("status", status)) if value is not None}
-        for batch in batches(pks):
-            Student.objects.using(using).filter(pk__in=batch).update(**changes)
+    Student.objects.using(using).update_groups(
+        (batch, {name: value for name, value in (("grade", grade), ("status", status)) if value is not None})
+        for (grade, status), pks in groups.items()
+        for batch in batches(pks)
+    )
 
 
 def switch_current(using, old, new):

@@ -133,7 +133,7 @@ def _restore_students(using, promotion):
     rows = Enrolment.objects.using(using).filter(closed_by=promotion).values_list("student_id", "grade_id", "school_class_id")
     for student, grade, school_class in rows:
         groups[classes.get(school_class) or grades[grade]].append(student)
-    for grade, pks in groups.items():
-        for batch in batches(pks):
-            Student.objects.using(using).filter(pk__in=batch).update(grade=grade, status=ACTIVE)
+    Student.objects.using(using).update_groups(
+        (batch, {"grade": grade, "status": ACTIVE}) for grade, pks in groups.items() for batch in batches(pks)
+    )
     return sum(len(pks) for pks in groups.values())
