@@ -48,7 +48,7 @@ def _setup():
 
 def run_for_all(prog, argv, stdout, stderr):
     """--all [--jobs N] COMMAND ...: every school; exit 1 if any failed."""
-    from School.operations.fanout import FAILED, is_plain_migrate, parse_jobs, run_for_all_schools
+    from School.operations.fanout import FAILED, default_jobs, is_plain_migrate, parse_jobs, run_for_all_schools
     from School.operations.provisioning import ensure_registry
     from School.utils import all_schools
 
@@ -58,7 +58,8 @@ def run_for_all(prog, argv, stdout, stderr):
         raise UsageError(str(error)) from None
     if not argv:
         raise UsageError("--all needs a command, e.g. --all migrate")
-    load_command(prog, argv[0])
+    command = load_command(prog, argv[0])
+    jobs = jobs or default_jobs(command)
     if is_plain_migrate(argv):
         ensure_registry()  # the list of schools may need the new registry schema
     counts = run_for_all_schools(prog, all_schools(), argv, jobs, stdout, stderr)

@@ -24,7 +24,7 @@ from School.models import Student
 from School.records.kept_pages import kept_page
 from School.records.table import SchoolFacts, StudentTableQuery
 from School.register.reading import student_attendance
-from School.school_year.history import history_of
+from School.school_year.history import earlier_schools_of, history_of
 from School.school_year.pages.dates import local_date
 from School.school_year.pages.year_table import year_choices, year_table
 from School.security import audit
@@ -182,6 +182,7 @@ def student_detail(request, pk):
         "guardians": [(link, person, shown(person.phone), shown(person.other_phone))
                       for link, person in guardians_of(student._state.db, [student.pk]).get(student.pk, [])],
         "history": history_of(student, functools.partial(local_date, request)),
+        "earlier_schools": earlier_schools_of(student, functools.partial(local_date, request)),
         "attendance": student_attendance(current_alias(), student),
         **student_files(student, request.user),
     }

@@ -62,6 +62,13 @@ def test_a_registrar_creates_a_class_and_places_a_student_in_it(promoted):
         assert Student.objects.get(registration_no="F1-01").grade == "Form 2 East"  # the table shows the class
     wrong = api.patch(f"/api/enrolments/{other.pk}/", {"school_class": "Form 2 East"}, content_type="application/json")
     assert wrong.status_code == 400 and "another grade" in wrong.json()["school_class"][0]
+    # A class of another year is not one this enrolment can be in; nothing is written.
+    with tenant_context("nairobi"):
+        earlier = Enrolment.objects.get(year__name=str(THIS_YEAR), student__registration_no="F2-02")  # Form 2 then
+    elsewhere = api.patch(f"/api/enrolments/{earlier.pk}/", {"school_class": "Form 2 East"}, content_type="application/json")
+    assert elsewhere.status_code == 400 and "is not a class of this enrolment's year" in elsewhere.json()["school_class"][0]
+    with tenant_context("nairobi"):
+        assert Enrolment.objects.get(pk=earlier.pk).school_class_id is None
     # The class's grade stays while it has enrolments.
     moved = api.patch(f"/api/classes/{made.json()['id']}/", {"grade": "Form 3"}, content_type="application/json")
     assert moved.status_code == 400 and "has enrolments" in moved.json()["grade"][0]

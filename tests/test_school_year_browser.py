@@ -3,6 +3,7 @@ see the classes, a class list as printed, the student's years, undo; axe-core fi
 on any of those pages (tests/vendor/axe.min.js, as in test_platform_browser.py)."""
 
 import datetime
+import uuid
 
 import pytest
 
@@ -11,7 +12,7 @@ from School.context import current_alias, tenant_context
 from School.models import Student
 from School.school_year.calendar import set_year
 from School.school_year.ladder import set_ladder
-from School.school_year.models import SchoolYear
+from School.school_year.models import CarriedEnrolment, SchoolYear
 from tests.people_helpers import member
 from tests.test_browser import browser, pytestmark, school_url, sign_in, step  # noqa: F401
 from tests.test_platform_browser import axe_violations
@@ -76,9 +77,14 @@ def test_promotion_day_by_keyboard_with_no_axe_violation(secondary, live_server_
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
 
     with step(browser, "year-5-student-years-and-ladder"):
+        with tenant_context("nairobi"):  # as a transfer from an earlier school leaves it
+            CarriedEnrolment.objects.create(student_id=repeater, transfer_key=uuid.uuid4(), position=0, school="Kisumu Primary",
+                                            year=str(THIS_YEAR - 1), grade="Std 8", outcome="transferred")
         browser.get(nairobi(f"/students/{repeater}/"))
         years = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#student-history tbody tr")]
         assert len(years) == 2 and years[0].endswith("Repeated") and years[1].endswith("Still enrolled")
+        earlier = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#earlier-schools tbody tr")]
+        assert len(earlier) == 1 and earlier[0].startswith(f"Kisumu Primary {THIS_YEAR - 1} Std 8")
         assert axe_violations(browser) == []
         browser.get(nairobi("/school-year/grades/"))
         assert axe_violations(browser) == []

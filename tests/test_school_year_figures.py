@@ -2,7 +2,10 @@
 year's enrolments by grade, `--year` an earlier year's, as of the last count."""
 
 import json
+import re
 
+from School.platform import dashboard
+from tests.test_platform_dashboard import signed_in, user
 from tests.test_school_year import NEXT, THIS_YEAR, ready, secondary  # noqa: F401 (fixtures)
 
 
@@ -22,3 +25,16 @@ def test_the_report_counts_the_current_years_enrolments_by_grade_and_an_earlier_
     assert report(run_cli, "--year", "1999") == {}
     refused = run_cli("schools", "report", "--by", "school", "--year", str(THIS_YEAR))
     assert refused.returncode == 2 and "--year is for --by grade" in refused.stderr
+
+
+def test_the_platform_dashboard_shows_the_current_years_enrolments_by_grade(ready, run_cli):
+    ready.add_school("default", ["localhost"], "Default School")  # where the dashboard is
+    assert run_cli("nairobi", "promote", "--to", NEXT, "--repeat", "F1-00").returncode == 0
+    assert run_cli("schools", "refresh-figures", "--all", "--jobs", "1").returncode == 0
+    dashboard.forget()
+    user("default", "operator", is_staff=True, is_superuser=True)
+    html = signed_in("localhost", "operator").get("/platform/").content.decode()
+    dashboard.forget()
+    table = re.search(r'<table class="table" id="enrolments-by-grade">.*?</table>', html, re.S).group(0)
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="number">(\d+)</td><td class="number">(\d+)</td></tr>', table)
+    assert rows == [("Form 1", "1", "1"), ("Form 2", "5", "1"), ("Form 3", "5", "1"), ("Form 4", "6", "1")]

@@ -131,6 +131,10 @@ def test_a_grade_that_is_not_final_and_has_no_next_stops_everything(school, admi
     response = confirm(admin)
     assert response.status_code == 400
     assert "Nothing was written: grade Form 4 is not final and has no next grade: nobody was promoted" in text(response)
+    # The same refusal in the reader's language (the command line keeps English).
+    assert admin.post("/language/", {"language": "fr"}).status_code == 302
+    french = text(confirm(admin)).replace("\u202f", " ")
+    assert "le niveau Form 4 n'est pas final et n'a pas de niveau suivant : aucun passage en classe supérieure" in french
     assert snapshot("nairobi") == before
 
 

@@ -67,3 +67,19 @@ def test_a_pending_transfer_stops_the_promotion_naming_the_students(ladder_set, 
     with tenant_context("nairobi"):
         assert Student.objects.get(registration_no="F2-01").status == Student.Status.TRANSFERRED
         assert not Enrolment.objects.filter(year__name=NEXT, student__registration_no="F2-01").exists()
+
+
+def test_a_ladder_that_loops_stops_the_promotion_naming_the_grade(ladder_set, run_cli):
+    """A loop the command line cannot make (it names each grade once), made in the admin: Form 3 -> Form 2."""
+    from School.school_year.calendar import set_year
+    from School.school_year.models import Grade
+
+    with tenant_context("nairobi"):
+        import datetime
+
+        set_year("nairobi", NEXT, datetime.date(int(NEXT), 1, 10), datetime.date(int(NEXT), 11, 30))
+        Grade.objects.filter(name="Form 3").update(next_grade=Grade.objects.get(name="Form 2"))
+    before = snapshot("nairobi")
+    line = one_error_line(run_cli("nairobi", "promote", "--to", NEXT))
+    assert "the grade ladder loops at Form" in line and "school_manage.py nairobi grades set" in line
+    assert snapshot("nairobi") == before

@@ -3,14 +3,17 @@
 `promote --graduates-to` sends every graduate exactly once, however often it is run or undone."""
 
 import datetime
+import re
 
 import pytest
 
+from School.accounts.groups import REGISTRARS
 from School.context import tenant_context
 from School.models import Student
 from School.school_year.ladder import set_ladder
 from School.school_year.models import CarriedEnrolment, Enrolment
 from School.transfers.models import OutgoingTransfer, State
+from tests.people_helpers import member, signed_in
 from tests.test_school_year import NEXT, THIS_YEAR, ready, secondary  # noqa: F401 (fixtures)
 
 TODAY = datetime.date.today()
@@ -41,6 +44,15 @@ def test_a_transfer_ends_the_senders_year_and_the_receiver_shows_it_and_enrols_t
     assert status == "active"
     assert carried == [("Nairobi School", str(THIS_YEAR), "Form 2", "transferred")]
     assert own == [(str(THIS_YEAR), "Form 2", "enrolled", None)]
+    # The receiver's staff see that year on the student's page, with the earlier school's name, and nothing to edit.
+    member("kisumu", "wanjiru", REGISTRARS)
+    with tenant_context("kisumu"):
+        pk = Student.objects.get(registration_no="F2-01").pk
+    page = signed_in("kisumu.localhost", "wanjiru").get(f"/students/{pk}/").content.decode()
+    table = re.search(r'<table class="table" id="earlier-schools".*?</table>', page, re.S).group(0)
+    rows = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]]
+    assert len(rows) == 1 and rows[0].startswith(f"Nairobi School {THIS_YEAR} Form 2 — ")
+    assert rows[0].endswith("Transferred out") and "<input" not in table and "<a " not in table
 
 
 def test_years_travel_on_to_a_third_school(with_secondary, run_cli):

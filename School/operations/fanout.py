@@ -189,13 +189,14 @@ def _summary(counts, failed, argv, seconds, stdout):
     stdout.flush()
 
 
-def default_jobs():
-    return os.cpu_count() or 1
+def default_jobs(command=None):
+    """The number of cores; times the command's `fanout_jobs_per_core` where it says it mostly waits on the disk."""
+    return (os.cpu_count() or 1) * getattr(command, "fanout_jobs_per_core", 1)
 
 
 def parse_jobs(argv):
-    """(jobs, rest) from `[--jobs N | -j N | --jobs=N] COMMAND ...`."""
-    jobs = default_jobs()
+    """(jobs, rest) from `[--jobs N | -j N | --jobs=N] COMMAND ...`; jobs is None when not given."""
+    jobs = None
     rest = list(argv)
     while rest and rest[0].startswith(("-j", "--jobs")):
         option = rest.pop(0)

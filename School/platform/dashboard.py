@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from School.platform.health import needing_attention
-from School.platform.national import by_class, by_cluster, ensure_snapshot, figures, national_totals, schools, trend
+from School.platform.national import by_class, by_cluster, by_grade, ensure_snapshot, figures, national_totals, schools, trend
 from School.platform.figures import STATUSES
 
 SIZE_BUCKETS = (0, 1, 50, 100, 250, 500, 1000, 2000, 5000)
@@ -33,6 +33,7 @@ class Dashboard:
     growing: list
     attention: list
     attention_count: int
+    grades: list  # [(grade, enrolments, schools)] of each school's current year: `schools report --by grade`
 
 
 def size_label(low, high):
@@ -85,6 +86,7 @@ def compute():
         growing=top_schools("growth"),
         attention=attention,
         attention_count=count,
+        grades=by_grade(),
     )
 
 

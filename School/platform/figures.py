@@ -203,12 +203,18 @@ def _apply(row, result):
 
 def recount(name):
     """Count and store one registered school now; returns its Stored, or None if it is not registered."""
+    counted = count_registered(name)
+    return None if counted is None else store([counted])[0]
+
+
+def count_registered(name):
+    """The Counted of one registered school, not stored yet; None if it is not registered."""
     from School.utils import school_by_name
 
     school = school_by_name(name)
     if school is None or not School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).exists():
         return None
-    return store([count_school(school, keep_alias=True)])[0]
+    return count_school(school, keep_alias=True)
 
 
 def record_backup(name, at, size):

@@ -1,4 +1,5 @@
-"""A student's years at this school, one row each: year, grade, class, first and last day, outcome.
+"""A student's years at this school, one row each: year, grade, class, first and last day, outcome; and the
+years a transfer carried from earlier schools.
 
 A fixed number of queries however many years the student has (the
 enrolments, then the years, grades and classes they name, each looked up
@@ -10,7 +11,7 @@ the row's class, and a student added since the last promotion gets the
 current year's row from it.
 """
 
-from School.school_year.models import Enrolment, Grade, SchoolClass, SchoolYear
+from School.school_year.models import CarriedEnrolment, Enrolment, Grade, SchoolClass, SchoolYear
 
 Outcome = Enrolment.Outcome
 OUTCOMES = dict(Outcome.choices)
@@ -44,3 +45,17 @@ def history_of(student, write_date):
                      "outcome": str(OUTCOMES[Outcome.ENROLLED]), "sort": year_first})
     rows.sort(key=lambda row: row["sort"])
     return rows
+
+
+def earlier_schools_of(student, write_date):
+    """[{school, year, grade, class, first, last, outcome}] of the years a transfer carried here, oldest first.
+
+    As the earlier school recorded them (names, not this school's years or
+    grades), in one query; read-only: nothing here changes them.
+    """
+    rows = CarriedEnrolment.objects.filter(student=student).values_list(
+        "school", "year", "grade", "school_class", "first_day", "last_day", "outcome"
+    )
+    return [{"school": school, "year": year, "grade": grade, "class": school_class, "first": write_date(first),
+             "last": write_date(last), "outcome": str(OUTCOMES.get(outcome, outcome))}
+            for school, year, grade, school_class, first, last, outcome in rows]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from School.models import Student
 from School.school_year.calendar import current_year
@@ -65,6 +66,7 @@ class Plan:
     decisions: list = field(default_factory=list)
     resumed: bool = False
     year_made: bool = False  # the year to open was made from the platform calendar
+    stale: set = field(default_factory=set)  # current enrolments that differ from their student's row
 
     def counts(self):
         return dict(Counter(decision.outcome for decision in self.decisions))
@@ -90,17 +92,17 @@ def _year(using, name, school):
     """The year to open; one the school lacks but the platform calendar holds comes unsaved, to be made when promoting."""
     year = SchoolYear.objects.using(using).filter(name=name).first() or platform_year(name)
     if year is None:
-        raise PromotionError(
-            f"year {name} does not exist: create it first with "
-            f"`school_manage.py {school} calendar set {name} --first YYYY-MM-DD --last YYYY-MM-DD`"
-        )
+        raise PromotionError(_(
+            "year %(year)s does not exist: create it first with "
+            "`school_manage.py %(school)s calendar set %(year)s --first YYYY-MM-DD --last YYYY-MM-DD`"
+        ) % {"year": name, "school": school})
     if year.pk is None:
         clash = SchoolYear.objects.using(using).overlapping(year.first_day, year.last_day).first()
         if clash is not None:
-            raise PromotionError(
-                f"year {name} of the platform calendar ({year.first_day}..{year.last_day}) overlaps {school}'s year "
-                f"{clash.name}: correct it with `school_manage.py {school} calendar set {clash.name} ...`"
-            )
+            raise PromotionError(_(
+                "year %(year)s of the platform calendar (%(first)s..%(last)s) overlaps %(school)s's year "
+                "%(other)s: correct it with `school_manage.py %(school)s calendar set %(other)s ...`"
+            ) % {"year": name, "first": year.first_day, "last": year.last_day, "school": school, "other": clash.name})
     return year
 
 
@@ -109,36 +111,40 @@ def _pending_transfers(using, rows, school):
     waiting = set(OutgoingTransfer.objects.using(using).filter(state=State.PENDING).values_list("student_id", flat=True))
     numbers = sorted(rows[pk][1] for pk in waiting if pk in rows)
     if numbers:
-        raise PromotionError(
-            f"{len(numbers)} students have a transfer waiting for an answer ({', '.join(numbers[:5])}"
-            f"{', ...' if len(numbers) > 5 else ''}): nobody was promoted; have it accepted or declined, or cancel it "
-            f"(`school_manage.py schools transfers --school {school} --state pending`), then promote"
-        )
+        raise PromotionError(_(
+            "%(count)d students have a transfer waiting for an answer (%(numbers)s): nobody was promoted; have it "
+            "accepted or declined, or cancel it (`school_manage.py schools transfers --school %(school)s --state pending`), "
+            "then promote"
+        ) % {"count": len(numbers), "numbers": ", ".join(numbers[:5]) + (", ..." if len(numbers) > 5 else ""), "school": school})
 
 
 def _check_ladder(using, school):
     grades = list(Grade.objects.using(using))
     if any(not grade.confirmed for grade in grades):
-        raise PromotionError(
-            f"the grade ladder was guessed from the records and its order is not confirmed: check it with "
-            f"`school_manage.py {school} grades` and confirm it with `school_manage.py {school} grades set GRADE ... --final GRADE`"
-        )
+        raise PromotionError(_(
+            "the grade ladder was guessed from the records and its order is not confirmed: check it with "
+            "`school_manage.py %(school)s grades` and confirm it with `school_manage.py %(school)s grades set GRADE ... --final GRADE`"
+        ) % {"school": school})
     names = {grade.pk: grade.name for grade in grades}
     looping = loop_in({grade.name: names.get(grade.next_grade_id) for grade in grades})
     if looping:
-        raise PromotionError(f"the grade ladder loops at {looping}: set it again with `school_manage.py {school} grades set`")
+        raise PromotionError(_("the grade ladder loops at %(grade)s: set it again with `school_manage.py %(school)s grades set`")
+                             % {"grade": looping, "school": school})
     return {grade.pk: grade for grade in grades}
 
 
 def _synced_enrolments(using, from_year, grades, school):
-    """{student pk: (enrolment pk or None, regno, grade, class)} for the active students, from their rows."""
+    """({student pk: (enrolment pk or None, regno, grade, class)} of the active students, from their rows;
+    the pks of the enrolments that differ from their student's row, to be brought in line)."""
     by_name = {grade.name: grade for grade in grades.values()}
     classes = {c.name: c for c in SchoolClass.objects.using(using).filter(year=from_year)}
     existing = {
         row[0]: row[1:]
-        for row in Enrolment.objects.using(using).filter(year=from_year).values_list("student_id", "pk", "grade_id", "school_class_id")
+        for row in Enrolment.objects.using(using).filter(year=from_year).values_list(
+            "student_id", "pk", "grade_id", "school_class_id", "outcome"
+        )
     }
-    rows, unknown, blank = {}, Counter(), []
+    rows, unknown, blank, stale = {}, Counter(), [], set()
     for pk, number, text in Student.objects.using(using).filter(status=ACTIVE).values_list("pk", "registration_no", "grade"):
         school_class = classes.get(text)
         grade = grades[school_class.grade_id] if school_class else by_name.get(text)
@@ -147,18 +153,20 @@ def _synced_enrolments(using, from_year, grades, school):
         elif grade is None:
             unknown[text] += 1
         else:
-            rows[pk] = (existing.get(pk, (None,))[0], number, grade, school_class)
+            enrolment = existing.get(pk)
+            rows[pk] = (enrolment[0] if enrolment else None, number, grade, school_class)
+            if enrolment and enrolment[1:] != (grade.pk, school_class.pk if school_class else None, Outcome.ENROLLED):
+                stale.add(enrolment[0])
     if unknown:
         listed = ", ".join(f"{text!r} ({n})" for text, n in sorted(unknown.items()))
-        raise PromotionError(
-            f"{sum(unknown.values())} active students have a grade that is not in the ladder: {listed}; "
-            f"add it with `school_manage.py {school} grades set`"
-        )
+        raise PromotionError(_(
+            "%(count)d active students have a grade that is not in the ladder: %(grades)s; "
+            "add it with `school_manage.py %(school)s grades set`"
+        ) % {"count": sum(unknown.values()), "grades": listed, "school": school})
     if blank:
-        raise PromotionError(
-            f"{len(blank)} active students have no grade (e.g. {', '.join(sorted(blank)[:3])}): set it, or pass --leave"
-        )
-    return rows
+        raise PromotionError(_("%(count)d active students have no grade (e.g. %(numbers)s): set it, or pass --leave")
+                             % {"count": len(blank), "numbers": ", ".join(sorted(blank)[:3])})
+    return rows, stale
 
 
 def _resumed_enrolments(using, promotion, grades):
@@ -176,14 +184,15 @@ def _resumed_enrolments(using, promotion, grades):
 
 
 def _decide(rows, repeat, leave, grades, school):
-    numbers = {number for _, number, _, _ in rows.values()}
+    numbers = {row[1] for row in rows.values()}
     for option, given in (("--repeat", repeat), ("--leave", leave)):
         strangers = sorted(set(given) - numbers)
         if strangers:
-            raise PromotionError(f"{option} {strangers[0]}: no active student of the current year has that number")
+            raise PromotionError(_("%(option)s %(number)s: no active student of the current year has that number")
+                                 % {"option": option, "number": strangers[0]})
     both = sorted(set(repeat) & set(leave))
     if both:
-        raise PromotionError(f"{both[0]} is given to both --repeat and --leave")
+        raise PromotionError(_("%(number)s is given to both --repeat and --leave") % {"number": both[0]})
     decisions, stuck = [], set()
     for student, (enrolment, number, grade, school_class) in rows.items():
         to_grade = None
@@ -201,10 +210,10 @@ def _decide(rows, repeat, leave, grades, school):
         decisions.append(Decision(enrolment, student, number, grade, school_class, outcome, to_grade))
     if stuck:
         name = sorted(stuck)[0]
-        raise PromotionError(
-            f"grade {name} is not final and has no next grade: nobody was promoted; "
-            f"fix the ladder with `school_manage.py {school} grades set ... [--final {name}]`"
-        )
+        raise PromotionError(_(
+            "grade %(grade)s is not final and has no next grade: nobody was promoted; "
+            "fix the ladder with `school_manage.py %(school)s grades set ... [--final %(grade)s]`"
+        ) % {"grade": name, "school": school})
     return decisions
 
 
@@ -215,15 +224,15 @@ def plan(using, school, to_name, repeat=(), leave=()):
         Promotion.objects.using(using).filter(to_year=to_year).select_related("from_year").first()
     )
     if started is not None and started.state == Promotion.State.UNDOING:
-        raise PromotionError(
-            f"the undo of the promotion into {to_name} was interrupted: finish it with "
-            f"`school_manage.py {school} promote --undo {to_name}`"
-        )
+        raise PromotionError(_(
+            "the undo of the promotion into %(year)s was interrupted: finish it with "
+            "`school_manage.py %(school)s promote --undo %(year)s`"
+        ) % {"year": to_name, "school": school})
     if started is not None and started.state == Promotion.State.DONE:
-        raise PromotionError(
-            f"{school} was already promoted into {to_name} ({started.finished_at:%Y-%m-%d %H:%M} UTC by "
-            f"{started.username or 'unknown'}); undo it with `school_manage.py {school} promote --undo {to_name}`"
-        )
+        raise PromotionError(_(
+            "%(school)s was already promoted into %(year)s (%(at)s UTC by %(user)s); "
+            "undo it with `school_manage.py %(school)s promote --undo %(year)s`"
+        ) % {"school": school, "year": to_name, "at": f"{started.finished_at:%Y-%m-%d %H:%M}", "user": started.username or "?"})
     grades = _check_ladder(using, school)
     if started is not None:
         rows = _resumed_enrolments(using, started, grades)
@@ -231,22 +240,23 @@ def plan(using, school, to_name, repeat=(), leave=()):
         return Plan(school, started.from_year, to_year, decisions, resumed=True)
     from_year = current_year(using)
     if from_year is None:
-        raise PromotionError(f"{school} has no current year: an interrupted promotion must be finished first")
+        raise PromotionError(_("%(school)s has no current year: an interrupted promotion must be finished first") % {"school": school})
     interrupted = Promotion.objects.using(using).filter(from_year=from_year).select_related("to_year").first()
     if interrupted is not None:
-        raise PromotionError(
-            f"a promotion from {from_year} into {interrupted.to_year} was interrupted: finish it with "
-            f"`school_manage.py {school} promote --to {interrupted.to_year}`"
-        )
+        raise PromotionError(_(
+            "a promotion from %(from_year)s into %(to_year)s was interrupted: finish it with "
+            "`school_manage.py %(school)s promote --to %(to_year)s`"
+        ) % {"from_year": from_year, "to_year": interrupted.to_year, "school": school})
     if to_year.pk == from_year.pk:
-        raise PromotionError(f"{to_name} is already the current year")
+        raise PromotionError(_("%(year)s is already the current year") % {"year": to_name})
     if to_year.first_day <= from_year.last_day:
-        raise PromotionError(f"year {to_name} starts on {to_year.first_day}, before the current year {from_year} ends")
+        raise PromotionError(_("year %(year)s starts on %(first)s, before the current year %(current)s ends")
+                             % {"year": to_name, "first": to_year.first_day, "current": from_year})
     if to_year.pk is not None and Enrolment.objects.using(using).filter(year=to_year).exists():
-        raise PromotionError(f"year {to_name} already has enrolments: promotion opens a year that has none")
-    rows = _synced_enrolments(using, from_year, grades, school)
+        raise PromotionError(_("year %(year)s already has enrolments: promotion opens a year that has none") % {"year": to_name})
+    rows, stale = _synced_enrolments(using, from_year, grades, school)
     _pending_transfers(using, rows, school)
-    return Plan(school, from_year, to_year, _decide(rows, set(repeat), set(leave), grades, school))
+    return Plan(school, from_year, to_year, _decide(rows, set(repeat), set(leave), grades, school), stale=stale)
 
 
 def promote(using, school, to_name, repeat=(), leave=(), username="", graduates_to=""):
@@ -296,11 +306,13 @@ def _claim(using, done, repeat, leave, username, graduates_to=""):
 
 def busy_error(school, other):
     if other is None:
-        return PromotionError(f"another promotion of {school} was started at the same time; run the command again to see its state")
-    return PromotionError(
-        f"another promotion of {school} ({other.from_year} -> {other.to_year}, started {other.started_at:%H:%M:%S} UTC by "
-        f"{other.username or 'unknown'}) is running; if that process died, rerun after {other.lease_until:%H:%M:%S} UTC"
-    )
+        return PromotionError(_("another promotion of %(school)s was started at the same time; run the command again "
+                                "to see its state") % {"school": school})
+    return PromotionError(_(
+        "another promotion of %(school)s (%(from_year)s -> %(to_year)s, started %(at)s UTC by %(user)s) is running; "
+        "if that process died, rerun after %(until)s UTC"
+    ) % {"school": school, "from_year": other.from_year, "to_year": other.to_year, "at": f"{other.started_at:%H:%M:%S}",
+         "user": other.username or "?", "until": f"{other.lease_until:%H:%M:%S}"})
 
 
 def _renew(using, promotion):
@@ -323,9 +335,11 @@ def _write_current_enrolments(using, done):
     made = dict(enrolments.filter(year=done.from_year, student__in=[d.student for d in new]).values_list("student_id", "pk"))
     for decision in new:
         decision.enrolment = made[decision.student]
+    # Only those that differ: in the usual school the registrars' year changed a few students' grades, if any.
     groups = defaultdict(list)
     for d in done.decisions:
-        groups[(d.grade.pk, d.school_class.pk if d.school_class else None)].append(d.enrolment)
+        if d.enrolment in done.stale:
+            groups[(d.grade.pk, d.school_class.pk if d.school_class else None)].append(d.enrolment)
     for (grade, school_class), pks in groups.items():
         for batch in batches(pks):
             # Never one a promotion has closed (a racing process may have started).
@@ -389,14 +403,16 @@ def _close_old_enrolments(using, done, promotion):
 
 
 def _move_students(using, done):
-    """Student rows show the new year: through Student's queryset, so the table's stamp changes."""
+    """Student rows show the new year: one update per (next grade, status), through Student's queryset, so the
+    table's stamp changes (once)."""
     groups = defaultdict(list)
     for d in done.decisions:
         groups[(d.to_grade.name if d.to_grade else None, STATUS_AFTER.get(d.outcome))].append(d.student)
-    for (grade, status), pks in groups.items():
-        changes = {name: value for name, value in (("grade", grade), ("status", status)) if value is not None}
-        for batch in batches(pks):
-            Student.objects.using(using).filter(pk__in=batch).update(**changes)
+    Student.objects.using(using).update_groups(
+        (batch, {name: value for name, value in (("grade", grade), ("status", status)) if value is not None})
+        for (grade, status), pks in groups.items()
+        for batch in batches(pks)
+    )
 
 
 def switch_current(using, old, new):

@@ -19,6 +19,7 @@ from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from School.models import Student
 from School.school_year.models import Enrolment, Grade, Promotion, SchoolClass, SchoolYear
@@ -40,11 +41,12 @@ ACTIVE = Student.Status.ACTIVE
 def _promotion_into(using, school, name):
     promotion = Promotion.objects.using(using).filter(to_year__name=name).select_related("from_year", "to_year").first()
     if promotion is None:
-        raise PromotionError(f"no promotion of {school} into {name} to undo")
+        raise PromotionError(_("no promotion of %(school)s into %(year)s to undo") % {"school": school, "year": name})
     if promotion.state == Promotion.State.STARTED:
-        raise PromotionError(
-            f"the promotion into {name} did not finish: finish it with `school_manage.py {school} promote --to {name}`, then undo it"
-        )
+        raise PromotionError(_(
+            "the promotion into %(year)s did not finish: finish it with `school_manage.py %(school)s promote --to %(year)s`, "
+            "then undo it"
+        ) % {"year": name, "school": school})
     return promotion
 
 
@@ -52,21 +54,22 @@ def _changed_since(using, school, promotion):
     """The reason the promotion can no longer be undone, or None."""
     year = promotion.to_year
     if not SchoolYear.objects.using(using).filter(pk=year.pk, is_current=True).exists():
-        return f"{year} is no longer the current year"
+        return _("%(year)s is no longer the current year") % {"year": year}
     if Promotion.objects.using(using).filter(from_year=year).exists():
-        return f"{school} has since been promoted out of {year}: undo that first"
+        return _("%(school)s has since been promoted out of %(year)s: undo that first") % {"school": school, "year": year}
     enrolments = Enrolment.objects.using(using).filter(year=year)
     added = enrolments.exclude(opened_by=promotion).count()
     if added:
-        return f"{added} enrolments were added to {year} after the promotion"
+        return _("%(count)d enrolments were added to %(year)s after the promotion") % {"count": added, "year": year}
     changed = enrolments.filter(updated_at__gt=promotion.finished_at).count()
     if changed:
-        return f"{changed} enrolments in {year} were changed after the promotion"
+        return _("%(count)d enrolments in %(year)s were changed after the promotion") % {"count": changed, "year": year}
     expected = _expected_rows(using, promotion)
     moved = Student.objects.using(using).filter(pk__in=list(expected)).values_list("pk", "registration_no", "grade", "status")
     differing = sorted(number for pk, number, grade, status in moved if not _matches(expected[pk], grade, status))
     if differing:
-        return f"{len(differing)} students were changed after the promotion (e.g. {', '.join(differing[:3])})"
+        return _("%(count)d students were changed after the promotion (e.g. %(numbers)s)") % {
+            "count": len(differing), "numbers": ", ".join(differing[:3])}
     return None
 
 
@@ -97,7 +100,7 @@ def check_undo(using, school, name):
     if promotion.state == Promotion.State.DONE:
         reason = _changed_since(using, school, promotion)
         if reason:
-            raise PromotionError(f"the promotion into {name} cannot be undone: {reason}")
+            raise PromotionError(_("the promotion into %(year)s cannot be undone: %(reason)s") % {"year": name, "reason": reason})
     return promotion
 
 
@@ -133,7 +136,7 @@ def _restore_students(using, promotion):
     rows = Enrolment.objects.using(using).filter(closed_by=promotion).values_list("student_id", "grade_id", "school_class_id")
     for student, grade, school_class in rows:
         groups[classes.get(school_class) or grades[grade]].append(student)
-    for grade, pks in groups.items():
-        for batch in batches(pks):
-            Student.objects.using(using).filter(pk__in=batch).update(grade=grade, status=ACTIVE)
+    Student.objects.using(using).update_groups(
+        (batch, {"grade": grade, "status": ACTIVE}) for grade, pks in groups.items() for batch in batches(pks)
+    )
     return sum(len(pks) for pks in groups.values())
