@@ -1,0 +1,106 @@
+"""Children active at more than one school: by learner number (certain) and by fingerprint (likely).
+
+Found from `default`'s digests alone (School/identity/registry.py); the
+registration numbers are looked up at the schools when the report is made
+(one query per school named), and shown to platform staff only. Two schools
+with a transfer in progress between them (pending or being accepted) are
+not reported for each other: the child is on the way. A fingerprint match
+whose two records carry different learner numbers is still listed, as
+"likely", with the note "different learner numbers": twins with the same
+names are two children, and the platform cannot tell them from a child
+numbered twice; a person at the schools can.
+"""
+
+from collections import defaultdict
+from dataclasses import astuple, dataclass
+from itertools import combinations
+
+from django.core.management.base import CommandError
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Count
+
+from School.context import tenant_context
+from School.models import School, Student
+from School.platform.models import StudentDigest
+from School.platform.report import ReportError, write_rows
+from School.transfers.models import OPEN_STATES, Transfer
+from School.utils import school_by_name
+
+CERTAIN, LIKELY = "certain", "likely"
+HEADER = ("match", "school", "registration_no", "other_school", "other_registration_no", "note")
+DIFFERENT_NUMBERS = "different learner numbers"
+
+
+@dataclass
+class Duplicate:
+    match: str
+    school: str
+    registration_no: str
+    other_school: str
+    other_registration_no: str
+    note: str = ""
+
+
+def _groups(column):
+    """{digest: [(school id, student key, learner digest)]} of the digests `column` active at two schools or more."""
+    active = StudentDigest.objects.using(DEFAULT_DB_ALIAS).filter(active=True).exclude(**{column: ""})
+    shared = (active.order_by().values(column).annotate(schools=Count("school", distinct=True))
+              .filter(schools__gt=1).values_list(column, flat=True))
+    groups = defaultdict(list)
+    for value, school, student, learner in active.filter(**{f"{column}__in": list(shared)}).values_list(
+            column, "school_id", "student", "learner"):
+        groups[value].append((school, student, learner))
+    return groups
+
+
+def _pairs(column):
+    for members in _groups(column).values():
+        for one, other in combinations(sorted(members), 2):
+            if one[0] != other[0]:
+                yield one, other
+
+
+def find_duplicates():
+    """[Duplicate], certain ones first; registration numbers read at the schools now."""
+    names = dict(School.objects.using(DEFAULT_DB_ALIAS).values_list("pk", "name"))
+    moving = {frozenset(pair) for pair in Transfer.objects.using(DEFAULT_DB_ALIAS)
+              .filter(state__in=OPEN_STATES).values_list("source", "target")}
+    found = []
+    for match, column in ((CERTAIN, "learner"), (LIKELY, "fingerprint")):
+        for one, other in _pairs(column):
+            if names[one[0]] > names[other[0]]:  # each pair read in the schools' alphabetical order
+                one, other = other, one
+            if frozenset((names[one[0]], names[other[0]])) in moving:
+                continue
+            if match == LIKELY and one[2] and one[2] == other[2]:
+                continue  # the same learner number: listed as certain already
+            note = DIFFERENT_NUMBERS if match == LIKELY and one[2] and other[2] else ""
+            found.append((match, one, other, note))
+    numbers = _registration_numbers(names, [member for _m, one, other, _n in found for member in (one, other)])
+    return [Duplicate(match, names[one[0]], numbers.get((one[0], one[1]), "?"), names[other[0]],
+                      numbers.get((other[0], other[1]), "?"), note) for match, one, other, note in found]
+
+
+def _registration_numbers(names, members):
+    """{(school id, student key): registration number}, one query per school."""
+    wanted = defaultdict(set)
+    for school, student, _learner in members:
+        wanted[school].add(student)
+    numbers = {}
+    for school, students in wanted.items():
+        info = school_by_name(names[school])
+        if info is None:
+            continue
+        keys = [Student._meta.pk.to_python(student) for student in students]
+        with tenant_context(info):
+            for pk, number in Student.objects.using(info.alias).filter(pk__in=keys).values_list("pk", "registration_no"):
+                numbers[(school, str(pk))] = number
+    return numbers
+
+
+def write_duplicates(format, output, stdout):
+    rows = [astuple(duplicate) for duplicate in find_duplicates()]
+    try:
+        write_rows(format, output, stdout, lambda: (HEADER, rows))
+    except ReportError as error:
+        raise CommandError(str(error), returncode=2) from None
