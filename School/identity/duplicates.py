@@ -41,11 +41,20 @@ class Duplicate:
     note: str = ""
 
 
+def active_digests(column):
+    return StudentDigest.objects.using(DEFAULT_DB_ALIAS).filter(active=True, **{f"{column}__gt": ""})
+
+
+def shared_query(column):
+    """The digests of `column` ("learner" or "fingerprint") active at two schools or more: grouped by the database."""
+    return (active_digests(column).order_by().values(column).annotate(schools=Count("school", distinct=True))
+            .filter(schools__gt=1).values_list(column, flat=True))
+
+
 def _groups(column):
     """{digest: [(school id, student key, learner digest)]} of the digests `column` active at two schools or more."""
-    active = StudentDigest.objects.using(DEFAULT_DB_ALIAS).filter(active=True).exclude(**{column: ""})
-    shared = (active.order_by().values(column).annotate(schools=Count("school", distinct=True))
-              .filter(schools__gt=1).values_list(column, flat=True))
+    active = active_digests(column)
+    shared = shared_query(column)
     groups = defaultdict(list)
     for value, school, student, learner in active.filter(**{f"{column}__in": list(shared)}).values_list(
             column, "school_id", "student", "learner"):

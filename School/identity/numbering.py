@@ -19,13 +19,18 @@ logger = logging.getLogger(__name__)
 BATCH = 200
 
 
+def waiting_query(alias):
+    """The next step's students without a number (the index on learner_no finds them)."""
+    return Student.objects.using(alias).filter(learner_no="").order_by("pk")[:BATCH]
+
+
 def number_school(school):
     """Outcome of numbering one school (in a fan-out worker): "done" with how many got a number, or "failed"."""
     given = 0
     try:
         with tenant_context(school):
             while True:
-                waiting = list(Student.objects.using(school.alias).filter(learner_no="").order_by("pk")[:BATCH])
+                waiting = list(waiting_query(school.alias))
                 if not waiting:
                     break
                 for student, number in zip(waiting, claimed.take(len(waiting))):
