@@ -111,7 +111,7 @@ def platform_queries():
 def identity_queries():
     """What learner numbers and the duplicates report send (School/identity/)."""
     from School.identity.duplicates import shared_query
-    from School.identity.numbering import waiting_query
+    from School.identity.registry import waiting_query
     from School.platform.models import StudentDigest
 
     return {

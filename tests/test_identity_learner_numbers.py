@@ -132,3 +132,19 @@ def test_duplicates_certain_by_number_likely_by_fingerprint_and_not_while_a_tran
     result = run_cli("schools", "duplicates")
     assert result.returncode == 0 and "NBI-D1" not in result.stdout
     assert run_cli("schools", "duplicates", "--format", "xlsx").returncode == 2
+
+
+def test_a_transfer_and_a_restore_keep_the_number_and_a_training_clone_gets_new_ones(three_schools, run_cli, tmp_path):
+    before = numbers_of("nairobi")
+    moved = run_cli("schools", "transfer", "nairobi", "NBI-0001", "--to", "accra", "--accept")
+    assert moved.returncode == 0, moved.stderr
+    assert numbers_of("accra")["NBI-0001"] == before["NBI-0001"]
+    assert run_cli("nairobi", "backup", "--output", str(tmp_path / "n.jsonl.gz")).returncode == 0
+    restored = run_cli("schools", "restore", str(tmp_path / "n.jsonl.gz"), "--as", "copy", "--host", "copy.localhost")
+    assert restored.returncode == 0, restored.stderr
+    assert numbers_of("copy") == before
+    cloned = run_cli("schools", "clone", "nairobi", "trainee", "--host", "trainee.localhost")
+    assert cloned.returncode == 0, cloned.stderr
+    trainee = numbers_of("trainee")
+    assert trainee.keys() == before.keys() and not set(trainee.values()) & set(before.values())
+    assert all(is_valid(number) for number in trainee.values())

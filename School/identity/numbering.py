@@ -1,6 +1,6 @@
 """`schools learner-numbers NAME | --all`: a learner number for every student that has none, school by school.
 
-Each school is numbered in BATCH-student steps: the numbers are claimed in
+Each school is numbered in steps of STEP students: the numbers are claimed in
 `default` first (School/identity/registry.py), then written to the school in
 one transaction. A `kill -9` leaves every finished step written and at most
 one step's claimed numbers unused, never given; a rerun numbers the rest.
@@ -10,18 +10,10 @@ import logging
 
 from School.connections import forget_alias
 from School.context import tenant_context
-from School.identity.registry import claimed
-from School.models import Student
+from School.identity.registry import number_waiting
 from School.operations.fanout import Outcome, Progress, map_schools
-from School.transactions import atomic
 
 logger = logging.getLogger(__name__)
-BATCH = 200
-
-
-def waiting_query(alias):
-    """The next step's students without a number (the index on learner_no finds them)."""
-    return Student.objects.using(alias).filter(learner_no="").order_by("pk")[:BATCH]
 
 
 def number_school(school):
@@ -29,15 +21,7 @@ def number_school(school):
     given = 0
     try:
         with tenant_context(school):
-            while True:
-                waiting = list(waiting_query(school.alias))
-                if not waiting:
-                    break
-                for student, number in zip(waiting, claimed.take(len(waiting))):
-                    student.learner_no = number
-                with atomic(using=school.alias):
-                    Student.objects.using(school.alias).bulk_update(waiting, ["learner_no"])
-                given += len(waiting)
+            given = number_waiting(school.alias)
     except Exception as error:  # one broken school must not stop the others
         logger.warning("could not give learner numbers: %s", error, extra={"school": school.name})
         return Outcome(school.name, "failed", detail=str(error) or type(error).__name__)

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 BLOCK = 25  # numbers a process claims at once (one write to `default` per BLOCK new students)
 BATCH = 1000
+STEP = 200  # students numbered per transaction by `schools learner-numbers`
 
 
 class _Claimed:
@@ -77,6 +78,29 @@ def give_numbers(sender, using, students, **kwargs):
     waiting = [student for student in students if not student.learner_no]
     for student, number in zip(waiting, claimed.take(len(waiting)) if waiting else ()):
         student.learner_no = number
+
+
+def waiting_query(alias):
+    """The next step's students without a number (the index on learner_no finds them)."""
+    return Student.objects.using(alias).filter(learner_no="").order_by("pk")[:STEP]
+
+
+def number_waiting(alias):
+    """Give every student of database `alias` without a number one, STEP students per transaction; returns how many."""
+    given = 0
+    while waiting := list(waiting_query(alias)):
+        for student, number in zip(waiting, claimed.take(len(waiting))):
+            student.learner_no = number
+        with transaction.atomic(using=alias):
+            Student.objects.using(alias).bulk_update(waiting, ["learner_no"])
+        given += len(waiting)
+    return given
+
+
+def renumber(alias):
+    """New numbers for every student of database `alias` (a clone for training must not hold real children's numbers)."""
+    Student.objects.using(alias).update(learner_no="")
+    return number_waiting(alias)
 
 
 # --- the digests of a school's students ----------------------------------------------
