@@ -148,3 +148,43 @@ def test_a_transfer_and_a_restore_keep_the_number_and_a_training_clone_gets_new_
     trainee = numbers_of("trainee")
     assert trainee.keys() == before.keys() and not set(trainee.values()) & set(before.values())
     assert all(is_valid(number) for number in trainee.values())
+
+
+def test_national_numbers_import_all_or_nothing_with_line_numbers(three_schools, run_cli, tmp_path):
+    from School.identity.learner_number import check_character
+
+    good = ["ABCDEFGHJ", "KMNPQRSTV"]
+    good = [body + check_character(body) for body in good]
+    held = numbers_of("accra")["ACC-0001"]
+    path = tmp_path / "national.csv"
+    path.write_text("school,registration_no,learner_no\n"
+                    f"nairobi,NBI-0001,{good[0]}\n"
+                    f"nairobi,NBI-0002,{good[0]}\n"
+                    f"nairobi,NBI-0003,{good[1][:-1]}0\n"
+                    f"nowhere,X,{good[1]}\n"
+                    f"nairobi,NBI-0004,{held}\n")
+    recount("accra")
+    before = numbers_of("nairobi")
+    result = run_cli("schools", "learner-numbers", "import", str(path))
+    assert result.returncode == 2
+    for line in ("line 3: learner number", "repeated (first on line 2)", "line 4: Learner number", "is mistyped",
+                 "line 5: unknown school 'nowhere'", "line 6: learner number", "belongs to another child (at accra)"):
+        assert line in result.stderr, result.stderr
+    assert numbers_of("nairobi") == before
+    path.write_text(f"school,registration_no,learner_no\nnairobi,NBI-0001,{good[0].lower()}\naccra,ACC-0002,{good[1]}\n")
+    result = run_cli("schools", "learner-numbers", "import", str(path))
+    assert result.returncode == 0, result.stderr
+    assert numbers_of("nairobi")["NBI-0001"] == good[0] and numbers_of("accra")["ACC-0002"] == good[1]
+    assert LearnerNumber.objects.using("default").filter(digest=digest(good[0]), imported=True).exists()
+
+
+def test_rotating_the_key_re_keys_every_digest_and_refuses_without_a_new_key(three_schools, run_cli, settings):
+    numbers = numbers_of("nairobi")
+    assert run_cli("schools", "learner-numbers", "rotate-key").returncode == 2
+    result = run_cli("schools", "learner-numbers", "rotate-key", env={"LEARNER_DIGEST_KEY_NEW": "a-new-key-0123456789"})
+    assert result.returncode == 0, result.stderr
+    issued = set(LearnerNumber.objects.using("default").values_list("digest", flat=True))
+    assert {digest(number, "a-new-key-0123456789") for number in numbers.values()} <= issued
+    assert not {digest(number) for number in numbers.values()} & issued
+    held = set(StudentDigest.objects.using("default").filter(school__name="nairobi").values_list("learner", flat=True))
+    assert held == {digest(number, "a-new-key-0123456789") for number in numbers.values()}

@@ -10,9 +10,10 @@ EXIT_BAD_INPUT = 2
 def add_identity_actions(actions):
     numbering = actions.add_parser(
         "learner-numbers",
-        help="give a learner number to every student without one (NAME or --all), or `import FILE` national numbers",
+        help="give a learner number to every student without one (NAME or --all); `import FILE` national numbers;"
+             " `rotate-key` re-key the digests (docs/identity.md)",
     )
-    numbering.add_argument("target", nargs="*", metavar="NAME | import FILE")
+    numbering.add_argument("target", nargs="*", metavar="NAME | import FILE | rotate-key")
     numbering.add_argument("--all", action="store_true", help="every school")
     numbering.add_argument("--jobs", type=int, default=default_jobs(), help="worker processes (default: the number of cores)")
 
@@ -38,6 +39,12 @@ def handle_learner_numbers(command, target, all, jobs, **options):
         from School.identity.national_import import import_numbers
 
         return import_numbers(target[1], _raw(command.stdout))
+    if target[:1] == ["rotate-key"]:
+        from School.identity.rotation import rotate_key
+
+        if len(target) != 1 or all:
+            raise SchoolError("usage: schools learner-numbers rotate-key (with LEARNER_DIGEST_KEY_NEW set)")
+        return rotate_key(_raw(command.stdout))
     if all == bool(target) or len(target) > 1:
         raise SchoolError("name one school, or --all")
     if all:
