@@ -49,6 +49,9 @@ Environment variables (all optional on a developer machine):
   DJANGO_ENV            "production" for the production profile (HTTPS only,
                         secure cookies, HSTS, student data behind sign-in);
                         "development" (the default) otherwise
+  LEARNER_DIGEST_KEY    key of the digests `default` keeps of children (required in
+                        production; docs/identity.md); LEARNER_NUMBER_IMPORT_PATTERN,
+                        LEARNER_NUMBER_IMPORT_CHECK: national numbers' form
   (the production profile's own variables are listed with it, at the end)
 """
 
