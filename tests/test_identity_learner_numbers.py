@@ -188,3 +188,24 @@ def test_rotating_the_key_re_keys_every_digest_and_refuses_without_a_new_key(thr
     assert not {digest(number) for number in numbers.values()} & issued
     held = set(StudentDigest.objects.using("default").filter(school__name="nairobi").values_list("learner", flat=True))
     assert held == {digest(number, "a-new-key-0123456789") for number in numbers.values()}
+
+
+def test_digests_follow_writes_and_refresh_figures_repairs_them(three_schools, run_cli, settings):
+    settings.FIGURES_FOLLOW_DELAY = 0  # recount (and follow) right after each write commits
+    held = StudentDigest.objects.using("default").filter(school__name="nairobi")
+    with tenant_context("nairobi"):
+        Student.objects.create(registration_no="NBI-F1", first_name="Wanjiru", second_name="Kamau",
+                               date_of_birth=datetime.date(2015, 1, 2))
+    assert held.count() == 6 and held.exclude(fingerprint="").count() == 1
+    with tenant_context("nairobi"):
+        Student.objects.filter(registration_no="NBI-F1").update(status=Student.Status.WITHDRAWN)
+    assert held.filter(active=False).count() == 1
+    with tenant_context("nairobi"):
+        Student.objects.get(registration_no="NBI-F1").delete()
+    assert held.count() == 5
+    with sqlite3.connect(three_schools.db_dir / "nairobi.sqlite3") as db:  # past the model: nothing follows
+        db.execute("UPDATE School_student SET status = 'graduated' WHERE registration_no = 'NBI-0001'")
+    assert held.filter(active=False).count() == 0
+    assert run_cli("schools", "refresh-figures", "--all", "--jobs", "1").returncode == 0
+    assert held.filter(active=False).count() == 1
+    assert_no_foreign_students_in_default([*numbers_of("nairobi").values(), "Wanjiru", "Kamau", "2015-01-02"])
