@@ -239,7 +239,7 @@ def bench_simulated(count, per_school):
             cursor.executemany(f'INSERT INTO "{table}" (school_id, student, learner, fingerprint, active)'
                                " VALUES (%s, %s, %s, %s, %s)", rows)
     print(f"{count * per_school:,} digest rows inserted in {time.perf_counter() - started:.0f} s")
-    duplicates._registration_numbers = lambda names, members: {}  # no school databases here
+    duplicates._registration_numbers = lambda names, members, jobs: {}  # no school databases here
     tracemalloc.start()
     started = time.perf_counter()
     found = duplicates.find_duplicates()

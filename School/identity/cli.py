@@ -20,6 +20,7 @@ def add_identity_actions(actions):
     listing = actions.add_parser("duplicates", help="children active at more than one school (platform staff only)")
     listing.add_argument("--format", choices=["table", "csv", "json", "xlsx"], default="table")
     listing.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal (xlsx needs it)")
+    listing.add_argument("--jobs", type=int, default=default_jobs(), help="processes reading the schools (default: the number of cores)")
 
 
 def _raw(stream):
@@ -59,10 +60,13 @@ def handle_learner_numbers(command, target, all, jobs, **options):
         raise CommandError(f"{len(failed)} schools could not be numbered; run the command again", returncode=1)
 
 
-def handle_duplicates(command, format, output, **options):
+def handle_duplicates(command, format, output, jobs, **options):
     from School.identity.duplicates import write_duplicates
+    from School.operations.provisioning import SchoolError
 
-    write_duplicates(format, output, _raw(command.stdout))
+    if jobs < 1:
+        raise SchoolError("--jobs needs a whole number of at least 1")
+    write_duplicates(format, output, _raw(command.stdout), jobs)
 
 
 IDENTITY_ACTIONS = {"learner-numbers": handle_learner_numbers, "duplicates": handle_duplicates}

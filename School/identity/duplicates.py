@@ -19,12 +19,14 @@ from django.core.management.base import CommandError
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count
 
+from School.connections import forget_alias
 from School.context import tenant_context
 from School.models import School, Student
+from School.operations.fanout import map_schools
 from School.platform.models import StudentDigest
 from School.platform.report import ReportError, write_rows
 from School.transfers.models import OPEN_STATES, Transfer
-from School.utils import school_by_name
+from School.utils import all_schools
 
 CERTAIN, LIKELY = "certain", "likely"
 HEADER = ("match", "school", "registration_no", "other_school", "other_registration_no", "note")
@@ -69,8 +71,9 @@ def _pairs(column):
                 yield one, other
 
 
-def find_duplicates():
-    """[Duplicate], certain ones first; registration numbers read at the schools now."""
+def find_duplicates(jobs=1):
+    """[Duplicate], certain ones first; registration numbers read at the schools now (in `jobs` processes:
+    1 in a web request, which must not fork)."""
     names = dict(School.objects.using(DEFAULT_DB_ALIAS).values_list("pk", "name"))
     moving = {frozenset(pair) for pair in Transfer.objects.using(DEFAULT_DB_ALIAS)
               .filter(state__in=OPEN_STATES).values_list("source", "target")}
@@ -85,30 +88,39 @@ def find_duplicates():
                 continue  # the same learner number: listed as certain already
             note = DIFFERENT_NUMBERS if match == LIKELY and one[2] and other[2] else ""
             found.append((match, one, other, note))
-    numbers = _registration_numbers(names, [member for _m, one, other, _n in found for member in (one, other)])
+    numbers = _registration_numbers(names, [member for _m, one, other, _n in found for member in (one, other)], jobs)
     return [Duplicate(match, names[one[0]], numbers.get((one[0], one[1]), "?"), names[other[0]],
                       numbers.get((other[0], other[1]), "?"), note) for match, one, other, note in found]
 
 
-def _registration_numbers(names, members):
-    """{(school id, student key): registration number}, one query per school."""
+def _registration_numbers(names, members, jobs):
+    """{(school id, student key): registration number}: one query per school, schools in `jobs` worker processes."""
     wanted = defaultdict(set)
     for school, student, _learner in members:
         wanted[school].add(student)
+    infos = {info.name: info for info in all_schools()}  # one query, not one per school
+    tasks = [(school, infos[names[school]], sorted(students)) for school, students in wanted.items()
+             if names[school] in infos]
     numbers = {}
-    for school, students in wanted.items():
-        info = school_by_name(names[school])
-        if info is None:
-            continue
-        keys = [Student._meta.pk.to_python(student) for student in students]
-        with tenant_context(info):
-            for pk, number in Student.objects.using(info.alias).filter(pk__in=keys).values_list("pk", "registration_no"):
-                numbers[(school, str(pk))] = number
+    for found in map_schools(_numbers_at, tasks, jobs):
+        numbers.update(found)
     return numbers
 
 
-def write_duplicates(format, output, stdout):
-    rows = [astuple(duplicate) for duplicate in find_duplicates()]
+def _numbers_at(task):
+    """The registration numbers of some students of one school (in a fan-out worker)."""
+    school, info, students = task
+    keys = [Student._meta.pk.to_python(student) for student in students]
+    try:
+        with tenant_context(info):
+            rows = Student.objects.using(info.alias).filter(pk__in=keys).values_list("pk", "registration_no")
+            return {(school, str(pk)): number for pk, number in rows}
+    finally:
+        forget_alias(info.name)
+
+
+def write_duplicates(format, output, stdout, jobs):
+    rows = [astuple(duplicate) for duplicate in find_duplicates(jobs)]
     try:
         write_rows(format, output, stdout, lambda: (HEADER, rows))
     except ReportError as error:
