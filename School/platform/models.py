@@ -135,8 +135,9 @@ class StudentDigest(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["school", "student"], name="studentdigest_school_student")]
         indexes = [
-            models.Index(fields=["active", "learner"], name="studentdigest_learner_idx"),
-            models.Index(fields=["active", "fingerprint"], name="studentdigest_fp_idx"),
+            # With the school: the duplicates' grouping (schools per digest) is read from the index alone.
+            models.Index(fields=["active", "learner", "school"], name="studentdigest_learner_idx"),
+            models.Index(fields=["active", "fingerprint", "school"], name="studentdigest_fp_idx"),
         ]
 
     def __str__(self):
