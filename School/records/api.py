@@ -46,7 +46,7 @@ class StudentSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="pk", read_only=True)
     guardians = GuardiansField(required=False)
     enrol_reason = serializers.CharField(
-        write_only=True, required=False, max_length=REASON_LENGTH,
+        write_only=True, required=False, allow_blank=True, max_length=REASON_LENGTH,
         help_text="On creation only: why a child already active at another school (same learner number, or same "
                   "names, date of birth and sex) is enrolled here anyway; without it such a creation is refused "
                   "with 400 naming the other school. Kept in the audit trail.")
