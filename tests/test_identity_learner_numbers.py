@@ -209,3 +209,23 @@ def test_digests_follow_writes_and_refresh_figures_repairs_them(three_schools, r
     assert run_cli("schools", "refresh-figures", "--all", "--jobs", "1").returncode == 0
     assert held.filter(active=False).count() == 1
     assert_no_foreign_students_in_default([*numbers_of("nairobi").values(), "Wanjiru", "Kamau", "2015-01-02"])
+
+
+def test_the_number_is_searched_shown_exported_and_checked_on_import(three_schools, tmp_path):
+    from School.records.files import StudentImport, export_lines
+    from School.records.table import StudentTableQuery
+
+    number = numbers_of("nairobi")["NBI-0002"]
+    with tenant_context("nairobi"):
+        found = list(StudentTableQuery(search=number[:6].lower()).queryset().values_list("registration_no", flat=True))
+        text = "".join(export_lines(StudentTableQuery(search="NBI-0002").queryset()))
+    assert found == ["NBI-0002"]
+    assert "learner_no" in text.splitlines()[0] and number in text.splitlines()[1]
+    path = tmp_path / "in.csv"
+    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    path.write_text(f"registration_no,first_name,second_name,learner_no\nN/1,A,B,{wrong}\nN/2,C,D,{number}\n")
+    with tenant_context("nairobi"):
+        report = StudentImport(path).apply()
+    assert not report.ok and not report.written
+    assert "line 2 (N/1): learner_no: Learner number" in str(report.errors[0]) and "is mistyped" in str(report.errors[0])
+    assert str(report.errors[1]) == f"line 3 (N/2): learner_no: learner number {number} belongs to NBI-0002"
