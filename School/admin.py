@@ -19,8 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from School.accounts import host_notice
-from School.context import tenant_context
+from School.context import current_school, tenant_context
 from School.identity.admin import GuardianshipInline
+from School.identity.enrolment import REASON_LENGTH, active_elsewhere, record_enrolled_anyway, warning
+from School.identity.learner_number import read_number
 from School.models import School, SchoolHost, Student, default_date_order, default_language, default_time_zone
 from School.operations.provisioning import SchoolError, add_school, check_hosts_free, set_suspended
 from School.operations.backups import BackupError, backup_path, backups_dir, backups_of, make_backup
@@ -31,6 +33,26 @@ from School.validation import time_zone_names
 
 
 class StudentForm(forms.ModelForm):
+    enrol_reason = forms.CharField(
+        label=gettext_lazy("Reason to enrol anyway"), required=False, max_length=REASON_LENGTH,
+        help_text=gettext_lazy("Only when the child is already active at another school: kept in the audit trail."),
+    )
+
+    def clean_learner_no(self):
+        return read_number(self.cleaned_data.get("learner_no", ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        self.elsewhere = []
+        if self.instance._state.adding and not self.errors:
+            candidate = Student(**{name: cleaned.get(name) or "" for name in ("learner_no", "first_name", "second_name", "sex")},
+                                date_of_birth=cleaned.get("date_of_birth"))
+            school = current_school()
+            self.elsewhere = active_elsewhere(candidate, school.name if school else "")
+            if self.elsewhere and not cleaned.get("enrol_reason", "").strip():
+                raise ValidationError(warning(self.elsewhere))
+        return cleaned
+
     def clean_status(self):
         status = self.cleaned_data["status"]
         if enters_transferred(None if self.instance._state.adding else self.instance.status, status):
@@ -47,10 +69,27 @@ class StudentAdmin(admin.ModelAdmin):
     list_filter = ["status", "sex", "grade", "enrolment_date"]
     ordering = ["registration_no"]
     fieldsets = [
-        (None, {"fields": ["registration_no", "first_name", "second_name", "date_of_birth", "sex"]}),
+        (None, {"fields": ["registration_no", "learner_no", "first_name", "second_name", "date_of_birth", "sex"]}),
         (gettext_lazy("Enrolment"), {"fields": ["grade", "enrolment_date", "status"]}),
     ]
     inlines = [GuardianshipInline]
+
+    def get_search_fields(self, request):
+        return [*super().get_search_fields(request), "learner_no"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A learner number is given once (typed on enrolment when the child brings one), then never changes.
+        return ["learner_no"] if obj is not None else []
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None:
+            return self.fieldsets
+        return [*self.fieldsets, (gettext_lazy("Already at another school?"), {"fields": ["enrol_reason"]})]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and getattr(form, "elsewhere", None):
+            record_enrolled_anyway(request, obj, form.elsewhere, form.cleaned_data["enrol_reason"].strip())
 
     # A record sent to another school stays here as it was when it left: read-only.
     def has_change_permission(self, request, obj=None):

@@ -13,3 +13,6 @@ students_changed = Signal()
 backup_completed = Signal()
 # A school now serves other data than before (restored, cloned, moved, added). Args: school (name).
 school_data_replaced = Signal()
+# Students are about to be written for the first time (before the write). Args: using, students (unsaved).
+# School/identity/registry.py gives those without a learner number one.
+students_enrolling = Signal()

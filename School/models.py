@@ -19,7 +19,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from School.compiled import NO_STATEMENT, row_by, rows_of
-from School.events import students_changed
+from School.events import students_changed, students_enrolling
 from School.fields import TextLineField, normalise_fields
 from School.validation import (
     DATE_ORDERS,
@@ -225,7 +225,9 @@ class StudentQuerySet(models.QuerySet):
     """Every bulk write keeps the search keys right and changes the students' stamp."""
 
     def bulk_create(self, objs, *args, **kwargs):
-        created = super().bulk_create([_with_search_keys(student) for student in objs], *args, **kwargs)
+        objs = [_with_search_keys(student) for student in objs]
+        students_enrolling.send(sender=Student, using=self.db, students=[s for s in objs if s.pk is None])
+        created = super().bulk_create(objs, *args, **kwargs)
         StudentsStamp.bump(self.db)
         return created
 
@@ -286,6 +288,11 @@ class Student(models.Model):
     date_of_birth = models.DateField(
         _("date of birth"), null=True, blank=True, validators=[not_before_earliest, not_in_future]
     )
+    # Issued by the platform when first enrolled anywhere, carried for life (School/identity/registry.py).
+    learner_no = models.CharField(
+        _("learner number"), max_length=32, blank=True, default="",
+        help_text=_("The platform's number for this child at every school; issued when first enrolled."),
+    )
     sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices, blank=True, default=Sex.NOT_RECORDED)
     grade = TextLineField(
         _("class"), max_length=40, blank=True, help_text=_("Class or grade, e.g. Form 2 or Grade 7B.")
@@ -324,6 +331,7 @@ class Student(models.Model):
             models.Index(fields=["first_name_key"], name="student_first_key_idx"),
             models.Index(fields=["second_name_key"], name="student_second_key_idx"),
             models.Index(fields=["registration_key"], name="student_reg_key_idx"),
+            models.Index(fields=["learner_no"], name="student_learner_no_idx"),
         ]
 
     def __str__(self):
@@ -331,6 +339,8 @@ class Student(models.Model):
 
     def save(self, *args, **kwargs):
         _with_search_keys(self)
+        if self._state.adding and not self.learner_no:
+            students_enrolling.send(sender=Student, using=kwargs.get("using"), students=[self])
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = [
                 *kwargs["update_fields"],

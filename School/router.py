@@ -24,6 +24,8 @@ REGISTRY_MODELS = frozenset({
     ("jobs", "scheduledrun"),  # when each schedule of the queue last ran
     ("platform", "platformyear"),  # the platform calendar and national ladder (School/school_year/national.py)
     ("platform", "platformladder"),
+    ("platform", "learnernumber"),  # digests of learner numbers and records (School/identity/registry.py)
+    ("platform", "studentdigest"),
 })
 
 

@@ -155,8 +155,8 @@ def refresh_rate(count, rounds):
             with sqlite3.connect(Path(data_dir) / "db" / f"r{n:05d}.sqlite3") as db:
                 db.executemany(
                     "INSERT INTO School_student (registration_no, first_name, second_name, grade, status,"
-                    " sex, enrolment_date, created_at, updated_at, first_name_key, second_name_key,"
-                    " registration_key) VALUES (?, 'A', 'B', ?, 'active', '', '2024-01-01', '2024-01-01',"
+                    " sex, learner_no, enrolment_date, created_at, updated_at, first_name_key, second_name_key,"
+                    " registration_key) VALUES (?, 'A', 'B', ?, 'active', '', '', '2024-01-01', '2024-01-01',"
                     " '2024-01-01', 'a', 'b', ?)",
                     [(f"R{n}-{i}", f"Form {i % 4}", f"r{n}-{i}") for i in range(20)],
                 )

@@ -39,10 +39,15 @@ RUNS = [
         ("one school's page, 2,000 vs 3 registered schools", r"median ratio: ([\d.]+)", ">= 0.95"),
         ("worker memory per idle registered school (KiB)", r"([\d.]+) KiB per idle registered school", "a few"),
     ]),
-    ("identity.py", ["--rounds", "5"], ["--rounds", "2", "--students", "5000"], [
+    ("identity.py", ["--rounds", "5"], ["--rounds", "2", "--students", "5000", "--schools", "100", "--simulated", "10000"], [
         ("student table at 20,000 students, sex filter vs none, time ratio (default page, count kept)", r"default page \(count kept\)\s+\S+\s+\S+\s+([\d.]+)", "<= 1.05"),
         ("the same, the filter's count read on each request", r"filter chosen \(counted each time\)\s+\S+\s+\S+\s+([\d.]+)", "measured"),
         ("the same, sorted by name, page 3", r"sorted by name, page 3\s+\S+\s+\S+\s+([\d.]+)", "measured"),
+        ("one student save (and its recount), learner digests following vs not, time ratio", r"digests following vs not: median ratio ([\d.]+)", "<= 1.1"),
+        ("a new student given a learner number vs one bringing its own, time ratio", r"bringing its own: .* ratio ([\d.]+)", "measured"),
+        ("schools duplicates over 1,000 SQLite schools of 300 students, seconds", r"schools duplicates --format csv: median ([\d.]+) s", "<= 10"),
+        ("the duplicates' search in default at 100,000 schools (simulated digests), seconds", r"search: ([\d.]+) s", "measured"),
+        ("the same, process max RSS, MiB", r"process max RSS (\d+) MiB", "measured"),
     ]),
     ("students.py", ["--rounds", "5"], ["--rounds", "2", "--import-rows", "10000"], [
         ("student page 20,000 vs 200 students, time ratio (default page)", r"default page\s+\S+\s+\S+\s+([\d.]+)", "<= 1.5"),

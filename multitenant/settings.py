@@ -49,6 +49,9 @@ Environment variables (all optional on a developer machine):
   DJANGO_ENV            "production" for the production profile (HTTPS only,
                         secure cookies, HSTS, student data behind sign-in);
                         "development" (the default) otherwise
+  LEARNER_DIGEST_KEY    key of the digests `default` keeps of children (required in
+                        production; docs/identity.md); LEARNER_NUMBER_IMPORT_PATTERN,
+                        LEARNER_NUMBER_IMPORT_CHECK: national numbers' form
   (the production profile's own variables are listed with it, at the end)
 """
 
@@ -552,3 +555,24 @@ if PRODUCTION:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# --- Learner numbers and identity digests (School/identity/learner_number.py, docs/identity.md) ------
+
+# The key of the HMAC-SHA256 digests `default` keeps of learner numbers and of records' fingerprints
+# (never the numbers or names themselves). Production refuses to start without it, as for
+# DJANGO_SECRET_KEY; development and tests use a documented, public key (never for real children).
+DEV_LEARNER_DIGEST_KEY = "development-only-learner-digest-key"
+LEARNER_DIGEST_KEY = os.environ.get("LEARNER_DIGEST_KEY", "")
+if not LEARNER_DIGEST_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "DJANGO_ENV=production needs LEARNER_DIGEST_KEY (a long random string, the same on every server; "
+            "see docs/identity.md for rotating it)"
+        )
+    LEARNER_DIGEST_KEY = DEV_LEARNER_DIGEST_KEY
+# Numbers imported from an older national system (`schools learner-numbers import`): a regular
+# expression the whole number must match, and its check ("luhn32": ours; "none": the pattern alone).
+LEARNER_NUMBER_IMPORT_PATTERN = os.environ.get("LEARNER_NUMBER_IMPORT_PATTERN", r"[0-9A-HJKMNP-TV-Z]{10}")
+LEARNER_NUMBER_IMPORT_CHECK = os.environ.get("LEARNER_NUMBER_IMPORT_CHECK", "luhn32")
+if LEARNER_NUMBER_IMPORT_CHECK not in {"luhn32", "none"}:
+    raise ImproperlyConfigured("LEARNER_NUMBER_IMPORT_CHECK must be luhn32 or none")

@@ -85,6 +85,7 @@ def pipelines():
     found["jobs_page"] = compiled(Job.objects.of_school("nairobi")[:100], "default")
     found["jobs_waiting"] = compiled(Job.objects.filter(state="queued", created_at__lt=timezone.now()), "default")
     found.update(platform_queries())
+    found.update(identity_queries())
     connected = [alias for alias in connections if connections[alias].connection is not None]
     return {"queries": found, "connected_aliases": connected}
 
@@ -104,6 +105,20 @@ def platform_queries():
         "figures_schools": compiled(schools().order_by("name").values_list("pk", "name", "cluster", "suspended"), "default"),
         "figures_fresh_backups": compiled(figures().filter(last_backup_at__gte=timezone.now()), "default"),
         "figures_largest": compiled(figures().order_by("-total").values_list("school_id", "total")[:TOP], "default"),
+    }
+
+
+def identity_queries():
+    """What learner numbers and the duplicates report send (School/identity/)."""
+    from School.identity.duplicates import shared_query
+    from School.identity.registry import waiting_query
+    from School.platform.models import StudentDigest
+
+    return {
+        "learner_waiting": compiled(waiting_query("nairobi"), "nairobi"),
+        "duplicates_by_number": compiled(shared_query("learner"), "default"),
+        "digests_of_school": compiled(StudentDigest.objects.filter(school_id="0123456789abcdef01234567")
+                                      .values_list("pk", "student", "learner", "fingerprint", "active"), "default"),
     }
 
 

@@ -83,6 +83,7 @@ ACCESS = {
     "healthz": row(),
     # The platform's pages: the default school's operators only, never at a school.
     "platform/": NOBODY,
+    "platform/duplicates/": NOBODY,
     "platform/charts/<slug:name>.svg": NOBODY,
     "platform/schools/<str:name>/backup": NOBODY,
     "platform/schools/<str:name>/resume": NOBODY,

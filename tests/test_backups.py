@@ -234,9 +234,9 @@ def test_move_to_another_data_directory_is_served_from_there_by_every_worker(ric
     assert old_file.exists()  # kept until --drop-source
     with sqlite3.connect(new_file) as db:
         db.execute("INSERT INTO School_student (registration_no, first_name, second_name, grade, enrolment_date, status,"
-                   " sex, created_at, updated_at,"
+                   " sex, learner_no, created_at, updated_at,"
                    " registration_key, first_name_key, second_name_key) VALUES"
-                   " ('MOVED/1', 'M', 'V', '', '2024-01-01', 'active', '', '2024-01-01', '2024-01-01',"
+                   " ('MOVED/1', 'M', 'V', '', '2024-01-01', 'active', '', '', '2024-01-01', '2024-01-01',"
                    " 'moved/1', 'm', 'v')")
     # Every worker serves from the new place (and none from the old file).
     for _ in range(4):

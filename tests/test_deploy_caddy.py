@@ -128,7 +128,8 @@ def front(platform, gunicorn, tmp_path):
     for name in ("nairobi", "accra"):
         with tenant_context(name):
             keys[name] = create_token(get_user_model().objects.create_superuser("registrar", ""))[0]
-    env = {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "SCHOOL_PATH_PREFIX": "/s/"}
+    env = {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+           "LEARNER_DIGEST_KEY": secrets.token_urlsafe(50), "SCHOOL_PATH_PREFIX": "/s/"}
     server = gunicorn(2, threads=2, env=env, args=["-c", str(ROOT / "deploy" / "gunicorn.conf.py")])
     caddy = Caddy(tmp_path, server.port)
     yield caddy, keys, server

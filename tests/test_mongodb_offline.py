@@ -387,6 +387,19 @@ def test_platform_figures_are_counted_by_the_server_and_read_without_a_join(pipe
     assert "last_backup_at" in matched_fields(pipelines["figures_fresh_backups"]["pipeline"][0]["$match"])
 
 
+def test_learner_numbers_and_duplicates_are_found_by_indexed_fields_and_grouped_by_the_server(pipelines):
+    from School.platform.models import StudentDigest
+
+    waiting = pipelines["learner_waiting"]
+    assert waiting["collection"] == Student._meta.db_table and "$lookup" not in stages(waiting)
+    assert matched_fields(waiting["pipeline"][0]["$match"]) <= indexed_fields(Student)
+    shared = pipelines["duplicates_by_number"]
+    assert shared["collection"] == StudentDigest._meta.db_table and "$group" in stages(shared)
+    assert matched_fields(shared["pipeline"][0]["$match"]) <= {"active", "learner"}
+    digests = pipelines["digests_of_school"]
+    assert "$lookup" not in stages(digests) and matched_fields(digests["pipeline"][0]["$match"]) == {"school_id"}
+
+
 # --- the school year (School/school_year/) ------------------------------------------------------
 
 

@@ -144,8 +144,8 @@ def test_refresh_reports_and_repairs_drift_from_raw_sql(schools, run_cli):
     with sqlite3.connect(schools.db_dir / "nairobi.sqlite3") as db:  # bypasses the Student model: no stamp, no figures
         db.execute(
             "INSERT INTO School_student (registration_no, first_name, second_name, grade, status,"
-            " sex, enrolment_date, created_at, updated_at, first_name_key, second_name_key, registration_key)"
-            " VALUES ('RAW-1', 'Raw', 'Row', '', 'active', '', '2024-01-01', '2024-01-01', '2024-01-01', 'raw', 'row', 'raw-1')"
+            " sex, learner_no, enrolment_date, created_at, updated_at, first_name_key, second_name_key, registration_key)"
+            " VALUES ('RAW-1', 'Raw', 'Row', '', 'active', '', '', '2024-01-01', '2024-01-01', '2024-01-01', 'raw', 'row', 'raw-1')"
         )
     result = refresh(run_cli, "nairobi")
     assert result.returncode == 0, result.stderr

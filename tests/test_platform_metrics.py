@@ -77,7 +77,8 @@ def test_requests_are_counted_by_status_and_kind_of_host(three_schools):
 
 def test_counters_add_up_across_gunicorn_workers_and_outlive_a_worker(three_schools, gunicorn, tmp_path):
     directory = tmp_path / "prometheus"
-    env = {"PROMETHEUS_MULTIPROC_DIR": str(directory), "DJANGO_ENV": "production", "DJANGO_SECRET_KEY": "x" * 60}
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(directory), "DJANGO_ENV": "production", "DJANGO_SECRET_KEY": "x" * 60,
+           "LEARNER_DIGEST_KEY": "d" * 60}
     server = gunicorn(3, env=env, args=["-c", str(ROOT / "deploy" / "gunicorn.conf.py")])
     first = requests_total(server.get("localhost", "/metrics")[1], "school")
 

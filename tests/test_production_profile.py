@@ -23,7 +23,8 @@ SECURITY_HEADERS = {
 
 
 def production_env(**extra):
-    return {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), **extra}
+    return {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "LEARNER_DIGEST_KEY": secrets.token_urlsafe(50), **extra}
 
 
 @pytest.mark.parametrize("preload", ["false", "true"])
@@ -58,6 +59,12 @@ def test_production_refuses_to_start_without_a_secret_key(run_cli, platform):
     assert "ImproperlyConfigured: DJANGO_ENV=production needs DJANGO_SECRET_KEY" in result.stderr
     # Nothing generated in its place.
     assert not (platform.data_dir / "secret_key").exists()
+
+
+def test_production_refuses_to_start_without_the_learner_digest_key(run_cli, platform):
+    result = run_cli("check", script="manage.py", env=production_env(LEARNER_DIGEST_KEY=""))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_ENV=production needs LEARNER_DIGEST_KEY" in result.stderr
 
 
 def test_an_unknown_profile_is_refused(run_cli):

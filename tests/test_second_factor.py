@@ -230,7 +230,7 @@ def test_the_student_table_signs_out_too_with_its_csrf_token(amina):
 
 
 def test_check_deploy_warns_when_production_relaxes_the_second_factor(run_cli):
-    env = {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": "k" * 60 + "x9Qz", "SECOND_FACTOR_REQUIRED": "0"}
+    env = {"DJANGO_ENV": "production", "DJANGO_SECRET_KEY": "k" * 60 + "x9Qz", "LEARNER_DIGEST_KEY": "d" * 60, "SECOND_FACTOR_REQUIRED": "0"}
     relaxed = run_cli("check", "--deploy", script="manage.py", env=env)
     assert "accounts.W001" in relaxed.stderr + relaxed.stdout
     strict = run_cli("check", "--deploy", script="manage.py", env={**env, "SECOND_FACTOR_REQUIRED": "1"})

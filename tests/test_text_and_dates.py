@@ -46,8 +46,8 @@ def raw_insert(school, registration_no, first_name):
     with tenant_context(school), connections[school].cursor() as cursor:
         cursor.execute(
             "INSERT INTO School_student (registration_no, first_name, second_name, grade, enrolment_date, status, "
-            "sex, created_at, updated_at, first_name_key, second_name_key, registration_key) "
-            "VALUES (%s, %s, 'Raw', ' Form  2 ', '2020-01-01', 'active', '', '2020-01-01', '2020-01-01', %s, 'raw', %s)",
+            "sex, learner_no, created_at, updated_at, first_name_key, second_name_key, registration_key) "
+            "VALUES (%s, %s, 'Raw', ' Form  2 ', '2020-01-01', 'active', '', '', '2020-01-01', '2020-01-01', %s, 'raw', %s)",
             [registration_no, first_name, first_name.lower(), registration_no.lower()],
         )
 

@@ -33,6 +33,7 @@ from School.context import tenant_context
 from School.documents.archive import copied_files_match
 from School.documents.service import recount_school_usage
 from School.events import school_data_replaced
+from School.identity.registry import renumber
 from School.models import School
 from School.operations.backups import (
     BackupError,
@@ -209,6 +210,15 @@ def _withdraw_invitations(target):
         logger.info("%d live invitation(s) of the source revoked in the clone", withdrawn, extra={"school": target.display_name})
 
 
+def _new_learner_numbers(target):
+    """A clone's children get new learner numbers: with the source's, each would be a certain duplicate of itself."""
+    alias = ensure_alias(target)
+    try:
+        renumber(alias)
+    finally:
+        forget_alias(target.alias)
+
+
 def clone(source, name, hosts, display_name="", schema_only=False):
     """A new school `name` with a copy of `source`'s data (or only its schema)."""
     origin = school_by_name(source)
@@ -226,6 +236,7 @@ def clone(source, name, hosts, display_name="", schema_only=False):
         _build_or_drop(backup, target, schema_only)
         if not schema_only:
             _withdraw_invitations(target)
+            _new_learner_numbers(target)
     locale = {"language": origin.language, "time_zone": origin.time_zone, "date_order": origin.date_order}
     _register_or_drop(target, name, hosts, display_name, locale=locale)
     recount_school_usage(name)

@@ -41,6 +41,9 @@ def sex_label(key):
 def status_label(status):
     """The status as users read it, in the current language (the keys stay English in figures and CLI)."""
     return str(Student.Status(status).label)  # pygal writes its labels as JSON: no lazy string
+# Called with the school (a SchoolInfo) at each count, in its tenant context: what else in `default` follows its
+# students (the identity digests, School/identity/registry.py, registered by its app).
+COUNT_HOOKS = []
 ERROR_LENGTH = SchoolFigures._meta.get_field("unreachable_error").max_length
 
 
@@ -85,6 +88,11 @@ def count_school(school, keep_alias=False):
             by_class, by_sex = _read_counts(school.alias)
             current, by_year = enrolments_by_year(school.alias)
             pending = len(pending_migrations(school))
+            for hook in COUNT_HOOKS:
+                try:
+                    hook(school)
+                except Exception:  # what follows the students must not stop their figures
+                    logger.exception("could not follow the students in the registry", extra={"school": school.name})
         return Counted(school.name, read_at, by_class, by_sex, pending, current_year=current, by_year=by_year)
     except Exception as error:  # one broken school must not stop the others
         reason = unavailable_reason(error) or str(error) or type(error).__name__

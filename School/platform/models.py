@@ -102,3 +102,43 @@ class PlatformLadder(models.Model):
 
     def __str__(self):
         return " -> ".join(self.grades)
+
+
+class LearnerNumber(models.Model):
+    """A learner number the platform has issued (or imported): its keyed digest only, unique.
+
+    The unique digest is what makes a number issued once across every school;
+    the number itself is only in the school's own database (Student.learner_no).
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    imported = models.BooleanField(default=False)
+
+    def __str__(self):
+        return self.digest[:12]
+
+
+class StudentDigest(models.Model):
+    """One student of one school as `default` may know it: keyed digests (School/identity/registry.py), no data.
+
+    `student` is the student's primary key at its school (as text), so that
+    the duplicates report can look the registration number up at the school.
+    """
+
+    school = models.ForeignKey("School.School", on_delete=models.CASCADE, related_name="student_digests")
+    student = models.CharField(max_length=40)
+    learner = models.CharField(max_length=64, blank=True)
+    fingerprint = models.CharField(max_length=64, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "student"], name="studentdigest_school_student")]
+        indexes = [
+            # With the school: the duplicates' grouping (schools per digest) is read from the index alone.
+            models.Index(fields=["active", "learner", "school"], name="studentdigest_learner_idx"),
+            models.Index(fields=["active", "fingerprint", "school"], name="studentdigest_fp_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.school_id}/{self.student}"

@@ -96,13 +96,18 @@ WRITERS = {"table": _write_table, "csv": _write_csv, "json": _write_json}
 
 def write_report(by, format, output, stdout, year=""):
     """Write the report to `output` (a path) or to `stdout` (a text stream)."""
+    write_rows(format, output, stdout, lambda: report_rows(by, year))
+
+
+def write_rows(format, output, stdout, make_rows):
+    """Write make_rows()'s (header, rows) as `format` to `output` (a path) or to `stdout`; shared by every report."""
     if format == "xlsx" and not output:
         raise ReportError("--format xlsx writes a workbook: give --output FILE.xlsx")
     if not output:
-        header, rows = report_rows(by, year)
+        header, rows = make_rows()
         WRITERS[format](stdout, header, rows)
         return
-    report_rows(by, year)  # refused before a file is made
+    make_rows()  # refused before a file is made
     target = Path(output)
     partial = target.with_name(f".{target.name}.partial")
     try:
@@ -110,7 +115,7 @@ def write_report(by, format, output, stdout, year=""):
     except OSError as error:
         raise ReportError(f"cannot write {output}: {error.strerror or error}") from None
     try:
-        header, rows = report_rows(by, year)
+        header, rows = make_rows()
         with handle:
             if format == "xlsx":
                 _write_xlsx(handle, header, rows)

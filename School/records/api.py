@@ -13,6 +13,8 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.parsers import JSONParser
 
 from School.fields import TextLineField
+from School.context import current_school
+from School.identity.enrolment import REASON_LENGTH, active_elsewhere, record_enrolled_anyway, warning
 from School.identity.guardians import replace_guardians
 from School.identity.sex import FILTER_VALUES as SEX_VALUES
 from School.records.api_schema import ERRORS, OPERATIONS, PATTERNS, STUDENT_FIELDS, TextLine, stating
@@ -43,11 +45,17 @@ class StudentSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, TextLineField: TextLine}
     id = serializers.CharField(source="pk", read_only=True)
     guardians = GuardiansField(required=False)
+    enrol_reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=REASON_LENGTH,
+        help_text="On creation only: why a child already active at another school (same learner number, or same "
+                  "names, date of birth and sex) is enrolled here anyway; without it such a creation is refused "
+                  "with 400 naming the other school. Kept in the audit trail.")
 
     class Meta:
         model = Student
-        fields = ["id", *STUDENT_COLUMNS, "guardians", "created_at", "updated_at"]
-        read_only_fields = ["created_at", "updated_at"]
+        fields = ["id", *STUDENT_COLUMNS, "guardians", "enrol_reason", "created_at", "updated_at"]
+        # Issued by the platform when the student is created, carried by transfers; never changed through the API.
+        read_only_fields = ["learner_no", "created_at", "updated_at"]
         # What the validators enforce, stated in the schema (patterns, lengths, descriptions).
         extra_kwargs = STUDENT_FIELDS
 
@@ -59,22 +67,32 @@ class StudentSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         # The rules that involve several fields live in Student.clean().
         values = {field: getattr(self.instance, field) for field in STUDENT_COLUMNS} if self.instance else {}
-        candidate = Student(**{**values, **{k: v for k, v in attrs.items() if k != "guardians"}})
+        candidate = Student(**{**values, **{k: v for k, v in attrs.items() if k not in ("guardians", "enrol_reason")}})
         try:
             candidate.clean()
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict) from None
+        self.elsewhere = []
+        if self.instance is None:
+            school = current_school()
+            self.elsewhere = active_elsewhere(candidate, school.name if school else "")
+            if self.elsewhere and not attrs.get("enrol_reason", "").strip():
+                raise serializers.ValidationError({"enrol_reason": [warning(self.elsewhere)]})
         return attrs
 
     def create(self, validated_data):
         guardians = validated_data.pop("guardians", None)
+        reason = validated_data.pop("enrol_reason", "").strip()
         student = super().create(validated_data)
+        if self.elsewhere:
+            record_enrolled_anyway(self.context.get("request"), student, self.elsewhere, reason, using=student._state.db)
         if guardians is not None:
             replace_guardians(student._state.db, [(student.pk, guardians)])
         return student
 
     def update(self, instance, validated_data):
         guardians = validated_data.pop("guardians", None)
+        validated_data.pop("enrol_reason", None)
         student = super().update(instance, validated_data)
         if guardians is not None:
             replace_guardians(student._state.db, [(student.pk, guardians)])

@@ -70,6 +70,9 @@ STUDENT_FIELDS = {
     **{name: {"help_text": TEXT_RULE} for name in ("first_name", "second_name")},
     "status": {"help_text": "active unless given; `transferred` is set by a transfer to another school only "
                             "(a request that sets it is refused with 400)."},
+    "learner_no": {"help_text": "The platform's learner number: 10 characters of Crockford's base 32 (no I, L, O or U), "
+                                "the last a Luhn mod 32 check character. Issued when the student is created; "
+                                "the same at every school the child moves to."},
     "sex": {"help_text": "female, male, or an empty string when the record does not say (not recorded)."},
     "grade": {"help_text": f"The class, e.g. Form 2 or Grade 7B. {TEXT_RULE}"},
     "date_of_birth": {"help_text": f"{DATE_RULE} Before the enrolment date."},

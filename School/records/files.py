@@ -29,6 +29,7 @@ from School.identity.guardians import (
     replace_guardians,
 )
 from School.identity.phones import region_of
+from School.identity.learner_number import read_number
 from School.identity.sex import sex_from_text
 from School.locale.activation import date_order_of, language_of
 from School.models import Student
@@ -51,6 +52,7 @@ STUDENT_COLUMNS = [
     "grade",
     "enrolment_date",
     "status",
+    "learner_no",
 ]
 COLUMNS = [*STUDENT_COLUMNS, *GUARDIAN_COLUMNS]
 # Read on import only: the current year's class (School/school_year/placement.py).
@@ -241,6 +243,10 @@ def student_from_row(row, dates=None, line=0, language="en", region=""):
             values[column] = read(row.get(column, ""))
         except ValidationError as error:
             problems.update(error.message_dict)
+    try:
+        values["learner_no"] = read_number(row.get("learner_no", ""))
+    except ValidationError as error:
+        problems["learner_no"] = error.messages
     student = Student(
         registration_no=row.get("registration_no", ""),
         first_name=row.get("first_name", ""),
@@ -301,7 +307,7 @@ class StudentImport:
 
     def _checked(self, report):
         """(line, Student, existing pk or None) for each row; errors go to the report."""
-        seen = {}
+        seen, numbers_seen = {}, {}
         dates = DateReader(self.date_order)
         placement = Placement(router.db_for_read(Student))
         with open(self.path, "rb") as binary, read_rows(binary) as (file_format, self.columns, rows):
@@ -335,6 +341,9 @@ class StudentImport:
                         registration_no__in=[s.registration_no for _, s in students]
                     ).values_list("registration_no", "pk", "status")
                 }
+                holders = dict(Student.objects.filter(
+                    learner_no__in=[s.learner_no for _, s in students if s.learner_no]
+                ).values_list("learner_no", "registration_no"))
                 left = transferred_out_ids(pk for pk, _status in existing.values()) if self.update and existing else set()
                 for line, student in students:
                     pk, status = existing.get(student.registration_no, (None, None))
@@ -344,6 +353,15 @@ class StudentImport:
                     if pk in left:
                         report.add_error(RowError(line, student.registration_no, [
                             _("transferred to another school: the record is read-only")]))
+                        continue
+                    holder = holders.get(student.learner_no) if student.learner_no else None
+                    if holder is None and student.learner_no:
+                        holder = numbers_seen.get(student.learner_no)
+                        numbers_seen.setdefault(student.learner_no, student.registration_no)
+                    if holder not in (None, student.registration_no):
+                        report.add_error(RowError(line, student.registration_no, [
+                            _("learner_no: learner number %(number)s belongs to %(other)s")
+                            % {"number": student.learner_no, "other": holder}]))
                         continue
                     if pk is not None and not self.update:
                         report.add_error(RowError(
@@ -404,7 +422,7 @@ class StudentImport:
                 # An update changes only the columns the file has (known once
                 # it is open): a file without enrolment dates must not reset them.
                 fields = [name for name in dict.fromkeys("grade" if name == CLASS else name for name in self.columns)
-                          if name in STUDENT_COLUMNS and name != "registration_no"]
+                          if name in STUDENT_COLUMNS and name not in ("registration_no", "learner_no")]
                 fields.append("updated_at")
                 new, changed = [], []
                 for _line, student, pk in batch:

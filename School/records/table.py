@@ -92,6 +92,8 @@ class StudentTableQuery:
                 Q(first_name_key__gte=low, first_name_key__lt=high)
                 | Q(second_name_key__gte=low, second_name_key__lt=high)
                 | Q(registration_key__gte=low, registration_key__lt=high)
+                # Learner numbers are stored in capitals (School/identity/learner_number.py).
+                | Q(learner_no__gte=low.upper(), learner_no__lt=low.upper() + "\U0010ffff")
             )
         field = SORTABLE[self.sort]
         # pk breaks ties so that pages never repeat or skip a student.

@@ -42,6 +42,7 @@ PROMOTION = AuditEvent.Action.PROMOTION
 PROMOTION_UNDONE = AuditEvent.Action.PROMOTION_UNDONE
 HOSTS_CHANGED = AuditEvent.Action.HOSTS_CHANGED
 REGISTER_CORRECTED = AuditEvent.Action.REGISTER_CORRECTED
+ENROLLED_ANYWAY = AuditEvent.Action.ENROLLED_ANYWAY
 HASHED_FIELDS = ("at", "username", "action", "target", "format", "rows", "file_name", "result", "address")
 
 

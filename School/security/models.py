@@ -59,6 +59,8 @@ class AuditEvent(models.Model):
         HOSTS_CHANGED = "hosts_changed", _("Host names changed")
         # The daily register (School/register/): a mark changed after the day, from what to what, and why.
         REGISTER_CORRECTED = "register_fix", _("Register corrected")
+        # A child already active at another school enrolled anyway, with the registrar's reason (School/identity/enrolment.py).
+        ENROLLED_ANYWAY = "enrolled_anyway", _("Enrolled though active elsewhere")
 
     at = models.DateTimeField(_("at"), db_index=True)
     # Text, not a foreign key: the trail outlives deleted users.

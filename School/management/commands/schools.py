@@ -34,6 +34,7 @@ from School.operations.clusters import cluster_of
 from School.school_year.platform_cli import SCHOOL_YEAR_ACTIONS, add_school_year_actions
 from School.transfers.cli import TRANSFER_ACTIONS, add_transfer_actions
 from School.jobs.cli import JOB_ACTIONS, add_job_actions
+from School.identity.cli import IDENTITY_ACTIONS, add_identity_actions
 from School.utils import all_schools, registry_is_migrated, school_by_name
 
 EXIT_BAD_INPUT = 2
@@ -59,13 +60,14 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(
             dest="action", required=True,
             metavar="{list,add,set,import,migrations,remove,suspend,resume,add-host,remove-host,restore,clone,move,"
-            "transfer,transfers,refresh-figures,report,health,jobs,calendar,grades}",
+            "transfer,transfers,refresh-figures,report,health,jobs,calendar,grades,learner-numbers,duplicates}",
         )
         add_backup_actions(actions)
         add_transfer_actions(actions)
         add_platform_actions(actions)
         add_job_actions(actions)
         add_school_year_actions(actions)
+        add_identity_actions(actions)
 
         listing = actions.add_parser("list", help="every school with its hosts and database")
         listing.add_argument("--format", choices=["table", "json"], default="table")
@@ -118,6 +120,8 @@ class Command(BaseCommand):
                 return PLATFORM_ACTIONS[action](self, **options)
             if action in JOB_ACTIONS:
                 return JOB_ACTIONS[action](self, **options)
+            if action in IDENTITY_ACTIONS:
+                return IDENTITY_ACTIONS[action](self, **options)
             if action in SCHOOL_YEAR_ACTIONS:
                 return SCHOOL_YEAR_ACTIONS[action](self, **options)
             getattr(self, f"handle_{action.replace('-', '_')}")(**options)

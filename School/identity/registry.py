@@ -1,0 +1,172 @@
+"""What `default` knows of each child: learner numbers issued once, and each school's students as keyed digests.
+
+* Issuing: a new student without a learner number gets one when first
+  written (Student.save, bulk_create: the `students_enrolling` signal). The
+  number is claimed first in `default` as its digest (LearnerNumber, unique),
+  a block at a time per process: a claimed number is given once or never,
+  so a process killed with SIGKILL leaves unused numbers, never a number
+  given twice.
+* Following: every school's students are mirrored in `default` as
+  StudentDigest rows (digest of the learner number, fingerprint of the
+  record, active or not), rewritten when the school's figures are recounted
+  (School/platform/figures.py runs `sync_school` for each count): after
+  every write within FIGURES_FOLLOW_DELAY, after restore, clone and move,
+  and by `schools refresh-figures`, which repairs them.
+
+The fingerprint is HMAC-SHA256 of the record's normalised names, date of
+birth and sex (see `fingerprint_text`); a record without a date of birth
+has none (names alone would match too many children).
+"""
+
+import hashlib
+import hmac
+import logging
+import os
+import threading
+import unicodedata
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+
+from School.identity.learner_number import digest, new_number
+from School.models import School, Student
+from School.platform.models import LearnerNumber, StudentDigest
+
+logger = logging.getLogger(__name__)
+
+BLOCK = 25  # numbers a process claims at once (one write to `default` per BLOCK new students)
+BATCH = 1000
+STEP = 200  # students numbered per transaction by `schools learner-numbers`
+
+
+class _Claimed:
+    """Numbers this process has claimed in `default` and not yet given; forgotten across a fork."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.numbers, self.owner = [], None
+
+    def take(self, count):
+        owner = (os.getpid(), str(connections[DEFAULT_DB_ALIAS].settings_dict.get("NAME")))
+        with self.lock:
+            if self.owner != owner:  # a forked child, or another registry (tests): the parent's are not ours
+                self.numbers, self.owner = [], owner
+            while len(self.numbers) < count:
+                self.numbers.extend(claim(max(BLOCK, count - len(self.numbers))))
+            taken, self.numbers = self.numbers[:count], self.numbers[count:]
+        return taken
+
+
+claimed = _Claimed()
+
+
+def claim(count):
+    """`count` new numbers, each recorded in `default` (as its digest) before it is returned."""
+    while True:
+        numbers = list({new_number() for _ in range(count)})
+        try:
+            with transaction.atomic(using=DEFAULT_DB_ALIAS):
+                LearnerNumber.objects.using(DEFAULT_DB_ALIAS).bulk_create(
+                    [LearnerNumber(digest=digest(number)) for number in numbers], batch_size=BATCH)
+            return numbers
+        except IntegrityError:  # one of 32**9 was taken already: draw the block again
+            logger.info("a drawn learner number was taken; drawing again")
+
+
+def give_numbers(sender, using, students, **kwargs):
+    """Receiver of `students_enrolling`: a number for each student that has none."""
+    waiting = [student for student in students if not student.learner_no]
+    for student, number in zip(waiting, claimed.take(len(waiting)) if waiting else ()):
+        student.learner_no = number
+
+
+def waiting_query(alias):
+    """The next step's students without a number (the index on learner_no finds them)."""
+    return Student.objects.using(alias).filter(learner_no="").order_by("pk")[:STEP]
+
+
+def number_waiting(alias):
+    """Give every student of database `alias` without a number one, STEP students per transaction; returns how many."""
+    given = 0
+    while waiting := list(waiting_query(alias)):
+        for student, number in zip(waiting, claimed.take(len(waiting))):
+            student.learner_no = number
+        with transaction.atomic(using=alias):
+            Student.objects.using(alias).bulk_update(waiting, ["learner_no"])
+        given += len(waiting)
+    return given
+
+
+def renumber(alias):
+    """New numbers for every student of database `alias` (a clone for training must not hold real children's numbers)."""
+    Student.objects.using(alias).update(learner_no="")
+    return number_waiting(alias)
+
+
+# --- the digests of a school's students ----------------------------------------------
+
+
+def _hmac(kind, text):
+    return hmac.new(settings.LEARNER_DIGEST_KEY.encode(), f"{kind}:{text}".encode(), hashlib.sha256).hexdigest()
+
+
+def name_parts(*names):
+    """Normalised name parts, sorted: NFKD with accents dropped, casefolded, split on anything not a letter or digit."""
+    text = unicodedata.normalize("NFKD", " ".join(names))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return sorted("".join(c if c.isalnum() else " " for c in text).split())
+
+
+def fingerprint_text(first_name, second_name, date_of_birth, sex):
+    """What the fingerprint is the digest of; "" when the record has no date of birth."""
+    if not date_of_birth:
+        return ""
+    return f"{' '.join(name_parts(first_name, second_name))}|{date_of_birth.isoformat()}|{sex or ''}"
+
+
+def fingerprint(first_name, second_name, date_of_birth, sex):
+    text = fingerprint_text(first_name, second_name, date_of_birth, sex)
+    return _hmac("fingerprint", text) if text else ""
+
+
+def digests_of(alias):
+    """{student pk as text: (learner digest, fingerprint, active)} of a school, read from its own database."""
+    rows = Student.objects.using(alias).order_by().values_list(
+        "pk", "learner_no", "first_name", "second_name", "date_of_birth", "sex", "status")
+    return {
+        str(pk): (digest(number) if number else "", fingerprint(first, second, born, sex), status == Student.Status.ACTIVE)
+        for pk, number, first, second, born, sex, status in rows.iterator(chunk_size=BATCH)
+    }
+
+
+def store_digests(name, found):
+    """Make `default`'s StudentDigest rows of school `name` those of `found`; returns the number of rows changed."""
+    key = School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).values_list("pk", flat=True).first()
+    if key is None:
+        return 0
+    rows = StudentDigest.objects.using(DEFAULT_DB_ALIAS).filter(school_id=key)
+    kept = {student: (pk, (learner, fp, active))
+            for pk, student, learner, fp, active in rows.values_list("pk", "student", "learner", "fingerprint", "active")}
+    gone = [pk for student, (pk, _values) in kept.items() if student not in found]
+    new, changed = [], []
+    for student, values in found.items():
+        if student not in kept:
+            new.append(StudentDigest(school_id=key, student=student, learner=values[0], fingerprint=values[1], active=values[2]))
+        elif kept[student][1] != values:
+            changed.append(StudentDigest(pk=kept[student][0], learner=values[0], fingerprint=values[1], active=values[2]))
+    if not (gone or new or changed):
+        return 0
+    with transaction.atomic(using=DEFAULT_DB_ALIAS):
+        for start in range(0, len(gone), BATCH):
+            StudentDigest.objects.using(DEFAULT_DB_ALIAS).filter(pk__in=gone[start:start + BATCH]).delete()
+        StudentDigest.objects.using(DEFAULT_DB_ALIAS).bulk_create(new, batch_size=BATCH)
+        StudentDigest.objects.using(DEFAULT_DB_ALIAS).bulk_update(changed, ["learner", "fingerprint", "active"], batch_size=BATCH)
+    return len(gone) + len(new) + len(changed)
+
+
+def sync_school(school):
+    """Called by each count of a school's figures (inside its tenant context): its digests follow its students."""
+    changed = store_digests(school.name, digests_of(school.alias))
+    if changed:
+        logger.info("%s student digests changed", changed, extra={"school": school.name})
+    return changed
