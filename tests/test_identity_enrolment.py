@@ -67,3 +67,29 @@ def test_the_api_refuses_with_400_naming_the_school_then_creates_with_a_reason(t
     # Another child (another date of birth) is enrolled without a word.
     other = client.post("/api/students/", {**body, "registration_no": "ACC/API/2", "date_of_birth": "2015-01-01"}, format="json")
     assert other.status_code == 201, other.content
+
+
+def test_the_import_preview_warns_on_that_row_and_imports_only_with_a_reason(accra_admin):  # noqa: F811
+    from tests.test_import_pages import upload
+    child = amani_at_nairobi()
+    client, _ = signed_in_client("accra.localhost", "ama")
+    text = ("registration_no,first_name,second_name,date_of_birth,sex,learner_no\n"
+            "ACC/F/1,Kofi,Mensah,2014-02-02,male,\n"
+            f"ACC/F/2,Amani,Wanjiru,2014-05-06,female,{child.learner_no}\n")
+    body = upload(client, text).content.decode()
+    assert "Ready to import 2 rows: 2 new, 0 updated." in body
+    warned = body.split('id="import-elsewhere"')[1].split("</table>")[0]
+    assert "ACC/F/2" in warned and "ACC/F/1" not in warned
+    assert "A child with this learner number is already active at Nairobi School." in warned
+    assert "transfer the record to you instead" in warned
+    token = body.split('name="token" value="')[1].split('"')[0]
+    # Without a reason (the browser's "required" bypassed) the job refuses the row and writes nothing.
+    refused = client.post("/students/import/", {"token": token, "update": "0"}, follow=True).content.decode()
+    assert "Nothing was imported" in refused and "already active at Nairobi School" in refused
+    with tenant_context("accra"):
+        assert not Student.objects.filter(registration_no__startswith="ACC/F/").exists()
+    token = upload(client, text).content.decode().split('name="token" value="')[1].split('"')[0]
+    done = client.post("/students/import/", {"token": token, "update": "0", "enrol_reason": "Moved with mother"}, follow=True)
+    assert "Imported 2 students: 2 new, 0 updated." in done.content.decode()
+    [(target, result)] = enrolled_anyway("accra")
+    assert target.endswith("ACC/F/2") and result == "nairobi: Moved with mother"

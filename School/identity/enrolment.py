@@ -31,19 +31,31 @@ class Elsewhere:
 
 def active_elsewhere(student, here):
     """[Elsewhere] for `student` (unsaved) at school `here` (its name): other schools where it is active."""
-    learner = digest(student.learner_no) if student.learner_no else ""
-    mark = fingerprint(student.first_name, student.second_name, student.date_of_birth, student.sex)
-    if not (learner or mark):
-        return []
-    match = (Q(learner=learner) if learner else Q(pk__in=[])) | (Q(fingerprint=mark) if mark else Q(pk__in=[]))
-    rows = StudentDigest.objects.using(DEFAULT_DB_ALIAS).filter(match, active=True).values_list("school_id", "learner")
-    found = {}
-    for school, held in rows:
-        found[school] = found.get(school, False) or bool(learner and held == learner)
-    names = dict(School.objects.using(DEFAULT_DB_ALIAS).filter(pk__in=list(found)).values_list("pk", "name"))
-    shown = dict(School.objects.using(DEFAULT_DB_ALIAS).filter(pk__in=list(found)).values_list("pk", "display_name"))
-    return sorted((Elsewhere(names[pk], shown[pk] or names[pk], certain) for pk, certain in found.items()
-                   if pk in names and names[pk] != here), key=lambda e: e.school)
+    return active_elsewhere_of([student], here)[0]
+
+
+def active_elsewhere_of(students, here):
+    """[[Elsewhere] for each of `students`] (unsaved, at school `here`): two queries to `default` for them all."""
+    keys = [(digest(s.learner_no) if s.learner_no else "",
+             fingerprint(s.first_name, s.second_name, s.date_of_birth, s.sex)) for s in students]
+    learners = {learner for learner, _mark in keys if learner}
+    marks = {mark for _learner, mark in keys if mark}
+    if not (learners or marks):
+        return [[] for _student in students]
+    match = (Q(learner__in=learners) if learners else Q(pk__in=[])) | (Q(fingerprint__in=marks) if marks else Q(pk__in=[]))
+    rows = list(StudentDigest.objects.using(DEFAULT_DB_ALIAS).filter(match, active=True)
+                .values_list("school_id", "learner", "fingerprint"))
+    schools = {pk: (name, shown or name) for pk, name, shown in School.objects.using(DEFAULT_DB_ALIAS)
+               .filter(pk__in={school for school, _l, _f in rows}).values_list("pk", "name", "display_name")}
+    answers = []
+    for learner, mark in keys:
+        found = {}
+        for school, held, print_ in rows:
+            if (learner and held == learner) or (mark and print_ == mark):
+                found[school] = found.get(school, False) or bool(learner and held == learner)
+        answers.append(sorted((Elsewhere(*schools[pk], certain) for pk, certain in found.items()
+                               if pk in schools and schools[pk][0] != here), key=lambda e: e.school))
+    return answers
 
 
 def warning(elsewhere):
@@ -58,8 +70,8 @@ def warning(elsewhere):
         "or give a reason to enrol the child here anyway.")])
 
 
-def record_enrolled_anyway(request, student, elsewhere, reason, using=None):
+def record_enrolled_anyway(request, student, elsewhere, reason, using=None, username=None):
     """The audit trail's line: who enrolled which student though active where, and why."""
     where = ", ".join(e.school for e in elsewhere)
     audit.record(request, audit.ENROLLED_ANYWAY, target=f"{student.pk} {student.registration_no}", rows=1,
-                 result=f"{where}: {reason}"[:REASON_LENGTH], using=using)
+                 result=f"{where}: {reason}"[:REASON_LENGTH], using=using, username=username)

@@ -29,6 +29,7 @@ from School.identity.guardians import (
     replace_guardians,
 )
 from School.identity.phones import region_of
+from School.identity.enrolment import active_elsewhere_of, warning
 from School.identity.learner_number import read_number
 from School.identity.sex import sex_from_text
 from School.locale.activation import date_order_of, language_of
@@ -92,6 +93,9 @@ class ImportReport:
     written: bool = False
     file_format: str = ""  # what the file was read as, e.g. "UTF-16 tab-separated"
     date_order: str = ""  # how its dates were read, e.g. "day first (DD/MM/YYYY)"
+    # New rows whose child is active at another school: (line, registration_no, warning) in the
+    # preview; (Student, [Elsewhere]) once written, for the audit trail.
+    elsewhere: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -288,15 +292,19 @@ def _batches(iterable, size):
 class StudentImport:
     """Check, then apply, an import from a CSV file on disk."""
 
-    def __init__(self, path, update=False, date_order=None, max_rows=None, progress=None, historic_transfers=False):
+    def __init__(self, path, update=False, date_order=None, max_rows=None, progress=None, historic_transfers=False,
+                 enrol_reason=None):
         """date_order: how the file writes dates (the active school's order unless told).
         max_rows: refuse a longer file (a bomb) as soon as its row max_rows + 1 is read.
         progress: called with the number of rows read so far, after each batch.
         historic_transfers: accept the status "transferred" on rows that do not have it yet
-        (the operator loading records kept before the platform; never a school's web import)."""
+        (the operator loading records kept before the platform; never a school's web import).
+        enrol_reason: None, no check; else new rows whose child is active at another school are
+        listed by check() and written by apply() only with a reason (the registrar's web import)."""
         self.path = path
         self.update = update
         self.historic_transfers = historic_transfers
+        self.enrol_reason = enrol_reason
         self.max_rows = max_rows
         self.progress = progress
         self.columns = []
@@ -388,10 +396,20 @@ class StudentImport:
     def check(self):
         """Preview: what the import would do, and every row's problems. Writes nothing."""
         report = ImportReport()
-        for _line, _student, pk in self._checked(report):
-            report.new += pk is None
-            report.updated += pk is not None
+        for batch in _batches(self._checked(report), BATCH):
+            new = [(line, student) for line, student, pk in batch if pk is None]
+            report.new += len(new)
+            report.updated += len(batch) - len(new)
+            for (line, student), elsewhere in self._elsewhere(new):
+                report.elsewhere.append((line, student.registration_no, warning(elsewhere)))
         return report
+
+    def _elsewhere(self, new):
+        """((line, Student), [Elsewhere]) for the new rows whose child is active at another school."""
+        if self.enrol_reason is None or not new:
+            return []
+        answers = active_elsewhere_of([student for _line, student in new], current_school().name)
+        return [(row, elsewhere) for row, elsewhere in zip(new, answers) if elsewhere]
 
     def apply(self):
         """Check every row and write them all, or, if any row has an error, nothing.
@@ -425,12 +443,16 @@ class StudentImport:
                           if name in STUDENT_COLUMNS and name not in ("registration_no", "learner_no")]
                 fields.append("updated_at")
                 new, changed = [], []
-                for _line, student, pk in batch:
+                for line, student, pk in batch:
                     if pk is None:
                         new.append(student)
                     else:
                         student.pk, student.updated_at = pk, now
                         changed.append(student)
+                for (line, student), elsewhere in self._elsewhere([(line, s) for line, s, pk in batch if pk is None]):
+                    if not self.enrol_reason.strip():
+                        report.add_error(RowError(line, student.registration_no, [warning(elsewhere)]))
+                    report.elsewhere.append((student, elsewhere))
                 report.new += len(new)
                 report.updated += len(changed)
                 if not report.ok:

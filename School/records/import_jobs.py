@@ -10,6 +10,7 @@ import logging
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from School.identity.enrolment import record_enrolled_anyway
 from School.jobs import kinds
 from School.records import uploads
 from School.security import audit
@@ -38,13 +39,14 @@ def _audit(job, rows, result):
 
 
 @kinds.register(IMPORT, retries=1, retry_delay=5)
-def import_upload(job, token, update=False):
+def import_upload(job, token, update=False, enrol_reason=""):
     path = uploads.upload_path(job.school, token)
     if path is None or not path.exists():
         raise kinds.JobFailed(_("That upload has expired or was already imported; please upload the file again."))
     total = _count_rows(path)
     importer = StudentImport(
         path, update=update, max_rows=settings.IMPORT_MAX_ROWS, progress=lambda rows: job.progress(rows, total),
+        enrol_reason=enrol_reason,
     )
     try:
         report = importer.apply()
@@ -54,8 +56,15 @@ def import_upload(job, token, update=False):
         raise kinds.JobFailed(_("Nothing was imported: %(error)s") % {"error": error}) from error
     path.unlink(missing_ok=True)
     _audit(job, report.rows, "imported" if report.ok else "nothing imported")
+    if report.ok:
+        for student, elsewhere in report.elsewhere:
+            record_enrolled_anyway(None, student, elsewhere, enrol_reason.strip(), username=job.started_by)
     if not report.ok:
-        raise kinds.JobFailed(_("Nothing was imported: %(error)s") % {"error": report.summary()})
+        error = report.summary()
+        if report.elsewhere and not enrol_reason.strip():
+            # The registrar confirmed without the reason the preview asked for: say which rows need it.
+            error = "; ".join([error, *(str(row) for row in report.errors[:3])])
+        raise kinds.JobFailed(_("Nothing was imported: %(error)s") % {"error": error})
     logger.info("imported %s rows", report.rows, extra={"school": job.school})
     return {
         "rows": report.rows, "new": report.new, "updated": report.updated,

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from School.context import current_alias
+from School.identity.enrolment import REASON_LENGTH
 from School.jobs.submit import QueueUnavailable, submit
 from School.locale.activation import date_order_of
 from School.records.dates import DESCRIPTIONS
@@ -244,7 +245,7 @@ def _preview(request, form):
         with open(path, "wb") as handle:
             for chunk in form.cleaned_data["file"].chunks():
                 handle.write(chunk)
-        report = StudentImport(path, update=update, max_rows=settings.IMPORT_MAX_ROWS).check()
+        report = StudentImport(path, update=update, max_rows=settings.IMPORT_MAX_ROWS, enrol_reason="").check()
     except CsvFileError as error:
         form.add_error("file", str(error))
         return render(request, "School/student_import.html", {"form": form}, status=400)
@@ -253,7 +254,7 @@ def _preview(request, form):
             path.unlink(missing_ok=True)
     result = "checked" if report.ok else report.summary()
     audit.record(request, audit.IMPORT, file_name=form.cleaned_data["file"].name, rows=report.rows, result=result)
-    context = {"form": UploadForm(), "report": report, "token": token, "update": update}
+    context = {"form": UploadForm(), "report": report, "token": token, "update": update, "reason_length": REASON_LENGTH}
     return render(request, "School/student_import.html", context, status=200 if report.ok else 400)
 
 
@@ -266,14 +267,17 @@ def _confirm(request):
         messages.error(request, _("That upload has expired or was already imported; please upload the file again."))
         return redirect("student-import")
     update = request.POST.get("update") == "1"
+    # Needed only when the preview warned of children active elsewhere; the job checks again and
+    # refuses those rows without it.
+    reason = request.POST.get("enrol_reason", "").strip()[:REASON_LENGTH]
     path.touch()  # its expiry counts from now: the job may wait its turn
     try:
         job_id = submit(
-            request.school.name, IMPORT, {"token": token, "update": update}, started_by=request.user.get_username(),
+            request.school.name, IMPORT, {"token": token, "update": update, "enrol_reason": reason}, started_by=request.user.get_username(),
         )
     except QueueUnavailable:
         audit.record(request, audit.IMPORT, result="not queued")
         # The upload stays: the same confirmation can be sent again once the queue answers.
-        context = {"form": UploadForm(), "token": token, "update": update, "not_queued": True}
+        context = {"form": UploadForm(), "token": token, "update": update, "not_queued": True, "enrol_reason": reason}
         return render(request, "School/student_import.html", context, status=503)
     return redirect("job-detail", job_id=job_id)
