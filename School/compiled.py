@@ -38,10 +38,29 @@ def _statement(connection, alias, name, build, params):
     return statement
 
 
-def _converted(connection, expressions, row):
+def _converters(connection, name, expressions):
+    """[(column, expression, converters)] of the columns the ORM converts, listed once per connection and statement.
+
+    Kept on the connection: a converter may be a method of that connection's
+    operations (a datetime's, reading its time zone). Asked again on every
+    row, the ORM's lists were most of the time a two-row statement took.
+    """
+    kept = connection.__dict__.setdefault("school_compiled_converters", {})
+    converters = kept.get(name)
+    if converters is None:
+        converters = kept[name] = [
+            (index, expression, functions) for index, expression in enumerate(expressions)
+            if (functions := connection.ops.get_db_converters(expression) + expression.get_db_converters(connection))
+        ]
+    return converters
+
+
+def _converted(connection, converters, row):
+    if not converters:
+        return tuple(row)
     values = list(row)
-    for index, expression in enumerate(expressions):
-        for convert in connection.ops.get_db_converters(expression) + expression.get_db_converters(connection):
+    for index, expression, functions in converters:
+        for convert in functions:
             values[index] = convert(values[index], expression, connection)
     return tuple(values)
 
@@ -58,9 +77,10 @@ def rows_of(alias, name, build, params):
     if statement is None:
         return None
     sql, expressions = statement
+    converters = _converters(connection, name, expressions)
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
-        return [_converted(connection, expressions, row) for row in cursor.fetchall()]
+        return [_converted(connection, converters, row) for row in cursor.fetchall()]
 
 
 def row_by(alias, model, field_name, value, columns):

@@ -11,10 +11,23 @@ def current_school(request):
     return {"school": getattr(request, "school", None)}
 
 
+class Links(dict):
+    """URLs read as keys (Django templates) or as attributes (Jinja2).
+
+    Jinja2's `links.admin` asks for an attribute first and only then for a
+    key: on a plain dict every link cost a failed look-up and its exception
+    (a signed-in staff member's header draws ten links).
+    """
+
+    def __init__(self, urls):
+        super().__init__(urls)
+        self.__dict__.update(urls)
+
+
 # One entry in host mode ("/"); in path mode one per school's /s/<name>/ a worker serves.
 @functools.lru_cache(maxsize=1024)
 def _layout_links(script_prefix):
-    return {
+    return Links({
         "stylesheet": static("School/app.css"),
         "index": reverse("index"),
         "classes": reverse("classes"),
@@ -27,7 +40,7 @@ def _layout_links(script_prefix):
         "language": reverse("language"),
         "export": reverse("student-export-page"),
         "sign_out": reverse("sign-out"),
-    }
+    })
 
 
 def layout_links(request):

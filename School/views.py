@@ -14,8 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from markupsafe import Markup
 
 from School.availability import is_busy, is_no_space, unavailable_reason
+from School.accounts import kept_sign_ins
 from School.accounts.sessions import READ_APART, students_token
 from School.context import current_alias, current_school
+from School.context_processors import Links
 from School.documents.page import student_files
 from School.identity.guardians import guardians_of
 from School.identity.phones import shown
@@ -155,12 +157,19 @@ def school_facts(request):
     return SchoolFacts() if token is READ_APART else SchoolFacts(token)
 
 
+@functools.lru_cache(maxsize=64)
+def transfer_texts(script_prefix, language):
+    """The transfer links' URLs and labels, reversed and translated once per prefix and language."""
+    return reverse("transfer-send"), str(_("Transfer these students…")), reverse("transfers"), str(_("Transfers"))
+
+
 def transfer_link(request, query):
     """Staff who may transfer students get a link sending the table's students to another school."""
-    if not may_transfer(request.user):
+    if not kept_sign_ins.answer(request, "may transfer", lambda: may_transfer(request.user)):
         return None
-    return {"url": f"{reverse('transfer-send')}?{query.as_params()}", "label": _("Transfer these students…"),
-            "list_url": reverse("transfers"), "list_label": _("Transfers")}
+    send, label, list_url, list_label = transfer_texts(get_script_prefix(), get_language())
+    # Links: read as attributes by the Jinja2 template, without a failed attribute look-up per key.
+    return Links({"url": f"{send}?{query.as_params()}", "label": label, "list_url": list_url, "list_label": list_label})
 
 
 def get_student_or_404(pk):

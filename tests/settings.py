@@ -8,9 +8,13 @@ import os
 import tempfile
 
 os.environ.setdefault("SCHOOL_DATA_DIR", tempfile.mkdtemp(prefix="school-tests-"))
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    # Parallel test processes inherit the runner's directory: each migrates its own `default` there.
-    os.environ["SCHOOL_DATA_DIR"] = tempfile.mkdtemp(prefix=f"{os.environ['PYTEST_XDIST_WORKER']}-", dir=os.environ["SCHOOL_DATA_DIR"])
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER and os.environ.get("SCHOOL_TESTS_WORKER") != _WORKER:
+    # Parallel test processes (pytest -n) inherit the runner's directory: each migrates its own
+    # `default` in a directory of its own. The servers and commands a test starts inherit the
+    # mark, and keep the directory the test gives them.
+    os.environ["SCHOOL_DATA_DIR"] = tempfile.mkdtemp(prefix=f"{_WORKER}-", dir=os.environ["SCHOOL_DATA_DIR"])
+    os.environ["SCHOOL_TESTS_WORKER"] = _WORKER
 if os.environ.get("MONGODB_URI"):
     # Throw-away databases on the given server: test_<run>_<test>_<school>.
     os.environ.setdefault("MONGODB_DB_PREFIX", f"test_{os.urandom(3).hex()}_")

@@ -153,3 +153,17 @@ def test_a_student_added_elsewhere_is_on_the_signed_in_table_at_once(registrar, 
     in_another_process(run_cli, "from School.models import Student\n"
                                 "Student.objects.create(registration_no='NEW/1', first_name='Newly', second_name='Come')")
     assert ">NEW/1<" in registrar.get("/").content.decode()
+
+
+def test_the_transfer_link_follows_a_permission_given_and_taken_elsewhere(registrar, run_cli):
+    """Whether the user may transfer is kept with the sign-in, and asked again after a change to permissions."""
+    served_from_the_kept_session(registrar)
+    assert 'id="transfer-students"' not in registrar.get("/").content.decode()  # registrars may not transfer
+    change = ("from django.contrib.auth import get_user_model\n"
+              "from django.contrib.auth.models import Permission\n"
+              "permission = Permission.objects.get(content_type__app_label='School', codename='transfer_student')\n"
+              "get_user_model().objects.get(username='registrar').user_permissions.{}(permission)")
+    in_another_process(run_cli, change.format("add"))
+    assert 'id="transfer-students"' in registrar.get("/").content.decode()
+    in_another_process(run_cli, change.format("remove"))
+    assert 'id="transfer-students"' not in registrar.get("/").content.decode()

@@ -71,12 +71,13 @@ def _clone(instance):
 class KeptSignIn:
     """One session as read under one token: its data and expiry, then its user and devices as first read."""
 
-    __slots__ = ("token", "data", "expire_date", "user", "devices", "_flat")
+    __slots__ = ("token", "data", "expire_date", "user", "devices", "answers", "_flat")
 
     def __init__(self, token, data, expire_date):
         self.token, self.data, self.expire_date = token, data, expire_date
         self.user = None  # the authenticated user with its permissions, never handed out itself
         self.devices = {}  # persistent id -> device (or None: none such)
+        self.answers = {}  # question -> what the user may do, as first answered (see answer())
         self._flat = all(_scalar(value) for value in data.values())
 
     def session_data(self):
@@ -153,6 +154,25 @@ def signed_in_user(request):
                 user = entry.user_copy()  # with the permissions just read
         request._cached_user = user
     return request._cached_user
+
+
+def answer(request, question, ask):
+    """`ask()`, a question about what request.user may do (its permissions, staff), kept with the session's user.
+
+    Asked once per kept sign-in: any change to the user, their groups or
+    permissions changes the access token, and the next request asks again.
+    has_perm() asks every authentication backend, loaded anew at each call.
+    Asked each time when the request's user is not the kept one's (none kept,
+    or the session changed during the request). Only for questions whose
+    answer depends on nothing else (not on the request, nor on the device).
+    """
+    entry = of(request) if hasattr(request, "session") else None
+    if entry is None or entry.user is None or request.user.pk != entry.user.pk:
+        return ask()
+    answers = entry.answers
+    if question not in answers:
+        answers[question] = ask()
+    return answers[question]
 
 
 def device(request, persistent_id, load):

@@ -38,6 +38,7 @@ SALT = "School.security.csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 REASON_OTHER_SCHOOL = "CSRF cookie of another school (or from before school-bound cookies)."
 TOKEN_USED = "SCHOOL_CSRF_TOKEN_USED"  # request.META: a page of this response holds a token
+COOKIE_BOUND = "SCHOOL_CSRF_COOKIE_BOUND"  # request.META: the cookie this request brought, found bound to its school
 
 
 def _school_name(request):
@@ -56,18 +57,30 @@ def _keyed_mac(secret_key, school_name, random_part):
 
 
 # A byte below 248 (4 x 62) modulo 62 is each of the 62 characters equally
-# often; the others are skipped: as uniform as secrets.choice().
+# often; the others are skipped: as uniform as secrets.choice(). The bytes
+# are mapped and skipped by one bytes.translate(), not a loop per character.
 _CHARS = CSRF_ALLOWED_CHARS
 _UNBIASED = len(_CHARS) * (256 // len(_CHARS))
-_INDEX = {char: index for index, char in enumerate(_CHARS)}
+_SKIPPED = bytes(range(_UNBIASED, 256))
+_BYTE_TO_INDEX = bytes(byte % len(_CHARS) if byte < _UNBIASED else 0 for byte in range(256))
+_INDEX_TO_CHAR = bytes(ord(_CHARS[index]) if index < len(_CHARS) else 0 for index in range(256))
+_CHAR_TO_INDEX = bytes(_CHARS.find(chr(byte)) % 256 for byte in range(256))
+# _SUM[i][j]: the character of index (i + j) % 62, as Django's _mask_cipher_secret adds them. Small
+# tables read by index: a request's page draws one token, with its tables cold.
+_SUM = [_CHARS[index:] + _CHARS[:index] for index in range(len(_CHARS))]
+
+
+def _random_indexes(length):
+    """`length` indexes into CSRF_ALLOWED_CHARS (a bytes object) drawn from os.urandom, uniformly."""
+    indexes = b""
+    while len(indexes) < length:
+        indexes += os.urandom(length + 8).translate(_BYTE_TO_INDEX, _SKIPPED)
+    return indexes[:length]
 
 
 def random_chars(length):
     """`length` characters of CSRF_ALLOWED_CHARS drawn from os.urandom, uniformly."""
-    chars = []
-    while len(chars) < length:
-        chars.extend(_CHARS[byte % len(_CHARS)] for byte in os.urandom(length + 8) if byte < _UNBIASED)
-    return "".join(chars[:length])
+    return _random_indexes(length).translate(_INDEX_TO_CHAR).decode("ascii")
 
 
 def bound_secret(school_name):
@@ -80,7 +93,7 @@ def _held_by_browser(request, secret):
     if settings.CSRF_USE_SESSIONS:
         return False
     sent = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
-    return sent == secret and is_bound(sent, _school_name(request))
+    return sent == secret and (request.META.get(COOKIE_BOUND) == sent or is_bound(sent, _school_name(request)))
 
 
 def masked_token(request):
@@ -98,9 +111,10 @@ def masked_token(request):
     request.META[TOKEN_USED] = True
     if not _held_by_browser(request, secret):
         request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
-    mask = random_chars(CSRF_SECRET_LENGTH)
-    size = len(_CHARS)
-    return mask + "".join(_CHARS[(_INDEX[x] + _INDEX[y]) % size] for x, y in zip(secret, mask))
+    mask = _random_indexes(CSRF_SECRET_LENGTH)
+    rows = [_SUM[index] for index in mask]
+    cipher = "".join([row[index] for row, index in zip(rows, secret.encode("ascii").translate(_CHAR_TO_INDEX))])
+    return mask.translate(_INDEX_TO_CHAR).decode("ascii") + cipher
 
 
 # Made once: lazy() builds a proxy class at each call.
@@ -127,11 +141,15 @@ def refuse_with_new_secret(request):
 class SchoolCsrfViewMiddleware(CsrfViewMiddleware):
     def process_request(self, request):
         cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
-        if request.method in SAFE_METHODS and cookie is not None and not is_bound(cookie, _school_name(request)):
-            # Another school's cookie (in path mode, the platform host's root one reaches every
-            # school's path) is not read at all, here nor by csrf_protect views: the form about
-            # to be shown gets a secret of this school's, and its cookie.
-            request.COOKIES = {name: value for name, value in request.COOKIES.items() if name != settings.CSRF_COOKIE_NAME}
+        if request.method in SAFE_METHODS and cookie is not None:
+            if is_bound(cookie, _school_name(request)):
+                request.META[COOKIE_BOUND] = cookie  # masked_token() need not check it again
+            else:
+                # Another school's cookie (in path mode, the platform host's root one reaches every
+                # school's path) is not read at all, here nor by csrf_protect views: the form about
+                # to be shown gets a secret of this school's, and its cookie.
+                request.COOKIES = {name: value for name, value in request.COOKIES.items()
+                                   if name != settings.CSRF_COOKIE_NAME}
         super().process_request(request)
         if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):  # a malformed cookie: Django made a secret of its own
             request.META["CSRF_COOKIE"] = bound_secret(_school_name(request))
