@@ -8,6 +8,7 @@ service.py    the rules, one piece of code for the page and the command line: wh
               after the day (registrars only, with a reason, audited)
 reading.py    what was taken: today's missing registers and absentees, a student's figures
 pages/        the register page and the "Today" page
+absence_mails.py  the guardians' absence mails, queued after a save (one per student and day)
 management/   `register` and `attendance`, run per school by school_manage.py
 
 Everything lives in the school's own database, so backups, restore, clone and
@@ -21,3 +22,6 @@ class RegisterConfig(AppConfig):
     name = "School.register"
     label = "register"
     verbose_name = _("Register")
+
+    def ready(self):
+        from School.register import absence_mails  # noqa: F401  (listens to register_saved)

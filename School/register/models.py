@@ -29,6 +29,8 @@ class RegisterSettings(models.Model):
     weekdays = models.CharField(_("school days of the week"), max_length=7, default="12345")
     # Students attending less than this share of their registers this term are listed for follow-up.
     follow_up_below = models.PositiveSmallIntegerField(_("follow-up below (%)"), default=90)
+    # Off until the school turns it on: a mail to a family is the school's decision, not the platform's.
+    absence_mails = models.BooleanField(_("email the primary guardian of a student marked absent"), default=False)
 
     class Meta:
         verbose_name = _("register settings")
@@ -88,3 +90,23 @@ class Mark(models.Model):
 
     def __str__(self):
         return f"{self.student_id} {self.code}"
+
+
+class AbsenceNotice(models.Model):
+    """The one absence mail of a student for a day: its row is the claim that makes a second one impossible."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+", verbose_name=_("student"))
+    date = models.DateField(_("date"))
+    email = models.EmailField(_("email"))
+    queued_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    send_error = models.CharField(_("error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("absence mail")
+        verbose_name_plural = _("absence mails")
+        constraints = [models.UniqueConstraint(fields=["student", "date"], name="one_absence_mail_per_student_day")]
+        indexes = [models.Index(fields=["date"], name="absence_notice_date_idx")]
+
+    def __str__(self):
+        return f"{self.student_id} {self.date}"

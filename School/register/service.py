@@ -33,9 +33,9 @@ TAKE_ANY = "register.change_registertaken"
 READ = "register.view_registertaken"
 
 
-# Sent once a register's save is committed, with what it now holds: the seam for the guardians' absence
-# mails (issue 35), to be queued through School/jobs/ when that lands, so a mail that cannot be sent never
-# touches the saved register. Arguments: using, register, marks ({regno: (code, reason)}), changed (bool).
+# Sent once a register's save is committed, with what it now holds: the guardians' absence mails
+# (absence_mails.py) listen, and queue their job only then, so a mail that cannot be sent never touches
+# the saved register. Arguments: using, register, marks ({regno: (code, reason)}), changed (bool).
 register_saved = Signal()
 
 
