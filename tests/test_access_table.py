@@ -121,6 +121,7 @@ ACCESS = {
     "register/": row(ALL, *STAFF, writes={"POST"}),
     "register/today/": row(ALL, *STAFF),
     "register/sheet/": row(ALL, *STAFF),
+    "register/settings/": row(ALL, "school admin", writes={"POST"}),  # register.change_registersettings
     # Its API: the page's rules; a register read, or taken (a write).
     "api/registers/": rows((STAFF, {"GET", "POST"}), writes={"POST"}),
 }

@@ -115,4 +115,4 @@ def test_a_school_turns_on_two_registers_a_day_and_adds_a_reason(school, run_cli
     assert unnamed.returncode == 2 and "this school takes am and pm" in unnamed.stderr
     assert stored()[1] == [("E-01", "absent-excused", "Harvest")]
     bad = run_cli("nairobi", "register_settings", "--weekdays", "12x")
-    assert bad.returncode == 2 and "ISO digits" in bad.stderr
+    assert bad.returncode == 2 and "School days: at least one of the ISO digits" in bad.stderr
