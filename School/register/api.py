@@ -139,7 +139,9 @@ class RegisterView(PlatformLocaleMixin, APIView):
 
 PERIOD = inline_serializer("AttendancePeriod", many=True, fields={
     "period": serializers.CharField(help_text="The term's or the year's name."),
-    "first": serializers.DateField(), "last": serializers.DateField(help_text="The period's last day so far."),
+    "school": serializers.CharField(help_text="Empty for this school; an earlier school's name for a year carried by a transfer."),
+    "first": serializers.DateField(allow_null=True),
+    "last": serializers.DateField(allow_null=True, help_text="The period's last day so far (null for an earlier school's year)."),
     "expected": serializers.IntegerField(help_text="Registers (sessions) the student was expected at."),
     "present": serializers.IntegerField(help_text="Present, late arrivals included."),
     "late": serializers.IntegerField(), "absent": serializers.IntegerField(help_text="Excused and unexcused."),
@@ -164,5 +166,5 @@ class StudentAttendanceView(PlatformLocaleMixin, APIView):
         periods = reading.student_attendance(current_alias(), student)
         audit.record(request, audit.API_READ, target=request.get_full_path(), format="json", rows=1)
         return Response({"id": str(student.pk), "registration_no": student.registration_no, "class_name": student.grade,
-                         "periods": [{**period, "first": period["first"].isoformat(), "last": period["last"].isoformat()}
-                                     for period in periods]})
+                         "periods": [{**period, "first": period["first"] and period["first"].isoformat(),
+                                      "last": period["last"] and period["last"].isoformat()} for period in periods]})

@@ -110,3 +110,50 @@ class AbsenceNotice(models.Model):
 
     def __str__(self):
         return f"{self.student_id} {self.date}"
+
+
+class CarriedAttendance(models.Model):
+    """A year of attendance at an earlier school, as that school's registers counted it (read-only here).
+
+    Names, not keys, as School/school_year's CarriedEnrolment: the earlier
+    school's years and classes are not this school's. Written once per transfer.
+    """
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+", verbose_name=_("student"))
+    transfer_key = models.UUIDField()
+    position = models.IntegerField()
+    school = models.CharField(_("school"), max_length=200)
+    year = models.CharField(_("year"), max_length=20)
+    expected = models.PositiveIntegerField(_("registers"), default=0)
+    late = models.PositiveIntegerField(default=0)
+    excused = models.PositiveIntegerField(default=0)
+    unexcused = models.PositiveIntegerField(default=0)
+    not_expected = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("attendance at an earlier school")
+        verbose_name_plural = _("attendance at earlier schools")
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["transfer_key", "position"], name="carried_attendance_once")]
+        indexes = [models.Index(fields=["student"], name="carried_attendance_student_idx")]
+
+
+class CarriedMark(models.Model):
+    """A mark (not present) a transferred student had at an earlier school: the legal record's detail, read-only."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+", verbose_name=_("student"))
+    transfer_key = models.UUIDField()
+    position = models.IntegerField()
+    school = models.CharField(_("school"), max_length=200)
+    class_name = models.CharField(_("class"), max_length=40)
+    date = models.DateField(_("date"))
+    session = models.CharField(_("session"), max_length=3)
+    code = models.CharField(_("mark"), max_length=20)
+    reason = models.CharField(_("reason"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("mark at an earlier school")
+        verbose_name_plural = _("marks at earlier schools")
+        ordering = ["date", "session"]
+        constraints = [models.UniqueConstraint(fields=["transfer_key", "position"], name="carried_mark_once")]
+        indexes = [models.Index(fields=["student", "date"], name="carried_mark_student_idx")]

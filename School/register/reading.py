@@ -6,6 +6,7 @@ student was expected, so a leave never lowers a rate.
 """
 
 from School.models import Student
+from School.register.carry import carried
 from School.register.codes import ABSENCES, ABSENT, EXCUSED, LATE, NOT_EXPECTED
 from School.register.models import Mark, RegisterTaken
 from School.register.service import school_settings, school_today, sessions
@@ -41,7 +42,8 @@ def today(using, day):
 
 def student_attendance(using, student, day=None):
     """[{"period", "first", "last", "expected", "present", "late", "absent", "excused", "unexcused", "not_expected",
-    "rate"}] for the current term and year up to `day` (present includes late; absent is excused plus unexcused).
+    "rate", "school"}] for the current term and year up to `day` (present includes late; absent is excused plus
+    unexcused), then a row per year at an earlier school (its name in "school", no days), carried by a transfer.
 
     Expected: the sessions of registers of the student's class taken in the
     period, less those marked not expected; a student's earlier classes in the
@@ -72,8 +74,9 @@ def student_attendance(using, student, day=None):
         found.append({"period": name, "first": first, "last": last, "expected": expected, "present": expected - absent,
                       "late": codes.count(LATE), "absent": absent, "excused": codes.count(EXCUSED),
                       "unexcused": codes.count(ABSENT), "not_expected": codes.count(NOT_EXPECTED),
-                      "rate": round(100 * (expected - absent) / expected, 1) if expected else None})
-    return found
+                      "rate": round(100 * (expected - absent) / expected, 1) if expected else None, "school": ""})
+    # Then the years at earlier schools, carried by transfers (read-only): no days, the school's name instead.
+    return found + [{**row, "first": None, "last": None} for row in carried(using, student)]
 
 
 def persistent_absence(using, day):
