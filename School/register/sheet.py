@@ -40,11 +40,12 @@ def school_days(using, year, first):
     return days
 
 
-def class_sheet(using, class_name, month):
+def class_sheet(using, class_name, month, ref=None):
     """{"class", "month", "columns": [(day, session)], "rows": [{regno, name, cells, present, absent, late}], "totals"}."""
-    ref = service.find_class(using, class_name)
+    ref = ref or service.find_class(using, class_name)  # the page found it already
     first = parse_month(month)
-    columns = [(day, str(session)) for day in school_days(using, ref.year, first) for session in service.sessions(using)]
+    day_sessions = service.sessions(using)  # read once, not once a day
+    columns = [(day, str(session)) for day in school_days(using, ref.year, first) for session in day_sessions]
     registers = {(day, session): pk for pk, day, session in RegisterTaken.objects.using(using).filter(
         year=ref.year, class_name=ref.name, date__gte=first, date__lt=_next_month(first)).values_list("pk", "date", "session")}
     marks = {(register, student): code for register, student, code in Mark.objects.using(using).filter(
