@@ -7,12 +7,10 @@ import os
 import random
 import sqlite3
 import statistics
-import subprocess
-import sys
 import threading
 import time
 
-from bench.common import ROOT, env_for, free_port, make_school
+from bench.common import make_school, start_gunicorn
 
 CLASSES, CLASS_SIZE = 40, 30
 MORNING = "bench_morning"
@@ -70,25 +68,10 @@ def _post(port, token, class_number, round_number, today):
 
 
 def _serve(data_dir):
-    port = free_port()
+    """gunicorn in deploy/gunicorn.conf.py's shape on the embedded default: 2 x cores + 1 sync workers, 1 thread."""
     workers = os.cpu_count() * 2 + 1
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "multitenant.wsgi", "--workers", str(workers), "--threads", "1", "--preload",
-         "--bind", f"127.0.0.1:{port}", "--max-requests", "0"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env=env_for(data_dir, API_RATE_LIMIT="1000000/min"))
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz", headers={"Host": HOST})
-            if connection.getresponse().status == 200:
-                return process, port, workers
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("gunicorn did not start")
-        time.sleep(0.2)
+    process, port = start_gunicorn(data_dir, workers, 1, HOST, "/healthz", API_RATE_LIMIT="1000000/min")
+    return process, port, workers
 
 
 def p99(values):

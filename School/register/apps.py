@@ -7,8 +7,10 @@ service.py    the rules, one piece of code for the page and the command line: wh
               register, which days and students, idempotent saves, the version check, corrections
               after the day (registrars only, with a reason, audited)
 reading.py    what was taken: today's missing registers and absentees, a student's figures
-pages/        the register page and the "Today" page
+pages/        the register, "Today", class sheet and settings pages
 absence_mails.py  the guardians' absence mails, queued after a save (one per student and day)
+configure.py  the settings' checks and changes, one piece of code for the settings page and `register_settings`
+carry.py      a transferred student's attendance, carried read-only to the receiving school
 management/   `register` and `attendance`, run per school by school_manage.py
 
 Everything lives in the school's own database, so backups, restore, clone and
