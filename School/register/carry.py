@@ -15,6 +15,7 @@ its class now), within its enrolment's days where they are known.
 from School.models import Student
 from School.register.codes import ABSENT, EXCUSED, LATE, NOT_EXPECTED
 from School.register.models import CarriedAttendance, CarriedMark, Mark, RegisterTaken
+from School.register.stamp import registers_changed
 from School.school_year.models import Enrolment, Grade, SchoolClass, SchoolYear
 from School.transactions import atomic
 
@@ -86,6 +87,7 @@ def carry_attendance(moves, today):
     with atomic(target.alias):
         CarriedAttendance.objects.using(target.alias).bulk_create(years)
         CarriedMark.objects.using(target.alias).bulk_create(marks)
+        registers_changed(target.alias)
 
 
 def carried(using, student):

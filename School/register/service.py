@@ -22,6 +22,7 @@ from School.locale.activation import zone_of
 from School.models import Student
 from School.register.codes import BUILT_IN_REASONS, CODES, EXCUSED, PRESENT
 from School.register.models import AbsenceReason, Mark, RegisterSettings, RegisterTaken, Session
+from School.register.stamp import registers_changed
 from School.school_year.models import ClosedDay, Grade, SchoolClass, SchoolYear
 from School.security import audit
 
@@ -246,6 +247,7 @@ def _write(using, registers, key, register, students, before, wanted, actor):
         Mark(register=register, student=students[regno], code=code, reason=reason)
         for regno, (code, reason) in wanted.items() if before.get(regno) != (code, reason)
     )
+    registers_changed(using)  # in the save's transaction: the kept class sheets see both or neither
     return register
 
 

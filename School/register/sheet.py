@@ -24,11 +24,11 @@ def parse_month(text):
     return first
 
 
-def school_days(using, year, first):
+def school_days(using, year, first, settings=None):
     """The month's school days inside the year: the school's weekdays, less its closed days."""
     last = first.replace(day=month_calendar.monthrange(first.year, first.month)[1])
     first, last = max(first, year.first_day), min(last, year.last_day)
-    weekdays = service.school_settings(using).weekdays
+    weekdays = (settings or service.school_settings(using)).weekdays
     closed = list(ClosedDay.objects.using(using).filter(year=year, first_day__lte=last, last_day__gte=first)
                   .values_list("first_day", "last_day"))
     days = []
@@ -44,8 +44,9 @@ def class_sheet(using, class_name, month, ref=None):
     """{"class", "month", "columns": [(day, session)], "rows": [{regno, name, cells, present, absent, late}], "totals"}."""
     ref = ref or service.find_class(using, class_name)  # the page found it already
     first = parse_month(month)
-    day_sessions = service.sessions(using)  # read once, not once a day
-    columns = [(day, str(session)) for day in school_days(using, ref.year, first) for session in day_sessions]
+    settings = service.school_settings(using)  # read once, for the days and the sessions alike
+    day_sessions = service.sessions(using, settings)
+    columns = [(day, str(session)) for day in school_days(using, ref.year, first, settings) for session in day_sessions]
     registers = {(day, session): pk for pk, day, session in RegisterTaken.objects.using(using).filter(
         year=ref.year, class_name=ref.name, date__gte=first, date__lt=_next_month(first)).values_list("pk", "date", "session")}
     marks = {(register, student): code for register, student, code in Mark.objects.using(using).filter(
