@@ -31,10 +31,11 @@ def sheet_page(request, actor):
         raise Http404(str(error)) from None
     if not (actor.may(service.READ) or service.may_take(actor, ref)):
         raise PermissionDenied(str(REFUSAL))
-    return render(request, "register/sheet.html", {
-        "class": ref.name, "month": month, "grid": grid,
+    # Jinja2, as the student table: Django's engine drawing the page around a kept grid cost as much as the rest.
+    return render(request, "register/class_sheet.html", {
+        "class_name": ref.name, "month": month, "grid": grid,
         "legend": [(LETTERS[code], LABELS[code]) for code in CODES],
-    })
+    }, using="jinja2")
 
 
 def _grid(using, name, month):
