@@ -4,11 +4,12 @@ per year and the marks not present, read-only, once however often the transfer's
 import datetime
 
 from School.context import current_alias, tenant_context
-from School.models import Student
+from School.models import Student, StudentsStamp
 from School.register import reading
 from School.register.codes import ABSENT, LATE
 from School.register.models import CarriedAttendance, CarriedMark
 from School.register.carry import carry_attendance
+from School.register.stamp import REGISTERS
 from School.transfers.parts import Move
 from School.utils import school_by_name
 from tests.people_helpers import member, signed_in
@@ -23,6 +24,8 @@ def test_the_receiving_school_sees_the_earlier_attendance_read_only(platform, ru
     take(people["teacher"], marks={"E-01": (LATE, ""), "E-02": (ABSENT, "")})
     platform.add_school("kisumu", ["kisumu.localhost"], "Kisumu High")
     member("kisumu", "head", superuser=True)
+    with tenant_context("kisumu"):
+        registers_before = StudentsStamp.current_tokens(current_alias(), (REGISTERS,)).get(REGISTERS)
     result = run_cli("schools", "transfer", "nairobi", "E-01", "--to", "kisumu", "--accept")
     assert result.returncode == 0, result.stderr
     with tenant_context("kisumu"):
@@ -34,6 +37,8 @@ def test_the_receiving_school_sees_the_earlier_attendance_read_only(platform, ru
         assert sorted(CarriedMark.objects.values_list("school", "class_name", "date", "code")) == [
             ("Nairobi School", "Form 1 East", yesterday, ABSENT), ("Nairobi School", "Form 1 East", TODAY, LATE)]
         key = CarriedAttendance.objects.get().transfer_key
+        # The carried marks renewed the receiver's REGISTERS stamp: no class sheet kept before them is served.
+        assert StudentsStamp.current_tokens(current_alias(), (REGISTERS,)).get(REGISTERS) not in (None, registers_before)
     # The transfer's steps run again after a crash: nothing is carried twice.
     with tenant_context("nairobi"):
         original = Student.objects.get(registration_no="E-01")
