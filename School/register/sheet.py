@@ -1,8 +1,9 @@
 """The class sheet: one class, one month, the paper register's grid (students x school days, marks, totals).
 
-Read in three queries whatever the class's size: the month's registers of the
-class, their marks, and the class's students. Shared by the page and
-`attendance --class`, which writes it as a table, CSV or xlsx.
+Read in five queries whatever the class's size and the month's days: the
+settings, the closed days, the month's registers of the class, their marks,
+and the class's students. Shared by the page (which keeps it rendered:
+kept_sheets.py) and `attendance --class`, which writes it as a table, CSV or xlsx.
 """
 
 import calendar as month_calendar
