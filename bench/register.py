@@ -23,7 +23,9 @@ sent one after the other).
 
 The class sheet: one class of 60 students with a month of 23 registers
 (/register/sheet/) vs the student table (/), in-process, alternating; goal
-<= 1.5x. A year of registers: a school of 1,000 students in 34 classes, one
+<= 1.5x. Both pages are kept per worker between writes (the sheet by
+School/register/kept_sheets.py); the sheet computed afresh, as after a
+write, is printed beside them. A year of registers: a school of 1,000 students in 34 classes, one
 register a class per school day of a 190-day year, 5% absent and 2% late:
 the database's size added (after VACUUM), measured.
 """

@@ -96,7 +96,12 @@ def test_a_kept_sheet_follows_the_readers_language_and_the_class_teacher(people)
     assert present != "Present" and present not in english
     teacher.post("/language/", {"language": "sw"})
     assert present in grid(teacher)
-    assert "Present" in grid(signed_in("nairobi.localhost", "wanjiru"))  # the others' language is theirs
+    registrar = signed_in("nairobi.localhost", "wanjiru")
+    assert "Present" in grid(registrar)  # the others' language is theirs
+    # The page around the kept grid is the reader's own: the registrar's links include Today, the teacher's do not.
+    sheet_page = {"class": "Form 1 East"}
+    assert 'href="/register/today/"' in registrar.get("/register/sheet/", sheet_page).content.decode()
+    assert 'href="/register/today/"' not in teacher.get("/register/sheet/", sheet_page).content.decode()
     with tenant_context("nairobi"):
         east = SchoolClass.objects.get(name="Form 1 East")
         east.teacher = people["other teacher"]
