@@ -296,7 +296,9 @@ def register():
 
     from bson import ObjectId
 
-    from School.register.models import Mark, RegisterTaken
+    import uuid
+
+    from School.register.models import AbsenceNotice, CarriedAttendance, CarriedMark, Mark, RegisterTaken
 
     key = ObjectId("0123456789abcdef01234567")
     day = datetime.date(2026, 3, 2)
@@ -315,6 +317,11 @@ def register():
         "month": compiled(registers.filter(year=key, class_name="Form 1 East", date__gte=day, date__lt=day)
                           .values_list("pk", "date", "session"), "nairobi"),
         "student_marks": compiled(marks.filter(student=key).values_list("register_id", "code"), "nairobi"),
+        # absence_mails.send_notices: the day's mails already queued; carry.py: what a transfer carried.
+        "day_notices": compiled(AbsenceNotice.objects.using("nairobi").filter(date=day, student_id__in=[key])
+                                .values_list("student_id"), "nairobi"),
+        "carried_attendance": compiled(CarriedAttendance.objects.using("nairobi").filter(student_id__in=[key]), "nairobi"),
+        "carried_once": compiled(CarriedMark.objects.using("nairobi").filter(transfer_key__in=[uuid.UUID(int=1)]).values_list("transfer_key"), "nairobi"),
     }
     connected = [alias for alias in connections if connections[alias].connection is not None]
     return {"queries": found, "connected_aliases": connected}

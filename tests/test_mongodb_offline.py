@@ -452,7 +452,7 @@ def test_the_registers_queries_are_flat_and_match_on_indexed_fields(tmp_path):
     """Saving a register, today's page, the class sheet and a student's figures: each a $match on fields
     with an index (a foreign key's, a unique constraint's, the date's), with no join. Its migrations are
     checked by test_migrations_are_up_to_date_for_both_engines."""
-    from School.register.models import Mark, RegisterTaken
+    from School.register.models import AbsenceNotice, CarriedAttendance, CarriedMark, Mark, RegisterTaken
 
     facts = probe(tmp_path, "register")
     assert facts["connected_aliases"] == []  # compiling opened no connection
@@ -464,6 +464,9 @@ def test_the_registers_queries_are_flat_and_match_on_indexed_fields(tmp_path):
         "day_absences": (Mark, {"register_id", "code"}),
         "month": (RegisterTaken, {"year_id", "class_name", "date"}),
         "student_marks": (Mark, {"student_id"}),
+        "day_notices": (AbsenceNotice, {"date", "student_id"}),
+        "carried_attendance": (CarriedAttendance, {"student_id"}),
+        "carried_once": (CarriedMark, {"transfer_key"}),
     }
     for name, (model, fields) in expected.items():
         # An index to start from; the other fields matched narrow what it finds.
