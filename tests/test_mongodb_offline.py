@@ -197,8 +197,9 @@ def test_student_page_pipeline_is_paginated_sorted_and_has_no_lookup(pipelines):
     sort = next(stage["$sort"] for stage in page["pipeline"] if "$sort" in stage)
     assert list(sort.items()) == [("second_name", 1), ("_id", 1)]
     match = next(stage["$match"] for stage in page["pipeline"] if "$match" in stage)
-    # The prefix search compares the lower-case key columns, each indexed.
-    assert matched_fields(match) == {"first_name_key", "second_name_key", "registration_key"}
+    # The prefix search compares the lower-case key columns and the learner number (stored in
+    # capitals), each indexed.
+    assert matched_fields(match) == {"first_name_key", "second_name_key", "registration_key", "learner_no"}
     assert matched_fields(match) | set(sort) <= indexed_fields(Student)
     descending = pipelines["student_page_descending"]
     assert next(s["$sort"] for s in descending["pipeline"] if "$sort" in s) == {"first_name": -1, "_id": -1}
