@@ -24,6 +24,8 @@ REGISTRY_MODELS = frozenset({
     ("jobs", "scheduledrun"),  # when each schedule of the queue last ran
     ("platform", "platformyear"),  # the platform calendar and national ladder (School/school_year/national.py)
     ("platform", "platformladder"),
+    ("platform", "yearaggregates"),  # the indicators' counts per school and year (School/indicators/)
+    ("platform", "populationbyage"),
 })
 
 

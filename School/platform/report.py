@@ -103,19 +103,31 @@ def write_report(by, format, output, stdout, year=""):
         WRITERS[format](stdout, header, rows)
         return
     report_rows(by, year)  # refused before a file is made
+
+    def write(handle):
+        header, rows = report_rows(by, year)
+        if format == "xlsx":
+            _write_xlsx(handle, header, rows)
+        else:
+            WRITERS[format](handle, header, rows)
+
+    written_to(output, format == "xlsx", write, stdout)
+
+
+def written_to(output, binary, write, stdout):
+    """write(handle) to the file `output`, under a temporary name renamed when complete (or to `stdout` without one)."""
+    if not output:
+        write(stdout)
+        return
     target = Path(output)
     partial = target.with_name(f".{target.name}.partial")
     try:
-        handle = open(partial, "wb") if format == "xlsx" else open(partial, "w", newline="", encoding="utf-8")
+        handle = open(partial, "wb") if binary else open(partial, "w", newline="", encoding="utf-8")
     except OSError as error:
         raise ReportError(f"cannot write {output}: {error.strerror or error}") from None
     try:
-        header, rows = report_rows(by, year)
         with handle:
-            if format == "xlsx":
-                _write_xlsx(handle, header, rows)
-            else:
-                WRITERS[format](handle, header, rows)
+            write(handle)
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)

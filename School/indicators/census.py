@@ -1,0 +1,139 @@
+"""`schools census --year Y --output census.xlsx`: the annual census workbook, one sheet per table.
+
+Laid out as a ministry's statistician reads a census: enrolment by grade
+and age with F/M/T columns per grade, repeaters by grade and sex, the
+year's outcomes by grade, teachers and pupil-teacher ratios per school,
+attendance per school, the rates by grade and level and the national line
+(each figure as `schools indicators` gives it, numerator and denominator
+beside each rate). Every school's grades must have a level (primary, lower
+or upper secondary): a census is reported by level, so a school without
+them is refused by name, before anything is written.
+"""
+
+from collections import defaultdict
+
+from django.db import DEFAULT_DB_ALIAS
+
+from School.indicators.aggregate import FEMALE, MALE, OUTCOMES
+from School.indicators.population import enrolment_ratios
+from School.indicators.rates import IndicatorError, Ratio, by_grade, check_year, national, names_of, rows
+from School.indicators.tables import COLUMNS
+from School.models import School
+from School.platform.report import ReportError, written_to
+
+
+def _without_levels(year):
+    missing = []
+    for key, ladder, flows in rows(year).values_list("school_id", "ladder", "flows").iterator(chunk_size=5000):
+        levels = {name: level for name, level, _isced, _final in ladder}
+        if any(not levels.get(grade) for grade in flows):
+            missing.append(key)
+    return sorted(names_of(missing).values())
+
+
+def _rate_cells(figures):
+    for column in COLUMNS:
+        value = figures[column]
+        if isinstance(value, Ratio):
+            yield from (value.value, value.numerator, value.denominator)
+        else:
+            yield value
+
+
+def _rate_header(first):
+    head = [first]
+    for column in COLUMNS:
+        head.append(column)
+        if column not in ("enrolled", "enrolled_female", "enrolled_male", "repeaters", "teachers"):
+            head += [f"{column} numerator", f"{column} denominator"]
+    return head
+
+
+def _grade_walk(year):
+    """(grades in ladder order, {grade: {sex: {age: n}}}, {grade: {flow: {sex: n}}}) over every school."""
+    order, ages, flows = {}, defaultdict(lambda: defaultdict(lambda: defaultdict(int))), defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for ladder, per_age, per_flow in rows(year).values_list("ladder", "ages", "flows").iterator(chunk_size=2000):
+        for position, (name, _level, _isced, _final) in enumerate(ladder):
+            order.setdefault(name, position)
+        for grade, sexes in per_age.items():
+            for sex, counts in sexes.items():
+                for age, n in counts.items():
+                    ages[grade][sex][age] += n
+        for grade, kinds in per_flow.items():
+            for kind, sexes in kinds.items():
+                for sex, n in sexes.items():
+                    flows[grade][kind][sex] += n
+    grades = sorted(set(ages) | set(flows), key=lambda name: (order.get(name, 999), name))
+    return grades, ages, flows
+
+
+def _age_key(age):
+    return (1, 0) if age == "" else (0, int(age))
+
+
+def sheets(year):
+    grades, ages, flows = _grade_walk(year)
+    every_age = sorted({age for grade in ages.values() for sex in grade.values() for age in sex}, key=_age_key)
+    head = ["age"] + [f"{grade} {letter}" for grade in grades for letter in ("F", "M", "T")]
+    enrolment = [head]
+    for age in every_age:
+        line = ["not recorded" if age == "" else int(age)]
+        for grade in grades:
+            sexes = ages[grade]
+            line += [sexes[FEMALE][age], sexes[MALE][age], sum(sexes[sex][age] for sex in sexes)]
+        enrolment.append(line)
+    enrolment.append(["total"] + [sum(row[i] for row in enrolment[1:]) for i in range(1, len(head))])
+    repeaters = [["grade", "F", "M", "T"]] + [
+        [grade, flows[grade]["repeaters"][FEMALE], flows[grade]["repeaters"][MALE], sum(flows[grade]["repeaters"].values())]
+        for grade in grades]
+    outcomes = [["grade", "enrolled", *OUTCOMES]] + [
+        [grade, sum(flows[grade]["enrolled"].values()), *(sum(flows[grade][outcome].values()) for outcome in OUTCOMES)]
+        for grade in grades]
+    clusters = dict(School.objects.using(DEFAULT_DB_ALIAS).values_list("pk", "cluster").iterator(chunk_size=5000))
+    names = names_of(clusters)
+    teachers = [["school", "cluster", "teachers", "enrolled", "pupil-teacher ratio"]]
+    attendance = [["school", "cluster", "present sessions", "possible sessions", "attendance rate",
+                   "persistently absent (latest term)", "students (latest term)"]]
+    for key, staff, enrolled, present, possible, persistent, of in rows(year).values_list(
+            "school_id", "teachers", "enrolled", "present", "possible", "persistent", "persistent_of").iterator(chunk_size=5000):
+        name, cluster = names.get(key, str(key)), clusters.get(key) or "main"
+        teachers.append([name, cluster, staff, enrolled, Ratio(enrolled, staff, scale=1).value])
+        attendance.append([name, cluster, present, possible, Ratio(present, possible).value, persistent, of])
+    rates = [_rate_header("grade or level")] + [[line.name, *_rate_cells(line.figures)] for line in by_grade(year)]
+    line = national(year)[0]
+    rates.append(["national", *_rate_cells(line.figures)])
+    ratios, note = enrolment_ratios(year)
+    notes = [["note"], [f"school year {year}; ages in whole years on the first day of the school year"],
+             [note], *([f"{level}: " + ", ".join(f"{k} {v.text(True)}" for k, v in values.items())] for level, values in ratios)]
+    if line.not_closed:
+        notes.append([f"{len(line.not_closed)} schools have not closed {year}, left out of the flow rates: "
+                      + ", ".join(line.not_closed)])
+    return {"Enrolment by age": enrolment, "Repeaters": repeaters, "Outcomes": outcomes, "Teachers": teachers,
+            "Attendance": attendance, "Rates": rates, "Notes": notes}
+
+
+def write_census(year, output):
+    """Write the workbook; returns the number of sheets. IndicatorError (nothing written) for a bad year or levels."""
+    check_year(year)
+    missing = _without_levels(year)
+    if missing:
+        raise IndicatorError(
+            f"{len(missing)} schools have grades with no level (primary, lower or upper secondary), e.g. "
+            f"{', '.join(missing[:5])}: set them with `school_manage.py NAME grades set ... --level GRADE=primary`")
+    tables = sheets(year)
+
+    def write(handle):
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        for title, table in tables.items():
+            sheet = workbook.create_sheet(title)
+            for row in table:
+                sheet.append(row)
+        workbook.save(handle)
+
+    try:
+        written_to(output, True, write, None)
+    except ReportError as error:
+        raise IndicatorError(str(error)) from None
+    return len(tables)

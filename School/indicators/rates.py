@@ -1,0 +1,255 @@
+"""The UIS indicators, computed from the YearAggregates rows in `default` alone (never from a school's database).
+
+Flow rates (UIS, by grade g and year t; docs/platform.md):
+  promotion = promoted from g in t (graduates of a final grade included) / base of g in t
+  repetition = repeated g in t / base of g in t
+  dropout = 100 - promotion - repetition
+where base = enrolled in g in t less those transferred out to a platform
+school: a child who moved is counted, and flows, at the school that
+received them, so a transfer is never a dropout. The records hold each
+child's outcome, so promotion is counted where UIS reconstructs it from
+year t+1's enrolment (new enrolment in g+1 in t+1): the same children.
+Flow rates count only schools whose year is closed (promotion done); the
+others are counted apart and named. Transition (last primary grade in t to
+the first lower secondary grade in t+1) is UIS's: new entrants to the first
+lower secondary grade in t+1 / base of the last primary grade in t.
+A zero denominator is "n/a", never a division.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Count, Sum
+
+from School.indicators.store import SUMS
+from School.models import School
+from School.platform.models import YearAggregates
+from School.school_year.models import Enrolment, Grade
+
+Outcome = Enrolment.Outcome
+SEXES = ("", "_female", "_male")
+# The sums only closed years contribute (their outcomes are final).
+FLOW_SUMS = tuple(f"{m}{s}" for m in ("base", "promoted", "repeated") for s in SEXES)
+NA = "n/a"
+
+
+class IndicatorError(Exception):
+    """Bad input for the indicators; one line saying why."""
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """numerator / denominator, as a percentage (scale 100) or a plain ratio (scale 1); None when undefined."""
+
+    numerator: float
+    denominator: float
+    scale: int = 100
+
+    @property
+    def value(self):
+        if self.numerator is None or not self.denominator:
+            return None
+        return round(self.scale * self.numerator / self.denominator, 1 if self.scale == 100 else 2)
+
+    def text(self, explain=False):
+        value = NA if self.value is None else f"{self.value:g}"
+        if not explain:
+            return value
+        return f"{value} ({_number(self.numerator)}/{_number(self.denominator)})"
+
+    def as_json(self):
+        return {"value": self.value, "numerator": self.numerator, "denominator": self.denominator}
+
+
+def _number(value):
+    return NA if value is None else f"{value:g}"
+
+
+def gpi(female, male):
+    """Gender parity index (female / male) of two Ratios or two counts."""
+    if isinstance(female, Ratio):
+        return Ratio(female.value, male.value, scale=1)
+    return Ratio(female, male, scale=1)
+
+
+def rows(year):
+    return YearAggregates.objects.using(DEFAULT_DB_ALIAS).filter(year=year).order_by()
+
+
+def check_year(year):
+    if not year:
+        raise IndicatorError("name the school year: --year YEAR")
+    if not rows(year).exists():
+        raise IndicatorError(f"no school has a year {year} (as of the last count)")
+
+
+def current_year():
+    """The school year most schools call current, "" when none is counted yet."""
+    found = (YearAggregates.objects.using(DEFAULT_DB_ALIAS).filter(is_current=True).values("year")
+             .annotate(n=Count("pk")).order_by("-n", "year").first())
+    return found["year"] if found else ""
+
+
+def next_year(year):
+    """The year after `year` (by first day), or None."""
+    first = rows(year).exclude(first_day=None).order_by("first_day").values_list("first_day", flat=True).first()
+    if first is None:
+        return None
+    return (YearAggregates.objects.using(DEFAULT_DB_ALIAS).filter(first_day__gt=first).order_by("first_day")
+            .values_list("year", flat=True).first())
+
+
+def names_of(keys):
+    return dict(School.objects.using(DEFAULT_DB_ALIAS).filter(pk__in=list(keys)).values_list("pk", "name"))
+
+
+def _sum_query(queryset, closed_only=False):
+    fields = FLOW_SUMS if closed_only else SUMS
+    found = queryset.aggregate(**{name: Sum(name) for name in fields})
+    return {name: found[name] or 0 for name in fields}
+
+
+def sums_of(queryset):
+    """The sums of some rows of one year: flows from the closed ones only, the rest from all."""
+    totals = _sum_query(queryset)
+    totals.update(_sum_query(queryset.filter(closed=True), closed_only=True))
+    return totals
+
+
+def indicators(totals, into=None):
+    """{name: count or Ratio} of summed counts; `into`: the next year's sums (transition), None when not counted."""
+    found = {"enrolled": totals["enrolled"], "enrolled_female": totals["enrolled_female"],
+             "enrolled_male": totals["enrolled_male"],
+             "gpi_enrolment": gpi(totals["enrolled_female"], totals["enrolled_male"]),
+             "repeaters": totals["repeaters"]}
+    for sex in SEXES:
+        base = totals[f"base{sex}"]
+        promoted, repeated = totals[f"promoted{sex}"], totals[f"repeated{sex}"]
+        found[f"promotion_rate{sex}"] = Ratio(promoted, base)
+        found[f"repetition_rate{sex}"] = Ratio(repeated, base)
+        found[f"dropout_rate{sex}"] = Ratio(base - promoted - repeated, base)
+        found[f"transition_rate{sex}"] = Ratio(None if into is None else into[f"transition_into{sex}"],
+                                               totals[f"transition_from{sex}"])
+    for rate in ("promotion", "repetition", "dropout", "transition"):
+        found[f"gpi_{rate}"] = gpi(found[f"{rate}_rate_female"], found[f"{rate}_rate_male"])
+    found.update(teachers=totals["teachers"],
+                 pupil_teacher_ratio=Ratio(totals["enrolled"] if totals["teachers"] else 0, totals["teachers"], scale=1),
+                 attendance_rate=Ratio(totals["present"], totals["possible"]),
+                 persistent_absence=Ratio(totals["persistent"], totals["persistent_of"]))
+    return found
+
+
+@dataclass
+class Line:
+    """One line of the indicators: who it is about and its figures."""
+
+    name: str
+    schools: int
+    not_closed: list
+    figures: dict
+
+
+def national(year):
+    year_rows = rows(year)
+    following = next_year(year)
+    into = sums_of(rows(following)) if following else None
+    open_keys = list(year_rows.filter(closed=False).values_list("school_id", flat=True))
+    return [Line("national", year_rows.count(), sorted(names_of(open_keys).values()), indicators(sums_of(year_rows), into))]
+
+
+def _per_row_lines(year, key_of):
+    """Lines grouped by key_of(school key), summed in Python from each row's sums (one read per year)."""
+    fields = ("school_id", "closed", *SUMS)
+    following = next_year(year)
+    grouped, opened, counted = defaultdict(lambda: dict.fromkeys(SUMS, 0)), defaultdict(list), defaultdict(int)
+    into = defaultdict(lambda: dict.fromkeys(SUMS, 0))
+    for row in rows(year).values_list(*fields).iterator(chunk_size=5000):
+        key, closed, values = row[0], row[1], dict(zip(SUMS, row[2:]))
+        group = key_of(key)
+        counted[group] += 1
+        if not closed:
+            opened[group].append(key)
+        for name, n in values.items():
+            if closed or name not in FLOW_SUMS:
+                grouped[group][name] += n
+    if following:
+        for key, *values in rows(following).values_list("school_id", *SUMS).iterator(chunk_size=5000):
+            group = key_of(key)
+            for name, n in zip(SUMS, values):
+                into[group][name] += n
+    all_open = names_of([key for keys in opened.values() for key in keys])
+    return [Line(group, counted[group], sorted(all_open[key] for key in opened[group] if key in all_open),
+                 indicators(grouped[group], into.get(group) if following else None))
+            for group in sorted(grouped, key=str)]
+
+
+def by_school(year):
+    names = names_of(rows(year).values_list("school_id", flat=True))
+    return _per_row_lines(year, lambda key: names.get(key, str(key)))
+
+
+def by_cluster(year):
+    clusters = dict(School.objects.using(DEFAULT_DB_ALIAS).values_list("pk", "cluster").iterator(chunk_size=5000))
+    return _per_row_lines(year, lambda key: clusters.get(key) or "main")
+
+
+def _grade_totals():
+    return defaultdict(int)
+
+
+def by_grade(year):
+    """Lines per grade name (ladder order of the first school that has it), then per level, from the rows' flows."""
+    order, levels_of = {}, {}
+    per_grade = defaultdict(_grade_totals)
+    per_level = defaultdict(_grade_totals)
+    opened = []
+    for key, closed, ladder, flows, teachers in rows(year).values_list("school_id", "closed", "ladder", "flows", "teachers").iterator(chunk_size=2000):
+        if not closed:
+            opened.append(key)
+        level = {name: lvl for name, lvl, _isced, _final in ladder}
+        for position, (name, lvl, _isced, _final) in enumerate(ladder):
+            order.setdefault(name, position)
+            levels_of.setdefault(name, lvl)
+        school_levels = defaultdict(int)
+        for grade, counts in flows.items():
+            totals = per_grade[grade]
+            level_totals = per_level[level.get(grade, "")]
+            for target in (totals, level_totals):
+                _add_flows(target, counts, closed)
+            school_levels[level.get(grade, "")] += sum(counts.get("enrolled", {}).values())
+        enrolled = sum(school_levels.values())
+        for lvl, n in school_levels.items():  # a school's teachers shared among its levels by enrolment
+            per_level[lvl]["teachers"] += teachers * n / enrolled if enrolled else 0
+    names = sorted(names_of(opened).values())
+    lines = [Line(grade, 0, names, indicators(_complete(per_grade[grade])))
+             for grade in sorted(per_grade, key=lambda name: (order.get(name, 999), name))]
+    for lvl in [value for value in Grade.Level.values if value in per_level] + ([""] if "" in per_level else []):
+        totals = _complete(per_level[lvl])
+        totals["teachers"] = round(totals["teachers"], 1)
+        lines.append(Line(f"level: {lvl or 'not set'}", 0, names, indicators(totals)))
+    return lines
+
+
+def _add_flows(target, counts, closed):
+    for sex in SEXES:
+        key = {"": None, "_female": "female", "_male": "male"}[sex]
+
+        def n(flow):
+            values = counts.get(flow, {})
+            return sum(values.values()) if key is None else values.get(key, 0)
+
+        target[f"enrolled{sex}"] += n("enrolled")
+        if sex == "":
+            target["repeaters"] += n("repeaters")
+        if closed:
+            target[f"base{sex}"] += n("enrolled") - n(Outcome.TRANSFERRED_OUT)
+            target[f"promoted{sex}"] += n(Outcome.PROMOTED) + n(Outcome.GRADUATED)
+            target[f"repeated{sex}"] += n(Outcome.REPEATED)
+
+
+def _complete(totals):
+    return {name: totals.get(name, 0) for name in SUMS}
+
+
+BY = {"national": national, "cluster": by_cluster, "school": by_school, "grade": by_grade}

@@ -1,0 +1,151 @@
+"""The ministry's numbers (issue 36): every indicator of two hand-built years of three schools, checked against
+values computed by hand from the children's stories in tests/indicators_world.py; then the commands' files and
+bad input. Every test ends by searching `default` for the children's names, numbers and dates of birth."""
+
+import csv
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+
+from School.indicators import rates
+from School.platform.models import PopulationByAge, YearAggregates
+from tests.indicators_world import MARKS, Y1, Y2, build
+from tests.test_platform_figures import assert_no_foreign_students_in_default
+
+
+@pytest.fixture
+def world(platform):
+    build(platform)
+    yield platform
+    assert_no_foreign_students_in_default(MARKS)
+
+
+def values(line):
+    return {name: (value.value if isinstance(value, rates.Ratio) else value) for name, value in line.figures.items()}
+
+
+def grade_lines(year):
+    return {line.name: values(line) for line in rates.by_grade(year)}
+
+
+def test_enrolment_repeaters_and_flow_rates_by_grade_match_the_childrens_stories(world):
+    grades = grade_lines(Y1)
+    # P1: AL-1 F promoted, AL-2 M repeated, BE-1 F promoted, BE-2 M withdrew, GA-1 F (gamma: year not closed).
+    assert (grades["P1"]["enrolled"], grades["P1"]["enrolled_female"], grades["P1"]["enrolled_male"]) == (5, 3, 2)
+    assert grades["P1"]["gpi_enrolment"] == 1.5
+    assert (grades["P1"]["promotion_rate"], grades["P1"]["repetition_rate"], grades["P1"]["dropout_rate"]) == (50.0, 25.0, 25.0)
+    assert (grades["P1"]["promotion_rate_female"], grades["P1"]["promotion_rate_male"]) == (100.0, 0.0)
+    assert grades["P1"]["gpi_promotion"] is None  # male rate 0: n/a, never a division error
+    assert grades["P1"]["gpi_repetition"] == 0.0
+    # P2: the twins promoted, AL-5 dropped out, AL-6 moved to beta (not a dropout: out of alpha's base) and was promoted there.
+    assert (grades["P2"]["enrolled"], grades["P2"]["promotion_rate"], grades["P2"]["dropout_rate"]) == (5, 75.0, 25.0)
+    assert (grades["P2"]["promotion_rate_female"], grades["P2"]["dropout_rate_male"]) == (100.0, 100.0)
+    # S1: AL-8 repeats; S2: AL-7 graduated (a final grade's promotion), BE-3 repeats.
+    assert (grades["S1"]["repetition_rate"], grades["S1"]["dropout_rate"]) == (100.0, 0.0)
+    assert (grades["S2"]["promotion_rate"], grades["S2"]["repetition_rate"], grades["S2"]["dropout_rate"]) == (50.0, 50.0, 0.0)
+    assert list(grades) == ["P1", "P2", "S1", "S2", "level: primary", "level: lower-secondary"]
+    assert grades["level: primary"]["enrolled"] == 10 and grades["level: lower-secondary"]["enrolled"] == 3
+    # Repeaters (UIS: in the grade they were in the year before) appear in 2026.
+    following = grade_lines(Y2)
+    assert {grade: following[grade]["repeaters"] for grade in ("P1", "P2", "S1", "S2")} == {"P1": 1, "P2": 0, "S1": 1, "S2": 1}
+
+
+def test_the_national_line_names_the_school_whose_year_is_not_closed_and_counts_transition_and_parity(world):
+    [line] = rates.national(Y1)
+    figures = values(line)
+    assert line.schools == 3 and line.not_closed == ["gamma"]
+    assert (figures["enrolled"], figures["enrolled_female"], figures["enrolled_male"], figures["gpi_enrolment"]) == (13, 6, 5, 1.2)
+    # Base: alpha's 8 less the one who moved, and beta's 4 (gamma left out): 6 promoted, 3 repeated, 2 dropped out.
+    assert (figures["promotion_rate"], figures["repetition_rate"], figures["dropout_rate"]) == (54.5, 27.3, 18.2)
+    assert line.figures["promotion_rate"].numerator == 6 and line.figures["promotion_rate"].denominator == 11
+    # Transition P2 (2025) -> S1 (2026): the twins and the child who moved, of 4 (AL-6 counted once, at beta).
+    assert (figures["transition_rate"], figures["transition_rate_female"], figures["transition_rate_male"]) == (75.0, 100.0, 0.0)
+    assert figures["gpi_transition"] is None
+    # Teachers are counted in the current year (2026): 2 at alpha (one who left is not), 1 at beta; 6 + 3 pupils.
+    assert values(rates.national(Y2)[0])["pupil_teacher_ratio"] == 3.0
+    assert figures["pupil_teacher_ratio"] is None and figures["teachers"] == 0
+
+
+def test_attendance_and_persistent_absence_from_the_register(world):
+    alpha = {line.name: line for line in rates.by_school(Y2)}["alpha"]
+    # P1: 3 registers x 2 pupils less AL-2's day not expected = 5; S1: 2 x 3 = 6; absent: AL-9 once, AL-4 once (late is present).
+    assert alpha.figures["attendance_rate"].numerator == 9 and alpha.figures["attendance_rate"].denominator == 11
+    assert alpha.figures["attendance_rate"].value == 81.8
+    # AL-9 missed 1 of 3, AL-4 1 of 2: both over 10%, of the 5 pupils of the classes registered.
+    assert alpha.figures["persistent_absence"].value == 40.0
+    row = YearAggregates.objects.using("default").get(school__name="alpha", year=Y2)
+    assert row.terms == [{"term": "Term 1", "first": "2026-01-05", "last": "2026-03-31", "present": 9, "possible": 11,
+                          "students": 5, "persistent": 2}]
+    assert (row.register_classes, str(row.last_register_day)) == (3, "2026-01-07")
+    beta = {line.name: line for line in rates.by_school(Y2)}["beta"]
+    assert beta.figures["attendance_rate"].text() == "n/a"
+
+
+def test_ages_on_the_first_day_of_the_year_count_twins_and_a_child_with_no_date_of_birth(world):
+    row = YearAggregates.objects.using("default").get(school__name="alpha", year=Y1)
+    # AL-1 is 6 on her birthday, 2025-01-06; AL-2 is a day short of 6; the twins are 11; AL-6 has no sex or date recorded.
+    assert row.ages["P1"] == {"female": {"6": 1}, "male": {"5": 1}}
+    assert row.ages["P2"] == {"female": {"11": 2}, "male": {"12": 1}, "sex_not_recorded": {"": 1}}
+
+
+def test_clusters_sum_their_schools(world):
+    lines = {line.name: values(line) for line in rates.by_cluster(Y1)}
+    assert {name: line["enrolled"] for name, line in lines.items()} == {"east": 4, "main": 9}
+    assert lines["east"]["promotion_rate"] == 50.0  # BE-1 and BE-6 of 4
+
+
+def test_the_command_explains_each_rate_and_writes_csv_and_json(world, run_cli):
+    shown = run_cli("schools", "indicators", "--year", Y1, "--explain")
+    assert shown.returncode == 0, shown.stderr
+    assert "54.5 (6/11)" in shown.stdout and "gamma" in shown.stdout and "none is loaded" in shown.stdout
+    as_json = json.loads(run_cli("schools", "indicators", "--year", Y1, "--by", "grade", "--format", "json").stdout)
+    p1 = as_json["lines"][0]
+    assert p1["name"] == "P1" and p1["figures"]["dropout_rate"] == {"value": 25.0, "numerator": 1, "denominator": 4}
+    assert p1["figures"]["gpi_promotion"]["value"] is None
+    table = list(csv.DictReader(io.StringIO(run_cli("schools", "indicators", "--year", Y1, "--by", "school",
+                                                    "--format", "csv", "--explain").stdout)))
+    assert {row["school"]: row["promotion_rate_denominator"] for row in table} == {"alpha": "7", "beta": "4", "gamma": "0"}
+    unknown = run_cli("schools", "indicators", "--year", "1999")
+    assert unknown.returncode == 2 and unknown.stderr.strip().endswith("no school has a year 1999 (as of the last count)")
+
+
+def test_the_census_workbook_has_a_sheet_per_table(world, run_cli, tmp_path):
+    target = tmp_path / "census.xlsx"
+    made = run_cli("schools", "census", "--year", Y1, "--output", str(target))
+    assert made.returncode == 0, made.stderr
+    book = load_workbook(target, read_only=True)
+    assert book.sheetnames == ["Enrolment by age", "Repeaters", "Outcomes", "Teachers", "Attendance", "Rates", "Notes"]
+    enrolment = [list(row) for row in book["Enrolment by age"].iter_rows(values_only=True)]
+    assert enrolment[0][:4] == ["age", "P1 F", "P1 M", "P1 T"]
+    by_age = {row[0]: row[1:4] for row in enrolment[1:]}
+    # P1 in 2025: AL-2, BE-1, BE-2 and GA-1 are 5 on the first day, AL-1 is 6 that very day.
+    assert by_age[5] == [2, 2, 4] and by_age[6] == [1, 0, 1] and by_age["total"] == [3, 2, 5]
+    rates_sheet = {row[0]: row for row in book["Rates"].iter_rows(values_only=True)}
+    assert rates_sheet["national"][1] == 13
+    assert not made.stderr
+
+
+def test_population_loads_whole_or_not_at_all_and_gives_gross_and_net_ratios(world, run_cli, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("year,age,female,male\n2025,6,10,10\n2025,31,1,1\n")
+    refused = run_cli("schools", "population", "load", str(bad))
+    assert refused.returncode == 2 and refused.stderr.strip().endswith("line 3: age 31 is outside 0-30")
+    bad.write_text("year,age,female,male\n2025,six,10,10\n")
+    assert "line 2: age 'six' is not a whole number" in run_cli("schools", "population", "load", str(bad)).stderr
+    assert not PopulationByAge.objects.using("default").exists()
+    good = tmp_path / "population.csv"
+    good.write_text("year,age,female,male\n" + "".join(f"2025,{age},2,2\n" for age in range(6, 12)))
+    assert run_cli("schools", "population", "load", str(good)).returncode == 0
+    [(level, primary), *_rest] = rates_of_population(Y1)
+    # Primary (ages 6-11): 10 enrolled of a population of 24; of official age: AL-1 (6), the twins (11), AL-5 (12 is not),
+    # BE-1 (5) not, BE-2 (5) not, GA-1 (5) not, AL-2 (5) not, AL-6 and BE-6 unknown: 3.
+    assert level == "primary (ages 6-11)"
+    assert (primary["ger"].numerator, primary["ger"].denominator, primary["ner"].numerator) == (10, 24, 3)
+
+
+def rates_of_population(year):
+    from School.indicators.population import enrolment_ratios
+
+    return enrolment_ratios(year)[0]
