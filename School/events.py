@@ -13,3 +13,5 @@ students_changed = Signal()
 backup_completed = Signal()
 # A school now serves other data than before (restored, cloned, moved, added). Args: school (name).
 school_data_replaced = Signal()
+# What the platform counts of a school changed other than through its students (the grades' levels). Args: using.
+counts_changed = Signal()

@@ -149,3 +149,38 @@ def rates_of_population(year):
     from School.indicators.population import enrolment_ratios
 
     return enrolment_ratios(year)[0]
+
+
+def test_grades_take_their_level_at_the_school_and_from_the_national_ladder(world, run_cli):
+    wrong = run_cli("gamma", "grades", "set", "P1", "P2", "S1", "S2", "--final", "S2", "--level", "P1=elementary")
+    assert wrong.returncode == 2 and "the level is one of primary, lower-secondary, upper-secondary" in wrong.stderr
+    done = run_cli("gamma", "grades", "set", "P1", "P2", "S1", "S2", "--final", "S2", "--level", "S2=upper-secondary",
+                   "--isced", "S2=3")
+    assert done.returncode == 0, done.stderr
+    national = run_cli("schools", "grades", "set", "P1", "P2", "S1", "S2", "--final", "S2", "--level", "P1=primary",
+                       "--level", "S1=upper-secondary", "--school", "beta", "--jobs", "1")
+    assert national.returncode == 0, national.stderr
+    levels = {name: [(row["name"], row["level"], row["isced"]) for row in json.loads(
+        run_cli(name, "grades", "--format", "json").stdout)] for name in ("gamma", "beta")}
+    assert levels["gamma"] == [("P1", "primary", ""), ("P2", "primary", ""), ("S1", "lower-secondary", ""),
+                               ("S2", "upper-secondary", "3")]
+    assert levels["beta"][2] == ("S1", "upper-secondary", "")
+
+
+def test_the_platform_sees_the_attendance_rate_and_the_schools_with_no_register_today(world, run_cli):
+    import datetime
+
+    from School.indicators import attendance
+
+    assert attendance.national_rate().text(explain=True) == "81.8 (9/11)"
+    assert [(name, rate.text()) for name, rate in attendance.rates_by("cluster")] == [("east", "n/a"), ("main", "81.8")]
+    # Wednesday 7 January 2026 alpha took its registers, beta none; gamma's current year (2025) is over.
+    wednesday = attendance.no_register_today(datetime.date(2026, 1, 7))
+    assert (wednesday.expected, wednesday.missing, wednesday.names) == (2, 1, ["beta"])
+    thursday = attendance.no_register_today(datetime.date(2026, 1, 8))
+    assert (thursday.missing, thursday.names) == (2, ["alpha", "beta"])
+    assert not attendance.no_register_today(datetime.date(2026, 1, 10)).school_day  # a Saturday
+    health = json.loads(run_cli("schools", "health", "--format", "json").stdout)
+    assert health["attendance"] == {"value": 81.8, "numerator": 9, "denominator": 11}
+    assert "schools_without" in health["registers_today"]
+    assert "attendance this year (present / possible sessions): 81.8 (9/11)%" in run_cli("schools", "health").stdout

@@ -26,7 +26,7 @@ from multiprocessing import util as multiprocessing_util
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from School.events import backup_completed, school_data_replaced, students_changed
+from School.events import backup_completed, counts_changed, school_data_replaced, students_changed
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def _students_changed(sender, using, **kwargs):
 
 
 def _register_saved(sender, using, **kwargs):
-    # Sent once the register's save committed: the attendance counts (School/indicators/) follow it.
+    # Sent once a register's save (or a change of the grades' levels) committed: the indicators' counts follow it.
     if not settings.FIGURES_FOLLOW_DELAY < 0:
         follower.note(using)
 
@@ -140,6 +140,7 @@ def connect():
 
     students_changed.connect(_students_changed, dispatch_uid="platform-figures")
     register_saved.connect(_register_saved, dispatch_uid="platform-figures")
+    counts_changed.connect(_register_saved, dispatch_uid="platform-figures")
     school_data_replaced.connect(_data_replaced, dispatch_uid="platform-figures")
     backup_completed.connect(_backup_completed, dispatch_uid="platform-figures")
     atexit.register(flush_at_exit)
