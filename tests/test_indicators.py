@@ -184,3 +184,31 @@ def test_the_platform_sees_the_attendance_rate_and_the_schools_with_no_register_
     assert health["attendance"] == {"value": 81.8, "numerator": 9, "denominator": 11}
     assert "schools_without" in health["registers_today"]
     assert "attendance this year (present / possible sessions): 81.8 (9/11)%" in run_cli("schools", "health").stdout
+
+
+def test_the_dashboard_shows_the_rates_parity_ages_and_absence_each_with_its_table_and_serves_the_census(world):
+    from School.platform import dashboard
+    from tests.test_platform_dashboard import signed_in, user
+
+    world.add_school("default", ["localhost"], "Platform")
+    user("default", "operator", is_staff=True, is_superuser=True)
+    dashboard.forget()
+    client = signed_in("localhost", "operator")
+    html = client.get("/platform/").content.decode()
+    section = html.split('id="indicators-title"')[1].split("</section>")[0]
+    for chart in ("flow-rates", "parity", "ages", "absence"):
+        assert f'src="/platform/charts/{chart}.svg"' in section
+        svg = client.get(f"/platform/charts/{chart}.svg")
+        assert svg.status_code == 200 and "<script" not in svg.content.decode()
+    rates = section.split("Flow rates by grade (data of the chart, %)")[1].split("</table>")[0]
+    assert '<th scope="row">P1</th><td class="number">50.0</td><td class="number">25.0</td><td class="number">25.0</td>' in rates
+    parity = section.split("Gender parity index by grade (data of the chart)")[1].split("</table>")[0]
+    assert '<th scope="row">P1</th><td class="number">1.5</td><td class="number">n/a</td>' in parity
+    absence = section.split("Persistent absence by school (data of the chart, %)")[1].split("</table>")[0]
+    assert '<th scope="row">alpha</th><td class="number">40.0</td>' in absence
+    assert 'id="attendance-rate">81.8%' in section and "1 school has not closed 2025" in section
+    workbook = client.get(f"/platform/census.xlsx?year={Y1}")
+    assert workbook.status_code == 200 and workbook["Content-Disposition"] == 'attachment; filename="census-2025.xlsx"'
+    assert load_workbook(io.BytesIO(workbook.content), read_only=True).sheetnames[0] == "Enrolment by age"
+    assert client.get("/platform/census.xlsx?year=1999").status_code == 302
+    dashboard.forget()

@@ -112,28 +112,33 @@ def sheets(year):
             "Attendance": attendance, "Rates": rates, "Notes": notes}
 
 
-def write_census(year, output):
-    """Write the workbook; returns the number of sheets. IndicatorError (nothing written) for a bad year or levels."""
+def census_workbook(year):
+    """The census as an unsaved write-only openpyxl Workbook; IndicatorError for a bad year or grades with no level."""
+    from openpyxl import Workbook
+
     check_year(year)
     missing = _without_levels(year)
     if missing:
         raise IndicatorError(
             f"{len(missing)} schools have grades with no level (primary, lower or upper secondary), e.g. "
             f"{', '.join(missing[:5])}: set them with `school_manage.py NAME grades set ... --level GRADE=primary`")
-    tables = sheets(year)
+    workbook = Workbook(write_only=True)
+    for title, table in sheets(year).items():
+        sheet = workbook.create_sheet(title)
+        for row in table:
+            sheet.append(row)
+    return workbook
+
+
+def write_census(year, output):
+    """Write the workbook; returns the number of sheets. IndicatorError (nothing written) for a bad year or levels."""
+    workbook = census_workbook(year)
 
     def write(handle):
-        from openpyxl import Workbook
-
-        workbook = Workbook(write_only=True)
-        for title, table in tables.items():
-            sheet = workbook.create_sheet(title)
-            for row in table:
-                sheet.append(row)
         workbook.save(handle)
 
     try:
         written_to(output, True, write, None)
     except ReportError as error:
         raise IndicatorError(str(error)) from None
-    return len(tables)
+    return len(workbook.worksheets)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from School.indicators.dashboard import compute as indicator_view
 from School.platform.health import needing_attention
 from School.platform.national import by_class, by_cluster, ensure_snapshot, figures, national_totals, schools, trend
 from School.platform.figures import STATUSES
@@ -33,6 +34,7 @@ class Dashboard:
     growing: list
     attention: list
     attention_count: int
+    indicators: object = None  # School/indicators/dashboard.py IndicatorView
 
 
 def size_label(low, high):
@@ -85,6 +87,7 @@ def compute():
         growing=top_schools("growth"),
         attention=attention,
         attention_count=count,
+        indicators=indicator_view(),
     )
 
 
