@@ -212,3 +212,33 @@ def test_the_dashboard_shows_the_rates_parity_ages_and_absence_each_with_its_tab
     assert load_workbook(io.BytesIO(workbook.content), read_only=True).sheetnames[0] == "Enrolment by age"
     assert client.get("/platform/census.xlsx?year=1999").status_code == 302
     dashboard.forget()
+
+
+def test_the_counts_follow_a_days_register_and_a_promotion_without_a_refresh(world, settings):
+    import datetime
+
+    from School.context import tenant_context
+    from School.register.service import Actor, take
+    from School.school_year.models import Promotion
+
+    settings.FIGURES_FOLLOW_DELAY = 0  # recount right after the write, as the follower does after its delay
+    with tenant_context("alpha"):
+        take("alpha", Actor(name="operator"), "P1", datetime.date(2026, 1, 8), {"AL-2": ("absent-unexcused", "")},
+             correction="entered late")
+    row = YearAggregates.objects.using("default").get(school__name="alpha", year=Y2)
+    assert (str(row.last_register_day), row.present, row.possible) == ("2026-01-08", 10, 13)
+    with tenant_context("gamma"):  # gamma closes 2025 (its promotion row done): its outcomes now count
+        from School.school_year.models import SchoolYear
+
+        first = SchoolYear.objects.get(name=Y1)
+        following = SchoolYear.objects.create(name=Y2, first_day=datetime.date(2026, 1, 5), last_day=datetime.date(2026, 11, 27))
+        from django.utils import timezone
+
+        now = timezone.now()
+        Promotion.objects.create(from_year=first, to_year=following, state=Promotion.State.DONE, started_at=now,
+                                 finished_at=now, lease_until=now)
+        from School.models import Student
+
+        Student.objects.get(registration_no="GA-1").save()  # any student write: the follower recounts the school
+    [line] = rates.national(Y1)
+    assert line.not_closed == [] and line.figures["promotion_rate"].denominator == 12

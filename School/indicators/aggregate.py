@@ -74,6 +74,10 @@ def count_years(alias, today=None):
         enrolments[year].append((student, grades.get(grade, ""), outcome))
         if outcome not in LEFT:
             members[year][student] = classes.get(school_class) or grades.get(grade, "")
+    current = next((year.pk for year in years if year.is_current), None)
+    if current is not None:
+        # The current year's register names a class as the student rows do (School/register/service.py class_students).
+        members[current] = dict(Student.objects.using(alias).filter(status=Student.Status.ACTIVE).values_list("pk", "grade"))
     staff = teachers(alias)
     counted, before = {}, {}
     for year in years:
@@ -150,15 +154,18 @@ def sums(flows, rungs):
 def attendance(alias, year, class_of):
     """The register's figures of `year`: per term, the year's totals, its classes and the last day a register was taken.
 
-    `class_of`: {student: class name} of the year's enrolments still there
-    (or, in a closed year, not transferred out or withdrawn during it). A
-    register of a class expects those students, less those marked "not
-    expected"; late is present (as School/register/reading.py counts).
+    `class_of`: {student: class name}: in the current year the active
+    students' class as the register names it; in an earlier year the year's
+    enrolments not transferred out or withdrawn during it. A register of a
+    class expects those students, less those marked "not expected"; late is
+    present (as School/register/reading.py counts). A mark of a student not
+    of the register's class is left out with the sessions it would count in.
     """
     registers = list(RegisterTaken.objects.using(alias).filter(year=year).values_list("pk", "class_name", "date"))
     class_size = defaultdict(int)
     for name in class_of.values():
-        class_size[name] += 1
+        if name:  # a student with no class is on no register
+            class_size[name] += 1
     terms = list(Term.objects.using(alias).filter(year=year).order_by("first_day").values_list("name", "first_day", "last_day"))
     found = {"terms": [], "present": 0, "possible": 0, "persistent": 0, "persistent_of": 0,
              "register_classes": len(class_size), "last_register_day": max((day for _pk, _c, day in registers), default=None)}
@@ -175,8 +182,12 @@ def attendance(alias, year, class_of):
     for pk, class_name, _day in registers:
         sessions[term_of[pk]][class_name] += 1
     absent, not_expected = defaultdict(int), defaultdict(int)  # (term, student) -> n
-    for register, student, code in Mark.objects.using(alias).filter(register_id__in=list(term_of)).values_list("register_id", "student_id", "code"):
-        term = term_of.get(register)
+    register_class = {pk: class_name for pk, class_name, _day in registers}
+    marks = Mark.objects.using(alias).filter(register_id__in=list(term_of)).values_list("register_id", "student_id", "code")
+    for register, student, code in marks:
+        if class_of.get(student) != register_class[register]:
+            continue  # a student not (or no longer) of that class: not among the sessions counted for it
+        term = term_of[register]
         if code in ABSENCES:
             absent[term, student] += 1
         elif code == NOT_EXPECTED:
