@@ -9,6 +9,7 @@ its size, so that a promotion or a day's register recounts in milliseconds.
 import bisect
 from collections import defaultdict
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from School.accounts.groups import TEACHERS
@@ -43,12 +44,19 @@ def _add(mapping, keys, n=1):
     mapping[keys[-1]] = mapping.get(keys[-1], 0) + n
 
 
+def members_query(alias, group_key):
+    """The user ids of group `group_key` (read flat: a join would be a $lookup on MongoDB)."""
+    return Group.user_set.through.objects.using(alias).filter(group_id=group_key).values_list("user_id", flat=True)
+
+
+def active_users(alias, keys):
+    return get_user_model().objects.using(alias).filter(pk__in=keys, is_active=True)
+
+
 def teachers(alias):
     """Active members of the school's Teachers group (the headcount of its teaching staff)."""
-    group = Group.objects.using(alias).filter(name=TEACHERS).first()
-    if group is None:
-        return 0
-    return group.user_set.filter(is_active=True).count()
+    group = Group.objects.using(alias).filter(name=TEACHERS).values_list("pk", flat=True).first()
+    return 0 if group is None else active_users(alias, list(members_query(alias, group))).count()
 
 
 def ladder(alias):

@@ -164,13 +164,17 @@ class YearAggregates(models.Model):
     persistent_of = models.PositiveIntegerField(default=0)
     # The register's classes and the last day any register was taken (the current year's).
     register_classes = models.PositiveIntegerField(default=0)
-    last_register_day = models.DateField(null=True, blank=True, db_index=True)
+    last_register_day = models.DateField(null=True, blank=True)
     counted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "year aggregates"
         constraints = [models.UniqueConstraint(fields=["school", "year"], name="one_aggregate_per_school_year")]
-        indexes = [models.Index(fields=["year"], name="aggregates_year_idx")]
+        indexes = [
+            models.Index(fields=["year"], name="aggregates_year_idx"),
+            # The current years: the platform's attendance and "no register today".
+            models.Index(fields=["is_current", "last_register_day"], name="aggregates_current_idx"),
+        ]
 
     def __str__(self):
         return f"{self.school_id} {self.year}"
