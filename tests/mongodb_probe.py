@@ -324,9 +324,9 @@ def indicators():
     day = datetime.date(2026, 3, 2)
     found = {
         "closed_years": compiled(Promotion.objects.using("nairobi").filter(state="done").values_list("from_year_id"), "nairobi"),
-        "enrolments": compiled(Enrolment.objects.using("nairobi").values_list("year_id", "student_id", "grade_id", "outcome"), "nairobi"),
-        "year_registers": compiled(RegisterTaken.objects.using("nairobi").filter(year=key).values_list("pk", "class_name", "date"), "nairobi"),
-        "year_marks": compiled(Mark.objects.using("nairobi").filter(register_id__in=[key]).values_list("register_id", "student_id", "code"), "nairobi"),
+        "enrolments": compiled(Enrolment.objects.using("nairobi").order_by().values_list("year_id", "student_id", "grade_id", "outcome"), "nairobi"),
+        "registers": compiled(RegisterTaken.objects.using("nairobi").order_by().values_list("pk", "year_id", "class_name", "date"), "nairobi"),
+        "marks": compiled(Mark.objects.using("nairobi").order_by().values_list("register_id", "student_id", "code"), "nairobi"),
         "teacher_ids": compiled(members_query("nairobi", key), "nairobi"),
         "teachers": compiled(active_users("nairobi", [key]), "nairobi"),
         "school_years": compiled(YearAggregates.objects.using("default").filter(school_id=key), "default"),
