@@ -25,12 +25,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, env_for, free_port  # noqa: E402
-from bench.operator_view import FILL, cli_seconds, get_ms, medians  # noqa: E402
+from bench.common import ROOT, env_for  # noqa: E402
+from bench.operator_view import FILL, cli_seconds, get_ms, medians, one_worker  # noqa: E402
 from bench.request_scale import make_platform  # noqa: E402
 
 AGGREGATES = """
@@ -177,28 +176,11 @@ def national(size, rounds, requests):
             output.stat().st_size / 1e6, *medians(census)))
         print(f"platform attendance rate and schools with no register today: median {attendance['national'] * 1e3:.0f} ms"
               f" (goal <= 1 s); by cluster {attendance['cluster'] * 1e3:.0f} ms")
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "multitenant.wsgi", "--workers", "1", "--bind", f"127.0.0.1:{port}"],
-            cwd=ROOT, env=env_for(data_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    get_ms(port, "/healthz")
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
+        with one_worker(data_dir) as port:
             cookie = f"sessionid={session}"
             first = get_ms(port, "/platform/", cookie)
             page = [get_ms(port, "/platform/", cookie) for _ in range(requests)]
             chart = [get_ms(port, "/platform/charts/ages.svg", cookie) for _ in range(requests)]
-        finally:
-            server.terminate()
-            server.wait(10)
         print(f"dashboard page with the indicators: median {statistics.median(page):.1f} ms (goal <= 300); the first"
               f" request, which computes what the worker keeps, {first:.0f} ms; the age chart {statistics.median(chart):.1f} ms")
     finally:
