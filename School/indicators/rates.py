@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
 from School.indicators.store import SUMS
 from School.models import School
@@ -104,17 +104,15 @@ def names_of(keys):
     return dict(School.objects.using(DEFAULT_DB_ALIAS).filter(pk__in=list(keys)).values_list("pk", "name"))
 
 
-def _sum_query(queryset, closed_only=False):
-    fields = FLOW_SUMS if closed_only else SUMS
-    found = queryset.aggregate(**{name: Sum(name) for name in fields})
+def sums_of(queryset, fields=SUMS):
+    """The sums of some rows of one year, in one aggregate query: the flows from the closed ones only, the rest from all."""
+    found = queryset.aggregate(**{
+        name: Sum(name, filter=Q(closed=True)) if name in FLOW_SUMS else Sum(name) for name in fields
+    })
     return {name: found[name] or 0 for name in fields}
 
 
-def sums_of(queryset):
-    """The sums of some rows of one year: flows from the closed ones only, the rest from all."""
-    totals = _sum_query(queryset)
-    totals.update(_sum_query(queryset.filter(closed=True), closed_only=True))
-    return totals
+INTO = tuple(f"transition_into{sex}" for sex in SEXES)
 
 
 def indicators(totals, into=None):
@@ -153,7 +151,7 @@ class Line:
 def national(year):
     year_rows = rows(year)
     following = next_year(year)
-    into = sums_of(rows(following)) if following else None
+    into = sums_of(rows(following), INTO) if following else None
     open_keys = list(year_rows.filter(closed=False).values_list("school_id", flat=True))
     return [Line("national", year_rows.count(), sorted(names_of(open_keys).values()), indicators(sums_of(year_rows), into))]
 
