@@ -3,15 +3,26 @@ values computed by hand from the children's stories in tests/indicators_world.py
 bad input. Every test ends by searching `default` for the children's names, numbers and dates of birth."""
 
 import csv
+import datetime
 import io
 import json
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
-from School.indicators import rates
+from School.context import tenant_context
+from School.indicators import attendance, rates
+from School.indicators.census import write_census
+from School.indicators.population import enrolment_ratios
+from School.models import Student
+from School.platform import dashboard
+from School.platform.figures import recount
 from School.platform.models import PopulationByAge, YearAggregates
+from School.register.service import Actor, take
+from School.school_year.models import Grade, Promotion, SchoolYear
 from tests.indicators_world import MARKS, Y1, Y2, build
+from tests.test_platform_dashboard import signed_in, user
 from tests.test_platform_figures import assert_no_foreign_students_in_default
 
 
@@ -138,17 +149,11 @@ def test_population_loads_whole_or_not_at_all_and_gives_gross_and_net_ratios(wor
     good = tmp_path / "population.csv"
     good.write_text("year,age,female,male\n" + "".join(f"2025,{age},2,2\n" for age in range(6, 12)))
     assert run_cli("schools", "population", "load", str(good)).returncode == 0
-    [(level, primary), *_rest] = rates_of_population(Y1)
+    [(level, primary), *_rest] = enrolment_ratios(Y1)[0]
     # Primary (ages 6-11): 10 enrolled of a population of 24; of official age: AL-1 (6), the twins (11), AL-5 (12 is not),
     # BE-1 (5) not, BE-2 (5) not, GA-1 (5) not, AL-2 (5) not, AL-6 and BE-6 unknown: 3.
     assert level == "primary (ages 6-11)"
     assert (primary["ger"].numerator, primary["ger"].denominator, primary["ner"].numerator) == (10, 24, 3)
-
-
-def rates_of_population(year):
-    from School.indicators.population import enrolment_ratios
-
-    return enrolment_ratios(year)[0]
 
 
 def test_grades_take_their_level_at_the_school_and_from_the_national_ladder(world, run_cli):
@@ -168,10 +173,6 @@ def test_grades_take_their_level_at_the_school_and_from_the_national_ladder(worl
 
 
 def test_the_platform_sees_the_attendance_rate_and_the_schools_with_no_register_today(world, run_cli):
-    import datetime
-
-    from School.indicators import attendance
-
     assert attendance.national_rate().text(explain=True) == "81.8 (9/11)"
     assert [(name, rate.text()) for name, rate in attendance.rates_by("cluster")] == [("east", "n/a"), ("main", "81.8")]
     # Wednesday 7 January 2026 alpha took its registers, beta none; gamma's current year (2025) is over.
@@ -187,9 +188,6 @@ def test_the_platform_sees_the_attendance_rate_and_the_schools_with_no_register_
 
 
 def test_the_dashboard_shows_the_rates_parity_ages_and_absence_each_with_its_table_and_serves_the_census(world):
-    from School.platform import dashboard
-    from tests.test_platform_dashboard import signed_in, user
-
     world.add_school("default", ["localhost"], "Platform")
     user("default", "operator", is_staff=True, is_superuser=True)
     dashboard.forget()
@@ -215,12 +213,6 @@ def test_the_dashboard_shows_the_rates_parity_ages_and_absence_each_with_its_tab
 
 
 def test_the_counts_follow_a_days_register_and_a_promotion_without_a_refresh(world, settings):
-    import datetime
-
-    from School.context import tenant_context
-    from School.register.service import Actor, take
-    from School.school_year.models import Promotion
-
     settings.FIGURES_FOLLOW_DELAY = 0  # recount right after the write, as the follower does after its delay
     with tenant_context("alpha"):
         take("alpha", Actor(name="operator"), "P1", datetime.date(2026, 1, 8), {"AL-2": ("absent-unexcused", "")},
@@ -228,17 +220,24 @@ def test_the_counts_follow_a_days_register_and_a_promotion_without_a_refresh(wor
     row = YearAggregates.objects.using("default").get(school__name="alpha", year=Y2)
     assert (str(row.last_register_day), row.present, row.possible) == ("2026-01-08", 10, 13)
     with tenant_context("gamma"):  # gamma closes 2025 (its promotion row done): its outcomes now count
-        from School.school_year.models import SchoolYear
-
         first = SchoolYear.objects.get(name=Y1)
         following = SchoolYear.objects.create(name=Y2, first_day=datetime.date(2026, 1, 5), last_day=datetime.date(2026, 11, 27))
-        from django.utils import timezone
-
         now = timezone.now()
         Promotion.objects.create(from_year=first, to_year=following, state=Promotion.State.DONE, started_at=now,
                                  finished_at=now, lease_until=now)
-        from School.models import Student
-
         Student.objects.get(registration_no="GA-1").save()  # any student write: the follower recounts the school
     [line] = rates.national(Y1)
     assert line.not_closed == [] and line.figures["promotion_rate"].denominator == 12
+
+
+def test_a_census_of_a_school_whose_grades_have_no_level_is_refused_naming_it_and_writes_nothing(world, tmp_path):
+    with tenant_context("gamma"):
+        Grade.objects.filter(name="P1").update(level="")
+    recount("gamma")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(rates.IndicatorError, match=r"^1 schools have grades with no level .*e\.g\. gamma: set them"):
+        write_census(Y1, folder / "census.xlsx")
+    assert not list(folder.iterdir())
+    # The indicators still count it, under "level: not set".
+    assert {line.name: values(line)["enrolled"] for line in rates.by_grade(Y1)}["level: not set"] == 1
