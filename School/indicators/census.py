@@ -11,24 +11,16 @@ them is refused by name, before anything is written.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.db import DEFAULT_DB_ALIAS
 
 from School.indicators.aggregate import FEMALE, MALE, OUTCOMES
 from School.indicators.population import enrolment_ratios
-from School.indicators.rates import IndicatorError, Ratio, by_grade, check_year, national, names_of, rows
+from School.indicators.rates import GradeWalk, IndicatorError, Ratio, check_year, national, names_of, rows
 from School.indicators.tables import COLUMNS
 from School.models import School
 from School.platform.report import ReportError, written_to
-
-
-def _without_levels(year):
-    missing = []
-    for key, ladder, flows in rows(year).values_list("school_id", "ladder", "flows").iterator(chunk_size=5000):
-        levels = {name: level for name, level, _isced, _final in ladder}
-        if any(not levels.get(grade) for grade in flows):
-            missing.append(key)
-    return sorted(names_of(missing).values())
 
 
 def _rate_cells(figures):
@@ -49,30 +41,55 @@ def _rate_header(first):
     return head
 
 
-def _grade_walk(year):
-    """(grades in ladder order, {grade: {sex: {age: n}}}, {grade: {flow: {sex: n}}}) over every school."""
-    order, ages, flows = {}, defaultdict(lambda: defaultdict(lambda: defaultdict(int))), defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-    for ladder, per_age, per_flow in rows(year).values_list("ladder", "ages", "flows").iterator(chunk_size=2000):
-        for position, (name, _level, _isced, _final) in enumerate(ladder):
-            order.setdefault(name, position)
-        for grade, sexes in per_age.items():
+@dataclass
+class Walked:
+    """What one pass over a year's rows gathers for the census."""
+
+    grades: GradeWalk = field(default_factory=GradeWalk)
+    order: dict = field(default_factory=dict)
+    ages: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(int))))
+    flows: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(int))))
+    schools: list = field(default_factory=list)  # (key, teachers, enrolled, present, possible, persistent, of)
+    without_levels: list = field(default_factory=list)
+
+
+WALKED = ("school_id", "closed", "ladder", "flows", "ages", "teachers", "enrolled", "present", "possible", "persistent",
+          "persistent_of")
+
+
+def walk(year):
+    """One read of the year's rows (their JSON decoded once) for every sheet."""
+    found = Walked()
+    for key, closed, ladder, flows, ages, teachers, *figures in rows(year).values_list(*WALKED).iterator(chunk_size=2000):
+        found.grades.add(key, closed, ladder, flows, teachers)
+        levels = {}
+        for position, (name, level, _isced, _final) in enumerate(ladder):
+            found.order.setdefault(name, position)
+            levels[name] = level
+        if any(not levels.get(grade) for grade in flows):
+            found.without_levels.append(key)
+        for grade, sexes in ages.items():
+            per_sex = found.ages[grade]
             for sex, counts in sexes.items():
+                per_age = per_sex[sex]
                 for age, n in counts.items():
-                    ages[grade][sex][age] += n
-        for grade, kinds in per_flow.items():
+                    per_age[age] += n
+        for grade, kinds in flows.items():
+            per_kind = found.flows[grade]
             for kind, sexes in kinds.items():
                 for sex, n in sexes.items():
-                    flows[grade][kind][sex] += n
-    grades = sorted(set(ages) | set(flows), key=lambda name: (order.get(name, 999), name))
-    return grades, ages, flows
+                    per_kind[kind][sex] += n
+        found.schools.append((key, teachers, *figures))
+    return found
 
 
 def _age_key(age):
     return (1, 0) if age == "" else (0, int(age))
 
 
-def sheets(year):
-    grades, ages, flows = _grade_walk(year)
+def sheets(year, walked):
+    ages, flows = walked.ages, walked.flows
+    grades = sorted(set(ages) | set(flows), key=lambda name: (walked.order.get(name, 999), name))
     every_age = sorted({age for grade in ages.values() for sex in grade.values() for age in sex}, key=_age_key)
     head = ["age"] + [f"{grade} {letter}" for grade in grades for letter in ("F", "M", "T")]
     enrolment = [head]
@@ -90,16 +107,15 @@ def sheets(year):
         [grade, sum(flows[grade]["enrolled"].values()), *(sum(flows[grade][outcome].values()) for outcome in OUTCOMES)]
         for grade in grades]
     clusters = dict(School.objects.using(DEFAULT_DB_ALIAS).values_list("pk", "cluster").iterator(chunk_size=5000))
-    names = names_of(clusters)
+    names = dict(School.objects.using(DEFAULT_DB_ALIAS).values_list("pk", "name").iterator(chunk_size=5000))
     teachers = [["school", "cluster", "teachers", "enrolled", "pupil-teacher ratio"]]
     attendance = [["school", "cluster", "present sessions", "possible sessions", "attendance rate",
                    "persistently absent (latest term)", "students (latest term)"]]
-    for key, staff, enrolled, present, possible, persistent, of in rows(year).values_list(
-            "school_id", "teachers", "enrolled", "present", "possible", "persistent", "persistent_of").iterator(chunk_size=5000):
+    for key, staff, enrolled, present, possible, persistent, of in walked.schools:
         name, cluster = names.get(key, str(key)), clusters.get(key) or "main"
         teachers.append([name, cluster, staff, enrolled, Ratio(enrolled, staff, scale=1).value])
         attendance.append([name, cluster, present, possible, Ratio(present, possible).value, persistent, of])
-    rates = [_rate_header("grade or level")] + [[line.name, *_rate_cells(line.figures)] for line in by_grade(year)]
+    rates = [_rate_header("grade or level")] + [[line.name, *_rate_cells(line.figures)] for line in walked.grades.lines()]
     line = national(year)[0]
     rates.append(["national", *_rate_cells(line.figures)])
     ratios, note = enrolment_ratios(year)
@@ -117,13 +133,14 @@ def census_workbook(year):
     from openpyxl import Workbook
 
     check_year(year)
-    missing = _without_levels(year)
+    walked = walk(year)
+    missing = sorted(names_of(walked.without_levels).values())
     if missing:
         raise IndicatorError(
             f"{len(missing)} schools have grades with no level (primary, lower or upper secondary), e.g. "
             f"{', '.join(missing[:5])}: set them with `school_manage.py NAME grades set ... --level GRADE=primary`")
     workbook = Workbook(write_only=True)
-    for title, table in sheets(year).items():
+    for title, table in sheets(year, walked).items():
         sheet = workbook.create_sheet(title)
         for row in table:
             sheet.append(row)

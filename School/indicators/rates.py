@@ -196,54 +196,69 @@ def _grade_totals():
     return defaultdict(int)
 
 
-def by_grade(year):
-    """Lines per grade name (ladder order of the first school that has it), then per level, from the rows' flows."""
-    order, levels_of = {}, {}
-    per_grade = defaultdict(_grade_totals)
-    per_level = defaultdict(_grade_totals)
-    opened = []
-    for key, closed, ladder, flows, teachers in rows(year).values_list("school_id", "closed", "ladder", "flows", "teachers").iterator(chunk_size=2000):
+# Which sums a flow adds to (sign, sum name), and whether only a closed year's count.
+FLOW_TARGETS = {
+    "enrolled": ((1, "enrolled", False), (1, "base", True)),
+    Outcome.TRANSFERRED_OUT: ((-1, "base", True),),
+    Outcome.PROMOTED: ((1, "promoted", True),),
+    Outcome.GRADUATED: ((1, "promoted", True),),
+    Outcome.REPEATED: ((1, "repeated", True),),
+}
+
+
+class GradeWalk:
+    """Sums by grade name and by level over the rows of one year, fed one school at a time (one pass serves the
+    `--by grade` lines and the census)."""
+
+    def __init__(self):
+        self.order, self.opened = {}, []
+        self.per_grade, self.per_level = defaultdict(_grade_totals), defaultdict(_grade_totals)
+
+    def add(self, key, closed, ladder, flows, teachers):
         if not closed:
-            opened.append(key)
-        level = {name: lvl for name, lvl, _isced, _final in ladder}
+            self.opened.append(key)
+        level = {}
         for position, (name, lvl, _isced, _final) in enumerate(ladder):
-            order.setdefault(name, position)
-            levels_of.setdefault(name, lvl)
+            self.order.setdefault(name, position)
+            level[name] = lvl
         school_levels = defaultdict(int)
         for grade, counts in flows.items():
-            totals = per_grade[grade]
-            level_totals = per_level[level.get(grade, "")]
-            for target in (totals, level_totals):
-                _add_flows(target, counts, closed)
+            targets = (self.per_grade[grade], self.per_level[level.get(grade, "")])
+            for flow, sexes in counts.items():
+                if flow == "repeaters":
+                    for target in targets:
+                        target["repeaters"] += sum(sexes.values())
+                    continue
+                for sign, name, closed_only in FLOW_TARGETS.get(flow, ()):
+                    if closed_only and not closed:
+                        continue
+                    total, female, male = sum(sexes.values()), sexes.get("female", 0), sexes.get("male", 0)
+                    for target in targets:
+                        target[name] += sign * total
+                        target[f"{name}_female"] += sign * female
+                        target[f"{name}_male"] += sign * male
             school_levels[level.get(grade, "")] += sum(counts.get("enrolled", {}).values())
         enrolled = sum(school_levels.values())
         for lvl, n in school_levels.items():  # a school's teachers shared among its levels by enrolment
-            per_level[lvl]["teachers"] += teachers * n / enrolled if enrolled else 0
-    names = sorted(names_of(opened).values())
-    lines = [Line(grade, 0, names, indicators(_complete(per_grade[grade])))
-             for grade in sorted(per_grade, key=lambda name: (order.get(name, 999), name))]
-    for lvl in [value for value in Grade.Level.values if value in per_level] + ([""] if "" in per_level else []):
-        totals = _complete(per_level[lvl])
-        totals["teachers"] = round(totals["teachers"], 1)
-        lines.append(Line(f"level: {lvl or 'not set'}", 0, names, indicators(totals)))
-    return lines
+            self.per_level[lvl]["teachers"] += teachers * n / enrolled if enrolled else 0
+
+    def lines(self):
+        names = sorted(names_of(self.opened).values())
+        found = [Line(grade, 0, names, indicators(_complete(self.per_grade[grade])))
+                 for grade in sorted(self.per_grade, key=lambda name: (self.order.get(name, 999), name))]
+        for lvl in [value for value in Grade.Level.values if value in self.per_level] + ([""] if "" in self.per_level else []):
+            totals = _complete(self.per_level[lvl])
+            totals["teachers"] = round(totals["teachers"], 1)
+            found.append(Line(f"level: {lvl or 'not set'}", 0, names, indicators(totals)))
+        return found
 
 
-def _add_flows(target, counts, closed):
-    for sex in SEXES:
-        key = {"": None, "_female": "female", "_male": "male"}[sex]
-
-        def n(flow):
-            values = counts.get(flow, {})
-            return sum(values.values()) if key is None else values.get(key, 0)
-
-        target[f"enrolled{sex}"] += n("enrolled")
-        if sex == "":
-            target["repeaters"] += n("repeaters")
-        if closed:
-            target[f"base{sex}"] += n("enrolled") - n(Outcome.TRANSFERRED_OUT)
-            target[f"promoted{sex}"] += n(Outcome.PROMOTED) + n(Outcome.GRADUATED)
-            target[f"repeated{sex}"] += n(Outcome.REPEATED)
+def by_grade(year):
+    """Lines per grade name (ladder order of the first school that has it), then per level, from the rows' flows."""
+    walk = GradeWalk()
+    for row in rows(year).values_list("school_id", "closed", "ladder", "flows", "teachers").iterator(chunk_size=2000):
+        walk.add(*row)
+    return walk.lines()
 
 
 def _complete(totals):
