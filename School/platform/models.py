@@ -171,7 +171,10 @@ class YearAggregates(models.Model):
         verbose_name_plural = "year aggregates"
         constraints = [models.UniqueConstraint(fields=["school", "year"], name="one_aggregate_per_school_year")]
         indexes = [
-            models.Index(fields=["year"], name="aggregates_year_idx"),
+            # A year's rows, and of them those not closed (named in every output).
+            models.Index(fields=["year", "closed"], name="aggregates_year_idx"),
+            # The year after a year (the transition rate's t+1).
+            models.Index(fields=["first_day"], name="aggregates_first_day_idx"),
             # The current years: the platform's attendance and "no register today".
             models.Index(fields=["is_current", "last_register_day"], name="aggregates_current_idx"),
         ]
