@@ -25,6 +25,7 @@ REGISTRY_MODELS = frozenset({
     ("platform", "platformyear"),  # the platform calendar and national ladder (School/school_year/national.py)
     ("platform", "platformladder"),
     ("platform", "yearaggregates"),  # the indicators' counts per school and year (School/indicators/)
+    ("platform", "yeardetail"),
     ("platform", "populationbyage"),
 })
 

@@ -37,7 +37,7 @@ import datetime, random
 from django.utils import timezone
 from School.indicators.aggregate import sums
 from School.models import School
-from School.platform.models import YearAggregates
+from School.platform.models import YearAggregates, YearDetail
 random.seed(36)
 LADDER = [[f"Grade {n}", "primary" if n <= 6 else "lower-secondary", "", n == 8] for n in range(1, 9)]
 YEARS = {"2025": (datetime.date(2025, 1, 6), datetime.date(2025, 11, 28)), "2026": (datetime.date(2026, 1, 5), datetime.date(2026, 11, 27))}
@@ -60,23 +60,27 @@ def one(key, year):
         flows[grade], ages[grade] = flow, age
     first, last = YEARS[year]
     possible = random.randint(20000, 40000)
-    return YearAggregates(
+    teachers = random.randint(5, 20) if year == "2026" else 0
+    detail = YearDetail(school_id=key, year=year, closed=year == "2025", teachers=teachers, ladder=LADDER, flows=flows,
+                        ages=ages, terms=[{"term": "Term 1", "first": "2026-01-05", "last": "2026-03-31",
+                                           "present": possible - 900, "possible": possible, "students": 500, "persistent": 40}])
+    return detail, YearAggregates(
         school_id=key, year=year, first_day=first, last_day=last, is_current=year == "2026", closed=year == "2025",
-        teachers=random.randint(5, 20) if year == "2026" else 0, ladder=LADDER, flows=flows, ages=ages,
-        terms=[{"term": "Term 1", "first": "2026-01-05", "last": "2026-03-31", "present": possible - 900,
-                "possible": possible, "students": 500, "persistent": 40}],
+        teachers=teachers,
         present=possible - random.randint(500, 2000), possible=possible, persistent=random.randint(0, 80), persistent_of=500,
         register_classes=16, last_register_day=today - datetime.timedelta(days=random.randint(0, 1)),
         counted_at=timezone.now(), **sums(flows, LADDER))
 
 YearAggregates.objects.all().delete()  # the demo schools' own: every school gets the same shape
-rows = []
+YearDetail.objects.all().delete()
+rows, details = [], []
 for key in School.objects.values_list("pk", flat=True).iterator():
     for year in YEARS:
-        rows.append(one(key, year))
+        detail, row = one(key, year)
+        rows.append(row); details.append(detail)
     if len(rows) >= 5000:
-        YearAggregates.objects.bulk_create(rows); rows = []
-YearAggregates.objects.bulk_create(rows)
+        YearAggregates.objects.bulk_create(rows); YearDetail.objects.bulk_create(details); rows, details = [], []
+YearAggregates.objects.bulk_create(rows); YearDetail.objects.bulk_create(details)
 """
 
 ATTENDANCE = """

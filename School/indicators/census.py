@@ -17,7 +17,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from School.indicators.aggregate import FEMALE, MALE, OUTCOMES
 from School.indicators.population import enrolment_ratios
-from School.indicators.rates import GradeWalk, IndicatorError, Ratio, check_year, national, names_of, rows
+from School.indicators.rates import GradeWalk, IndicatorError, Ratio, check_year, details, national, names_of, rows
 from School.indicators.tables import COLUMNS
 from School.models import School
 from School.platform.report import ReportError, written_to
@@ -53,14 +53,14 @@ class Walked:
     without_levels: list = field(default_factory=list)
 
 
-WALKED = ("school_id", "closed", "ladder", "flows", "ages", "teachers", "enrolled", "present", "possible", "persistent",
-          "persistent_of")
+WALKED = ("school_id", "closed", "ladder", "flows", "ages", "teachers")
+PER_SCHOOL = ("school_id", "teachers", "enrolled", "present", "possible", "persistent", "persistent_of")
 
 
 def walk(year):
     """One read of the year's rows (their JSON decoded once) for every sheet."""
     found = Walked()
-    for key, closed, ladder, flows, ages, teachers, *figures in rows(year).values_list(*WALKED).iterator(chunk_size=2000):
+    for key, closed, ladder, flows, ages, teachers in details(year).values_list(*WALKED).iterator(chunk_size=2000):
         found.grades.add(key, closed, ladder, flows, teachers)
         levels = {}
         for position, (name, level, _isced, _final) in enumerate(ladder):
@@ -79,7 +79,7 @@ def walk(year):
             for kind, sexes in kinds.items():
                 for sex, n in sexes.items():
                     per_kind[kind][sex] += n
-        found.schools.append((key, teachers, *figures))
+    found.schools = list(rows(year).values_list(*PER_SCHOOL).iterator(chunk_size=5000))
     return found
 
 

@@ -11,7 +11,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from School.indicators import attendance
 from School.indicators.rates import by_grade, current_year
-from School.platform.models import YearAggregates
+from School.platform.models import YearAggregates, YearDetail
 
 # Age bands of the age-by-grade chart (first age of each band); "" is a date of birth not recorded.
 AGE_BANDS = ((0, "0-5"), (6, "6-8"), (9, "9-11"), (12, "12-14"), (15, "15-17"), (18, "18+"))
@@ -46,7 +46,7 @@ def band_of(age):
 def age_rows(year):
     totals = {}
     order = {}
-    rows = YearAggregates.objects.using(DEFAULT_DB_ALIAS).filter(year=year).values_list("ladder", "ages")
+    rows = YearDetail.objects.using(DEFAULT_DB_ALIAS).filter(year=year).values_list("ladder", "ages")
     for ladder, ages in rows.iterator(chunk_size=2000):
         for position, (name, *_rest) in enumerate(ladder):
             order.setdefault(name, position)

@@ -16,7 +16,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, transaction
 
-from School.platform.models import PopulationByAge, YearAggregates
+from School.platform.models import PopulationByAge, YearDetail
 
 MAX_AGE = 30
 COLUMNS = ("year", "age", "female", "male")
@@ -88,7 +88,7 @@ def enrolment_ratios(year):
         return [], (f"gross and net enrolment ratios need the population by age of {year}: none is loaded "
                     "(`schools population load FILE`)")
     enrolled = defaultdict(lambda: defaultdict(int))  # level -> (sex, in age?) -> n
-    for ladder, ages in YearAggregates.objects.using(DEFAULT_DB_ALIAS).filter(year=year).values_list("ladder", "ages").iterator(chunk_size=2000):
+    for ladder, ages in YearDetail.objects.using(DEFAULT_DB_ALIAS).filter(year=year).values_list("ladder", "ages").iterator(chunk_size=2000):
         level_of = {name: level for name, level, _isced, _final in ladder}
         for grade, per_sex in ages.items():
             level = level_of.get(grade, "")

@@ -24,7 +24,7 @@ from django.db.models import Count, Q, Sum
 
 from School.indicators.store import SUMS
 from School.models import School
-from School.platform.models import YearAggregates
+from School.platform.models import YearAggregates, YearDetail
 from School.school_year.models import Enrolment, Grade
 
 Outcome = Enrolment.Outcome
@@ -75,6 +75,10 @@ def gpi(female, male):
 
 def rows(year):
     return YearAggregates.objects.using(DEFAULT_DB_ALIAS).filter(year=year).order_by()
+
+
+def details(year):
+    return YearDetail.objects.using(DEFAULT_DB_ALIAS).filter(year=year).order_by()
 
 
 def check_year(year):
@@ -256,7 +260,7 @@ class GradeWalk:
 def by_grade(year):
     """Lines per grade name (ladder order of the first school that has it), then per level, from the rows' flows."""
     walk = GradeWalk()
-    for row in rows(year).values_list("school_id", "closed", "ladder", "flows", "teachers").iterator(chunk_size=2000):
+    for row in details(year).values_list("school_id", "closed", "ladder", "flows", "teachers").iterator(chunk_size=2000):
         walk.add(*row)
     return walk.lines()
 

@@ -113,8 +113,9 @@ class YearAggregates(models.Model):
     Counts only, computed at the school (School/indicators/aggregate.py) and
     kept following its writes like SchoolFigures; no field can hold a
     student's name, number, date of birth or any other personal value.
-    The scalar fields are what the national and cluster sums read with one
-    aggregate query; the JSON fields are read for the tables by grade and age.
+    Only numbers, so that a row stays narrow: the national and cluster sums
+    read 100,000 of them with one aggregate query. The counts by grade, sex
+    and age are in YearDetail, read for the tables by grade and the census.
     """
 
     school = models.ForeignKey("School.School", on_delete=models.CASCADE, related_name="year_aggregates")
@@ -149,14 +150,6 @@ class YearAggregates(models.Model):
     repeaters = models.PositiveIntegerField(default=0)
     # Members of the school's Teachers group (School/accounts/groups.py), active users, counted when the year is counted.
     teachers = models.PositiveIntegerField(default=0)
-    # [[grade, level, isced, final], ...] lowest first: the school's ladder as its levels say.
-    ladder = models.JSONField(default=list, blank=True)
-    # {grade: {"enrolled"|"repeaters"|"new"|outcome: {sex key: n}}}: what the rates and the GPI read.
-    flows = models.JSONField(default=dict, blank=True)
-    # {grade: {sex key: {age: n}}}: enrolment by age on the year's first day ("" an unknown date of birth).
-    ages = models.JSONField(default=dict, blank=True)
-    # [{"term", "first", "last", "present", "possible", "students", "persistent"}] from the daily register.
-    terms = models.JSONField(default=list, blank=True)
     present = models.PositiveBigIntegerField(default=0)
     possible = models.PositiveBigIntegerField(default=0)
     persistent = models.PositiveIntegerField(default=0)
@@ -178,6 +171,35 @@ class YearAggregates(models.Model):
             # The current years: the platform's attendance and "no register today".
             models.Index(fields=["is_current", "last_register_day"], name="aggregates_current_idx"),
         ]
+
+    def __str__(self):
+        return f"{self.school_id} {self.year}"
+
+
+class YearDetail(models.Model):
+    """One school's counts for one year by grade, sex and age (School/indicators/): YearAggregates' wide half.
+
+    `closed` and `teachers` are repeated from YearAggregates so that the
+    tables by grade read this table alone (no join: a $lookup on MongoDB).
+    """
+
+    school = models.ForeignKey("School.School", on_delete=models.CASCADE, related_name="year_details")
+    year = models.CharField(max_length=20)
+    closed = models.BooleanField(default=False)
+    teachers = models.PositiveIntegerField(default=0)
+    # [[grade, level, isced, final], ...] lowest first: the school's ladder as its levels say.
+    ladder = models.JSONField(default=list, blank=True)
+    # {grade: {"enrolled"|"repeaters"|"new"|outcome: {sex key: n}}}: what the rates and the GPI read.
+    flows = models.JSONField(default=dict, blank=True)
+    # {grade: {sex key: {age: n}}}: enrolment by age on the year's first day ("" an unknown date of birth).
+    ages = models.JSONField(default=dict, blank=True)
+    # [{"term", "first", "last", "present", "possible", "students", "persistent"}] from the daily register.
+    terms = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name_plural = "year details"
+        constraints = [models.UniqueConstraint(fields=["school", "year"], name="one_detail_per_school_year")]
+        indexes = [models.Index(fields=["year"], name="details_year_idx")]
 
     def __str__(self):
         return f"{self.school_id} {self.year}"
