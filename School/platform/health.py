@@ -132,6 +132,10 @@ def summary_line(schools_seen, attention, per_kind):
     return f"{attention} of {schools_seen} schools need attention" + (f": {detail}" if detail else "")
 
 
+ATTENDANCE_LINE = "attendance this year (present / possible sessions)"
+REGISTERS_LINE = "registers today"
+
+
 def register_json(found):
     return {"day": found.day.isoformat(), "school_day": found.school_day, "schools_expected": found.expected,
             "schools_without": found.missing, "first_without": found.names}
@@ -140,9 +144,9 @@ def register_json(found):
 def register_line(found):
     """One line on today's registers; it does not make `health` fail: a morning's registers come in through the day."""
     if not found.school_day:
-        return f"registers today ({found.day}): not a school day"
+        return f"{REGISTERS_LINE} ({found.day}): not a school day"
     shown = ", ".join(found.names[:10]) + (" ..." if found.missing > 10 else "")
-    return (f"registers today ({found.day}): {found.missing} of {found.expected} schools have taken none"
+    return (f"{REGISTERS_LINE} ({found.day}): {found.missing} of {found.expected} schools have taken none"
             + (f": {shown}" if found.missing else ""))
 
 
@@ -182,6 +186,8 @@ def write_health(stdout, as_json):
             when = run["last_ok"].isoformat(timespec="minutes") if run["last_ok"] else "never"
             flag = "  STALE" if run["stale"] else ""
             stdout.write(f"schedule {run['name']:<16} ({run['schedule']}): last ran well {when}{flag}\n")
+        # Today's registers and the attendance (issue 35), after the schools and the schedules.
         stdout.write(register_line(registers) + "\n")
-        stdout.write(f"attendance this year (present / possible sessions): {attendance.text(explain=True)}%\n")
+        stdout.write(f"{ATTENDANCE_LINE}: {attendance.text(explain=True)}%\n")
+
     return attention + stale
