@@ -474,6 +474,42 @@ def test_the_registers_queries_are_flat_and_match_on_indexed_fields(tmp_path):
         assert fields & flat_read_of(facts["queries"][name], name, model, fields), name
 
 
+# --- the ministry's numbers (School/indicators/) -------------------------------------------------
+
+
+def test_the_indicators_count_a_school_and_read_default_without_a_join(tmp_path):
+    """Counting a school's years (enrolments, registers, marks, teachers) and the platform's reads of YearAggregates:
+    each a flat read, its first $match on indexed fields. The new model and the grades' levels are checked in both
+    migration trees by test_migrations_are_up_to_date_for_both_engines."""
+    from django.contrib.auth import get_user_model
+
+    from School.platform.models import YearAggregates
+    from School.register.models import Mark, RegisterTaken
+    from School.school_year.models import Enrolment, Promotion
+
+    facts = probe(tmp_path, "indicators")
+    assert facts["connected_aliases"] == []  # compiling opened no connection
+    queries = facts["queries"]
+    for name, query in queries.items():
+        assert "$lookup" not in stages(query), name
+    # A school's enrolments, registers and marks are each read whole, once per count (School/indicators/aggregate.py).
+    for name, model in (("enrolments", Enrolment), ("registers", RegisterTaken), ("marks", Mark)):
+        assert queries[name]["collection"] == model._meta.db_table, name
+    expected = {
+        "closed_years": (Promotion, {"state"}),
+        "teachers": (get_user_model(), {"_id", "is_active"}),
+        "teacher_ids": (get_user_model().groups.through, {"group_id"}),
+        "school_years": (YearAggregates, {"school_id"}),
+        "year_rows": (YearAggregates, {"year"}),
+        "current_rows": (YearAggregates, {"is_current", "last_register_day"}),
+    }
+    for name, (model, fields) in expected.items():
+        if name in ("closed_years", "teachers", "teacher_ids"):  # a school's few promotions; its teachers
+            assert queries[name]["collection"] == model._meta.db_table and stages(queries[name])[0] == "$match", name
+            continue
+        assert fields & flat_read_of(queries[name], name, model, fields), name
+
+
 # --- each school's branding (School/branding/) --------------------------------------------------
 
 

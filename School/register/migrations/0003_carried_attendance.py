@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('School', '0012_guardians_moved'),
-        ('register', '0002_s35_absence_mails'),
+        ('register', '0002_absence_mails'),
     ]
 
     operations = [
