@@ -40,6 +40,11 @@ def _layout_links(script_prefix):
         "language": reverse("language"),
         "export": reverse("student-export-page"),
         "sign_out": reverse("sign-out"),
+        # The register's pages' links (templates/register/nav.html, read by both engines too).
+        "register": reverse("register"),
+        "register_sheet": reverse("register-sheet"),
+        "register_today": reverse("register-today"),
+        "register_settings": reverse("register-settings"),
     })
 
 

@@ -16,3 +16,5 @@ school_data_replaced = Signal()
 # Students are about to be written for the first time (before the write). Args: using, students (unsaved).
 # School/identity/registry.py gives those without a learner number one.
 students_enrolling = Signal()
+# What the platform counts of a school changed other than through its students (the grades' levels). Args: using.
+counts_changed = Signal()

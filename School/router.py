@@ -26,6 +26,9 @@ REGISTRY_MODELS = frozenset({
     ("platform", "platformladder"),
     ("platform", "learnernumber"),  # digests of learner numbers and records (School/identity/registry.py)
     ("platform", "studentdigest"),
+    ("platform", "yearaggregates"),  # the indicators' counts per school and year (School/indicators/)
+    ("platform", "yeardetail"),
+    ("platform", "populationbyage"),
 })
 
 

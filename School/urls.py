@@ -6,7 +6,7 @@ from School import views
 from School.locale import preferences
 from School.records import api, import_views
 from School.school_year import api as school_year_api
-from School.register.api import RegisterView
+from School.register.api import RegisterView, StudentAttendanceView
 
 api_router = DefaultRouter()
 api_router.register("students", api.StudentViewSet, basename="student")
@@ -17,6 +17,7 @@ api_urls = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The daily register (School/register/api.py): read and take one register.
     path("registers/", RegisterView.as_view(), name="registers"),
+    path("students/<str:pk>/attendance/", StudentAttendanceView.as_view(), name="student-attendance"),
     *api_router.urls,
 ]
 

@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, env_for, free_port  # noqa: E402
+from bench.common import ROOT, env_for, start_gunicorn  # noqa: E402
 
 HOST = "nairobi.localhost"
 WORKERS = os.cpu_count() * 2 + 1
@@ -69,23 +69,8 @@ def make_platform(tokens):
 
 class Server:
     def __init__(self, data_dir, synchronous, threads=THREADS):
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "multitenant.wsgi", "--workers", str(WORKERS), "--threads", str(threads),
-             "--bind", f"127.0.0.1:{self.port}", "--max-requests", "0"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=env_for(data_dir, SCHOOL_SQLITE_SYNCHRONOUS=synchronous, API_RATE_LIMIT="1000000/min"),
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if get(self.port, "/")[0] == 200:
-                    return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start")
-            time.sleep(0.2)
+        self.process, self.port = start_gunicorn(data_dir, WORKERS, threads, HOST, SCHOOL_SQLITE_SYNCHRONOUS=synchronous,
+                                                 API_RATE_LIMIT="1000000/min")
 
     def stop(self):
         self.process.terminate()

@@ -128,3 +128,30 @@ def interleaved_medians(calls, repeat, before_each=None):
             call()
             times[name].append(time.perf_counter() - started)
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def start_gunicorn(data_dir, workers, threads, host, ready_path="/", **env):
+    """gunicorn serving the platform in `data_dir` on a free loopback port, once `host` answers `ready_path`: (process, port)."""
+    import http.client
+    import subprocess
+    import sys
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "multitenant.wsgi", "--workers", str(workers), "--threads", str(threads),
+         "--bind", f"127.0.0.1:{port}", "--max-requests", "0"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env_for(data_dir, **env),
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", ready_path, headers={"Host": host})
+            if connection.getresponse().status == 200:
+                return process, port
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("gunicorn did not start")
+        time.sleep(0.2)

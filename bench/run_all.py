@@ -166,8 +166,21 @@ RUNS = [
         ("schools refresh-figures --all on SQLite (schools/s)", r"= (\d+) schools/s", ">= 500"),
         ("one student save with the figures following vs without, time ratio", r"median ratio ([\d.]+) \(goal <= 1.1\)", "<= 1.1"),
     ]),
-    ("register.py", ["--rounds", "7", "--saves", "40"], ["--rounds", "3", "--saves", "15"], [
+    ("indicators.py", ["--schools", "100000", "--rounds", "3", "--requests", "20"],
+     ["--schools", "10000", "--rounds", "2", "--requests", "10", "--students", "500"], [
+        ("100,000 schools: schools indicators --by national (s)", r"indicators --by national: median ([\d.]+) s", "<= 1"),
+        ("100,000 schools: schools census workbook (s)", r"census workbook \([\d.]+ MB\): median ([\d.]+) s", "<= 30"),
+        ("100,000 schools: platform attendance rate and schools with no register today (ms)", r"no register today: median ([\d.]+) ms", "<= 1000"),
+        ("100,000 schools: dashboard with the indicators, median (ms)", r"dashboard page with the indicators: median ([\d.]+) ms", "<= 300"),
+        ("one school's aggregates after a promotion or a register, 1,000 students (ms)", r"aggregates counted and stored: median ([\d.]+) ms", "<= 50"),
+    ]),
+    ("register.py", ["--rounds", "7", "--saves", "40"], ["--rounds", "3", "--saves", "15", "--morning-rounds", "2", "--sheet-requests", "20"], [
         ("saving a register: 40 marks changed vs one, time ratio (School/register/service.py)", r"median ratio forty / one: ([\d.]+)", "<= 2"),
+        ("the busy morning: 40 classes saving at once (gunicorn in deploy/'s shape), failures", r"busy morning: failures (\d+)", "0"),
+        ("the busy morning: p99 of the 40 saves at once / one save alone (median)", r"busy morning p99 / one save alone: ([\d.]+)", "<= 4"),
+        ("the class sheet, 60 students x 23 days, vs the student table, time ratio", r"class sheet / student table: ([\d.]+)", "<= 1.5"),
+        ("... the class sheet computed afresh, as after a write (ms)", r"class sheet computed afresh.*?median ([\d.]+) ms", "measured"),
+        ("a year of registers for a 1,000-student school: database size added (MiB)", r"a year of registers.*?: ([\d.]+) MiB added", "measured"),
     ]),
     ("promotion.py", ["--rounds", "7", "--schools", "1000", "--all-rounds", "2"],
      ["--rounds", "3", "--schools", "100", "--all-rounds", "1"], [

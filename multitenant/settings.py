@@ -446,6 +446,14 @@ LOGGING = {
 # Seconds after a student write before this process recounts the school's
 # figures (0: right after the write; negative: never, only refresh-figures).
 FIGURES_FOLLOW_DELAY = float(os.environ.get("FIGURES_FOLLOW_DELAY", "5"))
+# The official ages of each level (first, last) for the net and gross enrolment ratios (School/indicators/population.py):
+# a common pattern (6-year primary from 6, 3-year lower and upper secondary); a country sets its own in INDICATORS_LEVEL_AGES,
+# e.g. "primary=6-11,lower-secondary=12-14,upper-secondary=15-17".
+INDICATORS_LEVEL_AGES = {
+    level: tuple(int(age) for age in ages.split("-"))
+    for level, ages in (pair.split("=") for pair in os.environ.get(
+        "INDICATORS_LEVEL_AGES", "primary=6-11,lower-secondary=12-14,upper-secondary=15-17").split(","))
+}
 # Figures not checked for this long are "stale" in `schools health`
 # (a nightly `schools refresh-figures --all` keeps them fresh).
 FIGURES_MAX_AGE = timedelta(hours=float(os.environ.get("FIGURES_MAX_AGE", "26")))

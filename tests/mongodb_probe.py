@@ -5,7 +5,7 @@ at an address where nothing listens (127.0.0.1:1), because a process runs on
 one engine: these facts need the MongoDB settings, the suite's own process has
 the SQLite ones. Prints one JSON document; the tests make the assertions.
 
-    python tests/mongodb_probe.py pipelines|clients|unavailable|transfers|documents|school_year|branding|register|access
+    python tests/mongodb_probe.py pipelines|clients|unavailable|transfers|documents|school_year|branding|register|indicators|access
 """
 
 import json
@@ -296,7 +296,9 @@ def register():
 
     from bson import ObjectId
 
-    from School.register.models import Mark, RegisterTaken
+    import uuid
+
+    from School.register.models import AbsenceNotice, CarriedAttendance, CarriedMark, Mark, RegisterTaken
 
     key = ObjectId("0123456789abcdef01234567")
     day = datetime.date(2026, 3, 2)
@@ -315,6 +317,43 @@ def register():
         "month": compiled(registers.filter(year=key, class_name="Form 1 East", date__gte=day, date__lt=day)
                           .values_list("pk", "date", "session"), "nairobi"),
         "student_marks": compiled(marks.filter(student=key).values_list("register_id", "code"), "nairobi"),
+        # absence_mails.send_notices: the day's mails already queued; carry.py: what a transfer carried.
+        "day_notices": compiled(AbsenceNotice.objects.using("nairobi").filter(date=day, student_id__in=[key])
+                                .values_list("student_id"), "nairobi"),
+        "carried_attendance": compiled(CarriedAttendance.objects.using("nairobi").filter(student_id__in=[key]), "nairobi"),
+        "carried_once": compiled(CarriedMark.objects.using("nairobi").filter(transfer_key__in=[uuid.UUID(int=1)]).values_list("transfer_key"), "nairobi"),
+    }
+    connected = [alias for alias in connections if connections[alias].connection is not None]
+    return {"queries": found, "connected_aliases": connected}
+
+
+def indicators():
+    """What counting a school's years and reading the indicators send (School/indicators/): flat reads, no join."""
+    import datetime
+
+    from bson import ObjectId
+
+    from School.indicators.aggregate import active_users, members_query
+    from School.indicators.attendance import current_rows
+    from School.indicators.rates import rows
+    from School.platform.models import YearAggregates
+    from School.register.models import Mark, RegisterTaken
+    from School.school_year.models import Enrolment, Promotion
+
+    key = ObjectId("0123456789abcdef01234567")
+    school = SchoolInfo("nairobi", "Nairobi")
+    ensure_alias(school)
+    day = datetime.date(2026, 3, 2)
+    found = {
+        "closed_years": compiled(Promotion.objects.using("nairobi").filter(state="done").values_list("from_year_id"), "nairobi"),
+        "enrolments": compiled(Enrolment.objects.using("nairobi").order_by().values_list("year_id", "student_id", "grade_id", "outcome"), "nairobi"),
+        "registers": compiled(RegisterTaken.objects.using("nairobi").order_by().values_list("pk", "year_id", "class_name", "date"), "nairobi"),
+        "marks": compiled(Mark.objects.using("nairobi").order_by().values_list("register_id", "student_id", "code"), "nairobi"),
+        "teacher_ids": compiled(members_query("nairobi", key), "nairobi"),
+        "teachers": compiled(active_users("nairobi", [key]), "nairobi"),
+        "school_years": compiled(YearAggregates.objects.using("default").filter(school_id=key), "default"),
+        "year_rows": compiled(rows("2026").values_list("school_id", "closed"), "default"),
+        "current_rows": compiled(current_rows().filter(last_register_day__lt=day).values_list("school_id"), "default"),
     }
     connected = [alias for alias in connections if connections[alias].connection is not None]
     return {"queries": found, "connected_aliases": connected}
@@ -372,7 +411,7 @@ def access():
 if __name__ == "__main__":
     result = {
         "pipelines": pipelines, "clients": clients, "unavailable": unavailable, "transfers": transfers, "documents": documents,
-        "school_year": school_year, "branding": branding, "register": register,
+        "school_year": school_year, "branding": branding, "register": register, "indicators": indicators,
         "access": access,
     }[sys.argv[1]]()
     sys.stdout.write(json_util.dumps(result))

@@ -122,8 +122,11 @@ ACCESS = {
     "register/": row(ALL, *STAFF, writes={"POST"}),
     "register/today/": row(ALL, *STAFF),
     "register/sheet/": row(ALL, *STAFF),
+    "register/settings/": row(ALL, "school admin", writes={"POST"}),  # register.change_registersettings
     # Its API: the page's rules; a register read, or taken (a write).
     "api/registers/": rows((STAFF, {"GET", "POST"}), writes={"POST"}),
+    # A student's attendance: those who read students, as the student's detail (a read, audited).
+    "api/students/<str:pk>/attendance/": row(GET, *SIGNED_IN, writes=GET),
 }
 
 # In the admin: what the School admin and the Registrar may do; the others (no staff

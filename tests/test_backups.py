@@ -21,7 +21,9 @@ from School.security.models import ApiToken
 from School.security.tokens import create_token
 from School.models import School, SchoolHost, Student
 from School.operations import restore
-from School.register.models import AbsenceReason, Mark, RegisterSettings, RegisterTaken
+from School.register.models import (
+    AbsenceNotice, AbsenceReason, CarriedAttendance, CarriedMark, Mark, RegisterSettings, RegisterTaken,
+)
 from School.school_year import calendar
 from School.school_year.ladder import set_ladder
 from School.school_year.models import CarriedEnrolment, Enrolment, PlatformStamp, Promotion, SchoolClass
@@ -79,7 +81,14 @@ def add_school_year(student, teacher):
                                             taken_by="clerk", taken_at=timezone.now(), version=2)
     Mark.objects.create(register=register, student=student, code="absent-excused", reason="Harvest")
     AbsenceReason.objects.create(name="Harvest")
-    RegisterSettings.objects.create(two_sessions=True, weekdays="123456")
+    RegisterSettings.objects.create(two_sessions=True, weekdays="123456", absence_mails=True)
+    # A guardian's absence mail of a day, and attendance at an earlier school carried by a transfer.
+    AbsenceNotice.objects.create(student=student, date=datetime.date(2026, 2, 4), email="mama@home.test", sent_at=timezone.now())
+    key = uuid.uuid4()
+    CarriedAttendance.objects.create(student=student, transfer_key=key, position=0, school="Mombasa Primary", year="2025",
+                                     expected=180, late=4, excused=3, unexcused=2, not_expected=1)
+    CarriedMark.objects.create(student=student, transfer_key=key, position=0, school="Mombasa Primary", class_name="8 West",
+                               date=datetime.date(2025, 3, 4), session="day", code="absent-excused", reason="sick")
 
 
 def every_row(name):

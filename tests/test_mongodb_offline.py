@@ -197,8 +197,9 @@ def test_student_page_pipeline_is_paginated_sorted_and_has_no_lookup(pipelines):
     sort = next(stage["$sort"] for stage in page["pipeline"] if "$sort" in stage)
     assert list(sort.items()) == [("second_name", 1), ("_id", 1)]
     match = next(stage["$match"] for stage in page["pipeline"] if "$match" in stage)
-    # The prefix search compares the lower-case key columns, each indexed.
-    assert matched_fields(match) == {"first_name_key", "second_name_key", "registration_key"}
+    # The prefix search compares the lower-case key columns and the learner number (stored in
+    # capitals), each indexed.
+    assert matched_fields(match) == {"first_name_key", "second_name_key", "registration_key", "learner_no"}
     assert matched_fields(match) | set(sort) <= indexed_fields(Student)
     descending = pipelines["student_page_descending"]
     assert next(s["$sort"] for s in descending["pipeline"] if "$sort" in s) == {"first_name": -1, "_id": -1}
@@ -452,7 +453,7 @@ def test_the_registers_queries_are_flat_and_match_on_indexed_fields(tmp_path):
     """Saving a register, today's page, the class sheet and a student's figures: each a $match on fields
     with an index (a foreign key's, a unique constraint's, the date's), with no join. Its migrations are
     checked by test_migrations_are_up_to_date_for_both_engines."""
-    from School.register.models import Mark, RegisterTaken
+    from School.register.models import AbsenceNotice, CarriedAttendance, CarriedMark, Mark, RegisterTaken
 
     facts = probe(tmp_path, "register")
     assert facts["connected_aliases"] == []  # compiling opened no connection
@@ -464,10 +465,49 @@ def test_the_registers_queries_are_flat_and_match_on_indexed_fields(tmp_path):
         "day_absences": (Mark, {"register_id", "code"}),
         "month": (RegisterTaken, {"year_id", "class_name", "date"}),
         "student_marks": (Mark, {"student_id"}),
+        "day_notices": (AbsenceNotice, {"date", "student_id"}),
+        "carried_attendance": (CarriedAttendance, {"student_id"}),
+        "carried_once": (CarriedMark, {"transfer_key"}),
     }
     for name, (model, fields) in expected.items():
         # An index to start from; the other fields matched narrow what it finds.
         assert fields & flat_read_of(facts["queries"][name], name, model, fields), name
+
+
+# --- the ministry's numbers (School/indicators/) -------------------------------------------------
+
+
+def test_the_indicators_count_a_school_and_read_default_without_a_join(tmp_path):
+    """Counting a school's years (enrolments, registers, marks, teachers) and the platform's reads of YearAggregates:
+    each a flat read, its first $match on indexed fields. The new model and the grades' levels are checked in both
+    migration trees by test_migrations_are_up_to_date_for_both_engines."""
+    from django.contrib.auth import get_user_model
+
+    from School.platform.models import YearAggregates
+    from School.register.models import Mark, RegisterTaken
+    from School.school_year.models import Enrolment, Promotion
+
+    facts = probe(tmp_path, "indicators")
+    assert facts["connected_aliases"] == []  # compiling opened no connection
+    queries = facts["queries"]
+    for name, query in queries.items():
+        assert "$lookup" not in stages(query), name
+    # A school's enrolments, registers and marks are each read whole, once per count (School/indicators/aggregate.py).
+    for name, model in (("enrolments", Enrolment), ("registers", RegisterTaken), ("marks", Mark)):
+        assert queries[name]["collection"] == model._meta.db_table, name
+    expected = {
+        "closed_years": (Promotion, {"state"}),
+        "teachers": (get_user_model(), {"_id", "is_active"}),
+        "teacher_ids": (get_user_model().groups.through, {"group_id"}),
+        "school_years": (YearAggregates, {"school_id"}),
+        "year_rows": (YearAggregates, {"year"}),
+        "current_rows": (YearAggregates, {"is_current", "last_register_day"}),
+    }
+    for name, (model, fields) in expected.items():
+        if name in ("closed_years", "teachers", "teacher_ids"):  # a school's few promotions; its teachers
+            assert queries[name]["collection"] == model._meta.db_table and stages(queries[name])[0] == "$match", name
+            continue
+        assert fields & flat_read_of(queries[name], name, model, fields), name
 
 
 # --- each school's branding (School/branding/) --------------------------------------------------

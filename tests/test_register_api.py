@@ -63,3 +63,32 @@ def test_the_api_refuses_as_the_page_does_and_writes_nothing(people):
 def test_the_openapi_document_has_the_registers(people):
     schema = client_of(people["registrar"]).get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert {"get", "post"} <= set(schema["paths"]["/api/registers/"])
+
+
+def test_a_students_attendance_this_term_and_year_is_in_the_api_and_its_schema(people):
+    from School.register import service
+    from School.register.codes import EXCUSED, LATE
+    from School.models import Student
+
+    registrar = client_of(people["registrar"])
+    yesterday = (TODAY - datetime.timedelta(days=1)).isoformat()
+    assert registrar.post("/api/registers/", body(date=yesterday, correction="paper"), format="json").status_code == 200
+    assert registrar.post("/api/registers/", body(marks=[{"registration_no": "E-01", "code": LATE},
+                                                         {"registration_no": "E-02", "code": EXCUSED, "reason": "sick"}]),
+                          format="json").status_code == 200
+    with tenant_context("nairobi"):
+        pk = Student.objects.get(registration_no="E-01").pk
+        assert service.school_settings("nairobi").follow_up_below == 90
+    answer = client_of(people["viewer"]).get(f"/api/students/{pk}/attendance/")
+    assert answer.status_code == 200
+    data = answer.json()
+    assert data["registration_no"] == "E-01" and data["class_name"] == "Form 1 East"
+    year = data["periods"][-1]
+    assert {key: year[key] for key in ("expected", "present", "late", "absent", "excused", "unexcused", "rate")} == {
+        "expected": 2, "present": 1, "late": 1, "absent": 1, "excused": 0, "unexcused": 1, "rate": 50.0}
+    assert client_of(people["viewer"]).get("/api/students/999999/attendance/").status_code == 404
+    assert APIClient(HTTP_HOST="nairobi.localhost").get(f"/api/students/{pk}/attendance/").status_code in (401, 403)
+    schema = registrar.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert "StudentAttendance" in str(schema["paths"]["/api/students/{id}/attendance/"]["get"]["responses"]["200"])
+    assert {"expected", "present", "late", "excused", "unexcused", "rate"} <= set(
+        schema["components"]["schemas"]["AttendancePeriod"]["properties"])

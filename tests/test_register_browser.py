@@ -64,3 +64,17 @@ def test_a_register_taken_on_a_phone_by_keyboard_with_no_axe_violation(platform,
         browser.get(nairobi("/register/sheet/?class=Form+1+East"))
         assert "FirstE-01 LastE-01" in browser.find_element(By.ID, "sheet-grid").text
         assert axe_violations(browser) == []
+
+
+def test_the_register_settings_page_has_no_axe_violation(platform, live_server_url, browser):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    register_school(platform)
+    browser.set_window_size(360, 780)
+    with step(browser, "register-settings"):
+        sign_in(browser, school_url(live_server_url, "nairobi.localhost", "/accounts/login/"), "amina")
+        browser.get(school_url(live_server_url, "nairobi.localhost", "/register/settings/"))
+        browser.find_element(By.ID, "absence_mails").click()
+        browser.find_element(By.CSS_SELECTOR, "#register-settings button[type=submit]").click()
+        assert "The register settings were saved." in browser.find_element(By.CLASS_NAME, "messages").text
+        assert fits(browser) and axe_violations(browser) == []

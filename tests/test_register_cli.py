@@ -106,13 +106,15 @@ def test_a_bad_sheet_request_is_one_line(school, run_cli, arguments, message):
 
 
 def test_a_school_turns_on_two_registers_a_day_and_adds_a_reason(school, run_cli):
-    result = run_cli("nairobi", "register_settings", "--sessions", "two", "--add-reason", "Harvest", "--format", "json")
+    result = run_cli("nairobi", "register_settings", "--sessions", "two", "--add-reason", "Harvest", "--absence-mails", "on",
+                     "--format", "json")
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
     assert shown["sessions"] == ["am", "pm"] and "Harvest" in shown["reasons"] and shown["weekdays"] == "1234567"
+    assert shown["absence_mails"] is True
     assert run_cli("nairobi", "register", "Form 1 East", "--session", "am", "--excused", "E-01=Harvest").returncode == 0
     unnamed = run_cli("nairobi", "register", "Form 1 East")  # a school with two a day: which one must be said
     assert unnamed.returncode == 2 and "this school takes am and pm" in unnamed.stderr
     assert stored()[1] == [("E-01", "absent-excused", "Harvest")]
     bad = run_cli("nairobi", "register_settings", "--weekdays", "12x")
-    assert bad.returncode == 2 and "ISO digits" in bad.stderr
+    assert bad.returncode == 2 and "School days: at least one of the ISO digits" in bad.stderr

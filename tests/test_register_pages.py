@@ -126,8 +126,8 @@ def test_the_students_page_shows_their_attendance_this_year(people):
     html = registrar.get(f"/students/{pk}/").content.decode()
     figures = html.split('id="attendance-figures"')[1].split("</table>")[0]
     row = figures.split("<tbody>")[1]
-    # Two registers, one absence, one late arrival: present on one of two days.
-    assert [cell.split(">")[-1] for cell in row.split("</td>")[:4]] == ["2", "1", "1", "50.0 %"]
+    # Two registers, one absence (unexcused), one late arrival: present on one of two days.
+    assert [cell.split(">")[-1] for cell in row.split("</td>")[:6]] == ["2", "1", "1", "1", "0", "50.0 %"]
 
 
 def test_today_lists_the_students_to_follow_up(people):

@@ -12,6 +12,7 @@ from School.accounts import invitations, mail_jobs  # noqa: F401  (mail, and wha
 from School.documents import photo_jobs  # noqa: F401  (photo day)
 from School.platform import schedule  # noqa: F401  (the nightly work)
 from School.records import export_jobs, import_jobs  # noqa: F401
+from School.register import absence_mails  # noqa: F401  (the guardians' absence mails)
 
 for _name in settings.JOB_MODULES:
     import_module(_name)

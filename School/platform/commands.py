@@ -28,6 +28,21 @@ def add_platform_actions(actions):
     reporting.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
     reporting.add_argument("--year", default="", help="with --by grade: that year's enrolments (default: each school's current year)")
 
+    indicating = actions.add_parser("indicators", help="the ministry's indicators (UIS): enrolment, flow rates, GPI, ratios")
+    indicating.add_argument("--year", default="", help="the school year (default: the one most schools call current)")
+    indicating.add_argument("--by", choices=("national", "cluster", "school", "grade"), default="national")
+    indicating.add_argument("--format", choices=("table", "csv", "json", "xlsx"), default="table")
+    indicating.add_argument("--output", metavar="FILE", help="write to FILE instead of the terminal")
+    indicating.add_argument("--explain", action="store_true", help="each rate's numerator and denominator")
+
+    census = actions.add_parser("census", help="the annual census workbook (xlsx), one sheet per table")
+    census.add_argument("--year", required=True)
+    census.add_argument("--output", metavar="FILE", required=True)
+
+    population = actions.add_parser("population", help="the census population by age, for GER and NER")
+    population.add_argument("population_action", choices=["load"])
+    population.add_argument("file", metavar="FILE", help="CSV: year,age,female,male")
+
     checking = actions.add_parser("health", help="schools that need attention (exit 1 if any)")
     checking.add_argument("--format", choices=["table", "json"], default="table")
 
@@ -78,4 +93,38 @@ def handle_health(command, format, **options):
         raise CommandError("some schools need attention", returncode=1)
 
 
-PLATFORM_ACTIONS = {"refresh-figures": handle_refresh_figures, "report": handle_report, "health": handle_health}
+def handle_indicators(command, by, format, output, year="", explain=False, **options):
+    from School.indicators.rates import IndicatorError
+    from School.indicators.tables import write_indicators
+
+    _figures_ready()
+    try:
+        write_indicators(by, format, output, getattr(command.stdout, "_out", command.stdout), year, explain)
+    except IndicatorError as error:
+        raise CommandError(str(error), returncode=EXIT_BAD_INPUT) from None
+
+
+def handle_census(command, year, output, **options):
+    from School.indicators.census import write_census
+    from School.indicators.rates import IndicatorError
+
+    _figures_ready()
+    try:
+        sheets = write_census(year, output)
+    except IndicatorError as error:
+        raise CommandError(str(error), returncode=EXIT_BAD_INPUT) from None
+    command.stdout.write(f"census {year}: {sheets} sheets written to {output}")
+
+
+def handle_population(command, population_action, file, **options):
+    from School.indicators.population import PopulationError, load
+
+    _figures_ready()
+    try:
+        years, rows = load(file)
+    except PopulationError as error:
+        raise CommandError(f"{file}: {error}", returncode=EXIT_BAD_INPUT) from None
+    command.stdout.write(f"population loaded: {rows} rows for {', '.join(years)}")
+
+
+PLATFORM_ACTIONS = {"indicators": handle_indicators, "census": handle_census, "population": handle_population,"refresh-figures": handle_refresh_figures, "report": handle_report, "health": handle_health}

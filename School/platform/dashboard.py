@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from School.indicators.dashboard import compute as indicator_view
 from School.platform.health import needing_attention
 from School.platform.national import by_class, by_cluster, by_grade, ensure_snapshot, figures, national_totals, schools, trend
 from School.platform.figures import STATUSES
@@ -34,6 +35,7 @@ class Dashboard:
     attention: list
     attention_count: int
     grades: list  # [(grade, enrolments, schools)] of each school's current year: `schools report --by grade`
+    indicators: object = None  # School/indicators/dashboard.py IndicatorView
 
 
 def size_label(low, high):
@@ -87,6 +89,7 @@ def compute():
         attention=attention,
         attention_count=count,
         grades=by_grade(),
+        indicators=indicator_view(),
     )
 
 

@@ -20,6 +20,8 @@ from django.utils import timezone
 from School.availability import unavailable_reason
 from School.connections import forget_alias
 from School.context import tenant_context
+from School.indicators.aggregate import count_years
+from School.indicators.store import store_years
 from School.models import School, Student
 from School.operations.provisioning import pending_migrations
 from School.platform.models import SchoolFigures
@@ -60,6 +62,8 @@ class Counted:
     error: str = ""
     current_year: str = ""
     by_year: dict = field(default_factory=dict)
+    # {year: counts} for the ministry's indicators (School/indicators/); None: not counted.
+    years: dict = None
 
 
 def counts_query(alias):
@@ -88,12 +92,13 @@ def count_school(school, keep_alias=False):
             by_class, by_sex = _read_counts(school.alias)
             current, by_year = enrolments_by_year(school.alias)
             pending = len(pending_migrations(school))
+            years = count_years(school.alias)
             for hook in COUNT_HOOKS:
                 try:
                     hook(school)
                 except Exception:  # what follows the students must not stop their figures
                     logger.exception("could not follow the students in the registry", extra={"school": school.name})
-        return Counted(school.name, read_at, by_class, by_sex, pending, current_year=current, by_year=by_year)
+        return Counted(school.name, read_at, by_class, by_sex, pending, current_year=current, by_year=by_year, years=years)
     except Exception as error:  # one broken school must not stop the others
         reason = unavailable_reason(error) or str(error) or type(error).__name__
         logger.warning("could not count the students: %s", reason, extra={"school": school.name})
@@ -174,8 +179,11 @@ def _store(results):
                 outcomes.append(Stored(result.school, "gone"))
                 continue
             row = existing.get(key) or SchoolFigures(school_id=key)
-            outcomes.append(_apply(row, result))
+            outcome = _apply(row, result)
+            outcomes.append(outcome)
             row.save(using=DEFAULT_DB_ALIAS)
+            if result.years is not None and outcome.status in ("counted", "unchanged"):
+                store_years(key, result.years)
     return outcomes
 
 

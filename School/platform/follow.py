@@ -10,7 +10,8 @@ a fan-out worker's exit, gunicorn's worker_exit). Restore, clone, move and
 new schools send `school_data_replaced` and are recounted at once.
 
 What this misses, `schools refresh-figures --all` (nightly, from cron)
-repairs and reports as drift: raw SQL that bypasses the Student model, and a
+repairs and reports as drift (the indicators' counts, School/indicators/, follow the same
+way, and a day's register too): raw SQL that bypasses the Student model, and a
 process killed with SIGKILL inside the delay.
 """
 
@@ -25,7 +26,7 @@ from multiprocessing import util as multiprocessing_util
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from School.events import backup_completed, school_data_replaced, students_changed
+from School.events import backup_completed, counts_changed, school_data_replaced, students_changed
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,12 @@ def _students_changed(sender, using, **kwargs):
         transaction.on_commit(partial(follower.note, using), using=using)
 
 
+def _register_saved(sender, using, **kwargs):
+    # Sent once a register's save (or a change of the grades' levels) committed: the indicators' counts follow it.
+    if not settings.FIGURES_FOLLOW_DELAY < 0:
+        follower.note(using)
+
+
 def _data_replaced(sender, school, **kwargs):
     from School.platform.figures import recount
 
@@ -150,7 +157,11 @@ def flush_at_exit():
 
 
 def connect():
+    from School.register.service import register_saved
+
     students_changed.connect(_students_changed, dispatch_uid="platform-figures")
+    register_saved.connect(_register_saved, dispatch_uid="platform-figures")
+    counts_changed.connect(_register_saved, dispatch_uid="platform-figures")
     school_data_replaced.connect(_data_replaced, dispatch_uid="platform-figures")
     backup_completed.connect(_backup_completed, dispatch_uid="platform-figures")
     atexit.register(flush_at_exit)

@@ -132,6 +132,24 @@ def summary_line(schools_seen, attention, per_kind):
     return f"{attention} of {schools_seen} schools need attention" + (f": {detail}" if detail else "")
 
 
+ATTENDANCE_LINE = "attendance this year (present / possible sessions)"
+REGISTERS_LINE = "registers today"
+
+
+def register_json(found):
+    return {"day": found.day.isoformat(), "school_day": found.school_day, "schools_expected": found.expected,
+            "schools_without": found.missing, "first_without": found.names}
+
+
+def register_line(found):
+    """One line on today's registers; it does not make `health` fail: a morning's registers come in through the day."""
+    if not found.school_day:
+        return f"{REGISTERS_LINE} ({found.day}): not a school day"
+    shown = ", ".join(found.names[:10]) + (" ..." if found.missing > 10 else "")
+    return (f"{REGISTERS_LINE} ({found.day}): {found.missing} of {found.expected} schools have taken none"
+            + (f": {shown}" if found.missing else ""))
+
+
 def write_health(stdout, as_json):
     """Write the report; returns the number of schools needing attention."""
     per_kind, attention = Counter(), 0
@@ -149,6 +167,9 @@ def write_health(stdout, as_json):
     line = summary_line(total, attention, per_kind)
     from School.jobs import catalogue  # noqa: F401  (the schedules it reports on; only `health` needs them)
 
+    from School.indicators.attendance import national_rate, no_register_today
+
+    registers, attendance = no_register_today(), national_rate()
     runs = schedules.states()
     stale = sum(run["stale"] for run in runs)
     if as_json:
@@ -156,6 +177,8 @@ def write_health(stdout, as_json):
         counts = {kind: per_kind[kind] for kind in KINDS}
         listed = [{**run, "last_ok": run["last_ok"].isoformat() if run["last_ok"] else None} for run in runs]
         stdout.write(f', "schedules": {json.dumps(listed)}')
+        stdout.write(f', "registers_today": {json.dumps(register_json(registers))}')
+        stdout.write(f', "attendance": {json.dumps(attendance.as_json())}')
         stdout.write(f', "summary": {json.dumps({"schools": total, "attention": attention, **counts, "line": line, "stale_schedules": stale})}}}\n')
     else:
         stdout.write(line + "\n")
@@ -163,4 +186,8 @@ def write_health(stdout, as_json):
             when = run["last_ok"].isoformat(timespec="minutes") if run["last_ok"] else "never"
             flag = "  STALE" if run["stale"] else ""
             stdout.write(f"schedule {run['name']:<16} ({run['schedule']}): last ran well {when}{flag}\n")
+        # Today's registers and the attendance (issue 35), after the schools and the schedules.
+        stdout.write(register_line(registers) + "\n")
+        stdout.write(f"{ATTENDANCE_LINE}: {attendance.text(explain=True)}%\n")
+
     return attention + stale

@@ -95,6 +95,9 @@ class PlatformLadder(models.Model):
 
     grades = models.JSONField(default=list)
     finals = models.JSONField(default=list, blank=True)
+    # {grade: level} (School.school_year.models.Grade.Level) and {grade: ISCED code}, where the platform sets them.
+    levels = models.JSONField(default=dict, blank=True)
+    isced = models.JSONField(default=dict, blank=True)
     changed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -142,3 +145,115 @@ class StudentDigest(models.Model):
 
     def __str__(self):
         return f"{self.school_id}/{self.student}"
+class YearAggregates(models.Model):
+    """One school's counts for one school year, for the ministry's indicators (School/indicators/).
+
+    Counts only, computed at the school (School/indicators/aggregate.py) and
+    kept following its writes like SchoolFigures; no field can hold a
+    student's name, number, date of birth or any other personal value.
+    Only numbers, so that a row stays narrow: the national and cluster sums
+    read 100,000 of them with one aggregate query. The counts by grade, sex
+    and age are in YearDetail, read for the tables by grade and the census.
+    """
+
+    school = models.ForeignKey("School.School", on_delete=models.CASCADE, related_name="year_aggregates")
+    year = models.CharField(max_length=20)
+    first_day = models.DateField(null=True, blank=True)
+    last_day = models.DateField(null=True, blank=True)
+    is_current = models.BooleanField(default=False)
+    # The promotion out of this year is done: its outcomes are final.
+    closed = models.BooleanField(default=False)
+    # Sums the national and cluster lines read with one aggregate query, each also by sex (_female, _male):
+    # base is enrolled less transferred out to a platform school (the flow rates' denominator), promoted counts
+    # graduates of a final grade, transition_from the last primary grade's base, transition_into the new entrants
+    # (neither repeating nor transferred out) to the first lower secondary grade.
+    enrolled = models.PositiveIntegerField(default=0)
+    enrolled_female = models.PositiveIntegerField(default=0)
+    enrolled_male = models.PositiveIntegerField(default=0)
+    base = models.PositiveIntegerField(default=0)
+    base_female = models.PositiveIntegerField(default=0)
+    base_male = models.PositiveIntegerField(default=0)
+    promoted = models.PositiveIntegerField(default=0)
+    promoted_female = models.PositiveIntegerField(default=0)
+    promoted_male = models.PositiveIntegerField(default=0)
+    repeated = models.PositiveIntegerField(default=0)
+    repeated_female = models.PositiveIntegerField(default=0)
+    repeated_male = models.PositiveIntegerField(default=0)
+    transition_from = models.PositiveIntegerField(default=0)
+    transition_from_female = models.PositiveIntegerField(default=0)
+    transition_from_male = models.PositiveIntegerField(default=0)
+    transition_into = models.PositiveIntegerField(default=0)
+    transition_into_female = models.PositiveIntegerField(default=0)
+    transition_into_male = models.PositiveIntegerField(default=0)
+    repeaters = models.PositiveIntegerField(default=0)
+    # Members of the school's Teachers group (School/accounts/groups.py), active users, counted when the year is counted.
+    teachers = models.PositiveIntegerField(default=0)
+    present = models.PositiveBigIntegerField(default=0)
+    possible = models.PositiveBigIntegerField(default=0)
+    persistent = models.PositiveIntegerField(default=0)
+    # The students the latest term's persistent absence is a share of.
+    persistent_of = models.PositiveIntegerField(default=0)
+    # The register's classes and the last day any register was taken (the current year's).
+    register_classes = models.PositiveIntegerField(default=0)
+    last_register_day = models.DateField(null=True, blank=True)
+    counted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "year aggregates"
+        constraints = [models.UniqueConstraint(fields=["school", "year"], name="one_aggregate_per_school_year")]
+        indexes = [
+            # A year's rows, and of them those not closed (named in every output).
+            models.Index(fields=["year", "closed"], name="aggregates_year_idx"),
+            # The year after a year (the transition rate's t+1).
+            models.Index(fields=["first_day"], name="aggregates_first_day_idx"),
+            # The current years: the platform's attendance and "no register today".
+            models.Index(fields=["is_current", "last_register_day"], name="aggregates_current_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.school_id} {self.year}"
+
+
+class YearDetail(models.Model):
+    """One school's counts for one year by grade, sex and age (School/indicators/): YearAggregates' wide half.
+
+    `closed` and `teachers` are repeated from YearAggregates so that the
+    tables by grade read this table alone (no join: a $lookup on MongoDB).
+    """
+
+    school = models.ForeignKey("School.School", on_delete=models.CASCADE, related_name="year_details")
+    year = models.CharField(max_length=20)
+    closed = models.BooleanField(default=False)
+    teachers = models.PositiveIntegerField(default=0)
+    # [[grade, level, isced, final], ...] lowest first: the school's ladder as its levels say.
+    ladder = models.JSONField(default=list, blank=True)
+    # {grade: {"enrolled"|"repeaters"|"new"|outcome: {sex key: n}}}: what the rates and the GPI read.
+    flows = models.JSONField(default=dict, blank=True)
+    # {grade: {sex key: {age: n}}}: enrolment by age on the year's first day ("" an unknown date of birth).
+    ages = models.JSONField(default=dict, blank=True)
+    # [{"term", "first", "last", "present", "possible", "students", "persistent"}] from the daily register.
+    terms = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name_plural = "year details"
+        constraints = [models.UniqueConstraint(fields=["school", "year"], name="one_detail_per_school_year")]
+        indexes = [models.Index(fields=["year"], name="details_year_idx")]
+
+    def __str__(self):
+        return f"{self.school_id} {self.year}"
+
+
+class PopulationByAge(models.Model):
+    """Census population of one age in one year, loaded by the operator (`schools population load`): GER and NER read it."""
+
+    year = models.CharField(max_length=20)
+    age = models.PositiveSmallIntegerField()
+    female = models.PositiveBigIntegerField(default=0)
+    male = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "population by age"
+        constraints = [models.UniqueConstraint(fields=["year", "age"], name="one_population_per_year_age")]
+
+    def __str__(self):
+        return f"{self.year} {self.age}"

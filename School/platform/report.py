@@ -103,24 +103,33 @@ def write_rows(format, output, stdout, make_rows):
     """Write make_rows()'s (header, rows) as `format` to `output` (a path) or to `stdout`; shared by every report."""
     if format == "xlsx" and not output:
         raise ReportError("--format xlsx writes a workbook: give --output FILE.xlsx")
-    if not output:
+    if output:
+        make_rows()  # refused before a file is made
+
+    def write(handle):
         header, rows = make_rows()
-        WRITERS[format](stdout, header, rows)
+        if format == "xlsx":
+            _write_xlsx(handle, header, rows)
+        else:
+            WRITERS[format](handle, header, rows)
+
+    written_to(output, format == "xlsx", write, stdout)
+
+
+def written_to(output, binary, write, stdout):
+    """write(handle) to the file `output`, under a temporary name renamed when complete (or to `stdout` without one)."""
+    if not output:
+        write(stdout)
         return
-    make_rows()  # refused before a file is made
     target = Path(output)
     partial = target.with_name(f".{target.name}.partial")
     try:
-        handle = open(partial, "wb") if format == "xlsx" else open(partial, "w", newline="", encoding="utf-8")
+        handle = open(partial, "wb") if binary else open(partial, "w", newline="", encoding="utf-8")
     except OSError as error:
         raise ReportError(f"cannot write {output}: {error.strerror or error}") from None
     try:
-        header, rows = make_rows()
         with handle:
-            if format == "xlsx":
-                _write_xlsx(handle, header, rows)
-            else:
-                WRITERS[format](handle, header, rows)
+            write(handle)
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)

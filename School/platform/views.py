@@ -21,6 +21,8 @@ from School.context import tenant_context
 from School.jobs.report import queue_summary
 from School.operations.backups import BackupError, backup_path, backups_dir, make_backup
 from School.operations.provisioning import SchoolError, set_suspended
+from School.indicators import charts as indicator_charts
+from School.indicators.dashboard import AGE_BANDS
 from School.platform import charts, dashboard
 from School.platform.figures import SEX_KEYS, STATUSES, sex_label, status_label
 from School.security.privileges import is_platform_operator
@@ -63,14 +65,38 @@ def overview(request):
         ],
         "trend_rows": [(day.isoformat(), total) for day, total in data.trend],
         "may_act": request.user.has_perm(CHANGE_SCHOOLS),
+        "age_bands": [label for _first, label in AGE_BANDS],
+        "na": _("n/a"),
         "jobs": queue_summary(),  # read now, not kept with the figures: a queue changes by the second
     }
     return render(request, "platform/dashboard.html", context)
 
 
 @platform_staff
+def census(request):
+    """The census workbook of ?year= (default: the latest year some school closed), for platform staff."""
+    from io import BytesIO
+
+    from School.indicators.census import census_workbook
+    from School.indicators.dashboard import latest_closed_year
+    from School.indicators.rates import IndicatorError
+
+    year = str(request.GET.get("year", ""))[:20] or latest_closed_year()
+    try:
+        workbook = census_workbook(year)
+    except IndicatorError as error:
+        messages.error(request, str(error))
+        return redirect(reverse("platform:dashboard") + "#indicators-title")
+    body = BytesIO()
+    workbook.save(body)
+    response = HttpResponse(body.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="census-{year}.xlsx"'
+    return response
+
+
+@platform_staff
 def chart(request, name):
-    draw = charts.CHARTS.get(name)
+    draw = charts.CHARTS.get(name) or indicator_charts.CHARTS.get(name)
     if draw is None:
         raise Http404
     response = HttpResponse(draw(dashboard.current()), content_type="image/svg+xml")

@@ -5,6 +5,9 @@ when it has not been taken); POST takes it through School/register/service.py:
 the marks not present, the version the client saw (0: none yet), and for an
 earlier day the correction's reason. Refusals: 400 with the one-line message,
 403 for a register the caller may not take; nothing written.
+
+/api/students/<id>/attendance/ answers one student's figures this term and
+this year (reading.student_attendance, as their page shows them).
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -16,10 +19,13 @@ from rest_framework.views import APIView
 
 from School.context import current_alias
 from School.locale.activation import PlatformLocaleMixin
-from School.register import service
+from School.register import reading, service
 from School.register.codes import CODES
 from School.records.api_schema import ERRORS, PROBLEM, TextLine
 from School.register.models import RegisterTaken
+from School.security import audit
+from School.security.access import StudentDataPermission
+from School.views import get_student_or_404
 
 
 class MarkSerializer(serializers.Serializer):
@@ -129,3 +135,36 @@ class RegisterView(PlatformLocaleMixin, APIView):
         if result.replaced:
             body["replaced"] = f"{result.replaced[0]} at {result.replaced[1].isoformat()}"
         return Response(body)
+
+
+PERIOD = inline_serializer("AttendancePeriod", many=True, fields={
+    "period": serializers.CharField(help_text="The term's or the year's name."),
+    "school": serializers.CharField(help_text="Empty for this school; an earlier school's name for a year carried by a transfer."),
+    "first": serializers.DateField(allow_null=True),
+    "last": serializers.DateField(allow_null=True, help_text="The period's last day so far (null for an earlier school's year)."),
+    "expected": serializers.IntegerField(help_text="Registers (sessions) the student was expected at."),
+    "present": serializers.IntegerField(help_text="Present, late arrivals included."),
+    "late": serializers.IntegerField(), "absent": serializers.IntegerField(help_text="Excused and unexcused."),
+    "excused": serializers.IntegerField(), "unexcused": serializers.IntegerField(),
+    "not_expected": serializers.IntegerField(help_text="Registers left out (an approved leave)."),
+    "rate": serializers.FloatField(allow_null=True, help_text="Present / expected in percent; null with nothing expected."),
+})
+ATTENDANCE = inline_serializer("StudentAttendance", {
+    "id": serializers.CharField(), "registration_no": serializers.CharField(), "class_name": serializers.CharField(),
+    "periods": PERIOD,
+})
+
+
+class StudentAttendanceView(PlatformLocaleMixin, APIView):
+    """/api/students/<id>/attendance/: the student's figures this term and this year, as on their page (a read, audited)."""
+
+    permission_classes = [permissions.IsAuthenticated, StudentDataPermission]
+
+    @extend_schema(responses={200: ATTENDANCE, **{status: ERRORS[status] for status in (401, 403, 404) if status in ERRORS}})
+    def get(self, request, pk):
+        student = get_student_or_404(pk)
+        periods = reading.student_attendance(current_alias(), student)
+        audit.record(request, audit.API_READ, target=request.get_full_path(), format="json", rows=1)
+        return Response({"id": str(student.pk), "registration_no": student.registration_no, "class_name": student.grade,
+                         "periods": [{**period, "first": period["first"] and period["first"].isoformat(),
+                                      "last": period["last"] and period["last"].isoformat()} for period in periods]})

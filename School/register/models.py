@@ -29,6 +29,8 @@ class RegisterSettings(models.Model):
     weekdays = models.CharField(_("school days of the week"), max_length=7, default="12345")
     # Students attending less than this share of their registers this term are listed for follow-up.
     follow_up_below = models.PositiveSmallIntegerField(_("follow-up below (%)"), default=90)
+    # Off until the school turns it on: a mail to a family is the school's decision, not the platform's.
+    absence_mails = models.BooleanField(_("email the primary guardian of a student marked absent"), default=False)
 
     class Meta:
         verbose_name = _("register settings")
@@ -88,3 +90,70 @@ class Mark(models.Model):
 
     def __str__(self):
         return f"{self.student_id} {self.code}"
+
+
+class AbsenceNotice(models.Model):
+    """The one absence mail of a student for a day: its row is the claim that makes a second one impossible."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+", verbose_name=_("student"))
+    date = models.DateField(_("date"))
+    email = models.EmailField(_("email"))
+    queued_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    send_error = models.CharField(_("error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("absence mail")
+        verbose_name_plural = _("absence mails")
+        constraints = [models.UniqueConstraint(fields=["student", "date"], name="one_absence_mail_per_student_day")]
+        indexes = [models.Index(fields=["date"], name="absence_notice_date_idx")]
+
+    def __str__(self):
+        return f"{self.student_id} {self.date}"
+
+
+class CarriedAttendance(models.Model):
+    """A year of attendance at an earlier school, as that school's registers counted it (read-only here).
+
+    Names, not keys, as School/school_year's CarriedEnrolment: the earlier
+    school's years and classes are not this school's. Written once per transfer.
+    """
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+", verbose_name=_("student"))
+    transfer_key = models.UUIDField()
+    position = models.IntegerField()
+    school = models.CharField(_("school"), max_length=200)
+    year = models.CharField(_("year"), max_length=20)
+    expected = models.PositiveIntegerField(_("registers"), default=0)
+    late = models.PositiveIntegerField(default=0)
+    excused = models.PositiveIntegerField(default=0)
+    unexcused = models.PositiveIntegerField(default=0)
+    not_expected = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("attendance at an earlier school")
+        verbose_name_plural = _("attendance at earlier schools")
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["transfer_key", "position"], name="carried_attendance_once")]
+        indexes = [models.Index(fields=["student"], name="carried_attendance_student_idx")]
+
+
+class CarriedMark(models.Model):
+    """A mark (not present) a transferred student had at an earlier school: the legal record's detail, read-only."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+", verbose_name=_("student"))
+    transfer_key = models.UUIDField()
+    position = models.IntegerField()
+    school = models.CharField(_("school"), max_length=200)
+    class_name = models.CharField(_("class"), max_length=40)
+    date = models.DateField(_("date"))
+    session = models.CharField(_("session"), max_length=3)
+    code = models.CharField(_("mark"), max_length=20)
+    reason = models.CharField(_("reason"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("mark at an earlier school")
+        verbose_name_plural = _("marks at earlier schools")
+        ordering = ["date", "session"]
+        constraints = [models.UniqueConstraint(fields=["transfer_key", "position"], name="carried_mark_once")]
+        indexes = [models.Index(fields=["student", "date"], name="carried_mark_student_idx")]

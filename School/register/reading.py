@@ -6,7 +6,8 @@ student was expected, so a leave never lowers a rate.
 """
 
 from School.models import Student
-from School.register.codes import ABSENCES, NOT_EXPECTED
+from School.register.carry import carried
+from School.register.codes import ABSENCES, ABSENT, EXCUSED, LATE, NOT_EXPECTED
 from School.register.models import Mark, RegisterTaken
 from School.register.service import school_settings, school_today, sessions
 from School.school_year.models import SchoolYear, Term
@@ -40,7 +41,9 @@ def today(using, day):
 
 
 def student_attendance(using, student, day=None):
-    """[{"period", "expected", "absent", "late", "rate"}] for the current term and year up to `day`.
+    """[{"period", "first", "last", "expected", "present", "late", "absent", "excused", "unexcused", "not_expected",
+    "rate", "school"}] for the current term and year up to `day` (present includes late; absent is excused plus
+    unexcused), then a row per year at an earlier school (its name in "school", no days), carried by a transfer.
 
     Expected: the sessions of registers of the student's class taken in the
     period, less those marked not expected; a student's earlier classes in the
@@ -68,9 +71,12 @@ def student_attendance(using, student, day=None):
         codes = [code for _register, code in marks]
         expected = len(taken) - codes.count(NOT_EXPECTED)
         absent = sum(codes.count(code) for code in ABSENCES)
-        found.append({"period": name, "expected": expected, "absent": absent, "late": codes.count("late"),
-                      "rate": round(100 * (expected - absent) / expected, 1) if expected else None})
-    return found
+        found.append({"period": name, "first": first, "last": last, "expected": expected, "present": expected - absent,
+                      "late": codes.count(LATE), "absent": absent, "excused": codes.count(EXCUSED),
+                      "unexcused": codes.count(ABSENT), "not_expected": codes.count(NOT_EXPECTED),
+                      "rate": round(100 * (expected - absent) / expected, 1) if expected else None, "school": ""})
+    # Then the years at earlier schools, carried by transfers (read-only): no days, the school's name instead.
+    return found + [{**row, "first": None, "last": None} for row in carried(using, student)]
 
 
 def persistent_absence(using, day):

@@ -22,6 +22,7 @@ from School.locale.activation import zone_of
 from School.models import Student
 from School.register.codes import BUILT_IN_REASONS, CODES, EXCUSED, PRESENT
 from School.register.models import AbsenceReason, Mark, RegisterSettings, RegisterTaken, Session
+from School.register.stamp import registers_changed
 from School.school_year.models import ClosedDay, Grade, SchoolClass, SchoolYear
 from School.security import audit
 
@@ -33,9 +34,9 @@ TAKE_ANY = "register.change_registertaken"
 READ = "register.view_registertaken"
 
 
-# Sent once a register's save is committed, with what it now holds: the seam for the guardians' absence
-# mails (issue 35), to be queued through School/jobs/ when that lands, so a mail that cannot be sent never
-# touches the saved register. Arguments: using, register, marks ({regno: (code, reason)}), changed (bool).
+# Sent once a register's save is committed, with what it now holds: the guardians' absence mails
+# (absence_mails.py) listen, and queue their job only then, so a mail that cannot be sent never touches
+# the saved register. Arguments: using, register, marks ({regno: (code, reason)}), changed (bool).
 register_saved = Signal()
 
 
@@ -246,6 +247,7 @@ def _write(using, registers, key, register, students, before, wanted, actor):
         Mark(register=register, student=students[regno], code=code, reason=reason)
         for regno, (code, reason) in wanted.items() if before.get(regno) != (code, reason)
     )
+    registers_changed(using)  # in the save's transaction: the kept class sheets see both or neither
     return register
 
 

@@ -1,8 +1,9 @@
 """The class sheet: one class, one month, the paper register's grid (students x school days, marks, totals).
 
-Read in three queries whatever the class's size: the month's registers of the
-class, their marks, and the class's students. Shared by the page and
-`attendance --class`, which writes it as a table, CSV or xlsx.
+Read in five queries whatever the class's size and the month's days: the
+settings, the closed days, the month's registers of the class, their marks,
+and the class's students. Shared by the page (which keeps it rendered:
+kept_sheets.py) and `attendance --class`, which writes it as a table, CSV or xlsx.
 """
 
 import calendar as month_calendar
@@ -24,11 +25,11 @@ def parse_month(text):
     return first
 
 
-def school_days(using, year, first):
+def school_days(using, year, first, settings=None):
     """The month's school days inside the year: the school's weekdays, less its closed days."""
     last = first.replace(day=month_calendar.monthrange(first.year, first.month)[1])
     first, last = max(first, year.first_day), min(last, year.last_day)
-    weekdays = service.school_settings(using).weekdays
+    weekdays = (settings or service.school_settings(using)).weekdays
     closed = list(ClosedDay.objects.using(using).filter(year=year, first_day__lte=last, last_day__gte=first)
                   .values_list("first_day", "last_day"))
     days = []
@@ -40,11 +41,13 @@ def school_days(using, year, first):
     return days
 
 
-def class_sheet(using, class_name, month):
+def class_sheet(using, class_name, month, ref=None):
     """{"class", "month", "columns": [(day, session)], "rows": [{regno, name, cells, present, absent, late}], "totals"}."""
-    ref = service.find_class(using, class_name)
+    ref = ref or service.find_class(using, class_name)  # the page found it already
     first = parse_month(month)
-    columns = [(day, str(session)) for day in school_days(using, ref.year, first) for session in service.sessions(using)]
+    settings = service.school_settings(using)  # read once, for the days and the sessions alike
+    day_sessions = service.sessions(using, settings)
+    columns = [(day, str(session)) for day in school_days(using, ref.year, first, settings) for session in day_sessions]
     registers = {(day, session): pk for pk, day, session in RegisterTaken.objects.using(using).filter(
         year=ref.year, class_name=ref.name, date__gte=first, date__lt=_next_month(first)).values_list("pk", "date", "session")}
     marks = {(register, student): code for register, student, code in Mark.objects.using(using).filter(

@@ -9,8 +9,11 @@ class SchoolYearConfig(AppConfig):
     verbose_name = _("School year")
 
     def ready(self):
-        from School.school_year.models import SchoolYear
+        from School.school_year.models import ClosedDay, SchoolYear
         from School.school_year.stamp import year_changed
 
         post_save.connect(year_changed, sender=SchoolYear, dispatch_uid="school_year_stamp_save")
         post_delete.connect(year_changed, sender=SchoolYear, dispatch_uid="school_year_stamp_delete")
+        # A closed day written one by one (the admin, a test) is a change to the calendar the class sheet reads.
+        post_save.connect(year_changed, sender=ClosedDay, dispatch_uid="school_year_stamp_closed_save")
+        post_delete.connect(year_changed, sender=ClosedDay, dispatch_uid="school_year_stamp_closed_delete")

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from School.school_year.models import ClosedDay, SchoolYear, Term
+from School.school_year.stamp import year_changed
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,9 @@ def set_year(using, name, first, last, terms=None, closed=None, rename=None):
             ClosedDay.objects.using(using).bulk_create(
                 ClosedDay(year=year, reason=s.name, first_day=s.first, last_day=s.last) for s in closed
             )
+            # The year's save renewed the stamp before these rows were written (no transaction on MongoDB):
+            # renewed again, a class sheet kept in between is never served.
+            year_changed(None, year, using)
     logger.info("school year %s %s (%s..%s)", name, "created" if created else "changed", first, last)
     return year, created
 

@@ -10,6 +10,8 @@ import re
 
 from django.db import transaction
 
+from School.events import counts_changed
+
 from School.school_year.models import Enrolment, Grade, SchoolClass
 
 logger = logging.getLogger(__name__)
@@ -59,8 +61,42 @@ def checked_names(names, finals=()):
     return names
 
 
-def set_ladder(using, names, finals=()):
-    """Make the school's ladder exactly `names` (lowest first), `finals` graduating; the ladder is then confirmed."""
+def parse_levels(pairs, names, option="--level"):
+    """{grade: value} of GRADE=VALUE texts, each grade one of `names`; a level must be one of Grade.Level."""
+    found = {}
+    for text in pairs:
+        grade, sep, value = str(text).rpartition("=")
+        grade, value = grade.strip(), value.strip()
+        if not sep or not grade:
+            raise LadderError(f"{option} {text!r}: write GRADE=VALUE, e.g. {option} 'Grade 1=" +
+                              ("primary'" if option == "--level" else "1'"))
+        if grade not in names:
+            raise LadderError(f"{option} {grade}: not one of the grades given")
+        if option == "--level" and value not in Grade.Level.values:
+            raise LadderError(f"{option} {grade}={value}: the level is one of {', '.join(Grade.Level.values)}")
+        if option == "--isced" and not (value.isalnum() and len(value) <= 10):
+            raise LadderError(f"{option} {grade}={value}: an ISCED code is 1 to 10 letters or digits")
+        found[grade] = value
+    return found
+
+
+def set_levels(using, levels=None, isced=None):
+    """Give grades their level and ISCED code ({grade: value}); grades not named keep theirs."""
+    grades = Grade.objects.using(using)
+    changed = 0
+    for name, level in (levels or {}).items():
+        changed += grades.filter(name=name).exclude(level=level).update(level=level)
+    for name, code in (isced or {}).items():
+        changed += grades.filter(name=name).exclude(isced=code).update(isced=code)
+    if changed:  # the ministry's indicators count by level (School/indicators/)
+        transaction.on_commit(lambda: counts_changed.send(sender=Grade, using=using), using=using)
+
+
+def set_ladder(using, names, finals=(), levels=None, isced=None):
+    """Make the school's ladder exactly `names` (lowest first), `finals` graduating; the ladder is then confirmed.
+
+    `levels` and `isced` ({grade: value}) set those grades' level and code; the others keep theirs.
+    """
     names = checked_names(names, finals)
     grades = Grade.objects.using(using)
     dropped = grades.exclude(name__in=names)
@@ -77,6 +113,7 @@ def set_ladder(using, names, finals=()):
         for lower, upper in zip(names, names[1:]):
             if lower not in finals:
                 grades.filter(pk=rows[lower].pk).update(next_grade=rows[upper])
+        set_levels(using, levels, isced)
     logger.info("grade ladder set: %s (final: %s)", ", ".join(names), ", ".join(finals) or "none")
     return list(grades.order_by("position"))
 
@@ -97,6 +134,8 @@ def ladder_rows(using):
             "next": names.get(grade.next_grade_id, ""),
             "final": grade.is_final,
             "confirmed": grade.confirmed,
+            "level": grade.level,
+            "isced": grade.isced,
         }
         for grade in Grade.objects.using(using).order_by("position")
     ]

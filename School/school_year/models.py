@@ -89,12 +89,20 @@ class ClosedDay(models.Model):
 class Grade(models.Model):
     """One rung of the school's ladder; `confirmed` is False for a ladder guessed from old records."""
 
+    class Level(models.TextChoices):
+        PRIMARY = "primary", _("Primary")
+        LOWER_SECONDARY = "lower-secondary", _("Lower secondary")
+        UPPER_SECONDARY = "upper-secondary", _("Upper secondary")
+
     name = models.CharField(_("name"), max_length=40, unique=True)
     position = models.PositiveIntegerField(_("position"))
     next_grade = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("next grade")
     )
     is_final = models.BooleanField(_("final"), default=False, help_text=_("Its students graduate."))
+    # The level a ministry reports it under (UIS/ISCED: primary 1, lower secondary 2, upper secondary 3); "" not said.
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices, blank=True, default="")
+    isced = models.CharField(_("ISCED code"), max_length=10, blank=True, default="")
     confirmed = models.BooleanField(_("order confirmed"), default=True)
 
     class Meta:

@@ -23,7 +23,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 
 from School.platform.models import PlatformLadder, PlatformYear
 from School.school_year.calendar import CalendarError, Span, check_spans, current_year, set_year, valid_name
-from School.school_year.ladder import checked_names, set_ladder
+from School.school_year.ladder import checked_names, parse_levels, set_ladder, set_levels
 from School.school_year.models import Grade, PlatformStamp, SchoolYear
 
 logger = logging.getLogger(__name__)
@@ -109,13 +109,14 @@ def save_years(years):
     return saved
 
 
-def save_ladder(names, finals):
-    """Check the ladder as a school's would be checked, then store it as the national one."""
+def save_ladder(names, finals, levels=(), isced=()):
+    """Check the ladder as a school's would be checked, then store it as the national one (levels: GRADE=LEVEL texts)."""
     names = checked_names(names, finals)
+    levels, isced = parse_levels(levels, names), parse_levels(isced, names, "--isced")
     with transaction.atomic(using=DEFAULT_DB_ALIAS):
         ladders = PlatformLadder.objects.using(DEFAULT_DB_ALIAS)
         ladder = ladders.first() or PlatformLadder()
-        ladder.grades, ladder.finals = names, list(finals)
+        ladder.grades, ladder.finals, ladder.levels, ladder.isced = names, list(finals), levels, isced
         ladder.save(using=DEFAULT_DB_ALIAS)
         ladders.exclude(pk=ladder.pk).delete()
     return ladder
@@ -198,18 +199,22 @@ def apply_year(using, payload, override=False):
     return CREATED if year is None else CHANGED
 
 
-def apply_ladder(using, names, finals, override=False):
-    """Make the school's ladder the national one; returns CHANGED, UP_TO_DATE or KEPT (LadderError: a grade in use is left out)."""
+def apply_ladder(using, names, finals, override=False, levels=None, isced=None):
+    """Make the school's ladder the national one; returns CHANGED, UP_TO_DATE or KEPT (LadderError: a grade in use is left out).
+
+    The grades' levels and ISCED codes come with it where the school's ladder is (or becomes) the national one.
+    """
     digest = ladder_digest(names, finals)
     grades = list(Grade.objects.using(using).order_by("position"))
     now = ladder_digest([g.name for g in grades], [g.name for g in grades if g.is_final])
     if grades and now == digest and all(g.confirmed for g in grades):
         _stamp(using, LADDER, digest)
+        set_levels(using, levels, isced)
         return UP_TO_DATE
     if grades and not override and not _platform_may_write(using, LADDER, now):
         return KEPT
     with transaction.atomic(using=using):
-        set_ladder(using, names, finals)
+        set_ladder(using, names, finals, levels, isced)
         _stamp(using, LADDER, digest)
     return CHANGED
 
@@ -237,4 +242,4 @@ def adopt(using, today=None):
         apply_year(using, year_payload(year))
     ladder = platform_ladder()
     if ladder is not None:
-        apply_ladder(using, ladder.grades, ladder.finals)
+        apply_ladder(using, ladder.grades, ladder.finals, levels=ladder.levels, isced=ladder.isced)

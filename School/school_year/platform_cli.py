@@ -52,6 +52,9 @@ def add_school_year_actions(actions):
     setting = steps.add_parser("set", help="the ladder, lowest first")
     setting.add_argument("grades", nargs="+", metavar="GRADE")
     setting.add_argument("--final", action="append", default=[], metavar="GRADE", help="a grade whose students graduate")
+    setting.add_argument("--level", action="append", default=[], metavar="GRADE=LEVEL",
+                         help="the grade's level: primary, lower-secondary or upper-secondary")
+    setting.add_argument("--isced", action="append", default=[], metavar="GRADE=CODE", help="the grade's ISCED code")
     _add_targets(setting)
     _add_targets(steps.add_parser("apply", help="apply the national ladder as it is (e.g. after a change in the admin)"))
 
@@ -113,12 +116,12 @@ def handle_grades(command, step=None, format="table", **options):
             if ladder is None:
                 raise LadderError("there is no national grade ladder: `schools grades set GRADE ...` first")
         else:
-            ladder = save_ladder(options["grades"], options["final"])
+            ladder = save_ladder(options["grades"], options["final"], options["level"], options["isced"])
     except LadderError as error:
         raise _bad(error) from None
     command.stdout.write(f"National grade ladder: {' -> '.join(ladder.grades)} (final: {', '.join(ladder.finals) or 'none'}); "
                          f"applying to {len(schools)} schools")
-    _roll_out(command, schools, "ladder", (ladder.grades, ladder.finals), options)
+    _roll_out(command, schools, "ladder", (ladder.grades, ladder.finals, ladder.levels, ladder.isced), options)
 
 
 def _spans(rows, label):

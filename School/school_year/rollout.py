@@ -63,7 +63,7 @@ def _apply_one(school, kind, payload, override):
     try:
         with tenant_context(school):
             if kind == "ladder":
-                outcomes = [apply_ladder(school.alias, payload[0], payload[1], override)]
+                outcomes = [apply_ladder(school.alias, payload[0], payload[1], override, *payload[2:])]
             else:
                 outcomes = [apply_year(school.alias, year, override) for year in payload]
     except (CalendarError, LadderError) as error:

@@ -5,7 +5,9 @@ the school's cache of facts (School/records/table.py SchoolFacts) costs no
 query, and this keeps that copy right in every worker: a year created,
 renamed or removed (`calendar set`, the admin) renews the stamp. Promotion
 and undo switch the current year with an update (no signal) beside their
-writes to the students, which renew it themselves.
+writes to the students, which renew it themselves. `calendar set` renews it
+again after writing the closed days: the register's class sheets are kept
+under this stamp too (School/register/kept_sheets.py).
 """
 
 from School.models import StudentsStamp

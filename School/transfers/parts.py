@@ -10,6 +10,7 @@ each must do its work once per transfer key:
 part, append an instance to RECORD_PARTS.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
@@ -19,6 +20,7 @@ from School.documents.carry import read_student_files, write_student_files
 from School.identity.guardians import given, guardians_of, replace_guardians
 from School.identity.models import Guardianship
 from School.models import Student
+from School.register.carry import carry_attendance
 from School.school_year.carry import carry_years, end_years
 from School.transactions import atomic
 from School.transfers.models import CarriedHistory, IncomingTransfer
@@ -139,4 +141,14 @@ class GuardiansPart(RecordPart):
 
 
 
-RECORD_PARTS = [HistoryPart(), DocumentsPart(), YearsPart(), GuardiansPart()]
+class AttendancePart(RecordPart):
+    """The student's attendance (School/register/carry.py): each year's figures and the marks not present,
+    read-only at the receiver; the sender keeps its registers whole (they are its legal record)."""
+
+    name = "attendance"
+
+    def copy(self, moves):
+        carry_attendance(moves, datetime.date.today())
+
+
+RECORD_PARTS = [HistoryPart(), DocumentsPart(), YearsPart(), GuardiansPart(), AttendancePart()]

@@ -1,0 +1,272 @@
+"""The UIS indicators, computed from the YearAggregates rows in `default` alone (never from a school's database).
+
+Flow rates (UIS, by grade g and year t; docs/platform.md):
+  promotion = promoted from g in t (graduates of a final grade included) / base of g in t
+  repetition = repeated g in t / base of g in t
+  dropout = 100 - promotion - repetition
+where base = enrolled in g in t less those transferred out to a platform
+school: a child who moved is counted, and flows, at the school that
+received them, so a transfer is never a dropout. The records hold each
+child's outcome, so promotion is counted where UIS reconstructs it from
+year t+1's enrolment (new enrolment in g+1 in t+1): the same children.
+Flow rates count only schools whose year is closed (promotion done); the
+others are counted apart and named. Transition (last primary grade in t to
+the first lower secondary grade in t+1) is UIS's: new entrants to the first
+lower secondary grade in t+1 / base of the last primary grade in t.
+A zero denominator is "n/a", never a division.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Count, Q, Sum
+
+from School.indicators.store import SUMS
+from School.models import School
+from School.platform.models import YearAggregates, YearDetail
+from School.school_year.models import Enrolment, Grade
+
+Outcome = Enrolment.Outcome
+SEXES = ("", "_female", "_male")
+# The sums only closed years contribute (their outcomes are final).
+FLOW_SUMS = tuple(f"{m}{s}" for m in ("base", "promoted", "repeated") for s in SEXES)
+NA = "n/a"
+
+
+class IndicatorError(Exception):
+    """Bad input for the indicators; one line saying why."""
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """numerator / denominator, as a percentage (scale 100) or a plain ratio (scale 1); None when undefined."""
+
+    numerator: float
+    denominator: float
+    scale: int = 100
+
+    @property
+    def value(self):
+        if self.numerator is None or not self.denominator:
+            return None
+        return round(self.scale * self.numerator / self.denominator, 1 if self.scale == 100 else 2)
+
+    def text(self, explain=False):
+        value = NA if self.value is None else f"{self.value:g}"
+        if not explain:
+            return value
+        return f"{value} ({_number(self.numerator)}/{_number(self.denominator)})"
+
+    def as_json(self):
+        return {"value": self.value, "numerator": self.numerator, "denominator": self.denominator}
+
+
+def _number(value):
+    return NA if value is None else f"{value:g}"
+
+
+def gpi(female, male):
+    """Gender parity index (female / male) of two Ratios or two counts."""
+    if isinstance(female, Ratio):
+        return Ratio(female.value, male.value, scale=1)
+    return Ratio(female, male, scale=1)
+
+
+def rows(year):
+    return YearAggregates.objects.using(DEFAULT_DB_ALIAS).filter(year=year).order_by()
+
+
+def details(year):
+    return YearDetail.objects.using(DEFAULT_DB_ALIAS).filter(year=year).order_by()
+
+
+def check_year(year):
+    if not year:
+        raise IndicatorError("name the school year: --year YEAR")
+    if not rows(year).exists():
+        raise IndicatorError(f"no school has a year {year} (as of the last count)")
+
+
+def current_year():
+    """The school year most schools call current, "" when none is counted yet."""
+    found = (YearAggregates.objects.using(DEFAULT_DB_ALIAS).filter(is_current=True).values("year")
+             .annotate(n=Count("pk")).order_by("-n", "year").first())
+    return found["year"] if found else ""
+
+
+def next_year(year):
+    """The year after `year` (by first day), or None."""
+    first = rows(year).exclude(first_day=None).order_by("first_day").values_list("first_day", flat=True).first()
+    if first is None:
+        return None
+    return (YearAggregates.objects.using(DEFAULT_DB_ALIAS).filter(first_day__gt=first).order_by("first_day")
+            .values_list("year", flat=True).first())
+
+
+def names_of(keys):
+    return dict(School.objects.using(DEFAULT_DB_ALIAS).filter(pk__in=list(keys)).values_list("pk", "name"))
+
+
+def sums_of(queryset, fields=SUMS):
+    """The sums of some rows of one year, in one aggregate query: the flows from the closed ones only, the rest from all."""
+    found = queryset.aggregate(**{
+        name: Sum(name, filter=Q(closed=True)) if name in FLOW_SUMS else Sum(name) for name in fields
+    })
+    return {name: found[name] or 0 for name in fields}
+
+
+INTO = tuple(f"transition_into{sex}" for sex in SEXES)
+
+
+def indicators(totals, into=None):
+    """{name: count or Ratio} of summed counts; `into`: the next year's sums (transition), None when not counted."""
+    found = {"enrolled": totals["enrolled"], "enrolled_female": totals["enrolled_female"],
+             "enrolled_male": totals["enrolled_male"],
+             "gpi_enrolment": gpi(totals["enrolled_female"], totals["enrolled_male"]),
+             "repeaters": totals["repeaters"]}
+    for sex in SEXES:
+        base = totals[f"base{sex}"]
+        promoted, repeated = totals[f"promoted{sex}"], totals[f"repeated{sex}"]
+        found[f"promotion_rate{sex}"] = Ratio(promoted, base)
+        found[f"repetition_rate{sex}"] = Ratio(repeated, base)
+        found[f"dropout_rate{sex}"] = Ratio(base - promoted - repeated, base)
+        found[f"transition_rate{sex}"] = Ratio(None if into is None else into[f"transition_into{sex}"],
+                                               totals[f"transition_from{sex}"])
+    for rate in ("promotion", "repetition", "dropout", "transition"):
+        found[f"gpi_{rate}"] = gpi(found[f"{rate}_rate_female"], found[f"{rate}_rate_male"])
+    found.update(teachers=totals["teachers"],
+                 pupil_teacher_ratio=Ratio(totals["enrolled"] if totals["teachers"] else 0, totals["teachers"], scale=1),
+                 attendance_rate=Ratio(totals["present"], totals["possible"]),
+                 persistent_absence=Ratio(totals["persistent"], totals["persistent_of"]))
+    return found
+
+
+@dataclass
+class Line:
+    """One line of the indicators: who it is about and its figures."""
+
+    name: str
+    schools: int
+    not_closed: list
+    figures: dict
+
+
+def national(year):
+    year_rows = rows(year)
+    following = next_year(year)
+    into = sums_of(rows(following), INTO) if following else None
+    open_keys = list(year_rows.filter(closed=False).values_list("school_id", flat=True))
+    return [Line("national", year_rows.count(), sorted(names_of(open_keys).values()), indicators(sums_of(year_rows), into))]
+
+
+def _per_row_lines(year, key_of):
+    """Lines grouped by key_of(school key), summed in Python from each row's sums (one read per year)."""
+    fields = ("school_id", "closed", *SUMS)
+    following = next_year(year)
+    grouped, opened, counted = defaultdict(lambda: dict.fromkeys(SUMS, 0)), defaultdict(list), defaultdict(int)
+    into = defaultdict(lambda: dict.fromkeys(SUMS, 0))
+    for row in rows(year).values_list(*fields).iterator(chunk_size=5000):
+        key, closed, values = row[0], row[1], dict(zip(SUMS, row[2:]))
+        group = key_of(key)
+        counted[group] += 1
+        if not closed:
+            opened[group].append(key)
+        for name, n in values.items():
+            if closed or name not in FLOW_SUMS:
+                grouped[group][name] += n
+    if following:
+        for key, *values in rows(following).values_list("school_id", *SUMS).iterator(chunk_size=5000):
+            group = key_of(key)
+            for name, n in zip(SUMS, values):
+                into[group][name] += n
+    all_open = names_of([key for keys in opened.values() for key in keys])
+    return [Line(group, counted[group], sorted(all_open[key] for key in opened[group] if key in all_open),
+                 indicators(grouped[group], into.get(group) if following else None))
+            for group in sorted(grouped, key=str)]
+
+
+def by_school(year):
+    names = names_of(rows(year).values_list("school_id", flat=True))
+    return _per_row_lines(year, lambda key: names.get(key, str(key)))
+
+
+def by_cluster(year):
+    clusters = dict(School.objects.using(DEFAULT_DB_ALIAS).values_list("pk", "cluster").iterator(chunk_size=5000))
+    return _per_row_lines(year, lambda key: clusters.get(key) or "main")
+
+
+def _grade_totals():
+    return defaultdict(int)
+
+
+# Which sums a flow adds to (sign, sum name), and whether only a closed year's count.
+FLOW_TARGETS = {
+    "enrolled": ((1, "enrolled", False), (1, "base", True)),
+    Outcome.TRANSFERRED_OUT: ((-1, "base", True),),
+    Outcome.PROMOTED: ((1, "promoted", True),),
+    Outcome.GRADUATED: ((1, "promoted", True),),
+    Outcome.REPEATED: ((1, "repeated", True),),
+}
+
+
+class GradeWalk:
+    """Sums by grade name and by level over the rows of one year, fed one school at a time (one pass serves the
+    `--by grade` lines and the census)."""
+
+    def __init__(self):
+        self.order, self.opened = {}, []
+        self.per_grade, self.per_level = defaultdict(_grade_totals), defaultdict(_grade_totals)
+
+    def add(self, key, closed, ladder, flows, teachers):
+        if not closed:
+            self.opened.append(key)
+        level = {}
+        for position, (name, lvl, _isced, _final) in enumerate(ladder):
+            self.order.setdefault(name, position)
+            level[name] = lvl
+        school_levels = defaultdict(int)
+        for grade, counts in flows.items():
+            targets = (self.per_grade[grade], self.per_level[level.get(grade, "")])
+            for flow, sexes in counts.items():
+                if flow == "repeaters":
+                    for target in targets:
+                        target["repeaters"] += sum(sexes.values())
+                    continue
+                for sign, name, closed_only in FLOW_TARGETS.get(flow, ()):
+                    if closed_only and not closed:
+                        continue
+                    total, female, male = sum(sexes.values()), sexes.get("female", 0), sexes.get("male", 0)
+                    for target in targets:
+                        target[name] += sign * total
+                        target[f"{name}_female"] += sign * female
+                        target[f"{name}_male"] += sign * male
+            school_levels[level.get(grade, "")] += sum(counts.get("enrolled", {}).values())
+        enrolled = sum(school_levels.values())
+        for lvl, n in school_levels.items():  # a school's teachers shared among its levels by enrolment
+            self.per_level[lvl]["teachers"] += teachers * n / enrolled if enrolled else 0
+
+    def lines(self):
+        names = sorted(names_of(self.opened).values())
+        found = [Line(grade, 0, names, indicators(_complete(self.per_grade[grade])))
+                 for grade in sorted(self.per_grade, key=lambda name: (self.order.get(name, 999), name))]
+        for lvl in [value for value in Grade.Level.values if value in self.per_level] + ([""] if "" in self.per_level else []):
+            totals = _complete(self.per_level[lvl])
+            totals["teachers"] = round(totals["teachers"], 1)
+            found.append(Line(f"level: {lvl or 'not set'}", 0, names, indicators(totals)))
+        return found
+
+
+def by_grade(year):
+    """Lines per grade name (ladder order of the first school that has it), then per level, from the rows' flows."""
+    walk = GradeWalk()
+    for row in details(year).values_list("school_id", "closed", "ladder", "flows", "teachers").iterator(chunk_size=2000):
+        walk.add(*row)
+    return walk.lines()
+
+
+def _complete(totals):
+    return {name: totals.get(name, 0) for name in SUMS}
+
+
+BY = {"national": national, "cluster": by_cluster, "school": by_school, "grade": by_grade}
