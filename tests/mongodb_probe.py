@@ -335,6 +335,7 @@ def indicators():
 
     from School.indicators.aggregate import active_users, members_query
     from School.indicators.attendance import current_rows
+    from School.indicators.dashboard import snapshots
     from School.indicators.rates import rows
     from School.platform.models import YearAggregates
     from School.register.models import Mark, RegisterTaken
@@ -354,6 +355,7 @@ def indicators():
         "school_years": compiled(YearAggregates.objects.using("default").filter(school_id=key), "default"),
         "year_rows": compiled(rows("2026").values_list("school_id", "closed"), "default"),
         "current_rows": compiled(current_rows().filter(last_register_day__lt=day).values_list("school_id"), "default"),
+        "snapshot": compiled(snapshots()[:1], "default"),
     }
     connected = [alias for alias in connections if connections[alias].connection is not None]
     return {"queries": found, "connected_aliases": connected}

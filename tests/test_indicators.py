@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from School.context import tenant_context
 from School.indicators import attendance, rates
+from School.indicators import dashboard as indicator_view
 from School.indicators.census import write_census
 from School.indicators.population import enrolment_ratios
 from School.models import Student
@@ -219,15 +220,33 @@ def test_the_counts_follow_a_days_register_and_a_promotion_without_a_refresh(wor
              correction="entered late")
     row = YearAggregates.objects.using("default").get(school__name="alpha", year=Y2)
     assert (str(row.last_register_day), row.present, row.possible) == ("2026-01-08", 10, 13)
-    with tenant_context("gamma"):  # gamma closes 2025 (its promotion row done): its outcomes now count
+    close_gammas_year()
+    [line] = rates.national(Y1)
+    assert line.not_closed == [] and line.figures["promotion_rate"].denominator == 12
+
+
+def close_gammas_year():
+    """gamma closes 2025 (its promotion row done): its outcomes now count (the follower recounts it)."""
+    with tenant_context("gamma"):
         first = SchoolYear.objects.get(name=Y1)
         following = SchoolYear.objects.create(name=Y2, first_day=datetime.date(2026, 1, 5), last_day=datetime.date(2026, 11, 27))
         now = timezone.now()
         Promotion.objects.create(from_year=first, to_year=following, state=Promotion.State.DONE, started_at=now,
                                  finished_at=now, lease_until=now)
         Student.objects.get(registration_no="GA-1").save()  # any student write: the follower recounts the school
-    [line] = rates.national(Y1)
-    assert line.not_closed == [] and line.figures["promotion_rate"].denominator == 12
+
+
+def test_the_dashboards_rates_by_grade_are_kept_until_the_nightly_refresh_takes_them_again(world, settings, run_cli):
+    settings.FIGURES_FOLLOW_DELAY = 0
+    kept = indicator_view.compute()  # no snapshot yet: the dashboard takes the first itself
+    assert kept.not_closed == 1 and kept.as_of is not None
+    close_gammas_year()
+    later = indicator_view.compute()  # gamma's new counts are stored, the kept rates are not retaken per request
+    assert (later.not_closed, later.rates, later.as_of) == (1, kept.rates, kept.as_of)
+    run_cli("schools", "refresh-figures", "--all")
+    retaken = indicator_view.compute()
+    assert retaken.not_closed == 0 and retaken.as_of > kept.as_of
+    assert retaken.rates[0][1].denominator == rates.by_grade(Y1)[0].figures["promotion_rate"].denominator
 
 
 def test_a_census_of_a_school_whose_grades_have_no_level_is_refused_naming_it_and_writes_nothing(world, tmp_path):

@@ -483,7 +483,7 @@ def test_the_indicators_count_a_school_and_read_default_without_a_join(tmp_path)
     migration trees by test_migrations_are_up_to_date_for_both_engines."""
     from django.contrib.auth import get_user_model
 
-    from School.platform.models import YearAggregates
+    from School.platform.models import IndicatorSnapshot, YearAggregates
     from School.register.models import Mark, RegisterTaken
     from School.school_year.models import Enrolment, Promotion
 
@@ -508,6 +508,11 @@ def test_the_indicators_count_a_school_and_read_default_without_a_join(tmp_path)
             assert queries[name]["collection"] == model._meta.db_table and stages(queries[name])[0] == "$match", name
             continue
         assert fields & flat_read_of(queries[name], name, model, fields), name
+    # The dashboard's kept rates by grade: the latest snapshot, sorted on its indexed computed_at, one document.
+    snapshot = queries["snapshot"]
+    assert snapshot["collection"] == IndicatorSnapshot._meta.db_table and IndicatorSnapshot._meta.get_field("computed_at").db_index
+    assert {"$sort": {"computed_at": -1}} in snapshot["pipeline"] and {"$limit": 1} in snapshot["pipeline"]
+    assert "$lookup" not in stages(snapshot)
 
 
 # --- each school's branding (School/branding/) --------------------------------------------------

@@ -87,3 +87,33 @@ def test_dashboard_works_with_javascript_off(operator, live_server_url, tmp_path
             assert driver.find_elements(By.CSS_SELECTOR, "#health-section form button")
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def ministry(platform):
+    from tests.indicators_world import build
+
+    build(platform)
+    platform.add_school("default", ["localhost", "127.0.0.1"], "Platform")
+    dashboard.forget()
+    with tenant_context("default"):
+        get_user_model().objects.create_superuser("operator", "", PASSWORD)
+    yield platform
+    dashboard.forget()
+
+
+def test_the_ministrys_numbers_with_data_draw_their_charts_and_pass_axe(ministry, live_server_url, tmp_path):
+    """The rates, parity, ages and absence of two hand-built years (tests/indicators_world.py), filled tables and all."""
+    from selenium.webdriver.common.by import By
+
+    driver = start_chromium(tmp_path)
+    try:
+        with step(driver, "platform-indicators-axe"):
+            sign_in(driver, school_url(live_server_url, "localhost", "/admin/login/?next=/platform/"), "operator")
+            section = driver.find_element(By.ID, "indicators-section")
+            rows = [row.text for row in section.find_elements(By.CSS_SELECTOR, "tbody tr th[scope=row]")]
+            assert "P1" in rows and "alpha" in rows  # the rates' table by grade and the absence by school are filled
+            assert charts_drawn(driver) == CHARTS
+            assert axe_violations(driver) == []
+    finally:
+        driver.quit()

@@ -54,8 +54,13 @@ def teachers(alias):
 
 
 def ladder(alias):
-    """[[grade, level, isced, final]] lowest first."""
-    return [list(row) for row in Grade.objects.using(alias).order_by("position").values_list("name", "level", "isced", "is_final")]
+    """({grade key: name}, [[grade, level, isced, final]] lowest first): one read of the grades."""
+    names, rungs = {}, []
+    for pk, name, level, isced, final in (Grade.objects.using(alias).order_by("position")
+                                          .values_list("pk", "name", "level", "isced", "is_final")):
+        names[pk] = name
+        rungs.append([name, level, isced, final])
+    return names, rungs
 
 
 def _nested(counter):
@@ -75,8 +80,7 @@ def count_years(alias, today=None):
     years = list(SchoolYear.objects.using(alias).order_by("first_day"))
     if not years:
         return {}
-    grades = dict(Grade.objects.using(alias).values_list("pk", "name"))
-    rungs = ladder(alias)
+    grades, rungs = ladder(alias)
     first_grade = rungs[0][0] if rungs else None
     closed = set(Promotion.objects.using(alias).filter(state=Promotion.State.DONE).values_list("from_year_id", flat=True))
     students, active = {}, {}
@@ -96,6 +100,10 @@ def count_years(alias, today=None):
         # The current year's register names a class as the student rows do (School/register/service.py class_students).
         members[current] = active
     registers, marks = registers_by_year(alias)
+    terms = defaultdict(list)  # every year's terms in one read
+    for year, name, first, last in (Term.objects.using(alias).order_by("first_day")
+                                    .values_list("year_id", "name", "first_day", "last_day")):
+        terms[year].append((name, first, last))
     staff = teachers(alias)
     counted, before = {}, {}
     for year in years:
@@ -119,7 +127,7 @@ def count_years(alias, today=None):
             "first_day": year.first_day, "last_day": year.last_day, "is_current": year.is_current,
             "closed": year.pk in closed, "teachers": staff if year.is_current else 0,
             "ladder": rungs, "flows": flows, "ages": _nested(ages),
-            **sums(flows, rungs), **attendance(alias, year, members[year.pk], year_registers, marks),
+            **sums(flows, rungs), **attendance(terms[year.pk], members[year.pk], year_registers, marks),
         }
     return counted
 
@@ -181,10 +189,10 @@ def sums(flows, rungs):
     }
 
 
-def attendance(alias, year, class_of, registers, marks):
-    """The register's figures of `year`: per term, the year's totals, its classes and the last day a register was taken.
+def attendance(terms, class_of, registers, marks):
+    """The register's figures of a year: per term, the year's totals, its classes and the last day a register was taken.
 
-    `registers`: the year's [(register, class, date)]; `marks`: the school's
+    `terms`: the year's [(name, first day, last day)] by first day; `registers`: the year's [(register, class, date)]; `marks`: the school's
     [(register, student, code)] (those of other years are passed over).
     `class_of`: {student: class name}: in the current year the active
     students' class as the register names it; in an earlier year the year's
@@ -197,7 +205,6 @@ def attendance(alias, year, class_of, registers, marks):
     for name in class_of.values():
         if name:  # a student with no class is on no register
             class_size[name] += 1
-    terms = list(Term.objects.using(alias).filter(year=year).order_by("first_day").values_list("name", "first_day", "last_day"))
     found = {"terms": [], "present": 0, "possible": 0, "persistent": 0, "persistent_of": 0,
              "register_classes": len(class_size), "last_register_day": max((day for _pk, _c, day in registers), default=None)}
     if not registers:

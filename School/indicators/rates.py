@@ -108,12 +108,14 @@ def names_of(keys):
     return dict(School.objects.using(DEFAULT_DB_ALIAS).filter(pk__in=list(keys)).values_list("pk", "name"))
 
 
-def sums_of(queryset, fields=SUMS):
-    """The sums of some rows of one year, in one aggregate query: the flows from the closed ones only, the rest from all."""
-    found = queryset.aggregate(**{
-        name: Sum(name, filter=Q(closed=True)) if name in FLOW_SUMS else Sum(name) for name in fields
-    })
-    return {name: found[name] or 0 for name in fields}
+def sums_of(queryset, fields=SUMS, counted=False):
+    """The sums of some rows of one year, in one aggregate query: the flows from the closed ones only, the rest from all;
+    `counted`: with the number of rows ("schools") in the same pass."""
+    wanted = {name: Sum(name, filter=Q(closed=True)) if name in FLOW_SUMS else Sum(name) for name in fields}
+    if counted:
+        wanted["schools"] = Count("pk")
+    found = queryset.aggregate(**wanted)
+    return {name: found[name] or 0 for name in wanted}
 
 
 INTO = tuple(f"transition_into{sex}" for sex in SEXES)
@@ -157,7 +159,9 @@ def national(year):
     following = next_year(year)
     into = sums_of(rows(following), INTO) if following else None
     open_keys = list(year_rows.filter(closed=False).values_list("school_id", flat=True))
-    return [Line("national", year_rows.count(), sorted(names_of(open_keys).values()), indicators(sums_of(year_rows), into))]
+    totals = sums_of(year_rows, counted=True)  # the schools counted in the sums' pass, not in one more
+    schools = totals.pop("schools")
+    return [Line("national", schools, sorted(names_of(open_keys).values()), indicators(totals, into))]
 
 
 def _per_row_lines(year, key_of):

@@ -63,6 +63,10 @@ def handle_refresh_figures(command, name, all, jobs, batch, **options):
     out = getattr(command.stdout, "_out", command.stdout)  # the raw stream: the bar redraws one line
     err = getattr(command.stderr, "_out", command.stderr)
     counts = refresh(schools, jobs, out, err, batch)
+    if all:
+        from School.indicators.dashboard import take_snapshot
+
+        take_snapshot()  # the dashboard's rates, parity and ages by grade, from the counts just stored
     if counts["failed"]:
         raise CommandError(f"{counts['failed']} schools could not be counted (marked unreachable)", returncode=1)
 

@@ -257,3 +257,28 @@ class PopulationByAge(models.Model):
 
     def __str__(self):
         return f"{self.year} {self.age}"
+
+
+class IndicatorSnapshot(models.Model):
+    """The dashboard's national flow rates, parity and ages by grade (School/indicators/dashboard.py), as computed at
+    `computed_at`: only the latest row is kept.
+
+    Those figures read every school's YearDetail (seconds at 100,000
+    schools), too slow for a worker's first request; the nightly
+    `schools refresh-figures` (and `--all` by hand) recomputes them, and the
+    dashboard computes them itself only where there is no row yet. Counts
+    and ratios of national sums only.
+    """
+
+    computed_at = models.DateTimeField(db_index=True)
+    year = models.CharField(max_length=20, blank=True)
+    flow_year = models.CharField(max_length=20, blank=True)
+    not_closed = models.PositiveIntegerField(default=0)
+    # [[grade, [numerator, denominator, scale], ...]]: the Ratios of School/indicators/rates.py.
+    rates = models.JSONField(default=list, blank=True)
+    gpi = models.JSONField(default=list, blank=True)
+    # [[grade, [n per age band], n with no date of birth]]
+    ages = models.JSONField(default=list, blank=True)
+
+    def __str__(self):
+        return f"indicators as of {self.computed_at:%Y-%m-%d %H:%M}"

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from School.context import current_school, tenant_context
+from School.indicators.dashboard import take_snapshot as take_indicator_snapshot
 from School.jobs import kinds, schedules
 from School.jobs.submit import enqueue_now
 from School.operations.backups import backup_path, backups_dir, make_backup, prune as prune_backups
@@ -54,6 +55,7 @@ def nightly_backups():
 @schedules.scheduled("refresh_figures")
 def nightly_figures():
     counts = refresh(all_schools(), 1, io.StringIO(), io.StringIO())
+    take_indicator_snapshot()  # the dashboard's rates by grade follow the night's counts
     return ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
 
 
