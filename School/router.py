@@ -29,6 +29,7 @@ REGISTRY_MODELS = frozenset({
     ("platform", "yearaggregates"),  # the indicators' counts per school and year (School/indicators/)
     ("platform", "yeardetail"),
     ("platform", "populationbyage"),
+    ("platform", "indicatorsnapshot"),  # the dashboard's indicators as of the last full refresh
 })
 
 

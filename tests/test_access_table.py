@@ -84,6 +84,7 @@ ACCESS = {
     # The platform's pages: the default school's operators only, never at a school.
     "platform/": NOBODY,
     "platform/duplicates/": NOBODY,
+    "platform/census.xlsx": NOBODY,
     "platform/charts/<slug:name>.svg": NOBODY,
     "platform/schools/<str:name>/backup": NOBODY,
     "platform/schools/<str:name>/resume": NOBODY,

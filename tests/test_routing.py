@@ -190,3 +190,16 @@ def test_object_loaded_from_one_school_is_saved_back_there(three_schools):
         assert not Student.objects.filter(first_name="Moved?").exists()
     with tenant_context("accra"):
         assert Student.objects.get(registration_no="ACC-0001").first_name == "Moved?"
+
+
+def test_the_platform_apps_tables_are_made_in_default_only():
+    """The operator's view (School/platform/) keeps counts and digests in `default`: none of its tables is made
+    in a school's database, where a school's backup would carry it and its migrations would need it."""
+    from django.apps import apps
+
+    from School.router import SchoolRouter
+
+    router = SchoolRouter()
+    for model in apps.get_app_config("platform").get_models():
+        assert router.allow_migrate("default", "platform", model._meta.model_name) is True, model
+        assert router.allow_migrate("nairobi", "platform", model._meta.model_name) is False, model

@@ -58,7 +58,7 @@ def server(request, three_schools, gunicorn):
     # The session was signed with the key. Jobs immediate: the confirmed import
     # runs inside its request, the longest write a request can make (a worker
     # killed mid-import: tests/test_jobs_worker.py).
-    env = {"DJANGO_SECRET_KEY": settings.SECRET_KEY, "JOBS_IMMEDIATE": "1"}
+    env = {"DJANGO_SECRET_KEY": settings.SECRET_KEY, "LEARNER_DIGEST_KEY": settings.LEARNER_DIGEST_KEY, "JOBS_IMMEDIATE": "1"}
     process = gunicorn(3, threads=2, env=env, args=args)
     process.cookies = {settings.SESSION_COOKIE_NAME: signed_in.cookies[settings.SESSION_COOKIE_NAME].value}
     process.graceful = request.param == "graceful"
