@@ -38,3 +38,22 @@ def test_the_platform_dashboard_shows_the_current_years_enrolments_by_grade(read
     table = re.search(r'<table class="table" id="enrolments-by-grade">.*?</table>', html, re.S).group(0)
     rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="number">(\d+)</td><td class="number">(\d+)</td></tr>', table)
     assert rows == [("Form 1", "1", "1"), ("Form 2", "5", "1"), ("Form 3", "5", "1"), ("Form 4", "6", "1")]
+
+
+def test_students_enrolled_since_the_year_began_count_in_their_current_grade(ready, run_cli):
+    """The current year's grade is kept on the student rows; a student added or moved since the year's enrolments
+    were written (the migration or the last promotion) counts where the student table shows them."""
+    from School.context import tenant_context
+    from School.models import Student
+
+    with tenant_context("nairobi"):
+        Student.objects.create(registration_no="NEW/1", first_name="Neema", second_name="Mwangi", grade="Form 2")
+        Student.objects.filter(registration_no="F1-01").update(grade="Form 3")
+    assert run_cli("schools", "refresh-figures", "--all", "--jobs", "1").returncode == 0
+    # This year's Form 1..4: 6, 6 (one withdrawn: 5 enrolled), 6 and 5, then one new in Form 2 and one moved 1 -> 3.
+    assert report(run_cli) == {"Form 1": (5, 1), "Form 2": (7, 1), "Form 3": (7, 1), "Form 4": (5, 1)}
+    national = run_cli("schools", "indicators", "--by", "grade", "--format", "json")
+    assert national.returncode == 0, national.stderr
+    enrolled = {line["name"]: line["figures"]["enrolled"] for line in json.loads(national.stdout)["lines"]}
+    assert {grade: enrolled[grade] for grade in ("Form 1", "Form 2", "Form 3", "Form 4")} == {
+        "Form 1": 5, "Form 2": 7, "Form 3": 7, "Form 4": 5}

@@ -16,6 +16,7 @@ from School.accounts.groups import TEACHERS
 from School.models import Student
 from School.register.codes import ABSENCES, NOT_EXPECTED
 from School.register.models import Mark, RegisterTaken
+from School.school_year.enrolment_rows import enrolment_rows
 from School.school_year.models import Enrolment, Grade, Promotion, SchoolClass, SchoolYear, Term
 
 Outcome = Enrolment.Outcome
@@ -90,12 +91,11 @@ def count_years(alias, today=None):
             active[pk] = grade
     classes = dict(SchoolClass.objects.using(alias).values_list("pk", "name"))
     enrolments, members = defaultdict(list), defaultdict(dict)
-    rows = Enrolment.objects.using(alias).order_by().values_list("year_id", "student_id", "grade_id", "school_class_id", "outcome")
-    for year, student, grade, school_class, outcome in rows:
+    current = next((year.pk for year in years if year.is_current), None)
+    for year, student, grade, school_class, outcome in enrolment_rows(alias, current):
         enrolments[year].append((student, grades.get(grade, ""), outcome))
         if outcome not in LEFT:
             members[year][student] = classes.get(school_class) or grades.get(grade, "")
-    current = next((year.pk for year in years if year.is_current), None)
     if current is not None:
         # The current year's register names a class as the student rows do (School/register/service.py class_students).
         members[current] = active

@@ -25,7 +25,8 @@ from School.indicators.store import store_years
 from School.models import School, Student
 from School.operations.provisioning import pending_migrations
 from School.platform.models import SchoolFigures
-from School.school_year.models import Enrolment, Grade, SchoolYear
+from School.school_year.enrolment_rows import enrolment_rows
+from School.school_year.models import Grade, SchoolYear
 
 logger = logging.getLogger(__name__)
 
@@ -116,15 +117,14 @@ def count_schools(schools):
 def enrolments_by_year(alias):
     """(current year's name, {year: {grade: enrolments}}): grouped by the database, names looked up once (no join)."""
     years = dict(SchoolYear.objects.using(alias).values_list("pk", "name"))
-    current = SchoolYear.objects.using(alias).filter(is_current=True).values_list("name", flat=True).first() or ""
+    current = SchoolYear.objects.using(alias).filter(is_current=True).values_list("pk", flat=True).first()
     grades = dict(Grade.objects.using(alias).values_list("pk", "name"))
     by_year = {}
-    rows = Enrolment.objects.using(alias).order_by().values_list("year_id", "grade_id").annotate(n=Count("pk"))
-    for year, grade, n in rows:
+    for year, _student, grade, _class, _outcome in enrolment_rows(alias, current):
         per_grade = by_year.setdefault(years.get(year, ""), {})
         name = grades.get(grade, "")
-        per_grade[name] = per_grade.get(name, 0) + n
-    return current, by_year
+        per_grade[name] = per_grade.get(name, 0) + 1
+    return years.get(current, ""), by_year
 
 
 def totals_of(by_class):
