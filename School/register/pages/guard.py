@@ -2,9 +2,7 @@
 
 from functools import wraps
 
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-
+from School.accounts.page_guards import signed_in_with
 from School.register.service import Actor
 
 
@@ -12,14 +10,10 @@ def guarded(permissions, refusal):
     """A view taking (request, actor), open to those holding one of `permissions`; others get 403 with `refusal`."""
 
     def decorate(view):
+        @signed_in_with(lambda user: any(Actor(user).may(permission) for permission in permissions), refusal)
         @wraps(view)
         def page(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            actor = Actor(request.user)
-            if not any(actor.may(permission) for permission in permissions):
-                raise PermissionDenied(str(refusal))
-            return view(request, actor, *args, **kwargs)
+            return view(request, Actor(request.user), *args, **kwargs)
 
         return page
 

@@ -1,9 +1,6 @@
 """Staff pages behind one permission: the sign-in page for visitors, 403 for those without it."""
 
-from functools import wraps
-
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from School.accounts.page_guards import signed_in_with
 
 # No new permission (and so no migration): the model permissions Django already
 # makes, given to the School admins group (School/accounts/groups.py).
@@ -17,16 +14,4 @@ def may(user, permission):
 
 def staff_with(permission, refusal):
     """Only signed-in staff holding `permission`; others signed in get 403 with `refusal` (a lazy text)."""
-
-    def decorate(view):
-        @wraps(view)
-        def guarded(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not may(request.user, permission):
-                raise PermissionDenied(str(refusal))
-            return view(request, *args, **kwargs)
-
-        return guarded
-
-    return decorate
+    return signed_in_with(lambda user: may(user, permission), refusal)
