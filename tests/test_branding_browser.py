@@ -32,7 +32,7 @@ def test_a_school_admin_brands_the_school_in_chromium_and_every_page_passes_axe(
     try:
         with step(driver, "branding-1-page"):
             sign_in(driver, school_url(live_server_url, "nairobi.localhost", "/admin/login/?next=/admin/"), "mwalimu")
-            driver.find_element(By.PARTIAL_LINK_TEXT, "The school's branding").click()
+            submit_and_wait(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "The school's branding"))
             assert driver.find_element(By.TAG_NAME, "h1").text == "The school's branding"
             assert axe_violations(driver) == []
         with step(driver, "branding-2-refused"):

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from School.context import tenant_context
 from School.models import Student
 from tests.student_rows import give_guardian
-from tests.test_browser import PASSWORD, have_browser, school_url, sign_in, start_chromium, step
+from tests.test_browser import PASSWORD, have_browser, school_url, sign_in, start_chromium, step, submit_and_wait
 from tests.test_identity_sex import set_language
 from tests.test_platform_browser import axe_violations
 
@@ -29,7 +29,7 @@ def test_the_sex_filter_and_a_students_guardians_pass_axe(three_schools, live_se
         with step(driver, "identity-1-table"):
             sign_in(driver, school_url(live_server_url, "nairobi.localhost", "/admin/login/?next=/"), "head")
             Select(driver.find_element(By.NAME, "sex")).select_by_visible_text("Féminin")
-            driver.find_element(By.CSS_SELECTOR, "form.search button").click()
+            submit_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.search button"))
             assert "1 élève" in driver.find_element(By.ID, "student-count").text
             assert axe_violations(driver) == []
         with step(driver, "identity-2-student"):

@@ -7,7 +7,7 @@ from django.test import Client
 from School.context import tenant_context
 from School.models import Student
 from School.platform.figures import recount
-from tests.test_browser import have_browser, school_url, sign_in, start_chromium, step
+from tests.test_browser import have_browser, school_url, sign_in, start_chromium, step, submit_and_wait
 from tests.test_identity_enrolment import BORN, amani_at_nairobi
 from tests.test_platform_browser import axe_violations, operator  # noqa: F401 (fixture)
 
@@ -41,7 +41,7 @@ def test_the_page_in_chromium_passes_axe(operator, live_server_url, tmp_path):  
     try:
         with step(driver, "duplicates-1"):
             sign_in(driver, school_url(live_server_url, "localhost", "/admin/login/?next=/platform/"), "operator")
-            driver.find_element(By.LINK_TEXT, "Children at more than one school").click()
+            submit_and_wait(driver, driver.find_element(By.LINK_TEXT, "Children at more than one school"))
             assert driver.find_element(By.TAG_NAME, "h1").text == "Children at more than one school"
             assert "ACC-D9" in driver.find_element(By.ID, "duplicates").text
         with step(driver, "duplicates-2-axe"):

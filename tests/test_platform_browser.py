@@ -12,7 +12,7 @@ from School.context import tenant_context
 from School.platform import dashboard
 from School.platform.figures import recount
 from School.platform.models import SchoolFigures
-from tests.test_browser import PASSWORD, have_browser, school_url, sign_in, start_chromium, step
+from tests.test_browser import PASSWORD, have_browser, school_url, sign_in, start_chromium, step, submit_and_wait
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 CHARTS = 9  # the figures' five and the ministry's numbers' four (School/indicators/charts.py)
@@ -57,7 +57,7 @@ def test_dashboard_in_chromium_draws_every_chart_breaks_no_csp_and_passes_axe(op
     try:
         with step(driver, "platform-1-sign-in"):
             sign_in(driver, school_url(live_server_url, "localhost", "/admin/login/?next=/admin/"), "operator")
-            driver.find_element(By.LINK_TEXT, "Platform dashboard: figures, charts and health of every school").click()
+            submit_and_wait(driver, driver.find_element(By.LINK_TEXT, "Platform dashboard: figures, charts and health of every school"))
             assert driver.find_element(By.TAG_NAME, "h1").text == "Platform dashboard"
         with step(driver, "platform-2-charts"):
             assert charts_drawn(driver) == CHARTS

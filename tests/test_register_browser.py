@@ -7,7 +7,7 @@ from School.context import tenant_context
 from School.register.codes import ABSENT, LATE
 from School.register.models import Mark
 from tests.register_world import register_school
-from tests.test_browser import browser, pytestmark, school_url, sign_in, step  # noqa: F401
+from tests.test_browser import browser, pytestmark, school_url, sign_in, step, submit_and_wait  # noqa: F401
 from tests.test_school_year_browser import axe_violations, press
 
 pytestmark = [pytestmark, pytest.mark.sqlite]
@@ -75,6 +75,6 @@ def test_the_register_settings_page_has_no_axe_violation(platform, live_server_u
         sign_in(browser, school_url(live_server_url, "nairobi.localhost", "/accounts/login/"), "amina")
         browser.get(school_url(live_server_url, "nairobi.localhost", "/register/settings/"))
         browser.find_element(By.ID, "absence_mails").click()
-        browser.find_element(By.CSS_SELECTOR, "#register-settings button[type=submit]").click()
+        submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#register-settings button[type=submit]"))
         assert "The register settings were saved." in browser.find_element(By.CLASS_NAME, "messages").text
         assert fits(browser) and axe_violations(browser) == []

@@ -38,7 +38,7 @@ def test_send_from_the_students_page_and_accept_at_the_other_school(three_school
         assert "NBIfirst2 NBIlast2" in incoming and "Moving to Accra in May" in incoming
         submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#incoming button[type=submit]"))
         assert "accepted" in browser.find_element(By.CLASS_NAME, "messages").text
-        browser.find_element(By.CSS_SELECTOR, "#arrived a").click()
+        submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#arrived a"))
         assert "Transferred in from Nairobi School on" in browser.find_element(By.ID, "transferred-in").text
 
     with step(browser, "transfer-3-sender-read-only"):
