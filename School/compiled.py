@@ -110,3 +110,52 @@ def instance_by(alias, model, field_name, value):
     if row is None or row is NO_STATEMENT:
         return row
     return model.from_db(alias, [field.attname for field in fields], row)
+
+
+_UNFIT = object()
+_shapes = {}  # (vendor, name) -> (sql with LIMIT and OFFSET, [(slot, constant)], select expressions) or _UNFIT
+
+
+def _shape(connection, alias, name, build, slots):
+    key = (connection.vendor, name)
+    shape = _shapes.get(key)
+    if shape is None:
+        # Markers in the values' places tell where each one lands among the
+        # statement's parameters; the other parameters are the query's own.
+        markers = {slot: f"\x00{slot}\x00" for slot in slots}
+        slot_of = {marker: slot for slot, marker in markers.items()}
+        compiler = build(markers).query.get_compiler(alias)
+        sql, params = compiler.as_sql()
+        places = [(slot_of[param], None) if isinstance(param, str) and param in slot_of else (None, param)
+                  for param in params]
+        if {slot for slot, _constant in places if slot is not None} != set(slots) or compiler.query.is_sliced:
+            shape = _UNFIT  # a field changed a value on its way (or build sliced): left to the ORM
+        else:
+            expressions = [expression for expression, _sql, _alias in compiler.select]
+            shape = (f"{sql} LIMIT %s OFFSET %s", places, expressions)
+        _shapes[key] = shape
+    return shape
+
+
+def page_of(alias, name, build, values, offset, limit):
+    """Rows offset..offset + limit of `build(values)` (a values_list queryset at `alias`), converted.
+
+    The student table's page with its search and filters: the ORM built
+    and compiled its statement again on every request, a tenth of the
+    page's time and more with each filter chosen. Here it is compiled once
+    per `name`, which must fix everything `build` does but the values
+    ({slot: value}, passed to the ORM as they are). None on MongoDB, or
+    when a field changes a value on its way (the caller uses the ORM).
+    """
+    connection = connections[alias]
+    if connection.vendor == "mongodb":
+        return None
+    shape = _shape(connection, alias, name, build, tuple(values))
+    if shape is _UNFIT:
+        return None
+    sql, places, expressions = shape
+    params = [values[slot] if slot is not None else constant for slot, constant in places] + [limit, offset]
+    converters = _converters(connection, name, expressions)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [_converted(connection, converters, row) for row in cursor.fetchall()]

@@ -4,6 +4,7 @@ Kept apart from the views so that every list of students a user can ask for
 (the page, the CSV export, the API) is built by the same code.
 """
 
+import functools
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q, Subquery
 
+from School.compiled import page_of
 from School.context import current_alias
 from School.identity.sex import sex_filter
 from School.models import Student, StudentsStamp
@@ -30,6 +32,7 @@ SORTABLE = {
     "enrolment_date": "enrolment_date",
 }
 DEFAULT_SORT = "registration_no"
+UNIQUE_SORTS = {field for field in SORTABLE.values() if field == "pk" or Student._meta.get_field(field).unique}
 
 
 @dataclass(frozen=True)
@@ -72,33 +75,58 @@ class StudentTableQuery:
         }
         return urlencode({key: value for key, value in values.items() if value not in ("", None)})
 
-    def queryset(self):
-        students = Student.objects.all()
+    def conditions(self):
+        """{slot: value} of what this query filters on; its slots, sort and direction make its statement's shape."""
+        values = {}
         if self.grade:
-            students = students.filter(grade=self.grade)
+            values["grade"] = self.grade
         if self.status:
-            students = students.filter(status=self.status)
+            values["status"] = self.status
         elif self.hide_transferred:
-            students = students.exclude(status=Student.Status.TRANSFERRED)
+            values["hidden"] = Student.Status.TRANSFERRED
         if self.sex:
-            students = students.filter(sex=sex_filter(self.sex))
+            values["sex"] = sex_filter(self.sex)
         if self.search:
             # Names and registration numbers STARTING with the text, in any
             # case: a range on the lower-case key columns, which their indexes
             # serve on SQLite and MongoDB (a "contains" search scans every row).
             low = self.search.lower()
-            high = low + "\U0010ffff"
+            # Learner numbers are stored in capitals (School/identity/learner_number.py).
+            values.update(low=low, high=low + "\U0010ffff", number_low=low.upper(), number_high=low.upper() + "\U0010ffff")
+        return values
+
+    @property
+    def shape(self):
+        """What fixes this query's statement but its values (School/compiled.py page_of)."""
+        return (tuple(self.conditions()), self.sort, self.descending)
+
+    def queryset(self, values=None):
+        """The students of this query, sorted; `values`: conditions() or markers in their places."""
+        values = self.conditions() if values is None else values
+        students = Student.objects.all()
+        if "grade" in values:
+            students = students.filter(grade=values["grade"])
+        if "status" in values:
+            students = students.filter(status=values["status"])
+        if "hidden" in values:
+            students = students.exclude(status=values["hidden"])
+        if "sex" in values:
+            students = students.filter(sex=values["sex"])
+        if "low" in values:
+            low, high = values["low"], values["high"]
             students = students.filter(
                 Q(first_name_key__gte=low, first_name_key__lt=high)
                 | Q(second_name_key__gte=low, second_name_key__lt=high)
                 | Q(registration_key__gte=low, registration_key__lt=high)
-                # Learner numbers are stored in capitals (School/identity/learner_number.py).
-                | Q(learner_no__gte=low.upper(), learner_no__lt=low.upper() + "\U0010ffff")
+                | Q(learner_no__gte=values["number_low"], learner_no__lt=values["number_high"])
             )
         field = SORTABLE[self.sort]
-        # pk breaks ties so that pages never repeat or skip a student.
-        order = [f"-{field}", "-pk"] if self.descending else [field, "pk"]
-        return students.order_by(*dict.fromkeys(order))
+        # pk breaks ties so that pages never repeat or skip a student. A
+        # unique column has none, and the tie-break would cost a sort: an
+        # index of a filter and the column (sex, registration_no) does not
+        # know the column is unique, and SQLite sorted each page by pk again.
+        order = [field] if field in UNIQUE_SORTS else [field, "pk"]
+        return students.order_by(*(f"-{name}" for name in order) if self.descending else order)
 
     def page(self, number):
         return Paginator(self.queryset(), PAGE_SIZE).get_page(number)
@@ -116,28 +144,30 @@ class StudentTableQuery:
         as Paginator.get_page does.
         """
         number = page_number(number)
-        queryset = self.queryset().values_list(*fields)
+        # Built only where the ORM runs the statement: the page itself is
+        # read through a statement compiled once per shape (rows_and_token).
+        queryset = functools.cache(lambda: self.queryset().values_list(*fields))
         offset = (number - 1) * PAGE_SIZE
         rows = None
         sort_field = SORTABLE[self.sort]
         if (facts is not None and self.search and not self.filters
-                and can_walk(queryset, sort_field, fields)
+                and can_walk(queryset(), sort_field, fields)
                 and worth_walking(students := facts.count(), facts.count(self, queryset))):
-            rows = walk_page(queryset, sort_field, self.descending, fields, offset, PAGE_SIZE + 1, students)
+            rows = walk_page(queryset(), sort_field, self.descending, fields, offset, PAGE_SIZE + 1, students)
         if rows is None and facts is not None:
-            rows = facts.rows_and_token(queryset, fields, offset, PAGE_SIZE + 1)
+            rows = facts.rows_and_token(self, fields, offset, PAGE_SIZE + 1)
         if rows is None:
-            rows = list(queryset[offset:offset + PAGE_SIZE + 1])
+            rows = list(queryset()[offset:offset + PAGE_SIZE + 1])
         if rows and len(rows) <= PAGE_SIZE:
             return RowsPage(rows, offset + len(rows), number)
         if not rows and number == 1:
             return RowsPage([], 0, 1)
-        count = facts.count(self, queryset) if facts is not None else count_of(queryset)
+        count = facts.count(self, queryset) if facts is not None else count_of(queryset())
         if rows:
             return RowsPage(rows[:PAGE_SIZE], count, number)
         number = max(1, -(-count // PAGE_SIZE))  # past the end: the last page
         offset = (number - 1) * PAGE_SIZE
-        return RowsPage(list(queryset[offset:offset + PAGE_SIZE]), count, number)
+        return RowsPage(list(queryset()[offset:offset + PAGE_SIZE]), count, number)
 
     @property
     def filters(self):
@@ -214,16 +244,23 @@ class SchoolFacts:
             self._token = StudentsStamp.current(self.alias)
         return self._token
 
-    def rows_and_token(self, queryset, fields, offset, limit):
-        """queryset[offset:offset + limit] as `fields` tuples, reading the stamp in the same query.
+    def rows_and_token(self, query, fields, offset, limit):
+        """Rows offset..offset + limit of `query` (a StudentTableQuery) as `fields` tuples, reading the stamp in the same query.
 
         One query fewer per page on SQL databases (the same statement sees
         rows and stamp alike); None on MongoDB, where that would be a $lookup.
         """
-        if connections[queryset.db].vendor == "mongodb":
+        def build(values):
+            stamp = StudentsStamp.objects.using(self.alias).filter(key="students").values("token")[:1]
+            students = query.queryset(values).using(self.alias)
+            return students.annotate(stamp_token=Subquery(stamp)).values_list(*fields, "stamp_token")
+
+        if connections[self.alias].vendor == "mongodb":
             return None
-        stamp = StudentsStamp.objects.filter(key="students").values("token")[:1]
-        rows = list(queryset.annotate(stamp_token=Subquery(stamp)).values_list(*fields, "stamp_token")[offset:offset + limit])
+        values = query.conditions()
+        rows = page_of(self.alias, ("student table", query.shape, fields), build, values, offset, limit)
+        if rows is None:
+            rows = list(build(values)[offset:offset + limit])
         if rows:
             self._token = rows[0][-1]
         return [row[:-1] for row in rows]
@@ -260,12 +297,10 @@ class SchoolFacts:
     def count(self, query=None, students=None):
         """How many students match `query` (a StudentTableQuery; None: the whole school).
 
-        `students`: the query's queryset when the caller has built it already.
+        `students`: a function returning the query's queryset, when the caller keeps it built.
         """
         if query is None or not (query.search or query.filters or query.hide_transferred):
             return self._get("count", Student.objects.using(self.alias).count)
-        students = query.queryset() if students is None else students
-        students = students.using(self.alias)
         key = ("count", query.search, query.grade, query.status, query.sex, query.hide_transferred and not query.status)
-        return self._get(key, lambda: count_of(students))
+        return self._get(key, lambda: count_of((query.queryset() if students is None else students()).using(self.alias)))
 
