@@ -630,3 +630,21 @@ def test_mail_goes_out_in_the_schools_language_whoever_sends_it(three_schools, s
     reset = smtp.wait_for(3)
     assert reset["Subject"].strip() == "A sua palavra-passe em Nairobi School"
     assert "Olá ana," in body(reset) and not english_left(body(reset), "pt")
+
+
+def test_the_tables_fixed_texts_are_translated_when_its_template_is_compiled_not_on_each_request():
+    """`_("...")` and `pgettext("...", "...")` of literals become text in the template compiled for a language."""
+    from django.template import engines
+
+    environment = engines["jinja2"].env
+    with translation.override("fr"):
+        source = environment.for_language("fr").compile(
+            '{{ _("Students") }}|{{ pgettext("search form: remove the filters", "Clear") }}|{{ ngettext("%(num)s student", "%(num)s students", n) }}',
+            raw=True,
+        )
+        rendered = environment.for_language("fr").from_string(
+            '{{ pgettext("search form: remove the filters", "Clear") }}|{{ _("Students") }}'
+        ).render()
+    assert "Effacer les filtres" in source and "pgettext" not in source
+    assert "ngettext" in source  # a plural depends on the count: still translated when rendered
+    assert rendered == "Effacer les filtres|Élèves"

@@ -3,7 +3,8 @@
 `{% trans %}`, `_()` and `ngettext()` then use the catalogues of locale/ and
 the language School.middleware activated, as Django templates do.
 
-A template is compiled once per language: `{{ _("a literal") }}` becomes
+A template is compiled once per language: `{{ _("a literal") }}` (and
+`{{ pgettext("context", "a literal") }}`) becomes
 that literal's translation in the compiled template (FoldTranslations), so a
 page does not call gettext for each of its fixed texts on every request (the
 profile of the student table put a third of its rendering there). Texts with
@@ -17,30 +18,45 @@ from jinja2.lexer import Token
 
 
 class FoldTranslations(Extension):
-    """Replaces `{{ _("literal") }}` by its translation in the environment's `folded_language`.
+    """Replaces `{{ _("literal") }}` and `{{ pgettext("context", "literal") }}` by the translation in the environment's `folded_language`.
 
     The same output as the i18n extension's newstyle gettext gives at render
     time: the translation is not escaped (it is ours, not user input) and
     goes through `%` with no variables, which turns `%%` into `%`.
     """
 
-    PATTERN = (("variable_begin", None), ("name", "_"), ("lparen", None), ("string", None), ("rparen", None),
-               ("variable_end", None))
+    CALLS = {
+        "_": ((("string", None),), translation.gettext),
+        "pgettext": ((("string", None), ("comma", None), ("string", None)), translation.pgettext),
+    }
+
+    def _folded(self, window):
+        """(the translation, tokens used) of a call of literals starting `window`, or None."""
+        if len(window) < 4 or [token.type for token in window[:3]] != ["variable_begin", "name", "lparen"]:
+            return None
+        call = self.CALLS.get(window[1].value)
+        if call is None:
+            return None
+        arguments, translate = call
+        end = 3 + len(arguments)
+        tail = window[3:end + 2]
+        if len(tail) != len(arguments) + 2 or [token.type for token in tail] != [
+            kind for kind, _value in arguments
+        ] + ["rparen", "variable_end"]:
+            return None
+        with translation.override(self.environment.folded_language):
+            text = translate(*(token.value for token in tail[:len(arguments)] if token.type == "string")) % {}
+        return text, end + 2
 
     def filter_stream(self, stream):
-        language = self.environment.folded_language
         tokens = list(stream)
         index = 0
         while index < len(tokens):
-            window = tokens[index:index + len(self.PATTERN)]
-            if len(window) == len(self.PATTERN) and all(
-                token.type == kind and (value is None or token.value == value)
-                for token, (kind, value) in zip(window, self.PATTERN)
-            ):
-                with translation.override(language):
-                    text = translation.gettext(window[3].value) % {}
-                yield Token(window[0].lineno, "data", text)
-                index += len(self.PATTERN)
+            folded = self._folded(tokens[index:index + 8])
+            if folded is not None:
+                text, used = folded
+                yield Token(tokens[index].lineno, "data", text)
+                index += used
             else:
                 yield tokens[index]
                 index += 1
