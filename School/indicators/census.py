@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from django.db import DEFAULT_DB_ALIAS
 
 from School.indicators.aggregate import FEMALE, MALE, OUTCOMES
-from School.indicators.population import enrolment_ratios
+from School.indicators.population import add_ages, enrolment_ratios
 from School.indicators.rates import GradeWalk, IndicatorError, Ratio, check_year, details, national, names_of, rows
 from School.indicators.tables import COLUMNS
+from School.indicators.workbook import PlainWorkbook
 from School.models import School
 from School.platform.report import ReportError, written_to
 
@@ -46,11 +47,27 @@ class Walked:
     """What one pass over a year's rows gathers for the census."""
 
     grades: GradeWalk = field(default_factory=GradeWalk)
-    order: dict = field(default_factory=dict)
-    ages: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(int))))
-    flows: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(int))))
+    ages: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))  # see population.read_ages
     schools: list = field(default_factory=list)  # (key, teachers, enrolled, present, possible, persistent, of)
     without_levels: list = field(default_factory=list)
+
+    def ages_by_grade(self):
+        """{grade: {sex key: {age: n}}} of every school."""
+        found = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+        for (grade, _level), counts in self.ages.items():
+            per_sex = found[grade]
+            for (sex, age), n in counts.items():
+                per_sex[sex][age] += n
+        return found
+
+    def flows_by_grade(self):
+        """{grade: {flow: {sex key: n}}} of every school, closed or not."""
+        found = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+        for grade, counts in self.grades.by_grade().items():
+            per_flow = found[grade]
+            for (flow, sex), n in counts.items():
+                per_flow[flow][sex] += n
+        return found
 
 
 WALKED = ("school_id", "closed", "ladder", "flows", "ages", "teachers")
@@ -60,25 +77,13 @@ PER_SCHOOL = ("school_id", "teachers", "enrolled", "present", "possible", "persi
 def walk(year):
     """One read of the year's rows (their JSON decoded once) for every sheet."""
     found = Walked()
-    for key, closed, ladder, flows, ages, teachers in details(year).values_list(*WALKED).iterator(chunk_size=2000):
-        found.grades.add(key, closed, ladder, flows, teachers)
-        levels = {}
-        for position, (name, level, _isced, _final) in enumerate(ladder):
-            found.order.setdefault(name, position)
-            levels[name] = level
+    grades, ages = found.grades, found.ages
+    for key, closed, ladder, flows, school_ages, teachers in details(year).values_list(*WALKED).iterator(chunk_size=2000):
+        grades.add(key, closed, ladder, flows, teachers)
+        levels = grades.levels_of(ladder)
         if any(not levels.get(grade) for grade in flows):
             found.without_levels.append(key)
-        for grade, sexes in ages.items():
-            per_sex = found.ages[grade]
-            for sex, counts in sexes.items():
-                per_age = per_sex[sex]
-                for age, n in counts.items():
-                    per_age[age] += n
-        for grade, kinds in flows.items():
-            per_kind = found.flows[grade]
-            for kind, sexes in kinds.items():
-                for sex, n in sexes.items():
-                    per_kind[kind][sex] += n
+        add_ages(ages, levels, school_ages)
     found.schools = list(rows(year).values_list(*PER_SCHOOL).iterator(chunk_size=5000))
     return found
 
@@ -88,8 +93,8 @@ def _age_key(age):
 
 
 def sheets(year, walked):
-    ages, flows = walked.ages, walked.flows
-    grades = sorted(set(ages) | set(flows), key=lambda name: (walked.order.get(name, 999), name))
+    ages, flows, order = walked.ages_by_grade(), walked.flows_by_grade(), walked.grades.order
+    grades = sorted(set(ages) | set(flows), key=lambda name: (order.get(name, 999), name))
     every_age = sorted({age for grade in ages.values() for sex in grade.values() for age in sex}, key=_age_key)
     head = ["age"] + [f"{grade} {letter}" for grade in grades for letter in ("F", "M", "T")]
     enrolment = [head]
@@ -106,19 +111,19 @@ def sheets(year, walked):
     outcomes = [["grade", "enrolled", *OUTCOMES]] + [
         [grade, sum(flows[grade]["enrolled"].values()), *(sum(flows[grade][outcome].values()) for outcome in OUTCOMES)]
         for grade in grades]
-    clusters = dict(School.objects.using(DEFAULT_DB_ALIAS).values_list("pk", "cluster").iterator(chunk_size=5000))
-    names = dict(School.objects.using(DEFAULT_DB_ALIAS).values_list("pk", "name").iterator(chunk_size=5000))
+    schools = {key: (name, cluster or "main") for key, name, cluster
+               in School.objects.using(DEFAULT_DB_ALIAS).values_list("pk", "name", "cluster").iterator(chunk_size=5000)}
     teachers = [["school", "cluster", "teachers", "enrolled", "pupil-teacher ratio"]]
     attendance = [["school", "cluster", "present sessions", "possible sessions", "attendance rate",
                    "persistently absent (latest term)", "students (latest term)"]]
     for key, staff, enrolled, present, possible, persistent, of in walked.schools:
-        name, cluster = names.get(key, str(key)), clusters.get(key) or "main"
+        name, cluster = schools.get(key) or (str(key), "main")
         teachers.append([name, cluster, staff, enrolled, Ratio(enrolled, staff, scale=1).value])
         attendance.append([name, cluster, present, possible, Ratio(present, possible).value, persistent, of])
     rates = [_rate_header("grade or level")] + [[line.name, *_rate_cells(line.figures)] for line in walked.grades.lines()]
     line = national(year)[0]
     rates.append(["national", *_rate_cells(line.figures)])
-    ratios, note = enrolment_ratios(year)
+    ratios, note = enrolment_ratios(year, walked.ages)
     notes = [["note"], [f"school year {year}; ages in whole years on the first day of the school year"],
              [note], *([f"{level}: " + ", ".join(f"{k} {v.text(True)}" for k, v in values.items())] for level, values in ratios)]
     if line.not_closed:
@@ -129,9 +134,7 @@ def sheets(year, walked):
 
 
 def census_workbook(year):
-    """The census as an unsaved write-only openpyxl Workbook; IndicatorError for a bad year or grades with no level."""
-    from openpyxl import Workbook
-
+    """The census as an unsaved PlainWorkbook (save(file)); IndicatorError for a bad year or grades with no level."""
     check_year(year)
     walked = walk(year)
     missing = sorted(names_of(walked.without_levels).values())
@@ -139,12 +142,7 @@ def census_workbook(year):
         raise IndicatorError(
             f"{len(missing)} schools have grades with no level (primary, lower or upper secondary), e.g. "
             f"{', '.join(missing[:5])}: set them with `school_manage.py NAME grades set ... --level GRADE=primary`")
-    workbook = Workbook(write_only=True)
-    for title, table in sheets(year, walked).items():
-        sheet = workbook.create_sheet(title)
-        for row in table:
-            sheet.append(row)
-    return workbook
+    return PlainWorkbook(sheets(year, walked))
 
 
 def write_census(year, output):
@@ -158,4 +156,4 @@ def write_census(year, output):
         written_to(output, True, write, None)
     except ReportError as error:
         raise IndicatorError(str(error)) from None
-    return len(workbook.worksheets)
+    return len(workbook.sheetnames)

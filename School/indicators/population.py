@@ -78,8 +78,27 @@ def load(path):
     return years, len(found)
 
 
-def enrolment_ratios(year):
-    """([(level, {"ger": Ratio, "ner": Ratio, by sex, gpi})], note) of `year`; [] with a note saying why when not computable."""
+def add_ages(found, level_of, ages):
+    """One school's {grade: {sex key: {age: n}}} added into found[grade, level][sex key, age] (a defaultdict's)."""
+    for grade, per_sex in ages.items():
+        target = found[grade, level_of.get(grade, "")]
+        for sex, per_age in per_sex.items():
+            for age, n in per_age.items():
+                target[sex, age] += n
+
+
+def read_ages(year):
+    """{(grade, level): {(sex key, age): n}} of `year`'s enrolment, each grade at the level its school gives it."""
+    found = defaultdict(lambda: defaultdict(int))
+    for ladder, ages in YearDetail.objects.using(DEFAULT_DB_ALIAS).filter(year=year).values_list("ladder", "ages").iterator(chunk_size=2000):
+        add_ages(found, {name: level for name, level, _isced, _final in ladder}, ages)
+    return found
+
+
+def enrolment_ratios(year, ages=None):
+    """([(level, {"ger": Ratio, "ner": Ratio, by sex, gpi})], note) of `year`; [] with a note saying why when not computable.
+
+    `ages`: read_ages(year), when the caller has summed them already (the census's one read of the year)."""
     from School.indicators.rates import Ratio, gpi
 
     population = {age: (f, m) for age, f, m in PopulationByAge.objects.using(DEFAULT_DB_ALIAS).filter(year=year)
@@ -88,18 +107,14 @@ def enrolment_ratios(year):
         return [], (f"gross and net enrolment ratios need the population by age of {year}: none is loaded "
                     "(`schools population load FILE`)")
     enrolled = defaultdict(lambda: defaultdict(int))  # level -> (sex, in age?) -> n
-    for ladder, ages in YearDetail.objects.using(DEFAULT_DB_ALIAS).filter(year=year).values_list("ladder", "ages").iterator(chunk_size=2000):
-        level_of = {name: level for name, level, _isced, _final in ladder}
-        for grade, per_sex in ages.items():
-            level = level_of.get(grade, "")
-            if level not in settings.INDICATORS_LEVEL_AGES:
-                continue
-            low, high = settings.INDICATORS_LEVEL_AGES[level]
-            for sex, per_age in per_sex.items():
-                for age, n in per_age.items():
-                    official = age != "" and low <= int(age) <= high
-                    for key in ((sex, "all"), ("", "all"), *(((sex, "in"), ("", "in")) if official else ())):
-                        enrolled[level][key] += n
+    for (_grade, level), counts in (read_ages(year) if ages is None else ages).items():
+        if level not in settings.INDICATORS_LEVEL_AGES:
+            continue
+        low, high = settings.INDICATORS_LEVEL_AGES[level]
+        for (sex, age), n in counts.items():
+            official = age != "" and low <= int(age) <= high
+            for key in ((sex, "all"), ("", "all"), *(((sex, "in"), ("", "in")) if official else ())):
+                enrolled[level][key] += n
     found = []
     for level, (low, high) in settings.INDICATORS_LEVEL_AGES.items():
         female = sum(population.get(age, (0, 0))[0] for age in range(low, high + 1))

@@ -216,46 +216,81 @@ FLOW_TARGETS = {
 
 class GradeWalk:
     """Sums by grade name and by level over the rows of one year, fed one school at a time (one pass serves the
-    `--by grade` lines and the census)."""
+    `--by grade` lines and the census).
+
+    A school's flows are only added up as they are, by (grade, its level at that school, closed) and sex: the
+    sums by grade and by level are linear in them, so they are derived once at the end (lines()) rather than
+    for each of 100,000 schools."""
 
     def __init__(self):
         self.order, self.opened = {}, []
-        self.per_grade, self.per_level = defaultdict(_grade_totals), defaultdict(_grade_totals)
+        self.flows = defaultdict(lambda: defaultdict(int))  # (grade, level, closed) -> (flow, sex key) -> n
+        self.teachers = defaultdict(float)  # level -> the schools' teachers shared among their levels
+        self._levels = {}  # the ladder's text -> {grade: level}: most schools share a few ladders
+
+    def levels_of(self, ladder):
+        """{grade: level} of a school's ladder; its grades' first positions noted for the order of the lines."""
+        known = self._levels.get(key := repr(ladder))
+        if known is None:
+            known = self._levels[key] = {}
+            for position, (name, lvl, _isced, _final) in enumerate(ladder):
+                self.order.setdefault(name, position)
+                known[name] = lvl
+        return known
 
     def add(self, key, closed, ladder, flows, teachers):
         if not closed:
             self.opened.append(key)
-        level = {}
-        for position, (name, lvl, _isced, _final) in enumerate(ladder):
-            self.order.setdefault(name, position)
-            level[name] = lvl
+        level = self.levels_of(ladder)
+        closed = bool(closed)
         school_levels = defaultdict(int)
         for grade, counts in flows.items():
-            targets = (self.per_grade[grade], self.per_level[level.get(grade, "")])
+            lvl = level.get(grade, "")
+            target = self.flows[grade, lvl, closed]
             for flow, sexes in counts.items():
-                if flow == "repeaters":
-                    for target in targets:
-                        target["repeaters"] += sum(sexes.values())
-                    continue
-                for sign, name, closed_only in FLOW_TARGETS.get(flow, ()):
-                    if closed_only and not closed:
-                        continue
-                    total, female, male = sum(sexes.values()), sexes.get("female", 0), sexes.get("male", 0)
-                    for target in targets:
-                        target[name] += sign * total
-                        target[f"{name}_female"] += sign * female
-                        target[f"{name}_male"] += sign * male
-            school_levels[level.get(grade, "")] += sum(counts.get("enrolled", {}).values())
+                for sex, n in sexes.items():
+                    target[flow, sex] += n
+            enrolled = counts.get("enrolled")
+            school_levels[lvl] += sum(enrolled.values()) if enrolled else 0
         enrolled = sum(school_levels.values())
         for lvl, n in school_levels.items():  # a school's teachers shared among its levels by enrolment
-            self.per_level[lvl]["teachers"] += teachers * n / enrolled if enrolled else 0
+            self.teachers[lvl] += teachers * n / enrolled if enrolled else 0
+
+    def by_grade(self):
+        """{grade: {(flow, sex key): n}} of every school, closed or not (the census's tables)."""
+        found = defaultdict(lambda: defaultdict(int))
+        for (grade, _lvl, _closed), counts in self.flows.items():
+            target = found[grade]
+            for flow_sex, n in counts.items():
+                target[flow_sex] += n
+        return found
+
+    def _sums(self):
+        per_grade, per_level = defaultdict(_grade_totals), defaultdict(_grade_totals)
+        for (grade, lvl, closed), counts in self.flows.items():
+            targets = (per_grade[grade], per_level[lvl])
+            for (flow, sex), n in counts.items():
+                if flow == "repeaters":
+                    sums = (("repeaters", n),)
+                else:
+                    sums = [(name, sign * n) for sign, name, closed_only in FLOW_TARGETS.get(flow, ())
+                            if closed or not closed_only]
+                    if sex in ("female", "male"):
+                        sums += [(f"{name}_{sex}", value) for name, value in sums]
+                for name, value in sums:
+                    for target in targets:
+                        target[name] += value
+        for lvl, share in self.teachers.items():
+            per_level[lvl]["teachers"] += share
+        return per_grade, per_level
 
     def lines(self):
         names = sorted(names_of(self.opened).values())
-        found = [Line(grade, 0, names, indicators(_complete(self.per_grade[grade])))
-                 for grade in sorted(self.per_grade, key=lambda name: (self.order.get(name, 999), name))]
-        for lvl in [value for value in Grade.Level.values if value in self.per_level] + ([""] if "" in self.per_level else []):
-            totals = _complete(self.per_level[lvl])
+        per_grade, per_level = self._sums()
+        found = [Line(grade, 0, names, indicators(_complete(per_grade[grade])))
+                 for grade in sorted(per_grade, key=lambda name: (self.order.get(name, 999), name))]
+        for lvl in [value for value in Grade.Level.values if value in per_level] + ([""] if "" in per_level else []):
+            totals = _complete(per_level[lvl])
             totals["teachers"] = round(totals["teachers"], 1)
             found.append(Line(f"level: {lvl or 'not set'}", 0, names, indicators(totals)))
         return found
