@@ -16,6 +16,8 @@ from School.indicators import attendance, rates
 from School.indicators import dashboard as indicator_view
 from School.indicators.census import write_census
 from School.indicators.population import enrolment_ratios
+from School.indicators.population import load as load_population
+from School.indicators.tables import COLUMNS, write_indicators
 from School.models import Student
 from School.platform import dashboard
 from School.platform.figures import recount
@@ -260,3 +262,39 @@ def test_a_census_of_a_school_whose_grades_have_no_level_is_refused_naming_it_an
     assert not list(folder.iterdir())
     # The indicators still count it, under "level: not set".
     assert {line.name: values(line)["enrolled"] for line in rates.by_grade(Y1)}["level: not set"] == 1
+
+
+def test_every_figure_of_the_census_is_the_one_schools_indicators_gives(world, tmp_path):
+    """The census sums each school's flows and ages in one pass (GradeWalk, population.add_ages); `schools indicators`
+    reads the national line with SQL sums and GER/NER with a read of their own: both paths give the same numbers."""
+    population = tmp_path / "population.csv"
+    population.write_text("year,age,female,male\n" + "".join(f"{Y1},{age},3,2\n" for age in range(5, 16)))
+    load_population(population)
+    write_census(Y1, tmp_path / "census.xlsx")
+    book = load_workbook(tmp_path / "census.xlsx", read_only=True)
+    sheet = {name: [list(row) for row in book[name].iter_rows(values_only=True)] for name in book.sheetnames}
+    rates_sheet = {row[0]: dict(zip(sheet["Rates"][0], row)) for row in sheet["Rates"][1:]}
+    for by in ("grade", "national"):
+        shown = io.StringIO()
+        write_indicators(by, "json", None, shown, Y1)
+        as_json = json.loads(shown.getvalue())
+        for line in as_json["lines"]:
+            row = rates_sheet[line["name"]]
+            for name in COLUMNS:  # the sheet's columns: each rate with its numerator and denominator
+                figure = line["figures"][name]
+                if isinstance(figure, dict):
+                    assert (row[name], row[f"{name} numerator"], row[f"{name} denominator"]) == (
+                        figure["value"], figure["numerator"], figure["denominator"]), (line["name"], name)
+                else:
+                    assert row[name] == figure, (line["name"], name)
+    national = rates_sheet["national"]
+    # The sheets by age, repeaters and outcomes come from the same pass: their totals are the national line's.
+    enrolment_total = dict(zip(sheet["Enrolment by age"][0], sheet["Enrolment by age"][-1]))
+    assert sum(value for name, value in enrolment_total.items() if name.endswith(" T")) == national["enrolled"] == 13
+    assert sum(value for name, value in enrolment_total.items() if name.endswith(" F")) == national["enrolled_female"]
+    assert sum(row[3] for row in sheet["Repeaters"][1:]) == national["repeaters"]
+    assert sum(row[1] for row in sheet["Outcomes"][1:]) == national["enrolled"]
+    # GER and NER: the census's ages summed in its pass, the command's read again; the same line in both.
+    ratios = [f"{level}: " + ", ".join(f"{k} {v.text(True)}" for k, v in values.items())
+              for level, values in enrolment_ratios(Y1)[0]]
+    assert ratios and all([line] in sheet["Notes"] for line in ratios)

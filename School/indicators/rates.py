@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 
 from School.indicators.store import SUMS
 from School.models import School
@@ -95,9 +95,10 @@ def current_year():
     return found["year"] if found else ""
 
 
-def next_year(year):
-    """The year after `year` (by first day), or None."""
-    first = rows(year).exclude(first_day=None).order_by("first_day").values_list("first_day", flat=True).first()
+def next_year(year, first=None):
+    """The year after `year` (by first day), or None; `first`: `year`'s earliest first day when already read."""
+    if first is None:
+        first = rows(year).exclude(first_day=None).order_by("first_day").values_list("first_day", flat=True).first()
     if first is None:
         return None
     return (YearAggregates.objects.using(DEFAULT_DB_ALIAS).filter(first_day__gt=first).order_by("first_day")
@@ -110,12 +111,13 @@ def names_of(keys):
 
 def sums_of(queryset, fields=SUMS, counted=False):
     """The sums of some rows of one year, in one aggregate query: the flows from the closed ones only, the rest from all;
-    `counted`: with the number of rows ("schools") in the same pass."""
+    `counted`: with the number of rows ("schools") and their earliest first day ("first_day", None if none) in the
+    same pass (each further read of 100,000 rows costs as much as the sums)."""
     wanted = {name: Sum(name, filter=Q(closed=True)) if name in FLOW_SUMS else Sum(name) for name in fields}
     if counted:
-        wanted["schools"] = Count("pk")
+        wanted.update(schools=Count("pk"), first_day=Min("first_day"))
     found = queryset.aggregate(**wanted)
-    return {name: found[name] or 0 for name in wanted}
+    return {name: found[name] if name == "first_day" else found[name] or 0 for name in wanted}
 
 
 INTO = tuple(f"transition_into{sex}" for sex in SEXES)
@@ -156,11 +158,11 @@ class Line:
 
 def national(year):
     year_rows = rows(year)
-    following = next_year(year)
+    totals = sums_of(year_rows, counted=True)  # the schools counted in the sums' pass, not in one more
+    schools, first = totals.pop("schools"), totals.pop("first_day")
+    following = next_year(year, first)
     into = sums_of(rows(following), INTO) if following else None
     open_keys = list(year_rows.filter(closed=False).values_list("school_id", flat=True))
-    totals = sums_of(year_rows, counted=True)  # the schools counted in the sums' pass, not in one more
-    schools = totals.pop("schools")
     return [Line("national", schools, sorted(names_of(open_keys).values()), indicators(totals, into))]
 
 

@@ -71,14 +71,15 @@ def handle_refresh_figures(command, name, all, jobs, batch, **options):
         raise CommandError(f"{counts['failed']} schools could not be counted (marked unreachable)", returncode=1)
 
 
-def _figures_ready():
-    """CommandError (exit 2) unless `default` has the figures' tables (a fresh machine, or code newer than the registry)."""
+def _figures_ready(model=None):
+    """CommandError (exit 2) unless `default` has the figures' tables (a fresh machine, or code newer than the registry);
+    `model`: the table the command reads (default SchoolFigures)."""
     from django.db import DEFAULT_DB_ALIAS, connections
 
     from School.platform.models import SchoolFigures
     from School.utils import table_exists
 
-    if not table_exists(connections[DEFAULT_DB_ALIAS], SchoolFigures._meta.db_table):
+    if not table_exists(connections[DEFAULT_DB_ALIAS], (model or SchoolFigures)._meta.db_table):
         raise CommandError("the registry has no figures yet: run `school_manage.py up` or `--all migrate` first",
                            returncode=EXIT_BAD_INPUT)
 
@@ -100,8 +101,9 @@ def handle_health(command, format, **options):
 def handle_indicators(command, by, format, output, year="", explain=False, **options):
     from School.indicators.rates import IndicatorError
     from School.indicators.tables import write_indicators
+    from School.platform.models import YearDetail
 
-    _figures_ready()
+    _figures_ready(YearDetail)  # not brought up to date first: a report creates nothing
     try:
         write_indicators(by, format, output, getattr(command.stdout, "_out", command.stdout), year, explain)
     except IndicatorError as error:
@@ -111,8 +113,9 @@ def handle_indicators(command, by, format, output, year="", explain=False, **opt
 def handle_census(command, year, output, **options):
     from School.indicators.census import write_census
     from School.indicators.rates import IndicatorError
+    from School.platform.models import YearDetail
 
-    _figures_ready()
+    _figures_ready(YearDetail)  # not brought up to date first: a report creates nothing
     try:
         sheets = write_census(year, output)
     except IndicatorError as error:
