@@ -169,6 +169,7 @@ RUNS = [
     ("indicators.py", ["--schools", "100000", "--rounds", "3", "--requests", "20"],
      ["--schools", "10000", "--rounds", "2", "--requests", "10", "--students", "500"], [
         ("100,000 schools: schools indicators --by national (s)", r"indicators --by national: median ([\d.]+) s", "<= 1"),
+        ("... its floor: the start-up alone, `schools --help` (s)", r"the start-up alone \(`schools --help`\): median ([\d.]+) s", "measured"),
         ("100,000 schools: schools census workbook (s)", r"census workbook \([\d.]+ MB\): median ([\d.]+) s", "<= 30"),
         ("100,000 schools: platform attendance rate and schools with no register today (ms)", r"no register today: median ([\d.]+) ms", "<= 1000"),
         ("100,000 schools: dashboard with the indicators, median (ms)", r"dashboard page with the indicators: median ([\d.]+) ms", "<= 300"),
