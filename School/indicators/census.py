@@ -79,8 +79,7 @@ def walk(year):
     found = Walked()
     grades, ages = found.grades, found.ages
     for key, closed, ladder, flows, school_ages, teachers in details(year).values_list(*WALKED).iterator(chunk_size=2000):
-        grades.add(key, closed, ladder, flows, teachers)
-        levels = grades.levels_of(ladder)
+        levels = grades.add(key, closed, ladder, flows, teachers)
         if any(not levels.get(grade) for grade in flows):
             found.without_levels.append(key)
         add_ages(ages, levels, school_ages)

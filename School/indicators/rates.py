@@ -241,6 +241,7 @@ class GradeWalk:
         return known
 
     def add(self, key, closed, ladder, flows, teachers):
+        """Add one school's year; returns its {grade: level}."""
         if not closed:
             self.opened.append(key)
         level = self.levels_of(ladder)
@@ -257,6 +258,7 @@ class GradeWalk:
         enrolled = sum(school_levels.values())
         for lvl, n in school_levels.items():  # a school's teachers shared among its levels by enrolment
             self.teachers[lvl] += teachers * n / enrolled if enrolled else 0
+        return level
 
     def by_grade(self):
         """{grade: {(flow, sex key): n}} of every school, closed or not (the census's tables)."""
