@@ -83,6 +83,12 @@ def rows_of(alias, name, build, params):
         return [_converted(connection, converters, row) for row in cursor.fetchall()]
 
 
+def rows_or_orm(alias, name, build, params):
+    """rows_of(), or on MongoDB (or where the statement cannot be kept) the ORM's rows of `build()` as tuples."""
+    rows = rows_of(alias, name, build, params)
+    return [tuple(row) for row in build()] if rows is None else rows
+
+
 def row_by(alias, model, field_name, value, columns):
     """`columns` of the (first) row of `model` at `alias` whose `field_name` equals `value`, converted; None if none.
 
@@ -101,6 +107,14 @@ def row_by(alias, model, field_name, value, columns):
     if rows is None:
         return NO_STATEMENT
     return rows[0] if rows else None
+
+
+def value_by(alias, model, field_name, value, column):
+    """`column` of the (first) row of `model` at `alias` whose `field_name` equals `value`, None if none (the ORM's on MongoDB)."""
+    row = row_by(alias, model, field_name, value, (column,))
+    if row is NO_STATEMENT:
+        return model._default_manager.using(alias).filter(**{field_name: value}).values_list(column, flat=True).first()
+    return None if row is None else row[0]
 
 
 def instance_by(alias, model, field_name, value):

@@ -18,7 +18,7 @@ from django.db import IntegrityError, models, router, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from School.compiled import NO_STATEMENT, row_by, rows_of
+from School.compiled import rows_of, value_by
 from School.events import students_changed, students_enrolling
 from School.fields import TextLineField, normalise_fields
 from School.validation import (
@@ -179,10 +179,7 @@ class StudentsStamp(models.Model):
         # Read on every request of the student table (and of a signed-in
         # user): its statement is compiled once per kind of database, not
         # built by the ORM each time.
-        row = row_by(using, cls, "key", key, ("token",))
-        if row is NO_STATEMENT:
-            return cls.objects.using(using).filter(key=key).values_list("token", flat=True).first()
-        return row[0] if row else None
+        return value_by(using, cls, "key", key, "token")
 
     @classmethod
     def current_tokens(cls, using, keys):

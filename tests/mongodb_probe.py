@@ -95,12 +95,12 @@ def platform_queries():
     from django.utils import timezone
 
     from School.platform.dashboard import TOP
-    from School.platform.figures import counts_query
     from School.platform.health import FIELDS
     from School.platform.national import figures, schools
+    from School.table_reads import students_query
 
     return {
-        "figures_count": compiled(counts_query("nairobi"), "nairobi"),
+        "figures_students": compiled(students_query("nairobi"), "nairobi"),
         "figures_listing": compiled(figures().values_list("school_id", *FIELDS), "default"),
         "figures_schools": compiled(schools().order_by("name").values_list("pk", "name", "cluster", "suspended"), "default"),
         "figures_fresh_backups": compiled(figures().filter(last_backup_at__gte=timezone.now()), "default"),
