@@ -153,19 +153,30 @@ def store_digests(name, found):
     )}
     gone = [pk for student, (pk, _values) in kept.items() if student not in found]
     new, changed = [], []
+    # Promotion day changes whom a school has active (its graduates), not who
+    # they are: rows whose digests are the same are set active or not by two
+    # statements. (bulk_update's one CASE per row and field cost 100 ms for a
+    # school's leavers, most of what --all promote spent per school.)
+    activity = {True: [], False: []}
     for student, values in found.items():
         if student not in kept:
             new.append(StudentDigest(school_id=key, student=student, learner=values[0], fingerprint=values[1], active=values[2]))
-        elif kept[student][1] != values:
+        elif kept[student][1][:2] != values[:2]:
             changed.append(StudentDigest(pk=kept[student][0], learner=values[0], fingerprint=values[1], active=values[2]))
-    if not (gone or new or changed):
+        elif kept[student][1][2] != values[2]:
+            activity[values[2]].append(kept[student][0])
+    if not (gone or new or changed or activity[True] or activity[False]):
         return 0
+    digests = StudentDigest.objects.using(DEFAULT_DB_ALIAS)
     with transaction.atomic(using=DEFAULT_DB_ALIAS):
         for start in range(0, len(gone), BATCH):
-            StudentDigest.objects.using(DEFAULT_DB_ALIAS).filter(pk__in=gone[start:start + BATCH]).delete()
-        StudentDigest.objects.using(DEFAULT_DB_ALIAS).bulk_create(new, batch_size=BATCH)
-        StudentDigest.objects.using(DEFAULT_DB_ALIAS).bulk_update(changed, ["learner", "fingerprint", "active"], batch_size=BATCH)
-    return len(gone) + len(new) + len(changed)
+            digests.filter(pk__in=gone[start:start + BATCH]).delete()
+        for active, keys in activity.items():
+            for start in range(0, len(keys), BATCH):
+                digests.filter(pk__in=keys[start:start + BATCH]).update(active=active)
+        digests.bulk_create(new, batch_size=BATCH)
+        digests.bulk_update(changed, ["learner", "fingerprint", "active"], batch_size=BATCH)
+    return len(gone) + len(new) + len(changed) + len(activity[True]) + len(activity[False])
 
 
 def sync_school(school):
