@@ -77,6 +77,8 @@ def groups_page(request, actor):
 def group_page(request, actor):
     using = current_alias()
     source = request.POST if request.method == "POST" else request.GET
+    if not source.get("group"):
+        return redirect("register-groups")
     try:
         ref = groups.find_group(using, str(source.get("group", ""))[:groups.NAME_LENGTH])
     except service.RegisterError as error:
