@@ -1,8 +1,9 @@
 """The register page: everyone present first, one mark per student, one Save button; a plain form.
 
 GET without a class lists the classes and groups the user may take; with
-`?class=` or `?group=` (and `date`, `session`) it shows that register as stored. POST saves it through
-School/register/service.py, then redirects (a reload never saves twice).
+`?class=` or `?group=` (and `date`, `session`) it shows that register as
+stored. POST saves it through School/register/service.py, then redirects (a
+reload never saves twice).
 """
 
 import datetime
