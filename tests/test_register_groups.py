@@ -54,6 +54,7 @@ def test_groups_from_the_command_line_and_one_line_for_each_bad_input(people, ru
         (["add", "Chess", "--member", "T-02"], "Student T-02 is not active"),
         (["add", "Chess", "--teacher", "otieno"], "otieno does not take registers"),
         (["members", "Football team", "--remove", "W-02"], "Student W-02 is not in the group"),
+        (["remove", "Football team"], "has registers taken: it stays"),
     ]:
         result = run_cli("nairobi", "register_groups", *arguments)
         lines = result.stderr.strip().splitlines()
@@ -121,6 +122,9 @@ def test_the_group_pages_make_a_group_choose_its_members_and_take_its_register(p
     registrar.post("/register/groups/members/", {"group": TRIP, "add": ["E-01", "E-02"]})
     registrar.post("/register/groups/members/", {"group": TRIP, "remove": ["E-02"]})
     assert stored()[1] == ["E-01"]
+    registrar.post("/register/groups/", {"name": "Chess club"})
+    gone = registrar.post("/register/groups/members/", {"group": "Chess club", "delete": "1"}, follow=True)
+    assert "The group Chess club was removed." in gone.content.decode() and stored()[0] == [TRIP]
 
     teacher = signed_in("nairobi.localhost", "juma")  # in charge of the trip, class teacher of Form 1 West
     assert TRIP in teacher.get("/register/").content.decode()

@@ -1,7 +1,7 @@
 """Registers for groups other than a class (a trip, a team): the groups, their members, and their rolls.
 
     group = create(alias, "operator:ops", "Museum trip", teacher="mwalimu", members=["E-01"], first=day, last=day)
-    change_members(alias, "Museum trip", add=["E-02"], remove=["E-01"])
+    change_members(alias, find_group(alias, "Museum trip"), add=["E-02"], remove=["E-01"])
     service.take(alias, actor, find_group(alias, "Museum trip"), day, marks)
 
 A group belongs to the current year; Registrars and School admins make it and
@@ -199,6 +199,17 @@ def change_members(using, ref, add=(), remove=()):
             members.filter(student_id__in=list(gone.values())).delete()
         GroupMember.objects.using(using).bulk_create(GroupMember(group_id=ref.pk, student=student) for student in new)
     return len(new), len(gone)
+
+
+def remove(using, ref):
+    """Delete a group made by mistake; one whose register was taken stays, as the record of that register."""
+    with transaction.atomic(using=using):
+        if GroupRegister.objects.using(using).filter(group_id=ref.pk).exists():
+            raise service.RegisterError(_("The group %(name)s has registers taken: it stays, as their record.")
+                                        % {"name": ref.name})
+        GroupMember.objects.using(using).filter(group_id=ref.pk).delete()
+        RegisterGroup.objects.using(using).filter(pk=ref.pk).delete()
+    logger.info("register group %s removed", ref.name, extra={"school": using})
 
 
 def members_of(using, ref):

@@ -3,7 +3,8 @@
 /register/groups/                    the current year's groups (a teacher: those in their charge); registrars and
                                      School admins add one (name, teacher in charge, days), then choose its members
 /register/groups/members/?group=NAME the group: its members (tick to remove), a search of the school's active
-                                     students (by name, number or class; tick to add), its registers
+                                     students (by name, number or class; tick to add), its registers; removing
+                                     it while no register was taken
 The checks are School/register/groups.py's, as `register_groups`'s.
 """
 
@@ -90,6 +91,14 @@ def group_page(request, actor):
     if request.method == "POST":
         if not manage:
             raise PermissionDenied(str(REFUSAL))
+        if request.POST.get("delete"):
+            try:
+                groups.remove(using, ref)
+            except service.RegisterError as refusal:
+                messages.error(request, str(refusal))
+                return redirect(f"{reverse('register-group')}?{urlencode({'group': ref.name})}")
+            messages.success(request, _("The group %(name)s was removed.") % {"name": ref.name})
+            return redirect("register-groups")
         try:
             added, removed = groups.change_members(using, ref, add=request.POST.getlist("add")[:500],
                                                    remove=request.POST.getlist("remove")[:500])

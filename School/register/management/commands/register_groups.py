@@ -3,6 +3,7 @@
     school_manage.py NAME register_groups [--format table|json]
     school_manage.py NAME register_groups add NAME [--teacher USER] [--member REGNO ...] [--first DATE] [--last DATE]
     school_manage.py NAME register_groups members NAME [--add REGNO ...] [--remove REGNO ...]
+    school_manage.py NAME register_groups remove NAME      # a group with no register taken yet
 
 A group's register is taken with `register --group NAME`. The checks are School/register/groups.py's,
 the group pages' too. Bad input: one line, exit 2, nothing written.
@@ -22,10 +23,10 @@ EXIT_BAD_INPUT = 2
 
 class Command(BaseCommand):
     requires_system_checks = all_but_page_checks()  # it serves no page (School/management/checks.py)
-    help = "List, add or change the groups other than a class (a trip, a team) whose registers are taken"
+    help = "List, add, change or remove the groups other than a class (a trip, a team) whose registers are taken"
 
     def add_arguments(self, parser):
-        parser.add_argument("action", nargs="?", choices=["list", "add", "members"], default="list")
+        parser.add_argument("action", nargs="?", choices=["list", "add", "members", "remove"], default="list")
         parser.add_argument("name", nargs="?", default="", metavar="NAME", help="the group's name (add, members)")
         parser.add_argument("--teacher", default="", metavar="USER", help="the teacher in charge, who may take its register")
         parser.add_argument("--member", nargs="+", default=[], metavar="REGNO", help="its members (add)")
@@ -54,6 +55,11 @@ class Command(BaseCommand):
                 added, removed = groups.change_members(using, ref, add=add, remove=remove)
                 self.stdout.write(f"Group {ref.name}: {added} added, {removed} removed, "
                                   f"{len(groups.members_of(using, ref))} members")
+                return
+            if action == "remove":
+                ref = groups.find_group(using, name)
+                groups.remove(using, ref)
+                self.stdout.write(f"Group {ref.name} removed")
                 return
             found = groups.year_groups(using)
         except service.RegisterError as error:
