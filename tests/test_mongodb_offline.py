@@ -457,7 +457,9 @@ def test_the_registers_queries_are_flat_and_match_on_indexed_fields(tmp_path):
     """Saving a register, today's page, the class sheet and a student's figures: each a $match on fields
     with an index (a foreign key's, a unique constraint's, the date's), with no join. Its migrations are
     checked by test_migrations_are_up_to_date_for_both_engines."""
-    from School.register.models import AbsenceNotice, CarriedAttendance, CarriedMark, Mark, RegisterTaken
+    from School.register.models import (
+        AbsenceNotice, CarriedAttendance, CarriedMark, GroupMark, GroupMember, GroupRegister, Mark, RegisterGroup, RegisterTaken,
+    )
 
     facts = probe(tmp_path, "register")
     assert facts["connected_aliases"] == []  # compiling opened no connection
@@ -472,6 +474,11 @@ def test_the_registers_queries_are_flat_and_match_on_indexed_fields(tmp_path):
         "day_notices": (AbsenceNotice, {"date", "student_id"}),
         "carried_attendance": (CarriedAttendance, {"student_id"}),
         "carried_once": (CarriedMark, {"transfer_key"}),
+        "group": (RegisterGroup, {"year_id", "name"}),
+        "group_members": (GroupMember, {"group_id"}),
+        "group_register": (GroupRegister, {"group_id", "date", "session"}),
+        "group_marks": (GroupMark, {"register_id"}),
+        "left_groups": (GroupMember, {"student_id"}),
     }
     for name, (model, fields) in expected.items():
         # An index to start from; the other fields matched narrow what it finds.
