@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from School import table_reads
 from School.availability import unavailable_reason
-from School.compiled import value_by
+from School.compiled import update_rows, value_by
 from School.connections import forget_alias
 from School.context import tenant_context
 from School.indicators.aggregate import count_years
@@ -28,6 +28,7 @@ from School.models import School, Student
 from School.operations.provisioning import pending_migrations
 from School.platform.models import SchoolFigures
 from School.school_year.enrolment_rows import enrolment_rows
+from School.sqlite_files import read_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +87,9 @@ def count_school(school, keep_alias=False):
     """Counted for `school` (a SchoolInfo), never raising for an unreachable or broken school."""
     read_at = timezone.now()
     try:
-        # Counts, digests and the indicators' counts read each table of the school once.
-        with tenant_context(school), table_reads.shared_reads():
+        # Counts, digests and the indicators' counts read each table of the school once, all of
+        # them in one read transaction: the same moment for each, and one lock taken, not one a read.
+        with tenant_context(school), read_snapshot(school.alias), table_reads.shared_reads():
             by_class, by_sex = _read_counts(school.alias)
             current, by_year = enrolments_by_year(school.alias)
             pending = len(pending_migrations(school))
@@ -170,7 +172,7 @@ def _store(results):
     existing = {
         row.school_id: row for row in SchoolFigures.objects.using(DEFAULT_DB_ALIAS).filter(school_id__in=keys.values())
     }
-    outcomes = []
+    outcomes, counted = [], []
     stored_years = stored_rows([keys[r.school] for r in results if r.years is not None and r.school in keys])
     with transaction.atomic(using=DEFAULT_DB_ALIAS):
         for result in results:
@@ -181,9 +183,15 @@ def _store(results):
             row = existing.get(key) or SchoolFigures(school_id=key)
             outcome = _apply(row, result)
             outcomes.append(outcome)
-            row.save(using=DEFAULT_DB_ALIAS)
+            if outcome.status == "newer":
+                pass  # the row is as the process that counted later left it
+            elif row.pk is None:
+                row.save(using=DEFAULT_DB_ALIAS)
+            else:
+                counted.append(row)
             if result.years is not None and outcome.status in ("counted", "unchanged"):
                 store_years(key, result.years, stored_years)
+        update_rows(DEFAULT_DB_ALIAS, counted)
     return outcomes
 
 
