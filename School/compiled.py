@@ -83,6 +83,12 @@ def rows_of(alias, name, build, params):
         return [_converted(connection, converters, row) for row in cursor.fetchall()]
 
 
+def rows_or_orm(alias, name, build, params):
+    """rows_of(), or on MongoDB (or where the statement cannot be kept) the ORM's rows of `build()` as tuples."""
+    rows = rows_of(alias, name, build, params)
+    return [tuple(row) for row in build()] if rows is None else rows
+
+
 def row_by(alias, model, field_name, value, columns):
     """`columns` of the (first) row of `model` at `alias` whose `field_name` equals `value`, converted; None if none.
 
@@ -101,6 +107,14 @@ def row_by(alias, model, field_name, value, columns):
     if rows is None:
         return NO_STATEMENT
     return rows[0] if rows else None
+
+
+def value_by(alias, model, field_name, value, column):
+    """`column` of the (first) row of `model` at `alias` whose `field_name` equals `value`, None if none (the ORM's on MongoDB)."""
+    row = row_by(alias, model, field_name, value, (column,))
+    if row is NO_STATEMENT:
+        return model._default_manager.using(alias).filter(**{field_name: value}).values_list(column, flat=True).first()
+    return None if row is None else row[0]
 
 
 def instance_by(alias, model, field_name, value):
@@ -159,3 +173,32 @@ def page_of(alias, name, build, values, offset, limit):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [_converted(connection, converters, row) for row in cursor.fetchall()]
+
+
+def update_rows(alias, instances):
+    """Write every field of each of `instances` (saved rows of one model) as save() would, in one statement.
+
+    refresh-figures --all stores a batch of schools' figures in the parent
+    process, one school after another: save() built and compiled the same
+    UPDATE again for each row, the parent's largest cost per school. Here it
+    is one executemany on SQL databases; MongoDB gets save().
+    """
+    if not instances:
+        return
+    connection = connections[alias]
+    if connection.vendor == "mongodb":
+        for instance in instances:
+            instance.save(using=alias)
+        return
+    meta = type(instances[0])._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(field.column)} = %s' for field in fields)}"
+           f" WHERE {quote(meta.pk.column)} = %s")
+    rows = [
+        [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in fields]
+        + [meta.pk.get_db_prep_value(instance.pk, connection)]
+        for instance in instances
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

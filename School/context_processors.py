@@ -45,6 +45,7 @@ def _layout_links(script_prefix):
         "register_sheet": reverse("register-sheet"),
         "register_today": reverse("register-today"),
         "register_settings": reverse("register-settings"),
+        "register_groups": reverse("register-groups"),
     })
 
 

@@ -18,7 +18,7 @@ from django.db import IntegrityError, models, router, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from School.compiled import NO_STATEMENT, row_by, rows_of
+from School.compiled import rows_of, value_by
 from School.events import students_changed, students_enrolling
 from School.fields import TextLineField, normalise_fields
 from School.validation import (
@@ -179,10 +179,7 @@ class StudentsStamp(models.Model):
         # Read on every request of the student table (and of a signed-in
         # user): its statement is compiled once per kind of database, not
         # built by the ORM each time.
-        row = row_by(using, cls, "key", key, ("token",))
-        if row is NO_STATEMENT:
-            return cls.objects.using(using).filter(key=key).values_list("token", flat=True).first()
-        return row[0] if row else None
+        return value_by(using, cls, "key", key, "token")
 
     @classmethod
     def current_tokens(cls, using, keys):
@@ -325,8 +322,10 @@ class Student(models.Model):
             # Filters in the default order (registration number), and the prefix search.
             models.Index(fields=["grade", "status", "registration_no"], name="student_grade_status_idx"),
             models.Index(fields=["status", "registration_no"], name="student_status_reg_idx"),
-            # The sex filter: in the default order, counted from the index alone (status is in it), and by name.
-            models.Index(fields=["sex", "registration_no", "status"], name="student_sex_reg_idx"),
+            # The sex filter: in the default order, counted and its page read from the index alone (status
+            # and the columns the table shows are in it: no look-up of each row), and by name.
+            models.Index(fields=["sex", "registration_no", "status", "first_name", "second_name", "grade"],
+                         name="student_sex_page_idx"),
             models.Index(fields=["sex", "second_name", "first_name"], name="student_sex_name_idx"),
             models.Index(fields=["first_name_key"], name="student_first_key_idx"),
             models.Index(fields=["second_name_key"], name="student_second_key_idx"),

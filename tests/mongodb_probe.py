@@ -95,12 +95,12 @@ def platform_queries():
     from django.utils import timezone
 
     from School.platform.dashboard import TOP
-    from School.platform.figures import counts_query
     from School.platform.health import FIELDS
     from School.platform.national import figures, schools
+    from School.table_reads import students_query
 
     return {
-        "figures_count": compiled(counts_query("nairobi"), "nairobi"),
+        "figures_students": compiled(students_query("nairobi"), "nairobi"),
         "figures_listing": compiled(figures().values_list("school_id", *FIELDS), "default"),
         "figures_schools": compiled(schools().order_by("name").values_list("pk", "name", "cluster", "suspended"), "default"),
         "figures_fresh_backups": compiled(figures().filter(last_backup_at__gte=timezone.now()), "default"),
@@ -298,7 +298,9 @@ def register():
 
     import uuid
 
-    from School.register.models import AbsenceNotice, CarriedAttendance, CarriedMark, Mark, RegisterTaken
+    from School.register.models import (
+        AbsenceNotice, CarriedAttendance, CarriedMark, GroupMark, GroupMember, GroupRegister, Mark, RegisterGroup, RegisterTaken,
+    )
 
     key = ObjectId("0123456789abcdef01234567")
     day = datetime.date(2026, 3, 2)
@@ -322,6 +324,13 @@ def register():
                                 .values_list("student_id"), "nairobi"),
         "carried_attendance": compiled(CarriedAttendance.objects.using("nairobi").filter(student_id__in=[key]), "nairobi"),
         "carried_once": compiled(CarriedMark.objects.using("nairobi").filter(transfer_key__in=[uuid.UUID(int=1)]).values_list("transfer_key"), "nairobi"),
+        # groups.py: a group by its name, its members, its register and marks (service.take with a GroupRef), and
+        # the groups a transferred student leaves.
+        "group": compiled(RegisterGroup.objects.using("nairobi").filter(year=key, name="Museum trip")[:1], "nairobi"),
+        "group_members": compiled(GroupMember.objects.using("nairobi").filter(group_id=key).values_list("student_id"), "nairobi"),
+        "group_register": compiled(GroupRegister.objects.using("nairobi").filter(group_id=key, date=day, session="day")[:1], "nairobi"),
+        "group_marks": compiled(GroupMark.objects.using("nairobi").filter(register=key).values_list("student_id", "code"), "nairobi"),
+        "left_groups": compiled(GroupMember.objects.using("nairobi").filter(student_id__in=[key]).values_list("pk"), "nairobi"),
     }
     connected = [alias for alias in connections if connections[alias].connection is not None]
     return {"queries": found, "connected_aliases": connected}

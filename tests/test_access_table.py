@@ -124,6 +124,10 @@ ACCESS = {
     "register/today/": row(ALL, *STAFF),
     "register/sheet/": row(ALL, *STAFF),
     "register/settings/": row(ALL, "school admin", writes={"POST"}),  # register.change_registersettings
+    # Groups other than a class (a trip, a team): made and changed by registrars and School admins
+    # (register.change_registergroup), shown to a teacher in charge of one (not a role here).
+    "register/groups/": row(ALL, *STAFF, writes={"POST"}),
+    "register/groups/members/": row(ALL, *STAFF, writes={"POST"}),
     # Its API: the page's rules; a register read, or taken (a write).
     "api/registers/": rows((STAFF, {"GET", "POST"}), writes={"POST"}),
     # A student's attendance: those who read students, as the student's detail (a read, audited).

@@ -22,7 +22,8 @@ from School.security.tokens import create_token
 from School.models import School, SchoolHost, Student
 from School.operations import restore
 from School.register.models import (
-    AbsenceNotice, AbsenceReason, CarriedAttendance, CarriedMark, Mark, RegisterSettings, RegisterTaken,
+    AbsenceNotice, AbsenceReason, CarriedAttendance, CarriedMark, GroupMark, GroupMember, GroupRegister, Mark,
+    RegisterGroup, RegisterSettings, RegisterTaken,
 )
 from School.school_year import calendar
 from School.school_year.ladder import set_ladder
@@ -90,6 +91,12 @@ def add_school_year(student, teacher):
                                      expected=180, late=4, excused=3, unexcused=2, not_expected=1)
     CarriedMark.objects.create(student=student, transfer_key=key, position=0, school="Mombasa Primary", class_name="8 West",
                                date=datetime.date(2025, 3, 4), session="day", code="absent-excused", reason="sick")
+    # A group other than a class (a trip), its member and its register with one absence.
+    trip = RegisterGroup.objects.create(year=this, name="Museum trip", teacher=teacher, first_day=datetime.date(2026, 2, 5),
+                                        last_day=datetime.date(2026, 2, 5), created_by="clerk")
+    GroupMember.objects.create(group=trip, student=student)
+    taken = GroupRegister.objects.create(group=trip, date=datetime.date(2026, 2, 5), taken_by="clerk", taken_at=timezone.now())
+    GroupMark.objects.create(register=taken, student=student, code="absent-unexcused")
 
 
 def every_row(name):
@@ -155,7 +162,10 @@ def test_backup_restored_as_a_new_school_has_every_row_and_the_same_logins(rich_
     assert [len(restored[f"school_year.{table}"]) for table in (
         "schoolyear", "term", "closedday", "schoolclass", "enrolment", "promotion", "carriedenrolment", "platformstamp",
     )] == [2, 1, 1, 1, 1, 1, 1, 1]
-    assert [len(restored[f"register.{table}"]) for table in ("registertaken", "mark", "absencereason", "registersettings")] == [1, 1, 1, 1]
+    assert [len(restored[f"register.{table}"]) for table in (
+        "registertaken", "mark", "absencereason", "registersettings", "registergroup", "groupmember", "groupregister",
+        "groupmark",
+    )] == [1, 1, 1, 1, 1, 1, 1, 1]
     assert Client(HTTP_HOST="kisumu.localhost").get("/healthz").json()["students"] == 6
 
     # The password hashes came along: the same password opens kisumu's admin, over real HTTP.
@@ -312,7 +322,8 @@ def test_a_backup_from_before_guardians_restores_them_as_each_students_first(ric
         manifest=lambda m: {**m, "migrations": [n for n in m["migrations"] if not after_guardians(tuple(n))]},
         # What came with the guardians or after them (after_guardians' migrations) was not in such a backup.
         drop_tables={"identity.guardian", "identity.guardianship",
-                     "register.absencenotice", "register.carriedattendance", "register.carriedmark"},
+                     "register.absencenotice", "register.carriedattendance", "register.carriedmark",
+                     "register.registergroup", "register.groupmember", "register.groupregister", "register.groupmark"},
         drop_fields={"School.student": ("learner_no",), "register.registersettings": ("absence_mails",)},
         add_fields={"School.student": ("guardian_name", "guardian_phone")},
         row=lambda table, fields, values: values + ["Ama Otieno", "+254 700 000001"] if table == "School.student" else values,

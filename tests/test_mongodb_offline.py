@@ -212,8 +212,10 @@ def test_the_sex_filter_matches_on_an_indexed_field_and_the_figures_group_by_it(
     assert {"sex": ""} in match["$and"]  # "unrecorded" is the stored empty value
     assert matched_fields(match) - {"$nor"} == {"sex"}  # and not transferred ($nor: status)
     assert "sex" in indexed_fields(Student)
-    group = next(stage["$group"] for stage in pipelines["figures_count"]["pipeline"] if "$group" in stage)
-    assert "sex" in json.dumps(group["_id"])
+    # The figures count by sex from the one read of the students (School/table_reads.py).
+    from School.table_reads import STUDENT_COLUMNS
+
+    assert "sex" in STUDENT_COLUMNS and pipelines["figures_students"]["collection"] == Student._meta.db_table
 
 
 def test_guardians_are_read_in_two_flat_queries_on_indexed_fields(pipelines):
@@ -373,13 +375,15 @@ def test_student_files_go_to_gridfs_in_the_schools_own_database(tmp_path):
         assert query["collection"] == "documents_studentfile" and "$lookup" not in stages(query)
 
 
-def test_platform_figures_are_counted_by_the_server_and_read_without_a_join(pipelines):
+def test_platform_figures_are_counted_from_one_flat_read_of_the_students_and_read_without_a_join(pipelines):
     from School.platform.models import SchoolFigures
 
-    count = pipelines["figures_count"]
-    assert count["collection"] == Student._meta.db_table
-    assert "$group" in stages(count)  # one document per class and status, not per student
-    for name in ("figures_listing", "figures_schools", "figures_fresh_backups", "figures_largest"):
+    # One flat read of the students' few columns a count, shared by the figures, the
+    # digests and the indicators (School/table_reads.py), which all needed every student.
+    read = pipelines["figures_students"]
+    assert read["collection"] == Student._meta.db_table and "$lookup" not in stages(read)
+    assert not {"$match", "$group"} & set(stages(read))  # every student, as the digests need them, in one read
+    for name in ("figures_students", "figures_listing", "figures_schools", "figures_fresh_backups", "figures_largest"):
         assert "$lookup" not in stages(pipelines[name]), name
     assert pipelines["figures_listing"]["collection"] == SchoolFigures._meta.db_table
     assert pipelines["figures_schools"]["collection"] == School._meta.db_table
@@ -453,7 +457,9 @@ def test_the_registers_queries_are_flat_and_match_on_indexed_fields(tmp_path):
     """Saving a register, today's page, the class sheet and a student's figures: each a $match on fields
     with an index (a foreign key's, a unique constraint's, the date's), with no join. Its migrations are
     checked by test_migrations_are_up_to_date_for_both_engines."""
-    from School.register.models import AbsenceNotice, CarriedAttendance, CarriedMark, Mark, RegisterTaken
+    from School.register.models import (
+        AbsenceNotice, CarriedAttendance, CarriedMark, GroupMark, GroupMember, GroupRegister, Mark, RegisterGroup, RegisterTaken,
+    )
 
     facts = probe(tmp_path, "register")
     assert facts["connected_aliases"] == []  # compiling opened no connection
@@ -468,6 +474,11 @@ def test_the_registers_queries_are_flat_and_match_on_indexed_fields(tmp_path):
         "day_notices": (AbsenceNotice, {"date", "student_id"}),
         "carried_attendance": (CarriedAttendance, {"student_id"}),
         "carried_once": (CarriedMark, {"transfer_key"}),
+        "group": (RegisterGroup, {"year_id", "name"}),
+        "group_members": (GroupMember, {"group_id"}),
+        "group_register": (GroupRegister, {"group_id", "date", "session"}),
+        "group_marks": (GroupMark, {"register_id"}),
+        "left_groups": (GroupMember, {"student_id"}),
     }
     for name, (model, fields) in expected.items():
         # An index to start from; the other fields matched narrow what it finds.

@@ -335,3 +335,23 @@ def test_figures_follow_writes_in_the_fan_out_workers(schools, run_cli, tmp_path
     assert result.returncode == 0, result.stderr
     # Each worker recounted the schools it changed before it ended.
     assert [figures_of(name).total for name in ("default", "nairobi", "accra")] == [5, 7, 9]
+
+
+def test_a_count_reads_each_table_of_the_school_once_for_the_figures_the_digests_and_the_indicators(schools):
+    # The figures, the learner digests and the indicators' counts all need every
+    # student: read apart, refresh-figures --all over 100,000 schools read them
+    # three times (School/table_reads.py).
+    from django.test.utils import CaptureQueriesContext
+
+    from School.platform.figures import count_registered
+    from School.school_year.calendar import current_year
+
+    with tenant_context("nairobi"):
+        current_year("nairobi")  # a year to count: the indicators read the enrolments and the classes too
+    with CaptureQueriesContext(connections["nairobi"]) as reads:
+        counted = count_registered("nairobi")
+    assert counted.by_class and not counted.error
+    tables = [next(word for word in query["sql"].split(" FROM ", 1)[1].split() if word.strip('"')).strip('"')
+              for query in reads.captured_queries if query["sql"].startswith("SELECT")]
+    read_twice = {table for table in tables if tables.count(table) > 1}
+    assert "School_student" in tables and not read_twice, tables

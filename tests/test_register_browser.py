@@ -66,7 +66,7 @@ def test_a_register_taken_on_a_phone_by_keyboard_with_no_axe_violation(platform,
         assert axe_violations(browser) == []
 
 
-def test_the_register_settings_page_has_no_axe_violation(platform, live_server_url, browser):  # noqa: F811
+def test_the_register_settings_and_group_pages_have_no_axe_violation(platform, live_server_url, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
 
     register_school(platform)
@@ -78,3 +78,17 @@ def test_the_register_settings_page_has_no_axe_violation(platform, live_server_u
         submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#register-settings button[type=submit]"))
         assert "The register settings were saved." in browser.find_element(By.CLASS_NAME, "messages").text
         assert fits(browser) and axe_violations(browser) == []
+
+    with step(browser, "register-groups"):
+        # A School admin makes a trip's group, ticks a class's students into it, and takes its register.
+        browser.get(school_url(live_server_url, "nairobi.localhost", "/register/groups/"))
+        browser.find_element(By.ID, "group-name").send_keys("Museum trip")
+        submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#group-add button[type=submit]"))
+        assert fits(browser) and axe_violations(browser) == []
+        browser.find_element(By.ID, "group-q").send_keys("Form 1 West")
+        submit_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "#group-search button[type=submit]"))
+        assert fits(browser) and axe_violations(browser) == []
+        submit_and_wait(browser, browser.find_element(By.ID, "group-add-ticked"))
+        assert "2 added" in browser.find_element(By.CLASS_NAME, "messages").text
+        browser.get(school_url(live_server_url, "nairobi.localhost", "/register/?group=Museum+trip"))
+        assert browser.find_element(By.ID, "group-register-note") and fits(browser) and axe_violations(browser) == []

@@ -5,9 +5,9 @@ import datetime
 
 from School.context import current_alias, tenant_context
 from School.models import Student, StudentsStamp
-from School.register import reading
+from School.register import groups, reading
 from School.register.codes import ABSENT, LATE
-from School.register.models import CarriedAttendance, CarriedMark
+from School.register.models import CarriedAttendance, CarriedMark, GroupMember
 from School.register.carry import carry_attendance
 from School.register.stamp import REGISTERS
 from School.transfers.parts import Move
@@ -20,6 +20,8 @@ from tests.test_register import take
 def test_the_receiving_school_sees_the_earlier_attendance_read_only(platform, run_cli):
     people = register_school(platform)
     yesterday = TODAY - datetime.timedelta(days=1)
+    with tenant_context("nairobi"):  # a trip's group: E-01 leaves it with the school, E-02 stays
+        groups.create(current_alias(), "test", "Museum trip", members=["E-01", "E-02"])
     take(people["registrar"], day=yesterday, marks={"E-01": (ABSENT, "")}, correction="paper")
     take(people["teacher"], marks={"E-01": (LATE, ""), "E-02": (ABSENT, "")})
     platform.add_school("kisumu", ["kisumu.localhost"], "Kisumu High")
@@ -49,3 +51,5 @@ def test_the_receiving_school_sees_the_earlier_attendance_read_only(platform, ru
         assert "Nairobi School · " in page.split('id="attendance-figures"')[1]
     with tenant_context("nairobi"):  # the sender keeps its registers whole: its legal record
         assert reading.student_attendance("nairobi", original)[0]["expected"] == 2
+        # ... and the student, gone, leaves its groups (a trip, a team): their earlier group marks stay with it.
+        assert list(GroupMember.objects.values_list("student__registration_no", flat=True)) == ["E-02"]

@@ -41,6 +41,8 @@ SPECS = (
                            "school_year.add_schoolclass", "school_year.change_schoolclass", "school_year.change_enrolment",
                            # Any class's register, corrections after the day, and the reading pages.
                            "register.add_registertaken", "register.change_registertaken", "register.view_registertaken",
+                           # Groups other than a class (a trip, a team) and their members.
+                           "register.registergroup.*",
                            # A student's guardians are edited with the student (one person may be several's).
                            "identity.view_guardian", "identity.add_guardian", "identity.change_guardian",
                            "identity.guardianship.*"),
@@ -76,6 +78,7 @@ SPECS = (
             "register.registertaken.*",
             "register.absencereason.*",
             "register.registersettings.*",
+            "register.registergroup.*",
         ),
         staff=True,
     ),

@@ -7,19 +7,22 @@ its size, so that a promotion or a day's register recounts in milliseconds.
 """
 
 import bisect
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, namedtuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from School import table_reads
 from School.accounts.groups import TEACHERS
+from School.compiled import value_by
 from School.models import Student
 from School.register.codes import ABSENCES, NOT_EXPECTED
 from School.register.models import Mark, RegisterTaken
 from School.school_year.enrolment_rows import enrolment_rows
-from School.school_year.models import Enrolment, Grade, Promotion, SchoolClass, SchoolYear, Term
+from School.school_year.models import Enrolment, Grade, Promotion, Term
 
 Outcome = Enrolment.Outcome
+SchoolYearRow = namedtuple("SchoolYearRow", "pk name first_day last_day is_current")  # a row of table_reads.years
 FEMALE, MALE, NOT_RECORDED = "female", "male", "sex_not_recorded"
 SEX_OF = {Student.Sex.FEMALE: FEMALE, Student.Sex.MALE: MALE}
 # A student absent more than this share of the sessions they were expected at in a term is persistently absent.
@@ -50,15 +53,14 @@ def active_users(alias, keys):
 
 def teachers(alias):
     """Active members of the school's Teachers group (the headcount of its teaching staff)."""
-    group = Group.objects.using(alias).filter(name=TEACHERS).values_list("pk", flat=True).first()
+    group = value_by(alias, Group, "name", TEACHERS, "pk")
     return 0 if group is None else active_users(alias, list(members_query(alias, group))).count()
 
 
 def ladder(alias):
     """({grade key: name}, [[grade, level, isced, final]] lowest first): one read of the grades."""
     names, rungs = {}, []
-    for pk, name, level, isced, final in (Grade.objects.using(alias).order_by("position")
-                                          .values_list("pk", "name", "level", "isced", "is_final")):
+    for pk, name, level, isced, final in table_reads.grades(alias):
         names[pk] = name
         rungs.append([name, level, isced, final])
     return names, rungs
@@ -78,18 +80,19 @@ def count_years(alias, today=None):
     One read per table, whatever the number of years: students, enrolments,
     registers and their marks are read once and split by year here.
     """
-    years = list(SchoolYear.objects.using(alias).order_by("first_day"))
+    years = [SchoolYearRow(*row) for row in table_reads.years(alias)]
     if not years:
         return {}
     grades, rungs = ladder(alias)
     first_grade = rungs[0][0] if rungs else None
-    closed = set(Promotion.objects.using(alias).filter(state=Promotion.State.DONE).values_list("from_year_id", flat=True))
+    closed = {year for year, state in table_reads.table(alias, "promotions", lambda: Promotion.objects.using(alias).order_by()
+                                                         .values_list("from_year_id", "state")) if state == Promotion.State.DONE}
     students, active = {}, {}
-    for pk, sex, born, status, grade in Student.objects.using(alias).order_by().values_list("pk", "sex", "date_of_birth", "status", "grade"):
+    for pk, grade, status, sex, born, *_rest in table_reads.students(alias):
         students[pk] = (SEX_OF.get(sex, NOT_RECORDED), born)
         if status == Student.Status.ACTIVE:
             active[pk] = grade
-    classes = dict(SchoolClass.objects.using(alias).values_list("pk", "name"))
+    classes = {pk: name for pk, name, _grade, _year in table_reads.classes(alias)}
     enrolments, members = defaultdict(list), defaultdict(dict)
     current = next((year.pk for year in years if year.is_current), None)
     for year, student, grade, school_class, outcome in enrolment_rows(alias, current):
@@ -101,8 +104,8 @@ def count_years(alias, today=None):
         members[current] = active
     registers, marks = registers_by_year(alias)
     terms = defaultdict(list)  # every year's terms in one read
-    for year, name, first, last in (Term.objects.using(alias).order_by("first_day")
-                                    .values_list("year_id", "name", "first_day", "last_day")):
+    for year, name, first, last in table_reads.table(alias, "terms", lambda: Term.objects.using(alias).order_by("first_day")
+                                                     .values_list("year_id", "name", "first_day", "last_day")):
         terms[year].append((name, first, last))
     staff = teachers(alias)
     counted, before = {}, {}
@@ -135,11 +138,13 @@ def count_years(alias, today=None):
 def registers_by_year(alias):
     """({year: [(register, class, date)]}, [(register, student, code)]): the school's registers and their marks, one read each."""
     registers = defaultdict(list)
-    for pk, year, class_name, day in RegisterTaken.objects.using(alias).order_by().values_list("pk", "year_id", "class_name", "date"):
+    for pk, year, class_name, day in table_reads.table(alias, "registers", lambda: RegisterTaken.objects.using(alias).order_by()
+                                                       .values_list("pk", "year_id", "class_name", "date")):
         registers[year].append((pk, class_name, day))
     if not registers:
         return registers, []
-    return registers, list(Mark.objects.using(alias).order_by().values_list("register_id", "student_id", "code"))
+    return registers, table_reads.table(alias, "marks", lambda: Mark.objects.using(alias).order_by()
+                                        .values_list("register_id", "student_id", "code"))
 
 
 def _of(flows, grade, key):

@@ -6,6 +6,8 @@ promotion, a day's register) and `schools refresh-figures` repairs them
 both. A year the school no longer has loses its row.
 """
 
+from collections import defaultdict
+
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
@@ -18,16 +20,33 @@ FIELDS = ("first_day", "last_day", "is_current", "closed", "register_classes", "
 DETAIL_FIELDS = ("closed", "teachers", "ladder", "flows", "ages", "terms")
 
 
-def store_years(school_key, years):
-    """Write {year: counts} of one school (the caller holds the transaction)."""
+MODELS = ((YearAggregates, FIELDS), (YearDetail, DETAIL_FIELDS))
+
+
+def stored_rows(school_keys):
+    """{model: {school key: {year: row}}} of what is stored for `school_keys`: one read of each table for them all."""
+    found = {}
+    for model, _fields in MODELS:
+        per_school = found[model] = defaultdict(dict)
+        for row in model.objects.using(DEFAULT_DB_ALIAS).filter(school_id__in=list(school_keys)):
+            per_school[row.school_id][row.year] = row
+    return found
+
+
+def store_years(school_key, years, stored=None):
+    """Write {year: counts} of one school (the caller holds the transaction).
+
+    `stored`: stored_rows() of a batch of schools this one is in (a batch of
+    refresh-figures reads them once, not twice per school).
+    """
     now = timezone.now()
-    for model, fields in ((YearAggregates, FIELDS), (YearDetail, DETAIL_FIELDS)):
-        _store(model, fields, school_key, years, now)
+    stored = stored_rows([school_key]) if stored is None else stored
+    for model, fields in MODELS:
+        _store(model, fields, school_key, years, dict(stored[model].get(school_key, {})), now)
 
 
-def _store(model, fields, school_key, years, now):
+def _store(model, fields, school_key, years, existing, now):
     rows = model.objects.using(DEFAULT_DB_ALIAS)
-    existing = {row.year: row for row in rows.filter(school_id=school_key)}
     for name, counts in years.items():
         row = existing.pop(name, None) or model(school_id=school_key, year=name)
         if row.pk and all(getattr(row, field) == counts[field] for field in fields):

@@ -10,23 +10,25 @@ stored and the rest as they were.
 
 import datetime
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
-from django.db.models import Count
 from django.utils import timezone
 
+from School import table_reads
 from School.availability import unavailable_reason
+from School.compiled import update_rows, value_by
 from School.connections import forget_alias
 from School.context import tenant_context
 from School.indicators.aggregate import count_years
-from School.indicators.store import store_years
+from School.indicators.store import store_years, stored_rows
 from School.models import School, Student
 from School.operations.provisioning import pending_migrations
 from School.platform.models import SchoolFigures
 from School.school_year.enrolment_rows import enrolment_rows
-from School.school_year.models import Grade, SchoolYear
+from School.sqlite_files import read_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -67,15 +69,11 @@ class Counted:
     years: dict = None
 
 
-def counts_query(alias):
-    """Students by class, status and sex, grouped by the database itself (a $group on MongoDB)."""
-    return Student.objects.using(alias).order_by().values_list("grade", "status", "sex").annotate(n=Count("pk"))
-
-
 def _read_counts(alias):
-    """({class: {status: n}}, {class: {sex key: n}} of the active students)."""
+    """({class: {status: n}}, {class: {sex key: n}} of the active students), from the one read of the students."""
+    grouped = Counter((grade, status, sex) for _pk, grade, status, sex, *_rest in table_reads.students(alias))
     by_class, by_sex = {}, {}
-    for grade, status, sex, n in counts_query(alias):
+    for (grade, status, sex), n in grouped.items():
         statuses = by_class.setdefault(grade or "", {})
         statuses[status] = statuses.get(status, 0) + n
         if status == Student.Status.ACTIVE:
@@ -89,7 +87,9 @@ def count_school(school, keep_alias=False):
     """Counted for `school` (a SchoolInfo), never raising for an unreachable or broken school."""
     read_at = timezone.now()
     try:
-        with tenant_context(school):
+        # Counts, digests and the indicators' counts read each table of the school once, all of
+        # them in one read transaction: the same moment for each, and one lock taken, not one a read.
+        with tenant_context(school), read_snapshot(school.alias), table_reads.shared_reads():
             by_class, by_sex = _read_counts(school.alias)
             current, by_year = enrolments_by_year(school.alias)
             pending = len(pending_migrations(school))
@@ -115,10 +115,11 @@ def count_schools(schools):
 
 
 def enrolments_by_year(alias):
-    """(current year's name, {year: {grade: enrolments}}): grouped by the database, names looked up once (no join)."""
-    years = dict(SchoolYear.objects.using(alias).values_list("pk", "name"))
-    current = SchoolYear.objects.using(alias).filter(is_current=True).values_list("pk", flat=True).first()
-    grades = dict(Grade.objects.using(alias).values_list("pk", "name"))
+    """(current year's name, {year: {grade: enrolments}}): years and grades looked up by key (no join)."""
+    school_years = table_reads.years(alias)
+    years = {pk: name for pk, name, *_days in school_years}
+    current = next((pk for pk, _name, _first, _last, is_current in school_years if is_current), None)
+    grades = {pk: name for pk, name, *_rest in table_reads.grades(alias)}
     by_year = {}
     for year, _student, grade, _class, _outcome in enrolment_rows(alias, current):
         per_grade = by_year.setdefault(years.get(year, ""), {})
@@ -171,7 +172,8 @@ def _store(results):
     existing = {
         row.school_id: row for row in SchoolFigures.objects.using(DEFAULT_DB_ALIAS).filter(school_id__in=keys.values())
     }
-    outcomes = []
+    outcomes, counted = [], []
+    stored_years = stored_rows([keys[r.school] for r in results if r.years is not None and r.school in keys])
     with transaction.atomic(using=DEFAULT_DB_ALIAS):
         for result in results:
             key = keys.get(result.school)
@@ -181,9 +183,15 @@ def _store(results):
             row = existing.get(key) or SchoolFigures(school_id=key)
             outcome = _apply(row, result)
             outcomes.append(outcome)
-            row.save(using=DEFAULT_DB_ALIAS)
+            if outcome.status == "newer":
+                pass  # the row is as the process that counted later left it
+            elif row.pk is None:
+                row.save(using=DEFAULT_DB_ALIAS)
+            else:
+                counted.append(row)
             if result.years is not None and outcome.status in ("counted", "unchanged"):
-                store_years(key, result.years)
+                store_years(key, result.years, stored_years)
+        update_rows(DEFAULT_DB_ALIAS, counted)
     return outcomes
 
 
@@ -235,7 +243,7 @@ def count_registered(name):
 
 def record_backup(name, at, size):
     """Note in the registry that school `name` has a complete backup of `size` bytes made at `at`."""
-    key = School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).values_list("pk", flat=True).first()
+    key = value_by(DEFAULT_DB_ALIAS, School, "name", name, "pk")
     if key is None:
         return
     rows = SchoolFigures.objects.using(DEFAULT_DB_ALIAS).filter(school_id=key)

@@ -43,7 +43,8 @@ JOB = "register.absence_mails"
 TEMPLATE = "register_absence"  # accounts/mail/register_absence_subject.txt and _body.txt
 
 
-@receiver(register_saved, dispatch_uid="register.absence_mails")
+# A class's registers only: a student absent from a trip's register (a GroupRegister) is not absent from school.
+@receiver(register_saved, sender=RegisterTaken, dispatch_uid="register.absence_mails")
 def queue_after_save(sender, using, register, marks, changed, **kwargs):
     """After the save's commit: queue the day's mails. Never raises: the register is saved whatever happens here."""
     try:

@@ -13,7 +13,8 @@ stamp.py      the REGISTERS stamp: renewed by every write that changes a class s
 kept_sheets.py  class sheets kept per worker under that stamp and the students'
 configure.py  the settings' checks and changes, one piece of code for the settings page and `register_settings`
 carry.py      a transferred student's attendance, carried read-only to the receiving school
-management/   `register` and `attendance`, run per school by school_manage.py
+groups.py     groups other than a class (a trip, a team): made, their members, their registers' rolls
+management/   `register`, `attendance`, `register_settings`, `register_groups`, run per school by school_manage.py
 
 Everything lives in the school's own database, so backups, restore, clone and
 move carry it like any other table of the school.

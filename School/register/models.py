@@ -4,8 +4,15 @@ Small on purpose: a class-day is one RegisterTaken row plus a Mark per student
 who was not simply present. A class is named as on its page (its name in the
 year, or its grade where the school has no classes), so the register is kept
 by that name and year, not by a SchoolClass row a grade-only school lacks.
+
+A group other than a class (a trip, a team: RegisterGroup and its members) has
+its own registers, GroupRegister and GroupMark, made of the same parts. They are
+kept apart on purpose: every figure of attendance (today, persistent absence,
+a student's rate, the ministry's, the absence mails, transfers) reads the class
+registers only, so a trip can never count as a second session of school.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -51,15 +58,37 @@ class AbsenceReason(models.Model):
         return self.name
 
 
-class RegisterTaken(models.Model):
-    year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="+", verbose_name=_("year"))
-    class_name = models.CharField(_("class"), max_length=40)
+class Taken(models.Model):
+    """What every register holds, a class's or a group's: its day and session, who took it, when, its version."""
+
     date = models.DateField(_("date"))
     session = models.CharField(_("session"), max_length=3, choices=Session.choices, default=Session.DAY)
     taken_by = models.CharField(_("taken by"), max_length=150, blank=True)
     taken_at = models.DateTimeField(_("taken at"))
     # Raised by every save that changed something: what the version check compares.
     version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        abstract = True
+
+
+class MarkFields(models.Model):
+    """A student who was not simply present on a register (present students have no row)."""
+
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+", verbose_name=_("student"))
+    code = models.CharField(_("mark"), max_length=20, choices=[(code, LABELS[code]) for code in CODES])
+    reason = models.CharField(_("reason"), max_length=60, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.student_id} {self.code}"
+
+
+class RegisterTaken(Taken):
+    year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="+", verbose_name=_("year"))
+    class_name = models.CharField(_("class"), max_length=40)
 
     class Meta:
         verbose_name = _("register")
@@ -74,13 +103,10 @@ class RegisterTaken(models.Model):
         return f"{self.class_name} {self.date} {self.session}"
 
 
-class Mark(models.Model):
-    """A student who was not simply present (present students have no row)."""
+class Mark(MarkFields):
+    """A student who was not simply present on a class's register (present students have no row)."""
 
     register = models.ForeignKey(RegisterTaken, on_delete=models.CASCADE, related_name="marks", verbose_name=_("register"))
-    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+", verbose_name=_("student"))
-    code = models.CharField(_("mark"), max_length=20, choices=[(code, LABELS[code]) for code in CODES])
-    reason = models.CharField(_("reason"), max_length=60, blank=True)
 
     class Meta:
         verbose_name = _("mark")
@@ -88,8 +114,61 @@ class Mark(models.Model):
         constraints = [models.UniqueConstraint(fields=["register", "student"], name="one_mark_per_student")]
         indexes = [models.Index(fields=["student"], name="mark_student_idx")]
 
+
+class RegisterGroup(models.Model):
+    """A group of the year other than a class (a trip, a team) whose register its teacher in charge takes."""
+
+    year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="+", verbose_name=_("year"))
+    name = models.CharField(_("name"), max_length=60)
+    # Its days: none given, the whole year (a team); a trip is one day, first and last the same.
+    first_day = models.DateField(_("first day"), null=True, blank=True)
+    last_day = models.DateField(_("last day"), null=True, blank=True)
+    teacher = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", verbose_name=_("teacher in charge"))
+    created_by = models.CharField(_("created by"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("register group")
+        verbose_name_plural = _("register groups")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["year", "name"], name="group_name_in_year")]
+
     def __str__(self):
-        return f"{self.student_id} {self.code}"
+        return self.name
+
+
+class GroupMember(models.Model):
+    group = models.ForeignKey(RegisterGroup, on_delete=models.CASCADE, related_name="members", verbose_name=_("group"))
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="+", verbose_name=_("student"))
+
+    class Meta:
+        verbose_name = _("group member")
+        verbose_name_plural = _("group members")
+        constraints = [models.UniqueConstraint(fields=["group", "student"], name="one_membership_per_group")]
+        indexes = [models.Index(fields=["student"], name="group_member_student_idx")]
+
+
+class GroupRegister(Taken):
+    """A group's register of one day: an extra record beside the class's, never counted as attendance at school."""
+
+    # PROTECT: a group whose register was taken keeps it (the record of who went on the trip).
+    group = models.ForeignKey(RegisterGroup, on_delete=models.PROTECT, related_name="registers", verbose_name=_("group"))
+
+    class Meta:
+        verbose_name = _("group register")
+        verbose_name_plural = _("group registers")
+        ordering = ["date", "session"]
+        constraints = [models.UniqueConstraint(fields=["group", "date", "session"], name="one_register_per_group_day")]
+
+
+class GroupMark(MarkFields):
+    register = models.ForeignKey(GroupRegister, on_delete=models.CASCADE, related_name="marks", verbose_name=_("register"))
+
+    class Meta:
+        verbose_name = _("group mark")
+        verbose_name_plural = _("group marks")
+        constraints = [models.UniqueConstraint(fields=["register", "student"], name="one_group_mark_per_student")]
+        indexes = [models.Index(fields=["student"], name="group_mark_student_idx")]
 
 
 class AbsenceNotice(models.Model):

@@ -1,6 +1,12 @@
 """The register's rules, shared by the page and the command line: check everything, then write it whole.
 
     result = take(alias, Actor(user), "Form 2 East", day, {regno: (code, reason)}, version=0)
+    result = take(alias, Actor(user), groups.find_group(alias, "Museum trip"), day, marks)   # a group's
+
+A register belongs to a roll: a class (SchoolClassRef, named as its page
+names it) or a group other than a class (groups.GroupRef, a trip or a team).
+The roll says where its registers are kept, who is on it and which of its days
+and sessions take one; everything else is the same rules for both.
 
 Bad input raises RegisterError (one line, nothing written); someone who may
 not take this register, RegisterRefused. Saving what is already stored writes
@@ -70,6 +76,30 @@ class SchoolClassRef:
     name: str
     year: SchoolYear
     teacher_id: object = None
+
+    registers_model = RegisterTaken
+    marks_model = Mark
+    param = "class"  # the pages' and the API's query parameter naming it
+    not_on_it = "is not in this class"
+
+    @property
+    def label(self):
+        return self.name
+
+    def key(self, day, session):
+        return {"year": self.year, "class_name": self.name, "date": day, "session": str(session)}
+
+    def students(self, using):
+        return class_students(using, self)
+
+    def sessions(self, using, settings=None):
+        return sessions(using, settings)
+
+    def check_span(self, day):
+        """A class takes a register every school day of its year (check_day)."""
+
+    def written(self, using):
+        registers_changed(using)  # in the save's transaction: the kept class sheets see both or neither
 
 
 @dataclass
@@ -156,18 +186,19 @@ def check_day(using, ref, day, session):
     settings = school_settings(using)
     if str(day.isoweekday()) not in settings.weekdays:
         raise RegisterError(f"{day} is a {day:%A}, not a school day here: no register")
-    allowed = [str(value) for value in sessions(using, settings)]
+    ref.check_span(day)
+    allowed = [str(value) for value in ref.sessions(using, settings)]
     if str(session) not in allowed:
         raise RegisterError(f"session '{session}': this school takes {' and '.join(allowed)}")
 
 
-def check_marks(using, students, marks):
+def check_marks(using, students, marks, not_on_it=SchoolClassRef.not_on_it):
     """{regno: (code, reason)} -> {regno: (code, reason)} without "present"; refuses what is not right."""
     known = reasons(using)
     checked = {}
     for regno, (code, reason) in marks.items():
         if regno not in students:
-            raise RegisterError(f"student {regno} is not in this class")
+            raise RegisterError(f"student {regno} {not_on_it}")
         if code not in CODES:
             raise RegisterError(f"unknown mark {code!r}: use one of {', '.join(CODES)}")
         reason = (reason or "").strip()
@@ -190,14 +221,16 @@ def stored_marks(register, students):
             for student, code, reason in register.marks.values_list("student_id", "code", "reason") if student in by_pk}
 
 
-def take(using, actor, class_name, day, marks, session=Session.DAY, version=None, correction=""):
-    """Take (or correct) one register; `version` is the one the taker saw (0: none yet, None: do not check)."""
-    ref = find_class(using, class_name)
+def take(using, actor, roll, day, marks, session=Session.DAY, version=None, correction=""):
+    """Take (or correct) one register; `version` is the one the taker saw (0: none yet, None: do not check).
+
+    `roll`: a class's name, or a roll already found (a class's or a group's ref)."""
+    ref = find_class(using, roll) if isinstance(roll, str) else roll
     if not may_take(actor, ref):
-        raise RegisterRefused(f"{actor.username or 'you'} may not take the register of {ref.name}")
+        raise RegisterRefused(f"{actor.username or 'you'} may not take the register of {ref.label}")
     check_day(using, ref, day, session)
-    students = class_students(using, ref)
-    wanted = check_marks(using, students, marks)
+    students = ref.students(using)
+    wanted = check_marks(using, students, marks, ref.not_on_it)
     after_the_day = day < school_today()
     correction = str(correction).strip()
     if after_the_day:
@@ -205,8 +238,8 @@ def take(using, actor, class_name, day, marks, session=Session.DAY, version=None
             raise RegisterRefused(f"the register of {day} is closed: only a registrar may correct it")
         if not correction:
             raise RegisterError(f"a register of an earlier day ({day}) is corrected with a reason")
-    key = {"year": ref.year, "class_name": ref.name, "date": day, "session": str(session)}
-    registers = RegisterTaken.objects.using(using)
+    key = ref.key(day, session)
+    registers = ref.registers_model.objects.using(using)
     register = registers.filter(**key).first()
     before = stored_marks(register, students)
     if register is not None and before == wanted:
@@ -216,7 +249,7 @@ def take(using, actor, class_name, day, marks, session=Session.DAY, version=None
         replaced = (register.taken_by, register.taken_at)
     try:
         with transaction.atomic(using=using):
-            register = _write(using, registers, key, register, students, before, wanted, actor)
+            register = _write(using, ref, key, register, students, before, wanted, actor)
             if after_the_day:
                 _audit(using, actor, ref, day, session, before, wanted, correction)
     except IntegrityError:
@@ -224,30 +257,30 @@ def take(using, actor, class_name, day, marks, session=Session.DAY, version=None
         register = registers.get(**key)
         replaced = (register.taken_by, register.taken_at)
         with transaction.atomic(using=using):
-            register = _write(using, registers, key, register, students, stored_marks(register, students), wanted, actor)
-    logger.info("register %s %s %s saved by %s (version %s, %d marks)", ref.name, day, session, actor.username,
-                register.version, len(wanted))
-    transaction.on_commit(lambda: register_saved.send(sender=RegisterTaken, using=using, register=register, marks=wanted,
+            register = _write(using, ref, key, register, students, stored_marks(register, students), wanted, actor)
+    logger.info("register %s %s %s saved by %s (version %s, %d marks)", ref.label, day, session, actor.username,
+                register.version, len(wanted), extra={"school": using})
+    transaction.on_commit(lambda: register_saved.send(sender=ref.registers_model, using=using, register=register, marks=wanted,
                                                       changed=True), using=using)
     return SaveResult(register, changed=True, marks=wanted, replaced=replaced)
 
 
-def _write(using, registers, key, register, students, before, wanted, actor):
+def _write(using, ref, key, register, students, before, wanted, actor):
     now = timezone.now()
     if register is None:
-        register = registers.create(**key, taken_by=actor.username, taken_at=now, version=1)
+        register = ref.registers_model.objects.using(using).create(**key, taken_by=actor.username, taken_at=now, version=1)
     else:
         register.version += 1
         register.taken_by, register.taken_at = actor.username, now
         register.save(using=using, update_fields=["version", "taken_by", "taken_at"])
     gone = [students[regno].pk for regno, mark in before.items() if wanted.get(regno) != mark]
     if gone:
-        Mark.objects.using(using).filter(register=register, student_id__in=gone).delete()
-    Mark.objects.using(using).bulk_create(
-        Mark(register=register, student=students[regno], code=code, reason=reason)
+        ref.marks_model.objects.using(using).filter(register=register, student_id__in=gone).delete()
+    ref.marks_model.objects.using(using).bulk_create(
+        ref.marks_model(register=register, student=students[regno], code=code, reason=reason)
         for regno, (code, reason) in wanted.items() if before.get(regno) != (code, reason)
     )
-    registers_changed(using)  # in the save's transaction: the kept class sheets see both or neither
+    ref.written(using)
     return register
 
 
@@ -257,7 +290,7 @@ def _audit(using, actor, ref, day, session, before, wanted, correction):
         old, new = before.get(regno, (PRESENT, "")), wanted.get(regno, (PRESENT, ""))
         if old != new:
             audit.record(None, audit.REGISTER_CORRECTED, username=actor.username, using=using,
-                         target=f"{ref.name} {day} {session} {regno}: {_mark_text(old)} -> {_mark_text(new)}",
+                         target=f"{ref.label} {day} {session} {regno}: {_mark_text(old)} -> {_mark_text(new)}",
                          result=correction)
 
 

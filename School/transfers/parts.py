@@ -21,6 +21,7 @@ from School.identity.guardians import given, guardians_of, replace_guardians
 from School.identity.models import Guardianship
 from School.models import Student
 from School.register.carry import carry_attendance
+from School.register.groups import leave_groups
 from School.school_year.carry import carry_years, end_years
 from School.transactions import atomic
 from School.transfers.models import CarriedHistory, IncomingTransfer
@@ -149,6 +150,12 @@ class AttendancePart(RecordPart):
 
     def copy(self, moves):
         carry_attendance(moves, datetime.date.today())
+
+    def remove(self, moves):
+        """A student who left leaves the sender's register groups (a trip, a team); group registers are not carried:
+        they are the sender's extra records, not attendance at school."""
+        if moves:
+            leave_groups(moves[0].source.alias, [move.original.pk for move in moves])
 
 
 RECORD_PARTS = [HistoryPart(), DocumentsPart(), YearsPart(), GuardiansPart(), AttendancePart()]

@@ -1,8 +1,9 @@
 """The register page: everyone present first, one mark per student, one Save button; a plain form.
 
-GET without a class lists the classes the user may take; with `?class=` (and
-`date`, `session`) it shows that register as stored. POST saves it through
-School/register/service.py, then redirects (a reload never saves twice).
+GET without a class lists the classes and groups the user may take; with
+`?class=` or `?group=` (and `date`, `session`) it shows that register as
+stored. POST saves it through School/register/service.py, then redirects (a
+reload never saves twice).
 """
 
 import datetime
@@ -17,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from School.context import current_alias
-from School.register import service
+from School.register import groups, service
 from School.register.codes import CODES, EXCUSED, LABELS, PRESENT
-from School.register.models import RegisterTaken, Session
+from School.register.models import Session
 from School.register.pages.guard import guarded
 from School.register.reading import class_names
 from School.school_year.models import SchoolClass, SchoolYear
@@ -32,19 +33,20 @@ REFUSAL = gettext_lazy("You may not take registers at this school.")
 def register_page(request, actor):
     source = request.POST if request.method == "POST" else request.GET
     using = current_alias()
-    name = str(source.get("class", ""))[:40]
-    if not name:
-        return render(request, "register/choose.html", {"classes": classes_for(using, request.user, actor)})
+    name, group = str(source.get("class", ""))[:40], str(source.get("group", ""))[:groups.NAME_LENGTH]
+    if not name and not group:
+        return render(request, "register/choose.html", {"classes": classes_for(using, request.user, actor),
+                                                        "groups": groups_for(using, actor)})
     try:
-        ref = service.find_class(using, name)
+        ref = groups.find_group(using, group) if group else service.find_class(using, name)
         day = service.parse_day(str(source.get("date", ""))[:10])
     except service.RegisterError as error:
         raise Http404(str(error)) from None
     if not service.may_take(actor, ref):
         raise PermissionDenied(str(REFUSAL))
-    allowed = [str(value) for value in service.sessions(using)]
+    allowed = [str(value) for value in ref.sessions(using)]
     session = str(source.get("session", ""))[:3] or allowed[0]
-    students = service.class_students(using, ref)
+    students = ref.students(using)
     form = {"error": "", "correction": ""}
     if request.method == "POST":
         marks = {regno: (request.POST.get(f"mark-{regno}", PRESENT), request.POST.get(f"reason-{regno}", ""))
@@ -56,7 +58,7 @@ def register_page(request, actor):
             version = 0
         form["correction"] = str(request.POST.get("correction", ""))[:200]
         try:
-            result = service.take(using, actor, ref.name, day, marks, session=session, version=version,
+            result = service.take(using, actor, ref, day, marks, session=session, version=version,
                                   correction=form["correction"])
         except service.RegisterRefused as error:
             raise PermissionDenied(str(error)) from None
@@ -70,8 +72,8 @@ def register_page(request, actor):
                                         "your save replaced theirs.") % {"name": by or "?", "time": local_time(at)})
         else:
             messages.success(request, _("Register saved.") if result.changed else _("Register saved (nothing had changed)."))
-        return redirect(f"{reverse('register')}?{urlencode({'class': ref.name, 'date': day.isoformat(), 'session': session})}")
-    register = RegisterTaken.objects.filter(year=ref.year, class_name=ref.name, date=day, session=session).first()
+        return redirect(f"{reverse('register')}?{urlencode({ref.param: ref.name, 'date': day.isoformat(), 'session': session})}")
+    register = ref.registers_model.objects.using(using).filter(**ref.key(day, session)).first()
     marks = service.stored_marks(register, students)
     return render(request, "register/take.html", context(request, using, ref, day, session, allowed, students, marks,
                                                          register, form))
@@ -110,3 +112,11 @@ def classes_for(using, user, actor):
     if actor.may(service.TAKE_ANY):
         return class_names(year)
     return list(SchoolClass.objects.using(using).filter(year=year, teacher=user).values_list("name", flat=True))
+
+
+def groups_for(using, actor):
+    """The current year's groups this user may take: those they are in charge of, or all of them."""
+    try:
+        return [row["group"].name for row in groups.year_groups(using, actor)]
+    except service.RegisterError:  # no current year: no group either
+        return []

@@ -1,9 +1,11 @@
 """register: take (or correct) one class's register from the command line, with the page's rules.
 
-    school_manage.py NAME register CLASS [--date DATE] [--session am|pm] [--absent REGNO ...]
+    school_manage.py NAME register CLASS | --group NAME [--date DATE] [--session am|pm] [--absent REGNO ...]
                      [--late REGNO ...] [--excused REGNO=REASON ...] [--not-expected REGNO ...] [--reason TEXT]
 
-Everyone not named is present. An earlier day is a correction: --reason is then required.
+Everyone not named is present. An earlier day is a correction: --reason is then required. A group's
+register (a trip, a team: `register_groups`) is taken with --group NAME instead of CLASS: the same
+rules, inside the group's days, one register a day.
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from School.context import current_alias, current_school
 from School.management.checks import all_but_page_checks
 from School.management.operator import operator
-from School.register import service
+from School.register import groups, service
 from School.register.codes import ABSENT, EXCUSED, LATE, NOT_EXPECTED
 
 EXIT_BAD_INPUT = 2
@@ -22,7 +24,8 @@ class Command(BaseCommand):
     help = "Take a class's register: everyone present but those named (--absent, --late, --excused REGNO=REASON)"
 
     def add_arguments(self, parser):
-        parser.add_argument("class_name", metavar="CLASS", help="the class as its page names it (or the grade, where there are no classes)")
+        parser.add_argument("class_name", nargs="?", default="", metavar="CLASS", help="the class as its page names it (or the grade, where there are no classes)")
+        parser.add_argument("--group", default="", metavar="NAME", help="a group's register instead of a class's (register_groups)")
         parser.add_argument("--date", default="", help="YYYY-MM-DD (default: today at the school)")
         parser.add_argument("--session", choices=["am", "pm"], help="where the school takes two registers a day")
         parser.add_argument("--absent", nargs="+", default=[], metavar="REGNO", help="absent, not excused")
@@ -31,21 +34,25 @@ class Command(BaseCommand):
         parser.add_argument("--not-expected", nargs="+", default=[], metavar="REGNO", help="not expected (e.g. an approved leave)")
         parser.add_argument("--reason", default="", help="why an earlier day's register is corrected (required then)")
 
-    def handle(self, *args, class_name, date, session, absent, late, excused, not_expected, reason, **options):
+    def handle(self, *args, class_name, group, date, session, absent, late, excused, not_expected, reason, **options):
         if current_school() is None:
             raise CommandError("name the school: school_manage.py NAME register CLASS", returncode=EXIT_BAD_INPUT)
         using = current_alias()
         try:
+            if bool(class_name) == bool(group):
+                raise service.RegisterError("name a CLASS or a --group, one of them")
             marks = self._marks(absent, late, excused, not_expected)
             day = service.parse_day(date)
-            result = service.take(using, service.Actor(name=operator()), class_name, day, marks,
+            roll = groups.find_group(using, group) if group else class_name
+            result = service.take(using, service.Actor(name=operator()), roll, day, marks,
                                   session=session or "day", correction=reason)  # two a day: --session is required
         except service.RegisterError as error:
             raise CommandError(str(error), returncode=EXIT_BAD_INPUT) from None
         register = result.register
         counts = {code: sum(1 for mark, _reason in result.marks.values() if mark == code) for code in (ABSENT, EXCUSED, LATE, NOT_EXPECTED)}
         what = "saved" if result.changed else "unchanged (already saved so)"
-        self.stdout.write(f"Register of {register.class_name} on {register.date} ({register.session}) {what}: "
+        name = f"group {group}" if group else register.class_name
+        self.stdout.write(f"Register of {name} on {register.date} ({register.session}) {what}: "
                           f"{counts[ABSENT]} absent, {counts[EXCUSED]} excused, {counts[LATE]} late, "
                           f"{counts[NOT_EXPECTED]} not expected, version {register.version}")
 
