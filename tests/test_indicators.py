@@ -298,3 +298,27 @@ def test_every_figure_of_the_census_is_the_one_schools_indicators_gives(world, t
     ratios = [f"{level}: " + ", ".join(f"{k} {v.text(True)}" for k, v in values.items())
               for level, values in enrolment_ratios(Y1)[0]]
     assert ratios and all([line] in sheet["Notes"] for line in ratios)
+
+
+def test_gross_and_net_ratios_come_from_the_kept_sums_as_from_every_schools_ages_and_not_after_the_ages_change(world, tmp_path,
+                                                                                                              settings):
+    """The national GER/NER sum the levels' counts kept with each school's row (School/indicators/levels.py); read
+    from every school's ages instead they are the same, and rows counted with other official ages are never summed."""
+    from School.indicators.levels import national_by_level
+    from School.indicators.population import levels_of_ages, read_ages
+
+    population = tmp_path / "population.csv"
+    population.write_text("year,age,female,male\n" + "".join(f"{Y1},{age},3,2\n" for age in range(4, 16)))
+    load_population(population)
+    kept = national_by_level(Y1)
+    assert kept is not None and kept["primary"][("", "all")] == 10 and kept["primary"][("", "in")] == 3
+    from_ages = levels_of_ages(read_ages(Y1))
+    assert {(level, key): n for level, counts in kept.items() for key, n in counts.items()} == {
+        (level, key): from_ages.get(level, {}).get(key, 0) for level, counts in kept.items() for key in counts}
+    settings.INDICATORS_LEVEL_AGES = {**settings.INDICATORS_LEVEL_AGES, "primary": (5, 10)}
+    assert national_by_level(Y1) is None  # counted with 6-11: not summed until recounted
+    [(level, primary), *_rest] = enrolment_ratios(Y1)[0]
+    assert level == "primary (ages 5-10)" and primary["ner"].numerator == levels_of_ages(read_ages(Y1))["primary"][("", "in")]
+    for school in ("alpha", "beta", "gamma"):
+        recount(school)
+    assert national_by_level(Y1)["primary"][("", "in")] == primary["ner"].numerator

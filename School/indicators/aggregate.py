@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from School import table_reads
 from School.accounts.groups import TEACHERS
 from School.compiled import value_by
+from School.indicators.levels import level_counts
 from School.models import Student
 from School.register.codes import ABSENCES, NOT_EXPECTED
 from School.register.models import Mark, RegisterTaken
@@ -124,12 +125,12 @@ def count_years(alias, today=None):
             elif grade == first_grade:
                 flows[grade, "new", sex] += 1
         before = {student: (grade, outcome) for student, grade, outcome in rows}
-        flows = _nested(flows)
+        flows, ages = _nested(flows), _nested(ages)
         year_registers = registers.get(year.pk, [])
         counted[year.name] = {
             "first_day": year.first_day, "last_day": year.last_day, "is_current": year.is_current,
             "closed": year.pk in closed, "teachers": staff if year.is_current else 0,
-            "ladder": rungs, "flows": flows, "ages": _nested(ages),
+            "ladder": rungs, "flows": flows, "ages": ages, **level_counts(ages, rungs),
             **sums(flows, rungs), **attendance(terms[year.pk], members[year.pk], year_registers, marks),
         }
     return counted

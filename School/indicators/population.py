@@ -16,6 +16,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, transaction
 
+from School.indicators.levels import national_by_level
 from School.platform.models import PopulationByAge, YearDetail
 
 MAX_AGE = 30
@@ -106,8 +107,29 @@ def enrolment_ratios(year, ages=None):
     if not population:
         return [], (f"gross and net enrolment ratios need the population by age of {year}: none is loaded "
                     "(`schools population load FILE`)")
+    enrolled = national_by_level(year) if ages is None else None
+    if enrolled is None:
+        enrolled = levels_of_ages(read_ages(year) if ages is None else ages)
+    found = []
+    for level, (low, high) in settings.INDICATORS_LEVEL_AGES.items():
+        female = sum(population.get(age, (0, 0))[0] for age in range(low, high + 1))
+        male = sum(population.get(age, (0, 0))[1] for age in range(low, high + 1))
+        counts = enrolled.get(level, {})
+        values = {}
+        for name, kind in (("ger", "all"), ("ner", "in")):
+            values[name] = Ratio(counts.get(("", kind), 0), female + male)
+            values[f"{name}_female"] = Ratio(counts.get(("female", kind), 0), female)
+            values[f"{name}_male"] = Ratio(counts.get(("male", kind), 0), male)
+            values[f"gpi_{name}"] = gpi(values[f"{name}_female"], values[f"{name}_male"])
+        found.append((f"{level} (ages {low}-{high})", values))
+    return found, f"gross and net enrolment ratios from the population of {year} loaded by the operator"
+
+
+def levels_of_ages(ages):
+    """{level: {(sex key or "", "all" | "in"): n}} of read_ages()'s counts (the census's, or rows counted before
+    School/indicators/levels.py kept them)."""
     enrolled = defaultdict(lambda: defaultdict(int))  # level -> (sex, in age?) -> n
-    for (_grade, level), counts in (read_ages(year) if ages is None else ages).items():
+    for (_grade, level), counts in ages.items():
         if level not in settings.INDICATORS_LEVEL_AGES:
             continue
         low, high = settings.INDICATORS_LEVEL_AGES[level]
@@ -115,16 +137,4 @@ def enrolment_ratios(year, ages=None):
             official = age != "" and low <= int(age) <= high
             for key in ((sex, "all"), ("", "all"), *(((sex, "in"), ("", "in")) if official else ())):
                 enrolled[level][key] += n
-    found = []
-    for level, (low, high) in settings.INDICATORS_LEVEL_AGES.items():
-        female = sum(population.get(age, (0, 0))[0] for age in range(low, high + 1))
-        male = sum(population.get(age, (0, 0))[1] for age in range(low, high + 1))
-        counts = enrolled[level]
-        values = {}
-        for name, kind in (("ger", "all"), ("ner", "in")):
-            values[name] = Ratio(counts["", kind], female + male)
-            values[f"{name}_female"] = Ratio(counts["female", kind], female)
-            values[f"{name}_male"] = Ratio(counts["male", kind], male)
-            values[f"gpi_{name}"] = gpi(values[f"{name}_female"], values[f"{name}_male"])
-        found.append((f"{level} (ages {low}-{high})", values))
-    return found, f"gross and net enrolment ratios from the population of {year} loaded by the operator"
+    return enrolled

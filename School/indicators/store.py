@@ -11,12 +11,14 @@ from collections import defaultdict
 from django.db import DEFAULT_DB_ALIAS
 from django.utils import timezone
 
+from School.indicators.levels import COLUMNS as LEVEL_COLUMNS
 from School.platform.models import YearAggregates, YearDetail
 
 MEASURES = ("enrolled", "base", "promoted", "repeated", "transition_from", "transition_into")
 SUMS = (*(f"{m}{s}" for m in MEASURES for s in ("", "_female", "_male")), "repeaters", "teachers", "present", "possible",
         "persistent", "persistent_of")
-FIELDS = ("first_day", "last_day", "is_current", "closed", "register_classes", "last_register_day", *SUMS)
+FIELDS = ("first_day", "last_day", "is_current", "closed", "register_classes", "last_register_day", *SUMS, *LEVEL_COLUMNS,
+          "level_ages")
 DETAIL_FIELDS = ("closed", "teachers", "ladder", "flows", "ages", "terms")
 
 

@@ -196,6 +196,27 @@ class YearAggregates(models.Model):
     # The register's classes and the last day any register was taken (the current year's).
     register_classes = models.PositiveIntegerField(default=0)
     last_register_day = models.DateField(null=True, blank=True)
+    # GER's and NER's numerators (School/indicators/levels.py): enrolled at each level of any age ("at") and of the
+    # level's official ages ("of_age"), each also by sex; `level_ages` the official ages they were counted with.
+    at_primary = models.PositiveIntegerField(default=0)
+    at_primary_female = models.PositiveIntegerField(default=0)
+    at_primary_male = models.PositiveIntegerField(default=0)
+    of_age_primary = models.PositiveIntegerField(default=0)
+    of_age_primary_female = models.PositiveIntegerField(default=0)
+    of_age_primary_male = models.PositiveIntegerField(default=0)
+    at_lower_secondary = models.PositiveIntegerField(default=0)
+    at_lower_secondary_female = models.PositiveIntegerField(default=0)
+    at_lower_secondary_male = models.PositiveIntegerField(default=0)
+    of_age_lower_secondary = models.PositiveIntegerField(default=0)
+    of_age_lower_secondary_female = models.PositiveIntegerField(default=0)
+    of_age_lower_secondary_male = models.PositiveIntegerField(default=0)
+    at_upper_secondary = models.PositiveIntegerField(default=0)
+    at_upper_secondary_female = models.PositiveIntegerField(default=0)
+    at_upper_secondary_male = models.PositiveIntegerField(default=0)
+    of_age_upper_secondary = models.PositiveIntegerField(default=0)
+    of_age_upper_secondary_female = models.PositiveIntegerField(default=0)
+    of_age_upper_secondary_male = models.PositiveIntegerField(default=0)
+    level_ages = models.CharField(max_length=200, blank=True, default="")
     counted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
