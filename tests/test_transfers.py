@@ -486,8 +486,10 @@ def test_each_step_writes_only_to_its_own_database(schools, monkeypatch):
                                       ("accra", "School_studentsstamp"), ("accra", "identity_guardian"),
                                       ("accra", "identity_guardianship")}
     # The sender's year of the student ends "transferred out" with the sender's own step.
+    # The sender's year of the student ends "transferred out", and the student leaves its groups (a trip, a team),
+    # with the sender's own step.
     assert steps["accept:carried"] == {("nairobi", "transfers_outgoingtransfer"), ("nairobi", "security_auditevent"),
-                                       ("nairobi", "school_year_enrolment")}
+                                       ("nairobi", "school_year_enrolment"), ("nairobi", "register_groupmember")}
     assert steps["accept:finalized"] == {("default", "transfers_transfer")}
 
 
