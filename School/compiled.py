@@ -77,9 +77,14 @@ def rows_of(alias, name, build, params):
     if statement is None:
         return None
     sql, expressions = statement
+    return _run(connection, name, sql, list(params), expressions)
+
+
+def _run(connection, name, sql, params, expressions):
+    """Every row of a kept statement run with `params`, each column converted as the ORM would."""
     converters = _converters(connection, name, expressions)
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(params))
+        cursor.execute(sql, params)
         return [_converted(connection, converters, row) for row in cursor.fetchall()]
 
 
@@ -169,10 +174,7 @@ def page_of(alias, name, build, values, offset, limit):
         return None
     sql, places, expressions = shape
     params = [values[slot] if slot is not None else constant for slot, constant in places] + [limit, offset]
-    converters = _converters(connection, name, expressions)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [_converted(connection, converters, row) for row in cursor.fetchall()]
+    return _run(connection, name, sql, params, expressions)
 
 
 def update_rows(alias, instances):
