@@ -76,7 +76,8 @@ class StudentTableQuery:
         return urlencode({key: value for key, value in values.items() if value not in ("", None)})
 
     def conditions(self):
-        """{slot: value} of what this query filters on; its slots, sort and direction make its statement's shape."""
+        """{slot: value} of what this query filters on; its slots, sort and direction make its statement's shape
+        (SchoolFacts.rows_and_token)."""
         values = {}
         if self.grade:
             values["grade"] = self.grade
@@ -94,11 +95,6 @@ class StudentTableQuery:
             # Learner numbers are stored in capitals (School/identity/learner_number.py).
             values.update(low=low, high=low + "\U0010ffff", number_low=low.upper(), number_high=low.upper() + "\U0010ffff")
         return values
-
-    @property
-    def shape(self):
-        """What fixes this query's statement but its values (School/compiled.py page_of)."""
-        return (tuple(self.conditions()), self.sort, self.descending)
 
     def queryset(self, values=None):
         """The students of this query, sorted; `values`: conditions() or markers in their places."""
@@ -258,7 +254,9 @@ class SchoolFacts:
         if connections[self.alias].vendor == "mongodb":
             return None
         values = query.conditions()
-        rows = page_of(self.alias, ("student table", query.shape, fields), build, values, offset, limit)
+        # The statement's shape: which conditions there are (not their values), the sort and the columns.
+        shape = ("student table", tuple(values), query.sort, query.descending, fields)
+        rows = page_of(self.alias, shape, build, values, offset, limit)
         if rows is None:
             rows = list(build(values)[offset:offset + limit])
         if rows:
