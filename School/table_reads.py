@@ -34,19 +34,23 @@ def shared_reads():
         _shared.reset(token)
 
 
+def kept(alias, name, compute):
+    """compute() of the school at `alias`, worked out once inside shared_reads() (`name`: one compute for each name)."""
+    shared = _shared.get()
+    if shared is None:
+        return compute()
+    key = (alias, name)
+    if key not in shared:
+        shared[key] = compute()
+    return shared[key]
+
+
 def table(alias, name, build):
     """Every row of `build()` (a values_list queryset with no parameters) at `alias`, as a list of tuples.
 
     `name` identifies the read: one `build` for each name.
     """
-    shared = _shared.get()
-    key = (alias, name)
-    if shared is not None and key in shared:
-        return shared[key]
-    rows = rows_or_orm(alias, ("table", name), build, [])
-    if shared is not None:
-        shared[key] = rows
-    return rows
+    return kept(alias, name, lambda: rows_or_orm(alias, ("table", name), build, []))
 
 
 def students_query(alias):

@@ -19,7 +19,12 @@ ACTIVE = Student.Status.ACTIVE
 def enrolment_rows(alias, current_year):
     """[(year pk, student pk, grade pk or None, class pk or None, outcome)] of every year of the school.
 
-    `current_year`: the current year's pk (None: none is current, the enrolments as stored)."""
+    `current_year`: the current year's pk (None: none is current, the enrolments as stored). Worked
+    out once per count of the school: the figures and the indicators both count them."""
+    return table_reads.kept(alias, ("enrolment rows", current_year), lambda: _enrolment_rows(alias, current_year))
+
+
+def _enrolment_rows(alias, current_year):
     rows = {(year, student): (grade, school_class, outcome)
             for year, student, grade, school_class, outcome in table_reads.enrolments(alias)}
     if current_year is not None:
