@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Q, Sum
 
+from School.platform.models import YearAggregates
 from School.school_year.models import Grade
 
 SEX_SUFFIXES = {"": None, "_female": "female", "_male": "male"}  # the column's suffix -> the ages' sex key (None: all)
@@ -57,8 +58,6 @@ def level_counts(ages, rungs):
 def national_by_level(year):
     """{level: {(sex key or "", "all" | "in"): n}} of `year`, summed in one query; None when a row was counted with
     other official ages (or before these counts existed), whose counts would be wrong."""
-    from School.platform.models import YearAggregates
-
     rows = YearAggregates.objects.using(DEFAULT_DB_ALIAS).filter(year=year)
     found = rows.aggregate(**{name: Sum(name) for name in COLUMNS}, other_ages=Count("pk", filter=~Q(level_ages=level_ages())))
     if found.pop("other_ages"):

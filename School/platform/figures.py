@@ -183,11 +183,9 @@ def _store(results):
             row = existing.get(key) or SchoolFigures(school_id=key)
             outcome = _apply(row, result)
             outcomes.append(outcome)
-            if outcome.status == "newer":
-                pass  # the row is as the process that counted later left it
-            elif row.pk is None:
+            if row.pk is None:
                 row.save(using=DEFAULT_DB_ALIAS)
-            else:
+            elif outcome.status != "newer":  # a row another process counted later stays as it left it
                 counted.append(row)
             if result.years is not None and outcome.status in ("counted", "unchanged"):
                 store_years(key, result.years, stored_years)
