@@ -25,28 +25,24 @@ class FoldTranslations(Extension):
     goes through `%` with no variables, which turns `%%` into `%`.
     """
 
+    # The calls folded: the token types of their arguments, and the function that translates them.
     CALLS = {
-        "_": ((("string", None),), translation.gettext),
-        "pgettext": ((("string", None), ("comma", None), ("string", None)), translation.pgettext),
+        "_": (("string",), translation.gettext),
+        "pgettext": (("string", "comma", "string"), translation.pgettext),
     }
 
     def _folded(self, window):
         """(the translation, tokens used) of a call of literals starting `window`, or None."""
-        if len(window) < 4 or [token.type for token in window[:3]] != ["variable_begin", "name", "lparen"]:
-            return None
-        call = self.CALLS.get(window[1].value)
+        call = self.CALLS.get(window[1].value) if len(window) > 1 else None
         if call is None:
             return None
         arguments, translate = call
-        end = 3 + len(arguments)
-        tail = window[3:end + 2]
-        if len(tail) != len(arguments) + 2 or [token.type for token in tail] != [
-            kind for kind, _value in arguments
-        ] + ["rparen", "variable_end"]:
+        pattern = ("variable_begin", "name", "lparen", *arguments, "rparen", "variable_end")
+        if tuple(token.type for token in window[:len(pattern)]) != pattern:
             return None
         with translation.override(self.environment.folded_language):
-            text = translate(*(token.value for token in tail[:len(arguments)] if token.type == "string")) % {}
-        return text, end + 2
+            text = translate(*(token.value for token in window[3:3 + len(arguments)] if token.type == "string")) % {}
+        return text, len(pattern)
 
     def filter_stream(self, stream):
         tokens = list(stream)
