@@ -2,9 +2,11 @@
 
 import re
 
+import pytest
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, _unmask_cipher_token
 from django.test import Client
 
-from School.security.csrf import is_bound
+from School.security.csrf import is_bound, masked_token
 from tests.people_helpers import PASSWORD, member
 
 
@@ -65,6 +67,22 @@ def test_the_api_with_a_session_refuses_another_schools_pair_too(three_schools):
     assert created.status_code == 201, created.content
 
 
+def sign_out_token(page):
+    return re.search(r'id="sign-out"><input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)"',
+                     page.content.decode()).group(1)
+
+
+@pytest.mark.parametrize("secret", ["0" * 32, "Z" * 32, "z" * 32, CSRF_ALLOWED_CHARS[:32], CSRF_ALLOWED_CHARS[-32:]])
+def test_a_pages_token_is_the_cookies_secret_under_a_new_mask_each_time(rf, secret):
+    # The lowest and highest characters: every sum of mask and secret, none lost or carried over.
+    request = rf.get("/")
+    request.META["CSRF_COOKIE"] = secret
+    tokens = {masked_token(request) for _ in range(50)}
+    assert len(tokens) == 50
+    assert {_unmask_cipher_token(token) for token in tokens} == {secret}
+    assert all(len(token) == 64 and set(token) <= set(CSRF_ALLOWED_CHARS) for token in tokens)
+
+
 def test_a_cookie_the_browser_has_is_not_sent_again_and_its_forms_still_work(three_schools):
     member("accra", "kofi", superuser=True)
     client, cookie, token = token_pair("accra.localhost")
@@ -72,8 +90,8 @@ def test_a_cookie_the_browser_has_is_not_sent_again_and_its_forms_still_work(thr
     held = client.cookies["csrftoken"].value  # the rotated, bound secret the browser now holds
     page = client.get("/")
     assert "csrftoken" not in page.cookies and "Cookie" in page["Vary"]
-    form_token = re.search(r'id="sign-out"><input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
-    assert form_token != client.get("/").content.decode()  # masked anew on every page
+    form_token = sign_out_token(page)
+    assert form_token != sign_out_token(client.get("/"))  # masked anew on every page
     assert client.cookies["csrftoken"].value == held
     assert client.post("/accounts/logout/", {"csrfmiddlewaretoken": form_token}).status_code == 302
     # A browser that lost the cookie is given one with the page's form.

@@ -65,9 +65,8 @@ _SKIPPED = bytes(range(_UNBIASED, 256))
 _BYTE_TO_INDEX = bytes(byte % len(_CHARS) if byte < _UNBIASED else 0 for byte in range(256))
 _INDEX_TO_CHAR = bytes(ord(_CHARS[index]) if index < len(_CHARS) else 0 for index in range(256))
 _CHAR_TO_INDEX = bytes(_CHARS.find(chr(byte)) % 256 for byte in range(256))
-# _SUM[i][j]: the character of index (i + j) % 62, as Django's _mask_cipher_secret adds them. Small
-# tables read by index: a request's page draws one token, with its tables cold.
-_SUM = [_CHARS[index:] + _CHARS[:index] for index in range(len(_CHARS))]
+# The character of index (i + j) % 62 for each byte i + j < 124, as Django's _mask_cipher_secret adds them.
+_SUM_TO_CHAR = bytes(ord(_CHARS[total % len(_CHARS)]) if total < 2 * len(_CHARS) else 0 for total in range(256))
 
 
 def _random_indexes(length):
@@ -112,9 +111,11 @@ def masked_token(request):
     if not _held_by_browser(request, secret):
         request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
     mask = _random_indexes(CSRF_SECRET_LENGTH)
-    rows = [_SUM[index] for index in mask]
-    cipher = "".join([row[index] for row, index in zip(rows, secret.encode("ascii").translate(_CHAR_TO_INDEX))])
-    return mask.translate(_INDEX_TO_CHAR).decode("ascii") + cipher
+    # The 32 sums (mask + secret, index by index) in one addition of two 32-byte integers: each index is
+    # below 62, so no byte's sum (< 124) carries into the next. No loop per character.
+    sums = int.from_bytes(mask, "big") + int.from_bytes(secret.encode("ascii").translate(_CHAR_TO_INDEX), "big")
+    cipher = sums.to_bytes(CSRF_SECRET_LENGTH, "big").translate(_SUM_TO_CHAR)
+    return (mask.translate(_INDEX_TO_CHAR) + cipher).decode("ascii")
 
 
 # Made once: lazy() builds a proxy class at each call.
