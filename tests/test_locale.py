@@ -161,6 +161,18 @@ def test_each_request_activates_its_schools_language_and_zone_and_resets_them(th
     assert '<html lang="en">' in accra and "7 students" in accra
 
 
+def test_the_staff_links_follow_each_requests_language_in_one_worker(three_schools):
+    # Drawn once per language and kept (School/context_processors.py StaffLinks): never another language's.
+    client = staff_client("nairobi", "nairobi.localhost")
+    for language, words in (("fr", "Options d'exportation"), ("en", "Export options"), ("sw", "Chaguo za kutengeneza faili"),
+                            ("fr", "Options d'exportation")):
+        set_locale("nairobi", language=language)
+        for path in ("/", "/students/import/"):  # a Jinja2 page and a Django one
+            nav = re.search(r'<nav class="admin-link">(.*?)</nav>', client.get(path).content.decode(), re.S).group(1)
+            assert f'<a href="/students/export/">{words}</a>' in nav, (language, path, nav)
+    assert 'href="/classes/"' not in Client(HTTP_HOST="nairobi.localhost").get("/").content.decode()
+
+
 def test_cookies_and_accept_language_cannot_change_the_schools_language(three_schools):
     set_locale("nairobi", language="sw")
     client = Client(HTTP_HOST="nairobi.localhost", HTTP_ACCEPT_LANGUAGE="xx-klingon, fr;q=0.9")
