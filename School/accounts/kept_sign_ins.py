@@ -101,7 +101,9 @@ def access_and_students_tokens(alias):
 
 
 def _key(alias, session_key):
-    return alias, connections[alias].settings_dict["NAME"], session_key
+    # The alias's settings, as its connections are made with them (School/connections.py ensure_alias):
+    # connections[alias] would go through the per-thread connection store at every request.
+    return alias, connections.settings[alias]["NAME"], session_key
 
 
 def kept(alias, session_key, token):
