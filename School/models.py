@@ -18,7 +18,7 @@ from django.db import IntegrityError, models, router, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from School.compiled import rows_of, value_by
+from School.compiled import rows_of, update_by_keys, value_by
 from School.events import students_changed, students_enrolling
 from School.fields import TextLineField, normalise_fields
 from School.validation import (
@@ -243,11 +243,21 @@ class StudentQuerySet(models.QuerySet):
     def update_groups(self, groups):
         """Several updates, each of its own rows ((pks, {field: value}) pairs, e.g. each grade to its next on
         promotion day), then one change of the stamp: what one .update() per group would do, less the repeats."""
-        updated = sum(self.filter(pk__in=pks)._update_keyed(dict(changes)) for pks, changes in groups)
+        updated = 0
+        for pks, changes in groups:
+            changes = self._keyed(dict(changes))
+            if self.query.has_filters() or any(hasattr(value, "resolve_expression") for value in changes.values()):
+                updated += models.QuerySet.update(self.filter(pk__in=pks), **changes)
+            else:  # plain values by key (every promotion's): one statement compiled here, not by the ORM
+                updated += update_by_keys(self.db, self.model, pks, changes)
         StudentsStamp.bump(self.db)
         return updated
 
     def _update_keyed(self, kwargs):
+        return super().update(**self._keyed(kwargs))
+
+    def _keyed(self, kwargs):
+        """The changes as written: text lines normalised, the search keys of the fields searched by."""
         for name, value in kwargs.items():
             if isinstance(self.model._meta.get_field(name), TextLineField) and isinstance(value, str):
                 kwargs[name] = normalise_text(value)
@@ -255,7 +265,7 @@ class StudentQuerySet(models.QuerySet):
             if field in kwargs:
                 value = kwargs[field]
                 kwargs[key] = Lower(value) if hasattr(value, "resolve_expression") else value.lower()
-        return super().update(**kwargs)
+        return kwargs
 
     def delete(self):
         deleted = super().delete()

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 
 from School import table_reads
-from School.compiled import rows_or_orm, value_by
+from School.compiled import rows_or_orm, update_by_keys, value_by
 from School.identity.learner_number import digest, new_number
 from School.models import School, Student
 from School.platform.models import LearnerNumber, StudentDigest
@@ -172,8 +172,7 @@ def store_digests(name, found):
         for start in range(0, len(gone), BATCH):
             digests.filter(pk__in=gone[start:start + BATCH]).delete()
         for active, keys in activity.items():
-            for start in range(0, len(keys), BATCH):
-                digests.filter(pk__in=keys[start:start + BATCH]).update(active=active)
+            update_by_keys(DEFAULT_DB_ALIAS, StudentDigest, keys, {"active": active})
         digests.bulk_create(new, batch_size=BATCH)
         digests.bulk_update(changed, ["learner", "fingerprint", "active"], batch_size=BATCH)
     return len(gone) + len(new) + len(changed) + len(activity[True]) + len(activity[False])

@@ -23,6 +23,7 @@ from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from School.compiled import update_by_keys
 from School.models import Student
 from School.school_year.calendar import current_year
 from School.school_year.ladder import loop_in
@@ -396,10 +397,8 @@ def _close_old_enrolments(using, done, promotion):
     for d in done.decisions:
         groups[d.outcome].append(d.enrolment)
     for outcome, pks in groups.items():
-        for batch in batches(pks):
-            Enrolment.objects.using(using).filter(pk__in=batch).update(
-                outcome=outcome, last_day=done.from_year.last_day, closed_by=promotion
-            )
+        update_by_keys(using, Enrolment, pks, {"outcome": outcome, "last_day": done.from_year.last_day,
+                                               "closed_by_id": promotion.pk})
 
 
 def _move_students(using, done):
