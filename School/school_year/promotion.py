@@ -23,7 +23,7 @@ from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from School.compiled import update_by_keys
+from School.compiled import rows_or_orm, update_by_keys
 from School.models import Student
 from School.school_year.calendar import current_year
 from School.school_year.ladder import loop_in
@@ -109,7 +109,11 @@ def _year(using, name, school):
 
 def _pending_transfers(using, rows, school):
     """Refuses while a student to promote has a transfer waiting for the other school's answer."""
-    waiting = set(OutgoingTransfer.objects.using(using).filter(state=State.PENDING).values_list("student_id", flat=True))
+    waiting = {student for student, in rows_or_orm(
+        using, "promotion: students with a pending transfer",
+        lambda: OutgoingTransfer.objects.using(using).filter(state=State.PENDING.value).values_list("student_id"),
+        [State.PENDING.value],
+    )}
     numbers = sorted(rows[pk][1] for pk in waiting if pk in rows)
     if numbers:
         raise PromotionError(_(
@@ -139,14 +143,22 @@ def _synced_enrolments(using, from_year, grades, school):
     the pks of the enrolments that differ from their student's row, to be brought in line)."""
     by_name = {grade.name: grade for grade in grades.values()}
     classes = {c.name: c for c in SchoolClass.objects.using(using).filter(year=from_year)}
+    # The two whole reads of a promotion, by statements compiled once per worker (rows_or_orm), not per school.
     existing = {
         row[0]: row[1:]
-        for row in Enrolment.objects.using(using).filter(year=from_year).values_list(
-            "student_id", "pk", "grade_id", "school_class_id", "outcome"
+        for row in rows_or_orm(
+            using, "promotion: enrolments of a year",
+            lambda: Enrolment.objects.using(using).filter(year=from_year.pk).values_list(
+                "student_id", "pk", "grade_id", "school_class_id", "outcome"),
+            [from_year.pk],
         )
     }
     rows, unknown, blank, stale = {}, Counter(), [], set()
-    for pk, number, text in Student.objects.using(using).filter(status=ACTIVE).values_list("pk", "registration_no", "grade"):
+    for pk, number, text in rows_or_orm(
+        using, "promotion: active students",
+        lambda: Student.objects.using(using).filter(status=ACTIVE.value).values_list("pk", "registration_no", "grade"),
+        [ACTIVE.value],
+    ):
         school_class = classes.get(text)
         grade = grades[school_class.grade_id] if school_class else by_name.get(text)
         if not text:
