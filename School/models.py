@@ -191,10 +191,12 @@ class StudentsStamp(models.Model):
         return dict(build() if rows is None else rows)
 
     @classmethod
-    def bump(cls, using):
-        """Called AFTER the write: a reader that sees the new token also sees the new rows."""
+    def bump(cls, using, fields=None):
+        """Called AFTER the write: a reader that sees the new token also sees the new rows.
+
+        `fields`: the Student fields the write may have changed, where the writer knows (None: any)."""
         renew_token(cls.objects.using(using), STUDENTS)
-        students_changed.send(sender=cls, using=using)
+        students_changed.send(sender=cls, using=using, fields=fields)
 
 
 def renew_token(stamps, key):
@@ -236,21 +238,25 @@ class StudentQuerySet(models.QuerySet):
         return updated
 
     def update(self, **kwargs):
+        fields = frozenset(kwargs)
         updated = self._update_keyed(kwargs)
-        StudentsStamp.bump(self.db)
+        StudentsStamp.bump(self.db, fields=fields)
         return updated
 
     def update_groups(self, groups):
         """Several updates, each of its own rows ((pks, {field: value}) pairs, e.g. each grade to its next on
         promotion day), then one change of the stamp: what one .update() per group would do, less the repeats."""
-        updated = 0
+        updated, fields = 0, set()
         for pks, changes in groups:
             changes = self._keyed(dict(changes))
+            fields.update(changes)
             if self.query.has_filters() or any(hasattr(value, "resolve_expression") for value in changes.values()):
                 updated += models.QuerySet.update(self.filter(pk__in=pks), **changes)
             else:  # plain values by key (every promotion's): one statement compiled here, not by the ORM
                 updated += update_by_keys(self.db, self.model, pks, changes)
-        StudentsStamp.bump(self.db)
+        # Which fields: a promotion moves grades and statuses only, and the recount that follows need not
+        # work out every student's identity digests again (School/identity/registry.py sync_school).
+        StudentsStamp.bump(self.db, fields=frozenset(fields))
         return updated
 
     def _update_keyed(self, kwargs):
