@@ -131,6 +131,15 @@ def instance_by(alias, model, field_name, value):
     return model.from_db(alias, [field.attname for field in fields], row)
 
 
+def one_by(alias, model, field_name, value):
+    """The model instance at `alias` whose unique `field_name` equals `value`, or None: instance_by(), or the
+    ORM's where no statement is kept (MongoDB)."""
+    found = instance_by(alias, model, field_name, value)
+    if found is NO_STATEMENT:
+        return model._default_manager.using(alias).filter(**{field_name: value}).first()
+    return found
+
+
 _UNFIT = object()
 _shapes = {}  # (vendor, name) -> (sql with LIMIT and OFFSET, [(slot, constant)], select expressions) or _UNFIT
 

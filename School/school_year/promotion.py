@@ -23,7 +23,7 @@ from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from School.compiled import rows_or_orm, update_by_keys
+from School.compiled import one_by, rows_or_orm, update_by_keys
 from School.models import Student
 from School.school_year.calendar import current_year
 from School.school_year.ladder import loop_in
@@ -91,7 +91,7 @@ class Plan:
 
 def _year(using, name, school):
     """The year to open; one the school lacks but the platform calendar holds comes unsaved, to be made when promoting."""
-    year = SchoolYear.objects.using(using).filter(name=name).first() or platform_year(name)
+    year = one_by(using, SchoolYear, "name", name) or platform_year(name)
     if year is None:
         raise PromotionError(_(
             "year %(year)s does not exist: create it first with "
@@ -233,9 +233,9 @@ def _decide(rows, repeat, leave, grades, school):
 def plan(using, school, to_name, repeat=(), leave=()):
     """The promotion into `to_name` as it would be done now; writes nothing (but a first default year)."""
     to_year = _year(using, to_name, school)
-    started = None if to_year.pk is None else (
-        Promotion.objects.using(using).filter(to_year=to_year).select_related("from_year").first()
-    )
+    # By statements compiled once per worker (one_by): most schools have no such promotion, and the years it
+    # names are read only when it exists.
+    started = None if to_year.pk is None else one_by(using, Promotion, "to_year", to_year.pk)
     if started is not None and started.state == Promotion.State.UNDOING:
         raise PromotionError(_(
             "the undo of the promotion into %(year)s was interrupted: finish it with "
@@ -254,7 +254,7 @@ def plan(using, school, to_name, repeat=(), leave=()):
     from_year = current_year(using)
     if from_year is None:
         raise PromotionError(_("%(school)s has no current year: an interrupted promotion must be finished first") % {"school": school})
-    interrupted = Promotion.objects.using(using).filter(from_year=from_year).select_related("to_year").first()
+    interrupted = one_by(using, Promotion, "from_year", from_year.pk)
     if interrupted is not None:
         raise PromotionError(_(
             "a promotion from %(from_year)s into %(to_year)s was interrupted: finish it with "
