@@ -289,9 +289,8 @@ def promote(using, school, to_name, repeat=(), leave=(), username="", graduates_
         counts = done.counts()
         audit.record(None, audit.PROMOTION, target=f"{done.from_year} -> {done.to_year}", rows=len(done.decisions),
                      result=done.summary(), username=promotion.username, using=using)
-        Promotion.objects.using(using).filter(pk=promotion.pk).update(
-            state=Promotion.State.DONE, counts=counts, finished_at=timezone.now()
-        )
+        update_by_keys(using, Promotion, [promotion.pk], {"state": Promotion.State.DONE.value, "counts": counts,
+                                                           "finished_at": timezone.now()})
     logger.info("promoted %s -> %s: %s", done.from_year, done.to_year, done.summary())
     return done
 
@@ -329,7 +328,7 @@ def busy_error(school, other):
 
 
 def _renew(using, promotion):
-    Promotion.objects.using(using).filter(pk=promotion.pk).update(lease_until=timezone.now() + LEASE)
+    update_by_keys(using, Promotion, [promotion.pk], {"lease_until": timezone.now() + LEASE})
 
 
 def _write_current_enrolments(using, done):
@@ -363,7 +362,10 @@ def _write_current_enrolments(using, done):
 
 def _open_new_enrolments(using, done, promotion):
     staying = [d for d in done.decisions if d.to_grade is not None]
-    there = set(Enrolment.objects.using(using).filter(year=done.to_year).values_list("student_id", flat=True))
+    there = {student for student, in rows_or_orm(
+        using, "promotion: students enrolled in a year",
+        lambda: Enrolment.objects.using(using).filter(year=done.to_year.pk).values_list("student_id"), [done.to_year.pk],
+    )}
     year, first_day, opened_by = done.to_year.pk, done.to_year.first_day, promotion.pk
     _insert_enrolments(using, [
         {"student_id": d.student, "year_id": year, "grade_id": d.to_grade.pk, "first_day": first_day, "opened_by_id": opened_by}
@@ -429,9 +431,9 @@ def _move_students(using, done):
 def switch_current(using, old, new):
     # Old first: the unique constraint allows no two current years; a crash
     # in between leaves none, which the rerun (promotion or undo) sets right.
-    years = SchoolYear.objects.using(using)
-    years.filter(pk=old.pk).update(is_current=False)
-    years.filter(pk=new.pk).update(is_current=True)
+    # By key (update_by_keys): the ORM compiled each of these one-row updates again for every school.
+    update_by_keys(using, SchoolYear, [old.pk], {"is_current": False})
+    update_by_keys(using, SchoolYear, [new.pk], {"is_current": True})
 
 
 def batches(items):
