@@ -131,6 +131,15 @@ def instance_by(alias, model, field_name, value):
     return model.from_db(alias, [field.attname for field in fields], row)
 
 
+def one_by(alias, model, field_name, value):
+    """The model instance at `alias` whose unique `field_name` equals `value`, or None: instance_by(), or the
+    ORM's where no statement is kept (MongoDB)."""
+    found = instance_by(alias, model, field_name, value)
+    if found is NO_STATEMENT:
+        return model._default_manager.using(alias).filter(**{field_name: value}).first()
+    return found
+
+
 _UNFIT = object()
 _shapes = {}  # (vendor, name) -> (sql with LIMIT and OFFSET, [(slot, constant)], select expressions) or _UNFIT
 
@@ -204,3 +213,38 @@ def update_rows(alias, instances):
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+KEYS_PER_STATEMENT = 500
+
+
+def update_by_keys(alias, model, keys, changes):
+    """queryset.filter(pk__in=keys).update(**changes) of `model` at `alias`; returns the number of rows matched.
+
+    `changes` are {attname: value} of plain values (no expressions). Promotion
+    day and the identity digests set a few columns of hundreds of rows picked
+    by key: the ORM prepared each key of the IN list through the lookup
+    machinery and compiled the statement again for every school, more than
+    SQLite took to run it. Here the values are prepared once per statement,
+    the keys by the primary key's own field. MongoDB gets the ORM.
+    """
+    keys = list(keys)
+    connection = connections[alias]
+    if connection.vendor == "mongodb":
+        return model._base_manager.using(alias).filter(pk__in=keys).update(**changes) if keys else 0
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in changes]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    values = [field.get_db_prep_save(value, connection) for field, value in zip(fields, changes.values())]
+    prepare = meta.pk.get_db_prep_value
+    matched = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), KEYS_PER_STATEMENT):
+            batch = [prepare(key, connection) for key in keys[start:start + KEYS_PER_STATEMENT]]
+            cursor.execute(
+                f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} IN ({', '.join(['%s'] * len(batch))})",
+                values + batch,
+            )
+            matched += cursor.rowcount
+    return matched

@@ -7,7 +7,8 @@ Kept in a module with no imports of its own, so that any module can send them.
 
 from django.dispatch import Signal
 
-# A school's students changed (after the write; the sender may be in a transaction). Args: using.
+# A school's students changed (after the write; the sender may be in a transaction). Args: using; fields: the
+# Student fields the write may have changed (a frozenset; None or absent: any, or rows added or removed).
 students_changed = Signal()
 # A backup file of a school is complete. Args: school (name), path, size, at.
 backup_completed = Signal()

@@ -18,7 +18,7 @@ from django.db import IntegrityError, models, router, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from School.compiled import rows_of, value_by
+from School.compiled import rows_of, update_by_keys, value_by
 from School.events import students_changed, students_enrolling
 from School.fields import TextLineField, normalise_fields
 from School.validation import (
@@ -191,10 +191,12 @@ class StudentsStamp(models.Model):
         return dict(build() if rows is None else rows)
 
     @classmethod
-    def bump(cls, using):
-        """Called AFTER the write: a reader that sees the new token also sees the new rows."""
+    def bump(cls, using, fields=None):
+        """Called AFTER the write: a reader that sees the new token also sees the new rows.
+
+        `fields`: the Student fields the write may have changed, where the writer knows (None: any)."""
         renew_token(cls.objects.using(using), STUDENTS)
-        students_changed.send(sender=cls, using=using)
+        students_changed.send(sender=cls, using=using, fields=fields)
 
 
 def renew_token(stamps, key):
@@ -236,18 +238,32 @@ class StudentQuerySet(models.QuerySet):
         return updated
 
     def update(self, **kwargs):
+        fields = frozenset(kwargs)
         updated = self._update_keyed(kwargs)
-        StudentsStamp.bump(self.db)
+        StudentsStamp.bump(self.db, fields=fields)
         return updated
 
     def update_groups(self, groups):
         """Several updates, each of its own rows ((pks, {field: value}) pairs, e.g. each grade to its next on
         promotion day), then one change of the stamp: what one .update() per group would do, less the repeats."""
-        updated = sum(self.filter(pk__in=pks)._update_keyed(dict(changes)) for pks, changes in groups)
-        StudentsStamp.bump(self.db)
+        updated, fields = 0, set()
+        for pks, changes in groups:
+            changes = self._keyed(dict(changes))
+            fields.update(changes)
+            if self.query.has_filters() or any(hasattr(value, "resolve_expression") for value in changes.values()):
+                updated += models.QuerySet.update(self.filter(pk__in=pks), **changes)
+            else:  # plain values by key (every promotion's): one statement compiled here, not by the ORM
+                updated += update_by_keys(self.db, self.model, pks, changes)
+        # Which fields: a promotion moves grades and statuses only, and the recount that follows need not
+        # work out every student's identity digests again (School/identity/registry.py sync_school).
+        StudentsStamp.bump(self.db, fields=frozenset(fields))
         return updated
 
     def _update_keyed(self, kwargs):
+        return super().update(**self._keyed(kwargs))
+
+    def _keyed(self, kwargs):
+        """The changes as written: text lines normalised, the search keys of the fields searched by."""
         for name, value in kwargs.items():
             if isinstance(self.model._meta.get_field(name), TextLineField) and isinstance(value, str):
                 kwargs[name] = normalise_text(value)
@@ -255,7 +271,7 @@ class StudentQuerySet(models.QuerySet):
             if field in kwargs:
                 value = kwargs[field]
                 kwargs[key] = Lower(value) if hasattr(value, "resolve_expression") else value.lower()
-        return super().update(**kwargs)
+        return kwargs
 
     def delete(self):
         deleted = super().delete()

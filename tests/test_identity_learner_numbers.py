@@ -13,11 +13,12 @@ from django.core.exceptions import ValidationError
 
 from School.context import tenant_context
 from School.identity.learner_number import ALPHABET, LENGTH, digest, is_valid, new_number, read_number
-from School.identity.registry import fingerprint, name_parts
+from School.identity.registry import digests_of, fingerprint, name_parts, store_digests
 from School.models import Student
 from School.platform.figures import recount
 from School.platform.models import LearnerNumber, StudentDigest
 from School.transfers.models import Transfer
+from School.utils import school_by_name
 from tests.conftest import ROOT, students_of
 from tests.test_platform_figures import assert_no_foreign_students_in_default
 
@@ -209,6 +210,35 @@ def test_digests_follow_writes_and_refresh_figures_repairs_them(three_schools, r
     assert run_cli("schools", "refresh-figures", "--all", "--jobs", "1").returncode == 0
     assert held.filter(active=False).count() == 1
     assert_no_foreign_students_in_default([*numbers_of("nairobi").values(), "Wanjiru", "Kamau", "2015-01-02"])
+
+
+def test_after_grades_and_statuses_move_the_digests_are_those_a_full_count_makes(three_schools, settings):
+    """Promotion day writes grades and statuses only (update_groups): the recount keeps the digests it has and
+    flips `active`; what it keeps must be what working every digest out again gives."""
+    settings.FIGURES_FOLLOW_DELAY = 0
+    held = StudentDigest.objects.using("default").filter(school__name="nairobi")
+    born = datetime.date(2015, 1, 2)
+    with tenant_context("nairobi"):
+        Student.objects.create(registration_no="NBI-F1", first_name="Wanjiru", second_name="Kamau", date_of_birth=born)
+        leaving = list(Student.objects.filter(registration_no__in=["NBI-0001", "NBI-F1"]).values_list("pk", flat=True))
+        staying = list(Student.objects.exclude(pk__in=leaving).values_list("pk", flat=True))
+        Student.objects.update_groups([(leaving, {"grade": "Form 4", "status": Student.Status.GRADUATED}),
+                                       (staying, {"grade": "Form 2"})])
+    assert held.filter(active=False).count() == 2
+    assert store_digests("nairobi", digests_of(school_by_name("nairobi").alias)) == 0  # nothing a full count changes
+    # A name is a digest's input: changed by update(), the fingerprint follows.
+    with tenant_context("nairobi"):
+        Student.objects.filter(registration_no="NBI-F1").update(first_name="Njeri")
+    assert held.filter(fingerprint=fingerprint("Njeri", "Kamau", born, "")).count() == 1
+    # A student the digests do not hold yet (written while nothing followed) is worked out in full.
+    settings.FIGURES_FOLLOW_DELAY = -1
+    with tenant_context("nairobi"):
+        Student.objects.create(registration_no="NBI-F2", first_name="Amani", second_name="Otieno", date_of_birth=born)
+    settings.FIGURES_FOLLOW_DELAY = 0
+    with tenant_context("nairobi"):
+        Student.objects.filter(registration_no="NBI-F2").update(status=Student.Status.WITHDRAWN)
+    assert held.filter(fingerprint=fingerprint("Amani", "Otieno", born, ""), active=False).count() == 1
+    assert store_digests("nairobi", digests_of(school_by_name("nairobi").alias)) == 0
 
 
 def test_the_number_is_searched_shown_exported_and_checked_on_import(three_schools, tmp_path):

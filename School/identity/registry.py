@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 
 from School import table_reads
-from School.compiled import rows_or_orm, value_by
+from School.compiled import rows_or_orm, update_by_keys, value_by
 from School.identity.learner_number import digest, new_number
 from School.models import School, Student
 from School.platform.models import LearnerNumber, StudentDigest
@@ -139,18 +139,45 @@ def digests_of(alias):
     }
 
 
-def store_digests(name, found):
-    """Make `default`'s StudentDigest rows of school `name` those of `found`; returns the number of rows changed."""
+# The Student fields a digest is worked out from, but `active` (from `status`).
+DIGEST_INPUTS = frozenset({"learner_no", "first_name", "second_name", "date_of_birth", "sex"})
+
+
+def _stored(name):
+    """(school key, {student: (row pk, (learner, fingerprint, active))}) of `default`'s rows of school `name`;
+    (None, {}) when it is not registered."""
     key = value_by(DEFAULT_DB_ALIAS, School, "name", name, "pk")
     if key is None:
-        return 0
+        return None, {}
     # Compiled once: run for each of 100,000 schools by refresh-figures --all.
-    kept = {student: (pk, (learner, fp, active)) for pk, student, learner, fp, active in rows_or_orm(
+    return key, {student: (pk, (learner, fp, active)) for pk, student, learner, fp, active in rows_or_orm(
         DEFAULT_DB_ALIAS, "digests of a school",
         lambda: StudentDigest.objects.using(DEFAULT_DB_ALIAS).filter(school_id=key).values_list(
             "pk", "student", "learner", "fingerprint", "active"),
         [key],
     )}
+
+
+def store_digests(name, found):
+    """Make `default`'s StudentDigest rows of school `name` those of `found`; returns the number of rows changed."""
+    key, kept = _stored(name)
+    return 0 if key is None else _write(key, kept, found)
+
+
+def store_activity(name, alias):
+    """store_digests() after writes that changed none of DIGEST_INPUTS and added or removed no student: only
+    `active` can differ, so the digests kept are taken as they are, and not worked out again (an HMAC or two a
+    student). Where the students are not those kept, all of them are worked out as store_digests() does."""
+    key, kept = _stored(name)
+    if key is None:
+        return 0
+    active = {str(pk): status == Student.Status.ACTIVE for pk, _grade, status, *_rest in table_reads.students(alias)}
+    if active.keys() != kept.keys():
+        return _write(key, kept, digests_of(alias))
+    return _write(key, kept, {student: (*kept[student][1][:2], now) for student, now in active.items()})
+
+
+def _write(key, kept, found):
     gone = [pk for student, (pk, _values) in kept.items() if student not in found]
     new, changed = [], []
     # Promotion day changes whom a school has active (its graduates), not who
@@ -172,16 +199,24 @@ def store_digests(name, found):
         for start in range(0, len(gone), BATCH):
             digests.filter(pk__in=gone[start:start + BATCH]).delete()
         for active, keys in activity.items():
-            for start in range(0, len(keys), BATCH):
-                digests.filter(pk__in=keys[start:start + BATCH]).update(active=active)
+            update_by_keys(DEFAULT_DB_ALIAS, StudentDigest, keys, {"active": active})
         digests.bulk_create(new, batch_size=BATCH)
         digests.bulk_update(changed, ["learner", "fingerprint", "active"], batch_size=BATCH)
     return len(gone) + len(new) + len(changed) + len(activity[True]) + len(activity[False])
 
 
-def sync_school(school):
-    """Called by each count of a school's figures (inside its tenant context): its digests follow its students."""
-    changed = store_digests(school.name, digests_of(school.alias))
+def sync_school(school, fields=None):
+    """Called by each count of a school's figures (inside its tenant context): its digests follow its students.
+
+    `fields`: the Student fields changed since the school's last count (None: any, or not known). A promotion
+    changes grades and statuses: the learner digests and fingerprints are then those kept. What a lost
+    recount left behind (a process killed inside the delay) waits for the nightly refresh-figures, which
+    passes None and works every digest out.
+    """
+    if fields is not None and fields.isdisjoint(DIGEST_INPUTS):
+        changed = store_activity(school.name, school.alias)
+    else:
+        changed = store_digests(school.name, digests_of(school.alias))
     if changed:
         logger.info("%s student digests changed", changed, extra={"school": school.name})
     return changed

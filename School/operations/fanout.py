@@ -50,14 +50,14 @@ def run_one(prog, school, argv):
     out, err = io.StringIO(), io.StringIO()
     try:
         with redirect_stdout(out), redirect_stderr(err):
-            status = run_for_school(prog, school, argv)
+            status = run_for_school(prog, school, argv, before_close=follower.flush)
     except Exception as error:  # one broken school must not stop the others
         reason = unavailable_reason(error)
         if reason is None:
             logger.exception("command failed", extra={"school": school.name})
         return Outcome(school.name, FAILED, out.getvalue() + err.getvalue(), reason or str(error) or type(error).__name__)
     finally:
-        follower.flush()  # the figures of what the command changed (held by follow_in_line)
+        follower.flush()  # what the command changed and did not recount before closing (held by follow_in_line)
         connections.close_all()
         forget_alias(school.name)  # a worker runs many schools: keep its memory flat
     output = out.getvalue() + err.getvalue()

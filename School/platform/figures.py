@@ -46,8 +46,9 @@ def sex_label(key):
 def status_label(status):
     """The status as users read it, in the current language (the keys stay English in figures and CLI)."""
     return str(Student.Status(status).label)  # pygal writes its labels as JSON: no lazy string
-# Called with the school (a SchoolInfo) at each count, in its tenant context: what else in `default` follows its
-# students (the identity digests, School/identity/registry.py, registered by its app).
+# Called with the school (a SchoolInfo) and `fields` (the Student fields changed since its last count, None: any) at
+# each count, in its tenant context: what else in `default` follows its students (the identity digests,
+# School/identity/registry.py, registered by its app).
 COUNT_HOOKS = []
 ERROR_LENGTH = SchoolFigures._meta.get_field("unreachable_error").max_length
 
@@ -83,8 +84,11 @@ def _read_counts(alias):
     return by_class, by_sex
 
 
-def count_school(school, keep_alias=False):
-    """Counted for `school` (a SchoolInfo), never raising for an unreachable or broken school."""
+def count_school(school, keep_alias=False, fields=None):
+    """Counted for `school` (a SchoolInfo), never raising for an unreachable or broken school.
+
+    `fields`: the Student fields changed since the school was last counted, where the caller knows (None: any).
+    """
     read_at = timezone.now()
     try:
         # Counts, digests and the indicators' counts read each table of the school once, all of
@@ -96,7 +100,7 @@ def count_school(school, keep_alias=False):
             years = count_years(school.alias)
             for hook in COUNT_HOOKS:
                 try:
-                    hook(school)
+                    hook(school, fields)
                 except Exception:  # what follows the students must not stop their figures
                     logger.exception("could not follow the students in the registry", extra={"school": school.name})
         return Counted(school.name, read_at, by_class, by_sex, pending, current_year=current, by_year=by_year, years=years)
@@ -229,14 +233,14 @@ def recount(name):
     return None if counted is None else store([counted])[0]
 
 
-def count_registered(name):
-    """The Counted of one registered school, not stored yet; None if it is not registered."""
+def count_registered(name, fields=None):
+    """The Counted of one registered school, not stored yet; None if it is not registered (`fields`: see count_school)."""
     from School.utils import school_by_name
 
     school = school_by_name(name)
-    if school is None or not School.objects.using(DEFAULT_DB_ALIAS).filter(name=name).exists():
+    if school is None or value_by(DEFAULT_DB_ALIAS, School, "name", name, "pk") is None:
         return None
-    return count_school(school, keep_alias=True)
+    return count_school(school, keep_alias=True, fields=fields)
 
 
 def record_backup(name, at, size):

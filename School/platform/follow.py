@@ -38,7 +38,8 @@ class Follower:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.due = set()
+        # {alias: the Student fields changed since its last count (None: any)}
+        self.due = {}
         self.timer = None
         self.pid = os.getpid()
         self.exit_hook_pid = None
@@ -58,11 +59,14 @@ class Follower:
             self.held = False
         self.flush()
 
-    def note(self, alias):
+    def note(self, alias, fields=None):
         delay = settings.FIGURES_FOLLOW_DELAY
         with self.lock:
             self._after_fork()
-            self.due.add(alias)
+            if alias in self.due:
+                before = self.due[alias]
+                fields = None if before is None or fields is None else before | fields
+            self.due[alias] = fields
             if self.held:
                 return
             if delay > 0 and self.timer is None:
@@ -76,7 +80,7 @@ class Follower:
         # A forked child inherits the parent's notes and no thread: the
         # parent recounts those; the child starts afresh.
         if self.pid != os.getpid():
-            self.pid, self.due, self.timer, self.counted = os.getpid(), set(), None, []
+            self.pid, self.due, self.timer, self.counted = os.getpid(), {}, None, []
         if self.exit_hook_pid != self.pid:
             # multiprocessing's children (the fan-out's workers) leave through
             # os._exit, which skips atexit, after running the finalizers
@@ -104,11 +108,11 @@ class Follower:
 
         with self.lock:
             self._after_fork()
-            due, self.due = self.due, set()
+            due, self.due = self.due, {}
         counted = []
         for alias in sorted(due):
             try:
-                counted.append(count_registered(alias))
+                counted.append(count_registered(alias, fields=due[alias]))
             except Exception:  # the figures must never break the write that caused them
                 logger.exception("could not recount the figures", extra={"school": alias})
         with self.lock:
@@ -125,9 +129,9 @@ class Follower:
 follower = Follower()
 
 
-def _students_changed(sender, using, **kwargs):
+def _students_changed(sender, using, fields=None, **kwargs):
     if not settings.FIGURES_FOLLOW_DELAY < 0:
-        transaction.on_commit(partial(follower.note, using), using=using)
+        transaction.on_commit(partial(follower.note, using, fields), using=using)
 
 
 def _register_saved(sender, using, **kwargs):

@@ -23,6 +23,7 @@ from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from School.compiled import one_by, rows_or_orm, update_by_keys
 from School.models import Student
 from School.school_year.calendar import current_year
 from School.school_year.ladder import loop_in
@@ -90,7 +91,7 @@ class Plan:
 
 def _year(using, name, school):
     """The year to open; one the school lacks but the platform calendar holds comes unsaved, to be made when promoting."""
-    year = SchoolYear.objects.using(using).filter(name=name).first() or platform_year(name)
+    year = one_by(using, SchoolYear, "name", name) or platform_year(name)
     if year is None:
         raise PromotionError(_(
             "year %(year)s does not exist: create it first with "
@@ -108,7 +109,11 @@ def _year(using, name, school):
 
 def _pending_transfers(using, rows, school):
     """Refuses while a student to promote has a transfer waiting for the other school's answer."""
-    waiting = set(OutgoingTransfer.objects.using(using).filter(state=State.PENDING).values_list("student_id", flat=True))
+    waiting = {student for student, in rows_or_orm(
+        using, "promotion: students with a pending transfer",
+        lambda: OutgoingTransfer.objects.using(using).filter(state=State.PENDING.value).values_list("student_id"),
+        [State.PENDING.value],
+    )}
     numbers = sorted(rows[pk][1] for pk in waiting if pk in rows)
     if numbers:
         raise PromotionError(_(
@@ -138,14 +143,22 @@ def _synced_enrolments(using, from_year, grades, school):
     the pks of the enrolments that differ from their student's row, to be brought in line)."""
     by_name = {grade.name: grade for grade in grades.values()}
     classes = {c.name: c for c in SchoolClass.objects.using(using).filter(year=from_year)}
+    # The two whole reads of a promotion, by statements compiled once per worker (rows_or_orm), not per school.
     existing = {
         row[0]: row[1:]
-        for row in Enrolment.objects.using(using).filter(year=from_year).values_list(
-            "student_id", "pk", "grade_id", "school_class_id", "outcome"
+        for row in rows_or_orm(
+            using, "promotion: enrolments of a year",
+            lambda: Enrolment.objects.using(using).filter(year=from_year.pk).values_list(
+                "student_id", "pk", "grade_id", "school_class_id", "outcome"),
+            [from_year.pk],
         )
     }
     rows, unknown, blank, stale = {}, Counter(), [], set()
-    for pk, number, text in Student.objects.using(using).filter(status=ACTIVE).values_list("pk", "registration_no", "grade"):
+    for pk, number, text in rows_or_orm(
+        using, "promotion: active students",
+        lambda: Student.objects.using(using).filter(status=ACTIVE.value).values_list("pk", "registration_no", "grade"),
+        [ACTIVE.value],
+    ):
         school_class = classes.get(text)
         grade = grades[school_class.grade_id] if school_class else by_name.get(text)
         if not text:
@@ -220,9 +233,9 @@ def _decide(rows, repeat, leave, grades, school):
 def plan(using, school, to_name, repeat=(), leave=()):
     """The promotion into `to_name` as it would be done now; writes nothing (but a first default year)."""
     to_year = _year(using, to_name, school)
-    started = None if to_year.pk is None else (
-        Promotion.objects.using(using).filter(to_year=to_year).select_related("from_year").first()
-    )
+    # By statements compiled once per worker (one_by): most schools have no such promotion, and the years it
+    # names are read only when it exists.
+    started = None if to_year.pk is None else one_by(using, Promotion, "to_year", to_year.pk)
     if started is not None and started.state == Promotion.State.UNDOING:
         raise PromotionError(_(
             "the undo of the promotion into %(year)s was interrupted: finish it with "
@@ -241,7 +254,7 @@ def plan(using, school, to_name, repeat=(), leave=()):
     from_year = current_year(using)
     if from_year is None:
         raise PromotionError(_("%(school)s has no current year: an interrupted promotion must be finished first") % {"school": school})
-    interrupted = Promotion.objects.using(using).filter(from_year=from_year).select_related("to_year").first()
+    interrupted = one_by(using, Promotion, "from_year", from_year.pk)
     if interrupted is not None:
         raise PromotionError(_(
             "a promotion from %(from_year)s into %(to_year)s was interrupted: finish it with "
@@ -276,9 +289,8 @@ def promote(using, school, to_name, repeat=(), leave=(), username="", graduates_
         counts = done.counts()
         audit.record(None, audit.PROMOTION, target=f"{done.from_year} -> {done.to_year}", rows=len(done.decisions),
                      result=done.summary(), username=promotion.username, using=using)
-        Promotion.objects.using(using).filter(pk=promotion.pk).update(
-            state=Promotion.State.DONE, counts=counts, finished_at=timezone.now()
-        )
+        update_by_keys(using, Promotion, [promotion.pk], {"state": Promotion.State.DONE.value, "counts": counts,
+                                                           "finished_at": timezone.now()})
     logger.info("promoted %s -> %s: %s", done.from_year, done.to_year, done.summary())
     return done
 
@@ -316,7 +328,7 @@ def busy_error(school, other):
 
 
 def _renew(using, promotion):
-    Promotion.objects.using(using).filter(pk=promotion.pk).update(lease_until=timezone.now() + LEASE)
+    update_by_keys(using, Promotion, [promotion.pk], {"lease_until": timezone.now() + LEASE})
 
 
 def _write_current_enrolments(using, done):
@@ -350,7 +362,10 @@ def _write_current_enrolments(using, done):
 
 def _open_new_enrolments(using, done, promotion):
     staying = [d for d in done.decisions if d.to_grade is not None]
-    there = set(Enrolment.objects.using(using).filter(year=done.to_year).values_list("student_id", flat=True))
+    there = {student for student, in rows_or_orm(
+        using, "promotion: students enrolled in a year",
+        lambda: Enrolment.objects.using(using).filter(year=done.to_year.pk).values_list("student_id"), [done.to_year.pk],
+    )}
     year, first_day, opened_by = done.to_year.pk, done.to_year.first_day, promotion.pk
     _insert_enrolments(using, [
         {"student_id": d.student, "year_id": year, "grade_id": d.to_grade.pk, "first_day": first_day, "opened_by_id": opened_by}
@@ -396,10 +411,8 @@ def _close_old_enrolments(using, done, promotion):
     for d in done.decisions:
         groups[d.outcome].append(d.enrolment)
     for outcome, pks in groups.items():
-        for batch in batches(pks):
-            Enrolment.objects.using(using).filter(pk__in=batch).update(
-                outcome=outcome, last_day=done.from_year.last_day, closed_by=promotion
-            )
+        update_by_keys(using, Enrolment, pks, {"outcome": outcome, "last_day": done.from_year.last_day,
+                                               "closed_by_id": promotion.pk})
 
 
 def _move_students(using, done):
@@ -418,9 +431,9 @@ def _move_students(using, done):
 def switch_current(using, old, new):
     # Old first: the unique constraint allows no two current years; a crash
     # in between leaves none, which the rerun (promotion or undo) sets right.
-    years = SchoolYear.objects.using(using)
-    years.filter(pk=old.pk).update(is_current=False)
-    years.filter(pk=new.pk).update(is_current=True)
+    # By key (update_by_keys): the ORM compiled each of these one-row updates again for every school.
+    update_by_keys(using, SchoolYear, [old.pk], {"is_current": False})
+    update_by_keys(using, SchoolYear, [new.pk], {"is_current": True})
 
 
 def batches(items):
