@@ -78,7 +78,7 @@ RUNS = [
         ("sign-in with a TOTP code vs password alone (pbkdf2), time ratio", r"1\. sign-in.*?median ratio \(with / without\): ([\d.]+)", "<= 1.2"),
         ("signed-in page, verified session vs password-only session, time ratio", r"2\. signed-in page.*?median ratio \(with / without\): ([\d.]+)", "measured (one device look-up)"),
     ]),
-    ("locale_page.py", ["--rounds", "7", "--requests", "300"], ["--rounds", "3", "--requests", "100"], [
+    ("locale_page.py", ["--rounds", "15", "--requests", "1000"], ["--rounds", "3", "--requests", "100"], [
         ("student table, a French/Africa/Nairobi school vs one on the defaults, time ratio", r"median ratio \(fr/Nairobi / en/UTC\): ([\d.]+)", "<= 1.05"),
         ("student table with the per-request locale activation vs patched out, time ratio", r"median ratio \(activated / not\): ([\d.]+)", "<= 1.05"),
     ]),
