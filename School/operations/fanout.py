@@ -18,18 +18,21 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from functools import partial
+from multiprocessing import util as multiprocessing_util
 
-from django.db import DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from School.availability import unavailable_reason
 from School.connections import forget_alias
 from School.operations.provisioning import school_migrations
-from School.operations.school_command import run_for_school
+from School.operations.school_command import close_connections, run_for_school
 from School.platform.follow import follower
 
 logger = logging.getLogger(__name__)
 
 DONE, UP_TO_DATE, FAILED = "done", "up to date", "failed"
+# What a worker keeps open from one school to the next (closed when it ends): see run_for_school.
+KEPT_OPEN = (DEFAULT_DB_ALIAS,)
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ def run_one(prog, school, argv):
     out, err = io.StringIO(), io.StringIO()
     try:
         with redirect_stdout(out), redirect_stderr(err):
-            status = run_for_school(prog, school, argv, before_close=follower.flush)
+            status = run_for_school(prog, school, argv, before_close=follower.flush, keep=KEPT_OPEN)
     except Exception as error:  # one broken school must not stop the others
         reason = unavailable_reason(error)
         if reason is None:
@@ -58,7 +61,7 @@ def run_one(prog, school, argv):
         return Outcome(school.name, FAILED, out.getvalue() + err.getvalue(), reason or str(error) or type(error).__name__)
     finally:
         follower.flush()  # what the command changed and did not recount before closing (held by follow_in_line)
-        connections.close_all()
+        close_connections(keep=KEPT_OPEN)
         forget_alias(school.name)  # a worker runs many schools: keep its memory flat
     output = out.getvalue() + err.getvalue()
     if status:
@@ -148,6 +151,13 @@ def follow_in_line():
     follower.hold()
 
 
+def _worker_started():
+    follow_in_line()
+    # After the follower's own finalizer (priority 10: what it held is stored first), the connections the worker
+    # kept (KEPT_OPEN) are closed: each database is checkpointed and left without its -wal file.
+    multiprocessing_util.Finalize(None, connections.close_all, exitpriority=0)
+
+
 def map_schools(task, schools, jobs, *args):
     """task(school, *args) for every school, in `jobs` worker processes; yields the results as they finish.
 
@@ -167,7 +177,7 @@ def map_schools(task, schools, jobs, *args):
     connections.close_all()
     context = multiprocessing.get_context("fork")
     waiting = iter(schools)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(schools)), mp_context=context, initializer=follow_in_line) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(schools)), mp_context=context, initializer=_worker_started) as pool:
         # A few schools per worker in flight, not all of them: finished
         # outcomes are handed on and freed at once.
         running = {pool.submit(task, school, *args) for school in itertools.islice(waiting, 2 * jobs)}

@@ -5,7 +5,9 @@ when the command has a --database option, with --database=NAME, because
 Django's migrate and createsuperuser use that option rather than the router.
 """
 
-from django.core.management import get_commands, load_command_class
+from django.core.management import get_commands, handle_default_options, load_command_class
+from django.core.management.base import CommandError, SystemCheckError
+from django.db import connections
 
 from School.context import tenant_context
 
@@ -31,16 +33,21 @@ def load_command(prog, name):
     return app if not isinstance(app, str) else load_command_class(app, name)
 
 
-_database_option = {}  # command class -> whether its parser has a --database default
+_parsers = {}  # (command class, prog, name) -> its parser
+
+
+def _parser(command, prog, name):
+    # Built once per command class: building it again for each of 100,000 schools in a fan-out worker was a
+    # twentieth of a school's promotion. A parser keeps nothing of what it parsed.
+    key = (type(command), prog, name)
+    if key not in _parsers:
+        command._called_from_command_line = True  # as run_from_argv: a bad option prints the usage and exits 2
+        _parsers[key] = command.create_parser(prog, name)
+    return _parsers[key]
 
 
 def _takes_database(command, prog, name):
-    # Asked once per command class: building the parser again for each of 100,000 schools in a fan-out worker
-    # was a twentieth of a school's promotion (run_from_argv builds its own).
-    kind = type(command)
-    if kind not in _database_option:
-        _database_option[kind] = command.create_parser(prog, name).get_default("database") is not None
-    return _database_option[kind]
+    return _parser(command, prog, name).get_default("database") is not None
 
 
 def command_argv_for_school(prog, school, argv):
@@ -54,29 +61,56 @@ def command_argv_for_school(prog, school, argv):
     return command, argv
 
 
-def run_for_school(prog, school, argv, before_close=None):
+def run_for_school(prog, school, argv, before_close=None, keep=()):
     """Run one Django command as `school`; returns its exit status.
 
-    `before_close()` runs once the command is done (or failed), before Django
-    closes its connections: the fan-out recounts the school there, on the
-    connection the command opened. After the close, the recount opened the
-    school's file again (its schema read again) and closed it again (a second
-    checkpoint): a tenth of a school's `--all promote`.
+    `before_close()` runs once the command is done (or failed), before its
+    connections are closed: the fan-out recounts the school there, on the
+    connection the command opened (after the close, the recount opened the
+    school's file again, its schema read again, and closed it again: a
+    second checkpoint). Every connection is closed then but the aliases in
+    `keep`: a fan-out worker keeps `default` open from one school to the
+    next, which otherwise it opened, read the schema of and checkpointed
+    once a school (a sixth of a school's `--all promote`).
     """
     with tenant_context(school):
         command, argv = command_argv_for_school(prog, school, argv)
-        if before_close is not None:
-            execute = command.execute
-
-            def execute_then(*args, **options):
-                try:
-                    return execute(*args, **options)
-                finally:
-                    before_close()
-
-            command.execute = execute_then  # run_from_argv closes every connection after execute() returns
         try:
-            command.run_from_argv([prog, *argv])
+            return run_command(command, prog, argv)
         except SystemExit as exit_:
             return exit_.code if isinstance(exit_.code, int) else 1
+        finally:
+            try:
+                if before_close is not None:
+                    before_close()
+            finally:
+                close_connections(keep)
+
+
+def run_command(command, prog, argv):
+    """Django's BaseCommand.run_from_argv, without its closing of every connection (run_for_school closes what
+    it should) and with the parser kept (_parser); returns the exit status."""
+    options = _parser(command, prog, argv[0]).parse_args(argv[1:])
+    command._called_from_command_line = True
+    handle_default_options(options)
+    cmd_options = vars(options)
+    args = cmd_options.pop("args", ())
+    try:
+        command.execute(*args, **cmd_options)
+    except CommandError as error:
+        if options.traceback:
+            raise
+        if isinstance(error, SystemCheckError):  # it formats itself
+            command.stderr.write(str(error), lambda text: text)
+        else:
+            command.stderr.write(f"{type(error).__name__}: {error}")
+        return error.returncode
     return 0
+
+
+def close_connections(keep=()):
+    """Close this thread's connections, but those of the aliases in `keep`."""
+    for connection in connections.all(initialized_only=True):
+        if connection.alias not in keep:
+            connection.close()
+
