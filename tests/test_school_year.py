@@ -427,3 +427,31 @@ def test_all_promote_goes_on_past_a_school_that_refuses(ready, run_cli):
     assert "accra" in failed and "nairobi" not in failed
     with tenant_context("nairobi"):
         assert SchoolYear.objects.get(is_current=True).name == NEXT
+
+
+@pytest.mark.skipif(ON_MONGODB, reason="counts processes on the embedded default")
+def test_all_promote_in_worker_processes_leaves_every_schools_figures_and_digests_right(ready, run_cli):
+    """Workers keep `default` open from one school to the next and store what followed each promotion (the
+    figures, the graduates' digests no longer active) a batch at a time: when they end, all of it is stored."""
+    from School.identity.registry import digests_of, store_digests
+    from School.platform.models import SchoolFigures, StudentDigest
+
+    ready.add_school("accra", ["accra.localhost"])
+    add_students("accra", [("A1", "Grade 1", "active"), ("A2", "Grade 2", "active"), ("A3", "Grade 2", "active")])
+    with tenant_context("accra"):
+        set_ladder("accra", ["Grade 1", "Grade 2"], finals=["Grade 2"])
+        current_year("accra")
+    assert run_cli("accra", "calendar", "set", NEXT, "--first", f"{NEXT}-01-10", "--last", f"{NEXT}-11-30").returncode == 0
+    assert run_cli("schools", "refresh-figures", "--all", "--jobs", "1").returncode == 0  # every digest in `default`
+    result = run_cli("--all", "--jobs", "2", "promote", "--to", NEXT)
+    assert result.returncode == 1 and "default: CommandError" in result.stderr, result.stdout + result.stderr
+    graduated = {"nairobi": 5, "accra": 2}  # nairobi's Form 4, accra's Grade 2
+    for name, leavers in graduated.items():
+        with tenant_context(name):
+            assert Student.objects.filter(status=Student.Status.GRADUATED).count() == leavers
+            active = Student.objects.filter(status=Student.Status.ACTIVE).count()
+        digests = StudentDigest.objects.using("default").filter(school__name=name)
+        assert digests.filter(active=True).count() == active and digests.filter(active=False).count() > 0
+        assert store_digests(name, digests_of(school_by_name(name).alias)) == 0  # what a full count would write
+        figures = SchoolFigures.objects.using("default").get(school__name=name)
+        assert figures.current_year == NEXT and figures.graduated == leavers

@@ -24,6 +24,7 @@ import logging
 import os
 import threading
 import unicodedata
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
@@ -167,23 +168,52 @@ def store_digests(name, found):
 def store_activity(name, alias):
     """store_digests() after writes that changed none of DIGEST_INPUTS and added or removed no student: only
     `active` can differ, so the digests kept are taken as they are, and not worked out again (an HMAC or two a
-    student). Where the students are not those kept, all of them are worked out as store_digests() does."""
+    student). Returns the ActivityChange to store with the school's figures (None: nothing changed). Where the
+    students are not those kept, all of them are worked out and written now, as store_digests() does."""
     key, kept = _stored(name)
     if key is None:
-        return 0
+        return None
     active = {str(pk): status == Student.Status.ACTIVE for pk, _grade, status, *_rest in table_reads.students(alias)}
     if active.keys() != kept.keys():
-        return _write(key, kept, digests_of(alias))
-    return _write(key, kept, {student: (*kept[student][1][:2], now) for student, now in active.items()})
+        _log_changed(name, _write(key, kept, digests_of(alias)))
+        return None
+    flipped = {True: [], False: []}
+    for student, (pk, values) in kept.items():
+        if values[2] != active[student]:
+            flipped[active[student]].append(pk)
+    return ActivityChange(name, tuple(flipped[True]), tuple(flipped[False])) if flipped[True] or flipped[False] else None
+
+
+@dataclass(frozen=True)
+class ActivityChange:
+    """Digests of one school whose child only started or stopped being active, to be written in the transaction
+    that stores the school's figures (School/platform/figures.py `store`).
+
+    Promotion day flips the graduates of every school: a transaction of `default` (a commit, a sync of its
+    log) for each school was a tenth of a school's `--all promote`; in the figures' batch it is one for 50.
+    It is data, not a closure: refresh-figures counts in worker processes and stores in the parent.
+    """
+
+    school: str
+    starting: tuple  # digest keys of students now active
+    stopping: tuple  # ... no longer active
+
+    def apply(self):
+        update_by_keys(DEFAULT_DB_ALIAS, StudentDigest, self.starting, {"active": True})
+        update_by_keys(DEFAULT_DB_ALIAS, StudentDigest, self.stopping, {"active": False})
+        _log_changed(self.school, len(self.starting) + len(self.stopping))
+
+
+def _log_changed(name, changed):
+    if changed:
+        logger.info("%s student digests changed", changed, extra={"school": name})
 
 
 def _write(key, kept, found):
     gone = [pk for student, (pk, _values) in kept.items() if student not in found]
     new, changed = [], []
-    # Promotion day changes whom a school has active (its graduates), not who
-    # they are: rows whose digests are the same are set active or not by two
-    # statements. (bulk_update's one CASE per row and field cost 100 ms for a
-    # school's leavers, most of what --all promote spent per school.)
+    # Rows whose digests are the same are set active or not by two statements (bulk_update's one CASE per row
+    # and field cost 100 ms for a school's leavers).
     activity = {True: [], False: []}
     for student, values in found.items():
         if student not in kept:
@@ -209,14 +239,12 @@ def sync_school(school, fields=None):
     """Called by each count of a school's figures (inside its tenant context): its digests follow its students.
 
     `fields`: the Student fields changed since the school's last count (None: any, or not known). A promotion
-    changes grades and statuses: the learner digests and fingerprints are then those kept. What a lost
-    recount left behind (a process killed inside the delay) waits for the nightly refresh-figures, which
-    passes None and works every digest out.
+    changes grades and statuses: the learner digests and fingerprints are then those kept, and the flips of
+    `active` are returned (an ActivityChange) to be stored with the figures. What a lost recount left behind
+    (a process killed inside the delay, or before its batch of figures was stored) waits for the nightly
+    refresh-figures, which passes None and works every digest out.
     """
     if fields is not None and fields.isdisjoint(DIGEST_INPUTS):
-        changed = store_activity(school.name, school.alias)
-    else:
-        changed = store_digests(school.name, digests_of(school.alias))
-    if changed:
-        logger.info("%s student digests changed", changed, extra={"school": school.name})
-    return changed
+        return store_activity(school.name, school.alias)
+    _log_changed(school.name, store_digests(school.name, digests_of(school.alias)))
+    return None

@@ -48,7 +48,8 @@ def status_label(status):
     return str(Student.Status(status).label)  # pygal writes its labels as JSON: no lazy string
 # Called with the school (a SchoolInfo) and `fields` (the Student fields changed since its last count, None: any) at
 # each count, in its tenant context: what else in `default` follows its students (the identity digests,
-# School/identity/registry.py, registered by its app).
+# School/identity/registry.py, registered by its app). A hook may return a write to make with the school's
+# figures (picklable, with an `apply()` run inside the transaction that stores them), or None.
 COUNT_HOOKS = []
 ERROR_LENGTH = SchoolFigures._meta.get_field("unreachable_error").max_length
 
@@ -68,6 +69,8 @@ class Counted:
     by_year: dict = field(default_factory=dict)
     # {year: counts} for the ministry's indicators (School/indicators/); None: not counted.
     years: dict = None
+    # What the COUNT_HOOKS left to write with these figures (skipped where another process counted later).
+    writes: tuple = ()
 
 
 def _read_counts(alias):
@@ -98,12 +101,14 @@ def count_school(school, keep_alias=False, fields=None):
             current, by_year = enrolments_by_year(school.alias)
             pending = len(pending_migrations(school))
             years = count_years(school.alias)
+            writes = []
             for hook in COUNT_HOOKS:
                 try:
-                    hook(school, fields)
+                    writes.append(hook(school, fields))
                 except Exception:  # what follows the students must not stop their figures
                     logger.exception("could not follow the students in the registry", extra={"school": school.name})
-        return Counted(school.name, read_at, by_class, by_sex, pending, current_year=current, by_year=by_year, years=years)
+        return Counted(school.name, read_at, by_class, by_sex, pending, current_year=current, by_year=by_year, years=years,
+                       writes=tuple(write for write in writes if write is not None))
     except Exception as error:  # one broken school must not stop the others
         reason = unavailable_reason(error) or str(error) or type(error).__name__
         logger.warning("could not count the students: %s", reason, extra={"school": school.name})
@@ -191,8 +196,11 @@ def _store(results):
                 row.save(using=DEFAULT_DB_ALIAS)
             elif outcome.status != "newer":  # a row another process counted later stays as it left it
                 counted.append(row)
-            if result.years is not None and outcome.status in ("counted", "unchanged"):
-                store_years(key, result.years, stored_years)
+            if outcome.status in ("counted", "unchanged"):
+                if result.years is not None:
+                    store_years(key, result.years, stored_years)
+                for write in result.writes:
+                    write.apply()
         update_rows(DEFAULT_DB_ALIAS, counted)
     return outcomes
 

@@ -116,7 +116,11 @@ class Follower:
             except Exception:  # the figures must never break the write that caused them
                 logger.exception("could not recount the figures", extra={"school": alias})
         with self.lock:
-            self.counted += [result for result in counted if result is not None]
+            counted = [result for result in counted if result is not None]
+            # A school counted again before its batch was stored: the later count supersedes the earlier (both
+            # were read against the same stored state, so what the earlier left to write is in the later's).
+            again = {result.school for result in counted}
+            self.counted = [result for result in self.counted if result.school not in again] + counted
             if not self.counted or (self.held and len(self.counted) < STORE_BATCH):
                 return
             waiting, self.counted = self.counted, []
