@@ -168,19 +168,25 @@ def store_digests(name, found):
 def store_activity(name, alias):
     """store_digests() after writes that changed none of DIGEST_INPUTS and added or removed no student: only
     `active` can differ, so the digests kept are taken as they are, and not worked out again (an HMAC or two a
-    student). Returns the ActivityChange to store with the school's figures (None: nothing changed). Where the
-    students are not those kept, all of them are worked out and written now, as store_digests() does."""
-    key, kept = _stored(name)
+    student), nor read (only whose they are and whether active). Returns the ActivityChange to store with the
+    school's figures (None: nothing changed). Where the students are not those kept, all of them are worked
+    out and written now, as store_digests() does."""
+    key = value_by(DEFAULT_DB_ALIAS, School, "name", name, "pk")
     if key is None:
         return None
+    kept = rows_or_orm(
+        DEFAULT_DB_ALIAS, "activity of a school's digests",
+        lambda: StudentDigest.objects.using(DEFAULT_DB_ALIAS).filter(school_id=key).values_list("pk", "student", "active"),
+        [key],
+    )
     active = {str(pk): status == Student.Status.ACTIVE for pk, _grade, status, *_rest in table_reads.students(alias)}
-    if active.keys() != kept.keys():
-        _log_changed(name, _write(key, kept, digests_of(alias)))
+    if len(kept) != len(active) or any(student not in active for _pk, student, _active in kept):
+        _log_changed(name, store_digests(name, digests_of(alias)))
         return None
     flipped = {True: [], False: []}
-    for student, (pk, values) in kept.items():
-        if values[2] != active[student]:
-            flipped[active[student]].append(pk)
+    for pk, student, was in kept:
+        if was != active[student]:
+            flipped[not was].append(pk)
     return ActivityChange(name, tuple(flipped[True]), tuple(flipped[False])) if flipped[True] or flipped[False] else None
 
 
