@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from School.compiled import rows_or_orm, update_by_keys
 from School.context import current_alias
 from School.security.lockout import client_ip
 from School.security.models import AuditEvent
@@ -77,10 +78,16 @@ def record(request, action, *, target="", format="", rows=None, file_name="", re
         # Insert first: on SQLite that takes the write lock, so no other event
         # can slip in between this one and the previous one it links to.
         event.save(using=using)
-        previous = AuditEvent.objects.using(using).filter(pk__lt=event.pk).order_by("-pk").first()
-        event.previous_hash = previous.hash if previous else ""
+        # By statements compiled once per process (School/compiled.py): every promotion of every school, and every
+        # student's page, records an event; the ORM compiled these two again each time, most of an event's cost.
+        previous = rows_or_orm(
+            using, "audit: the hash before",
+            lambda: AuditEvent.objects.using(using).filter(pk__lt=event.pk).order_by("-pk").values_list("hash")[:1],
+            [event.pk],
+        )
+        event.previous_hash = previous[0][0] if previous else ""
         event.hash = event_hash(event, event.previous_hash)
-        AuditEvent.objects.using(using).filter(pk=event.pk).update(previous_hash=event.previous_hash, hash=event.hash)
+        update_by_keys(using, AuditEvent, [event.pk], {"previous_hash": event.previous_hash, "hash": event.hash})
     logger.info("audit: %s %s by %s", action, target, event.username or "anonymous")
     return event
 
