@@ -18,6 +18,7 @@ import datetime
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
@@ -69,18 +70,24 @@ class Plan:
     year_made: bool = False  # the year to open was made from the platform calendar
     stale: set = field(default_factory=set)  # current enrolments that differ from their student's row
 
+    @cached_property
+    def _tally(self):
+        # {(grade pk, outcome): n}, counted once: the Promotion row, the audit event, the log and the preview all ask.
+        return Counter((decision.grade.pk, decision.outcome) for decision in self.decisions)
+
     def counts(self):
-        return dict(Counter(decision.outcome for decision in self.decisions))
+        counts = Counter()
+        for (_grade, outcome), n in self._tally.items():
+            counts[outcome] += n
+        return dict(counts)
 
     def by_grade(self):
         """[(grade, {outcome: n}, promoted-to name)] in ladder order."""
         groups = defaultdict(Counter)
-        grades, next_names = {}, {}
-        for decision in self.decisions:
-            groups[decision.grade.pk][decision.outcome] += 1
-            grades[decision.grade.pk] = decision.grade
-            if decision.outcome == Outcome.PROMOTED:
-                next_names[decision.grade.pk] = decision.to_grade.name
+        for (grade, outcome), n in self._tally.items():
+            groups[grade][outcome] = n
+        grades = {decision.grade.pk: decision.grade for decision in self.decisions}
+        next_names = {d.grade.pk: d.to_grade.name for d in self.decisions if d.outcome == Outcome.PROMOTED}
         ordered = sorted(grades.values(), key=lambda grade: grade.position)
         return [(grade, groups[grade.pk], next_names.get(grade.pk, "")) for grade in ordered]
 
