@@ -216,6 +216,7 @@ def update_rows(alias, instances):
 
 
 KEYS_PER_STATEMENT = 500
+INTEGER_KEYS = ("AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField")
 
 
 def update_by_keys(alias, model, keys, changes):
@@ -238,10 +239,15 @@ def update_by_keys(alias, model, keys, changes):
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     values = [field.get_db_prep_save(value, connection) for field, value in zip(fields, changes.values())]
     prepare = meta.pk.get_db_prep_value
+    # Integer keys as Python ints go as they are: what the field would make of each of them, without a call
+    # (and its checks) per key, about 700 a school on promotion day.
+    as_they_are = meta.pk.get_internal_type() in INTEGER_KEYS and all(type(key) is int for key in keys)
     matched = 0
     with connection.cursor() as cursor:
         for start in range(0, len(keys), KEYS_PER_STATEMENT):
-            batch = [prepare(key, connection) for key in keys[start:start + KEYS_PER_STATEMENT]]
+            batch = keys[start:start + KEYS_PER_STATEMENT]
+            if not as_they_are:
+                batch = [prepare(key, connection) for key in batch]
             cursor.execute(
                 f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} IN ({', '.join(['%s'] * len(batch))})",
                 values + batch,
