@@ -16,6 +16,7 @@ there (`rows_of` None), and the caller uses the ORM.
 from django.db import connections
 
 NO_STATEMENT = object()
+_UNFIT = object()  # a statement (or shape) the ORM's own text cannot be kept for
 
 _statements = {}  # (vendor, name) -> (sql, select expressions)
 
@@ -33,9 +34,12 @@ def _statement(connection, alias, name, build, params):
         compiler = build().query.get_compiler(alias)
         sql, compiled_params = compiler.as_sql()
         if list(compiled_params) != list(params):
-            return None
-        statement = _statements[key] = (sql, [expression for expression, _sql, _alias in compiler.select])
-    return statement
+            # Remembered: compiled again on every call, then run by the ORM, it cost twice the ORM alone (a
+            # boolean condition, `is_current=True`, is compiled into the text with no parameter).
+            statement = _statements[key] = _UNFIT
+        else:
+            statement = _statements[key] = (sql, [expression for expression, _sql, _alias in compiler.select])
+    return None if statement is _UNFIT else statement
 
 
 def _converters(connection, name, expressions):
@@ -131,6 +135,15 @@ def instance_by(alias, model, field_name, value):
     return model.from_db(alias, [field.attname for field in fields], row)
 
 
+def all_of(alias, name, build, params):
+    """The model instances of `build()` (a queryset at `alias`) run with `params`, by a statement kept as
+    rows_or_orm() keeps it; `name` identifies the statement's shape."""
+    model = build().model
+    attnames = [field.attname for field in model._meta.concrete_fields]
+    rows = rows_or_orm(alias, ("all_of", name), lambda: build().values_list(*attnames), params)
+    return [model.from_db(alias, attnames, row) for row in rows]
+
+
 def one_by(alias, model, field_name, value):
     """The model instance at `alias` whose unique `field_name` equals `value`, or None: instance_by(), or the
     ORM's where no statement is kept (MongoDB)."""
@@ -140,7 +153,6 @@ def one_by(alias, model, field_name, value):
     return found
 
 
-_UNFIT = object()
 _shapes = {}  # (vendor, name) -> (sql with LIMIT and OFFSET, [(slot, constant)], select expressions) or _UNFIT
 
 
@@ -219,8 +231,9 @@ KEYS_PER_STATEMENT = 500
 INTEGER_KEYS = ("AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField")
 
 
-def update_by_keys(alias, model, keys, changes):
-    """queryset.filter(pk__in=keys).update(**changes) of `model` at `alias`; returns the number of rows matched.
+def update_by_keys(alias, model, keys, changes, by=None):
+    """queryset.filter(pk__in=keys).update(**changes) of `model` at `alias` (by=NAME: NAME__in, a unique field);
+    returns the number of rows matched.
 
     `changes` are {attname: value} of plain values (no expressions). Promotion
     day and the identity digests set a few columns of hundreds of rows picked
@@ -232,16 +245,17 @@ def update_by_keys(alias, model, keys, changes):
     keys = list(keys)
     connection = connections[alias]
     if connection.vendor == "mongodb":
-        return model._base_manager.using(alias).filter(pk__in=keys).update(**changes) if keys else 0
+        return model._base_manager.using(alias).filter(**{f"{by or 'pk'}__in": keys}).update(**changes) if keys else 0
     meta = model._meta
+    key_field = meta.pk if by is None else meta.get_field(by)
     quote = connection.ops.quote_name
     fields = [meta.get_field(name) for name in changes]
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     values = [field.get_db_prep_save(value, connection) for field, value in zip(fields, changes.values())]
-    prepare = meta.pk.get_db_prep_value
+    prepare = key_field.get_db_prep_value
     # Integer keys as Python ints go as they are: what the field would make of each of them, without a call
     # (and its checks) per key, about 700 a school on promotion day.
-    as_they_are = meta.pk.get_internal_type() in INTEGER_KEYS and all(type(key) is int for key in keys)
+    as_they_are = key_field.get_internal_type() in INTEGER_KEYS and all(type(key) is int for key in keys)
     matched = 0
     with connection.cursor() as cursor:
         for start in range(0, len(keys), KEYS_PER_STATEMENT):
@@ -249,7 +263,7 @@ def update_by_keys(alias, model, keys, changes):
             if not as_they_are:
                 batch = [prepare(key, connection) for key in batch]
             cursor.execute(
-                f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} IN ({', '.join(['%s'] * len(batch))})",
+                f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(key_field.column)} IN ({', '.join(['%s'] * len(batch))})",
                 values + batch,
             )
             matched += cursor.rowcount

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from School.compiled import one_by
+from School.compiled import all_of
 from School.school_year.models import ClosedDay, SchoolYear, Term
 from School.school_year.stamp import year_changed
 
@@ -55,7 +55,9 @@ def default_year_for(day):
 def current_year(using):
     """The school's current year; a school with no year at all gets its default one first."""
     years = SchoolYear.objects.using(using)
-    year = one_by(using, SchoolYear, "is_current", True)  # compiled once: every count and promotion asks
+    # Kept once per process (every count and promotion asks); at most one year is current (a unique constraint).
+    current = all_of(using, "the current year", lambda: SchoolYear.objects.using(using).filter(is_current=True), [])
+    year = current[0] if current else None
     if year is None and not years.exists():
         year = default_year_for(datetime.date.today())
         year.is_current = True

@@ -24,7 +24,7 @@ from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from School.compiled import one_by, rows_or_orm, update_by_keys
+from School.compiled import all_of, one_by, rows_or_orm, update_by_keys
 from School.models import Student
 from School.school_year.calendar import current_year
 from School.school_year.ladder import loop_in
@@ -131,7 +131,7 @@ def _pending_transfers(using, rows, school):
 
 
 def _check_ladder(using, school):
-    grades = list(Grade.objects.using(using))
+    grades = all_of(using, "promotion: the ladder", lambda: Grade.objects.using(using).all(), [])
     if any(not grade.confirmed for grade in grades):
         raise PromotionError(_(
             "the grade ladder was guessed from the records and its order is not confirmed: check it with "
@@ -149,7 +149,8 @@ def _synced_enrolments(using, from_year, grades, school):
     """({student pk: (enrolment pk or None, regno, grade, class)} of the active students, from their rows;
     the pks of the enrolments that differ from their student's row, to be brought in line)."""
     by_name = {grade.name: grade for grade in grades.values()}
-    classes = {c.name: c for c in SchoolClass.objects.using(using).filter(year=from_year)}
+    classes = {c.name: c for c in all_of(using, "promotion: classes of a year",
+                                         lambda: SchoolClass.objects.using(using).filter(year=from_year.pk), [from_year.pk])}
     # The two whole reads of a promotion, by statements compiled once per worker (rows_or_orm), not per school.
     existing = {
         row[0]: row[1:]
@@ -272,7 +273,10 @@ def plan(using, school, to_name, repeat=(), leave=()):
     if to_year.first_day <= from_year.last_day:
         raise PromotionError(_("year %(year)s starts on %(first)s, before the current year %(current)s ends")
                              % {"year": to_name, "first": to_year.first_day, "current": from_year})
-    if to_year.pk is not None and Enrolment.objects.using(using).filter(year=to_year).exists():
+    if to_year.pk is not None and rows_or_orm(
+        using, "promotion: an enrolment of a year",
+        lambda: Enrolment.objects.using(using).filter(year=to_year.pk).values_list("pk")[:1], [to_year.pk],
+    ):
         raise PromotionError(_("year %(year)s already has enrolments: promotion opens a year that has none") % {"year": to_name})
     rows, stale = _synced_enrolments(using, from_year, grades, school)
     _pending_transfers(using, rows, school)
@@ -351,7 +355,8 @@ def _write_current_enrolments(using, done):
         )
     except IntegrityError:  # another process made them meanwhile: it is promoting
         raise busy_error(done.school, Promotion.objects.using(using).filter(from_year=done.from_year).first()) from None
-    made = dict(enrolments.filter(year=done.from_year, student__in=[d.student for d in new]).values_list("student_id", "pk"))
+    made = dict(enrolments.filter(year=done.from_year, student__in=[d.student for d in new]).values_list("student_id", "pk")
+                ) if new else {}
     for decision in new:
         decision.enrolment = made[decision.student]
     # Only those that differ: in the usual school the registrars' year changed a few students' grades, if any.
