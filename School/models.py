@@ -204,7 +204,8 @@ def renew_token(stamps, key):
     token = uuid.uuid4().hex
     # A plain update, then a create for the very first change: portable to
     # MongoDB, which has no SELECT ... FOR UPDATE for update_or_create().
-    if not stamps.filter(key=key).update(token=token):
+    # The update by a statement kept once per process: every write of students renews the stamp.
+    if not update_by_keys(stamps.db, stamps.model, [key], {"token": token}, by="key"):
         try:
             with transaction.atomic(using=stamps.db):
                 stamps.create(key=key, token=token)
