@@ -71,7 +71,8 @@ def run_for_school(prog, school, argv, before_close=None, keep=()):
     second checkpoint). Every connection is closed then but the aliases in
     `keep`: a fan-out worker keeps `default` open from one school to the
     next, which otherwise it opened, read the schema of and checkpointed
-    once a school (a sixth of a school's `--all promote`).
+    once a school (7% of a school's `--all promote` in instructions, and
+    most of its writes to `default`'s file and its syncs).
     """
     with tenant_context(school):
         command, argv = command_argv_for_school(prog, school, argv)
