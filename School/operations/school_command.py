@@ -33,21 +33,29 @@ def load_command(prog, name):
     return app if not isinstance(app, str) else load_command_class(app, name)
 
 
-_parsers = {}  # (command class, prog, name) -> its parser
+_parsers = {}  # (command class, prog, name) -> its parser, where it can be kept
+_database_option = {}  # command class -> whether its parser has a --database default
 
 
 def _parser(command, prog, name):
-    # Built once per command class: building it again for each of 100,000 schools in a fan-out worker was a
-    # twentieth of a school's promotion. A parser keeps nothing of what it parsed.
+    # Kept per command class: building it again for each of 100,000 schools in a fan-out worker was a
+    # twentieth of a school's promotion. Not one whose --database lists its choices: Django's own commands
+    # (migrate) list the connections' aliases there, which change from one school to the next.
     key = (type(command), prog, name)
-    if key not in _parsers:
+    parser = _parsers.get(key)
+    if parser is None:
         command._called_from_command_line = True  # as run_from_argv: a bad option prints the usage and exits 2
-        _parsers[key] = command.create_parser(prog, name)
-    return _parsers[key]
+        parser = command.create_parser(prog, name)
+        if not any(action.dest == "database" and action.choices for action in parser._actions):
+            _parsers[key] = parser
+    return parser
 
 
 def _takes_database(command, prog, name):
-    return _parser(command, prog, name).get_default("database") is not None
+    kind = type(command)
+    if kind not in _database_option:
+        _database_option[kind] = _parser(command, prog, name).get_default("database") is not None
+    return _database_option[kind]
 
 
 def command_argv_for_school(prog, school, argv):
