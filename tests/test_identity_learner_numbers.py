@@ -241,6 +241,31 @@ def test_after_grades_and_statuses_move_the_digests_are_those_a_full_count_makes
     assert store_digests("nairobi", digests_of(school_by_name("nairobi").alias)) == 0
 
 
+def test_a_school_counted_again_before_its_batch_is_stored_keeps_only_its_later_count(three_schools, settings):
+    """Held (a fan-out worker), counts wait for their batch; the `active` flips of a count that a later count of
+    the same school superseded must not be written after it."""
+    from School.platform.follow import follower
+    from School.platform.models import SchoolFigures
+
+    settings.FIGURES_FOLLOW_DELAY = 0
+    recount("nairobi")  # every digest in `default`
+    held = StudentDigest.objects.using("default").filter(school__name="nairobi")
+    follower.hold()
+    try:
+        with tenant_context("nairobi"):
+            Student.objects.filter(registration_no="NBI-0001").update(status=Student.Status.GRADUATED)
+        follower.flush()
+        with tenant_context("nairobi"):
+            Student.objects.filter(registration_no="NBI-0001").update(status=Student.Status.ACTIVE)
+        follower.flush()
+        assert held.filter(active=False).count() == 0  # nothing stored before the batch
+    finally:
+        follower.release()
+    assert held.filter(active=False).count() == 0
+    assert SchoolFigures.objects.using("default").get(school__name="nairobi").graduated == 0
+    assert store_digests("nairobi", digests_of(school_by_name("nairobi").alias)) == 0
+
+
 def test_the_number_is_searched_shown_exported_and_checked_on_import(three_schools, tmp_path):
     from School.records.files import StudentImport, export_lines
     from School.records.table import StudentTableQuery
