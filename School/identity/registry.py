@@ -180,13 +180,13 @@ def store_activity(name, alias):
         [key],
     )
     active = {str(pk): status == Student.Status.ACTIVE for pk, _grade, status, *_rest in table_reads.students(alias)}
-    if len(kept) != len(active) or any(student not in active for _pk, student, _active in kept):
+    if {student for _pk, student, _active in kept} != active.keys():
         _log_changed(name, store_digests(name, digests_of(alias)))
         return None
     flipped = {True: [], False: []}
     for pk, student, was in kept:
         if was != active[student]:
-            flipped[not was].append(pk)
+            flipped[active[student]].append(pk)
     return ActivityChange(name, tuple(flipped[True]), tuple(flipped[False])) if flipped[True] or flipped[False] else None
 
 

@@ -41,10 +41,10 @@ def _parser(command, prog, name):
     # Kept per command class: building it again for each of 100,000 schools in a fan-out worker was a
     # twentieth of a school's promotion. Not one whose --database lists its choices: Django's own commands
     # (migrate) list the connections' aliases there, which change from one school to the next.
+    command._called_from_command_line = True  # as run_from_argv: a bad option prints the usage and exits 2
     key = (type(command), prog, name)
     parser = _parsers.get(key)
     if parser is None:
-        command._called_from_command_line = True  # as run_from_argv: a bad option prints the usage and exits 2
         parser = command.create_parser(prog, name)
         if not any(action.dest == "database" and action.choices for action in parser._actions):
             _parsers[key] = parser
@@ -100,7 +100,6 @@ def run_command(command, prog, argv):
     """Django's BaseCommand.run_from_argv, without its closing of every connection (run_for_school closes what
     it should) and with the parser kept (_parser); returns the exit status."""
     options = _parser(command, prog, argv[0]).parse_args(argv[1:])
-    command._called_from_command_line = True
     handle_default_options(options)
     cmd_options = vars(options)
     args = cmd_options.pop("args", ())

@@ -355,10 +355,10 @@ def _write_current_enrolments(using, done):
         )
     except IntegrityError:  # another process made them meanwhile: it is promoting
         raise busy_error(done.school, Promotion.objects.using(using).filter(from_year=done.from_year).first()) from None
-    made = dict(enrolments.filter(year=done.from_year, student__in=[d.student for d in new]).values_list("student_id", "pk")
-                ) if new else {}
-    for decision in new:
-        decision.enrolment = made[decision.student]
+    if new:
+        made = dict(enrolments.filter(year=done.from_year, student__in=[d.student for d in new]).values_list("student_id", "pk"))
+        for decision in new:
+            decision.enrolment = made[decision.student]
     # Only those that differ: in the usual school the registrars' year changed a few students' grades, if any.
     groups = defaultdict(list)
     for d in done.decisions:
